@@ -1,0 +1,82 @@
+// swift-tools-version: 6.1
+// VitalGate: an edge agent that ingests wearable telemetry over MQTT into an encrypted,
+// provable vault. One target per concern; only the thin wrapper targets (MQTT, SQLite,
+// Cryptography) import the C libraries.
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "VitalGate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "vitalgate", targets: ["vitalgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // MARK: C libraries (Debian: libmosquitto-dev, libsqlite3-dev, libssl-dev)
+        .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
+                       providers: [.apt(["libmosquitto-dev"])]),
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+
+        // MARK: Wrappers: the only targets that import C
+        .target(name: "MQTT", dependencies: ["CMosquitto"], swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
+
+        // MARK: Pure-value core and domain targets
+        .target(name: "Telemetry", swiftSettings: strict),
+        .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
+        .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
+        .target(name: "EVMLightClient", swiftSettings: strict),
+        .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
+
+        // MARK: Storage and the pipeline
+        .target(name: "Vault",
+                dependencies: ["Telemetry", "SQLite", "Cryptography",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .target(name: "Ingest",
+                dependencies: ["Telemetry", "Schemas", "Vault", "MQTT",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+
+        // MARK: Command line
+        .target(name: "VitalGateCommands",
+                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator",
+                               "Detection", "Cryptography",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands"], swiftSettings: strict),
+
+        // MARK: Test support and tests
+        .target(name: "VitalGateTesting", dependencies: ["MQTT"], swiftSettings: strict),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry"],
+                    resources: [.copy("Corpus")], swiftSettings: strict),
+        .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: strict),
+        .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "VitalGateTesting"], swiftSettings: strict),
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite"],
+                    swiftSettings: strict),
+        .testTarget(name: "IngestTests",
+                    dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "VitalGateTesting"],
+                    swiftSettings: strict),
+        .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
+                    swiftSettings: strict),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Telemetry"], swiftSettings: strict),
+        .testTarget(name: "EVMLightClientTests", dependencies: ["EVMLightClient"],
+                    resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "VitalGateCommandsTests",
+                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry"],
+                    swiftSettings: strict),
+    ]
+)
