@@ -1,0 +1,104 @@
+/// Parsing of device timestamps into milliseconds since the Unix epoch.
+enum Timestamps {
+    /// Parses RFC 3339 UTC timestamps: `2026-11-23T08:00:00Z`, `2026-11-23T08:00:00.123Z`
+    /// (1-9 fraction digits, `Z` or `+00:00`). Other offsets are accepted and applied.
+    static func parseISO8601(_ text: String) -> Int64? {
+        let b = Array(text.utf8)
+        guard b.count >= 20 else { return nil }
+        func digits(_ from: Int, _ count: Int) -> Int? {
+            guard from + count <= b.count else { return nil }
+            var v = 0
+            for i in from..<(from + count) {
+                guard (48...57).contains(b[i]) else { return nil }
+                v = v * 10 + Int(b[i] - 48)
+            }
+            return v
+        }
+        guard let year = digits(0, 4), b[4] == UInt8(ascii: "-"), let month = digits(5, 2),
+              b[7] == UInt8(ascii: "-"), let day = digits(8, 2),
+              b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
+              let hour = digits(11, 2), b[13] == UInt8(ascii: ":"), let minute = digits(14, 2),
+              b[16] == UInt8(ascii: ":"), let second = digits(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var i = 19
+        var millis = 0
+        if i < b.count, b[i] == UInt8(ascii: ".") {
+            i += 1
+            var n = 0
+            while i < b.count, (48...57).contains(b[i]), n < 9 {
+                if n < 3 { millis = millis * 10 + Int(b[i] - 48) }
+                n += 1
+                i += 1
+            }
+            guard n > 0 else { return nil }
+            for _ in n..<3 where n < 3 { millis *= 10 }
+        }
+        var offsetMinutes = 0
+        guard i < b.count else { return nil }
+        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
+            i += 1
+        } else if b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-") {
+            let sign = b[i] == UInt8(ascii: "+") ? 1 : -1
+            guard let oh = digits(i + 1, 2), b.count > i + 3, b[i + 3] == UInt8(ascii: ":"),
+                  let om = digits(i + 4, 2), oh < 24, om < 60 else { return nil }
+            offsetMinutes = sign * (oh * 60 + om)
+            i += 6
+        } else {
+            return nil
+        }
+        guard i == b.count, day <= daysInMonth(year: year, month: month) else { return nil }
+        let days = daysFromCivil(year: year, month: month, day: day)
+        let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
+            - Int64(offsetMinutes * 60)
+        return seconds * 1000 + Int64(millis)
+    }
+
+    /// ISO 8601 UTC text with milliseconds for `ms` since the epoch.
+    static func formatISO8601(_ ms: Int64) -> String {
+        let (seconds, millis) = ms.quotientAndRemainder(dividingBy: 1000)
+        let adjustedSeconds = millis < 0 ? seconds - 1 : seconds
+        let ms3 = millis < 0 ? millis + 1000 : millis
+        let (days, secOfDay) = adjustedSeconds.quotientAndRemainder(dividingBy: 86_400)
+        let d = secOfDay < 0 ? days - 1 : days
+        let s = secOfDay < 0 ? secOfDay + 86_400 : secOfDay
+        let (y, m, dd) = civilFromDays(Int(d))
+        func pad(_ v: Int, _ w: Int) -> String {
+            let t = String(v)
+            return String(repeating: "0", count: max(0, w - t.count)) + t
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(dd, 2))T\(pad(Int(s / 3600), 2)):\(pad(Int(s % 3600 / 60), 2)):"
+            + "\(pad(Int(s % 60), 2)).\(pad(Int(ms3), 3))Z"
+    }
+
+    static func daysInMonth(year: Int, month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
+    // Howard Hinnant's days_from_civil / civil_from_days.
+    static func daysFromCivil(year: Int, month: Int, day: Int) -> Int {
+        let y = month <= 2 ? year - 1 : year
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (month + 9) % 12
+        let doy = (153 * mp + 2) / 5 + day - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        return era * 146_097 + doe - 719_468
+    }
+
+    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
+        let z = z0 + 719_468
+        let era = (z >= 0 ? z : z - 146_096) / 146_097
+        let doe = z - era * 146_097
+        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
+        let mp = (5 * doy + 2) / 153
+        let d = doy - (153 * mp + 2) / 5 + 1
+        let m = mp < 10 ? mp + 3 : mp - 9
+        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
+    }
+}
