@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "MQTT", dependencies: ["CMosquitto"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
+        // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
+        .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
 
         // MARK: Pure-value core and domain targets
         .target(name: "Telemetry", swiftSettings: strict),
@@ -51,20 +53,20 @@ let package = Package(
         // MARK: Command line
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator",
-                               "Detection", "Cryptography",
+                               "Detection", "Cryptography", "LocalBroker",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands"], swiftSettings: strict),
 
         // MARK: Test support and tests
-        .target(name: "VitalGateTesting", dependencies: ["MQTT"], swiftSettings: strict),
+        .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry"],
                     resources: [.copy("Corpus")], swiftSettings: strict),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
-        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "VitalGateTesting"], swiftSettings: strict),
+        .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",

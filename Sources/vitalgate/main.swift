@@ -1,1 +1,3 @@
-print("vitalgate")
+import VitalGateCommands
+
+VitalGateCommand.main()

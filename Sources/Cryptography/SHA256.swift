@@ -1,0 +1,110 @@
+internal import COpenSSL
+
+// The SHA-256 implementation, fetched from the default provider once per process.
+// EVP_MD objects are immutable after fetching and OpenSSL documents them as safe to use from
+// many threads at once, so one shared pointer serves every hash and HMAC in the process
+// (fetching per call would cost a locked lookup in the provider store each time).
+nonisolated(unsafe) let sha256Digest: OpaquePointer = fetchOnce({ EVP_MD_fetch(nil, cString("SHA256"), nil) }, "SHA256")
+
+/// SHA-256 (FIPS 180-4) over OpenSSL's libcrypto.
+public enum SHA256 {
+    /// The length of a SHA-256 digest: 32 bytes.
+    public static let byteCount = 32
+
+    /// Hashes `data` in one call and returns the 32-byte digest.
+    ///
+    /// Contiguous inputs (`[UInt8]`, `ArraySlice<UInt8>`, `String.UTF8View` of a native
+    /// string, ...) are hashed without copying. Traps only if OpenSSL itself fails, which
+    /// cannot happen for SHA-256 short of memory exhaustion.
+    public static func hash(_ data: some Sequence<UInt8>) -> [UInt8] {
+        mustSucceed { () throws(CryptoError) in
+            try withContiguousBytes(data) { input throws(CryptoError) in
+                try makeBytes(count: byteCount) { output throws(CryptoError) in
+                    var length: UInt32 = 0
+                    try check(EVP_Digest(input.baseAddress, input.count, output, &length, sha256Digest, nil),
+                              "EVP_Digest")
+                    precondition(length == byteCount, "SHA-256 produced \(length) bytes")
+                }
+            }
+        }
+    }
+
+    /// An incremental SHA-256 computation: `update` any number of times, then `finalize`.
+    ///
+    /// `Hasher` has value semantics: copying it and updating the copies separately gives
+    /// independent digests (the OpenSSL context is duplicated on the first write to a copy).
+    public struct Hasher {
+        private var context: DigestContext
+
+        /// Starts a new, empty SHA-256 computation.
+        public init() {
+            context = mustSucceed { () throws(CryptoError) in try DigestContext() }
+        }
+
+        /// Feeds more bytes into the hash.
+        public mutating func update(_ data: some Sequence<UInt8>) {
+            if !isKnownUniquelyReferenced(&context) {
+                let original = context
+                context = mustSucceed { () throws(CryptoError) in try DigestContext(copying: original) }
+            }
+            let context = self.context
+            mustSucceed { () throws(CryptoError) in
+                try withContiguousBytes(data) { input throws(CryptoError) in
+                    try check(EVP_DigestUpdate(context.pointer, input.baseAddress, input.count), "EVP_DigestUpdate")
+                }
+            }
+        }
+
+        /// Returns the digest of everything passed to `update`. Finishing one copy of a
+        /// hasher does not affect other copies, which can still be updated and finalized.
+        public consuming func finalize() -> [UInt8] {
+            // Finalizing mutates the OpenSSL context, so work on a private duplicate if
+            // another copy of this hasher shares it.
+            let context: DigestContext
+            if isKnownUniquelyReferenced(&self.context) {
+                context = self.context
+            } else {
+                let original = self.context
+                context = mustSucceed { () throws(CryptoError) in try DigestContext(copying: original) }
+            }
+            return mustSucceed { () throws(CryptoError) in
+                try makeBytes(count: SHA256.byteCount) { output throws(CryptoError) in
+                    var length: UInt32 = 0
+                    try check(EVP_DigestFinal_ex(context.pointer, output, &length), "EVP_DigestFinal_ex")
+                    precondition(length == SHA256.byteCount, "SHA-256 produced \(length) bytes")
+                }
+            }
+        }
+    }
+}
+
+/// Owns one `EVP_MD_CTX` initialised for SHA-256.
+final class DigestContext {
+    let pointer: OpaquePointer
+
+    init() throws(CryptoError) {
+        let pointer = try checkNotNil(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+        do throws(CryptoError) {
+            try check(EVP_DigestInit_ex2(pointer, sha256Digest, nil), "EVP_DigestInit_ex2")
+        } catch {
+            EVP_MD_CTX_free(pointer)
+            throw error
+        }
+        self.pointer = pointer
+    }
+
+    init(copying other: DigestContext) throws(CryptoError) {
+        let pointer = try checkNotNil(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+        do throws(CryptoError) {
+            try check(EVP_MD_CTX_copy_ex(pointer, other.pointer), "EVP_MD_CTX_copy_ex")
+        } catch {
+            EVP_MD_CTX_free(pointer)
+            throw error
+        }
+        self.pointer = pointer
+    }
+
+    deinit {
+        EVP_MD_CTX_free(pointer)
+    }
+}

@@ -1,0 +1,41 @@
+/// Tunables of the detection engine. Defaults were chosen on the development seeds only
+/// (see BENCHMARKS.md); every detector maps its statistic so that its trigger point scores
+/// exactly 0.92, so `threshold` moves all detectors together.
+public struct DetectionConfig: Sendable, Equatable {
+    /// Minimum score for a finding to become an alert.
+    public var threshold: Double = 0.92
+    /// A condition that persists is re-alerted at most this often (ms), per device or patient and kind.
+    public var repeatIntervalMs: Int64 = 600_000
+    /// Consecutive no-signal readings before a channel counts as "signal lost".
+    public var signalLostReadings: Int = 3
+    /// Consecutive identical outputs of a 1 Hz device before it counts as flatlined.
+    public var flatlineReadings: Int = 30
+    /// Consecutive identical values of one heart/pulse/respiratory-rate channel before it counts as stuck.
+    public var stuckChannelReadings: Int = 120
+    /// Duplicate messages (same seq and device time) within 3 s that make a flood.
+    public var floodDuplicates: Int = 15
+    /// Batched deliveries (a silence followed by a burst) within `batchWindowMs` that make a timing anomaly.
+    public var timingBatches: Int = 3
+    public var batchWindowMs: Int64 = 90_000
+    /// Sampled replay fingerprints that must match earlier data, out of the last `replayWindow`.
+    public var replayMatches: Int = 5
+    public var replayWindow: Int = 6
+    /// Heart rate from the ECG may differ from the rate implied by its RR intervals by this much (/min).
+    public var hrIntervalTolerance: Double = 12
+    /// Robust spread (/min) of the 10-s residual oximeter pulse minus ECG heart rate over 5 minutes
+    /// above which the two sources no longer track the same heart (spoofed or replayed source).
+    public var pulseSpreadLimit: Double = 1.2
+    /// Median of that residual (/min) beyond which the sources disagree on the level.
+    public var pulseOffsetLimit: Double = 5
+    /// Deterioration index (sum of signed z-scores against the patient's lagged baseline plus half
+    /// the NEWS2 rise) that raises a deterioration alert.
+    public var deteriorationTrigger: Double = 5.8
+    /// Activity level (from the motion sensor, 0...1) above which clinical trend tests are held.
+    public var activityGate: Double = 0.15
+
+    /// Defaults.
+    public init() {}
+
+    /// Defaults with another alert threshold.
+    public init(threshold: Double) { self.threshold = threshold }
+}

@@ -1,0 +1,55 @@
+import Testing
+import Telemetry
+@testable import Detection
+
+/// Per-patient state survives a restart: an engine restored from a snapshot behaves exactly
+/// like one that never stopped.
+@Suite struct PersistenceTests {
+    @Test func restartWithPersistedStateContinuesIdentically() throws {
+        var p = SyntheticPatient()
+        let first = p.preamble() + p.seconds(0..<2400)
+        let oxi = p.oximeter
+        let second = p.seconds(2400..<3600) { s, r in
+            guard r.device == oxi, s >= 3000 else { return r }
+            return r.with(Channel.spo2, MeasurementValue.noSignal)
+        }
+        var uninterrupted = DetectionEngine()
+        _ = run(&uninterrupted, first)
+        let expected = run(&uninterrupted, second)
+        #expect(!expected.isEmpty)
+
+        var before = DetectionEngine()
+        _ = run(&before, first)
+        let bytes = before.snapshot()
+        var after = DetectionEngine()
+        try after.restore(bytes)
+        #expect(after.snapshot() == bytes)
+        #expect(run(&after, second) == expected)
+    }
+
+    @Test func perPatientSnapshotRoundTripsAndStaysSmall() throws {
+        var p = SyntheticPatient()
+        var engine = DetectionEngine()
+        _ = run(&engine, p.preamble() + p.seconds(0..<3600))
+        let bytes = try #require(engine.snapshot(patient: p.patient))
+        #expect(bytes.count <= 64 * 1024)
+        var restored = DetectionEngine()
+        try restored.restorePatient(from: bytes)
+        #expect(restored.snapshot(patient: p.patient) == bytes)
+        let tail = p.seconds(3600..<3700)
+        var a = engine, b = restored
+        #expect(run(&a, tail) == run(&b, tail))
+    }
+
+    @Test func corruptOrForeignStateIsRejected() {
+        var p = SyntheticPatient()
+        var engine = DetectionEngine()
+        _ = run(&engine, p.preamble() + p.seconds(0..<120))
+        var bytes = engine.snapshot()
+        var fresh = DetectionEngine()
+        #expect(throws: DetectionStateError.self) { try fresh.restore(Array(bytes.prefix(bytes.count / 2))) }
+        bytes[4] = DetectionEngine.stateVersion &+ 1
+        #expect(throws: DetectionStateError.self) { try fresh.restore(bytes) }
+        #expect(throws: DetectionStateError.self) { try fresh.restore(Array("not a state".utf8)) }
+    }
+}

@@ -1,0 +1,91 @@
+import Foundation
+import MQTT
+import LocalBroker
+import Testing
+import VitalGateTesting
+
+@Suite struct MQTTClientTests {
+    private func messages(_ n: Int, topic: String = "t/a") -> [MQTTOptions.Message] {
+        (0..<n).map { MQTTOptions.Message(topic: topic, payload: Array("m\($0)".utf8), qos: 1) }
+    }
+
+    @Test(arguments: [MQTTOptions.ProtocolVersion.v5, .v311])
+    func publishesAndReceivesAtQoS1(version: MQTTOptions.ProtocolVersion) throws {
+        let broker = try LocalBroker()
+        let sub = try MQTTTestClient.connect(broker.address, id: "sub-\(version.rawValue)", version: version)
+        try sub.subscribe("t/#", qos: 1)
+        let pub = try MQTTTestClient.connect(broker.address, id: "pub", version: version)
+        try MQTTTestClient.publishAll(pub, messages(200))
+        let got = try MQTTTestClient.collect(sub, count: 200)
+        #expect(got.map { String(decoding: $0.payload, as: UTF8.self) } == (0..<200).map { "m\($0)" })
+        #expect(got.allSatisfy { $0.qos == 1 && $0.topic == "t/a" })
+    }
+
+    /// The agent's core guarantee at the MQTT layer: a message whose batch was received
+    /// but not acknowledged is redelivered after the connection drops; an acknowledged one is not.
+    @Test func unacknowledgedMessagesAreRedeliveredAcknowledgedAreNot() throws {
+        let broker = try LocalBroker()
+        let sub = try MQTTTestClient.connect(broker.address, id: "durable", persistent: true)
+        try sub.subscribe("t/#", qos: 1)
+        let pub = try MQTTTestClient.connect(broker.address, id: "pub")
+
+        try MQTTTestClient.publishAll(pub, messages(5))
+        let first = try MQTTTestClient.collect(sub, count: 5)  // collect() acknowledges
+        #expect(first.count == 5)
+
+        try MQTTTestClient.publishAll(pub, messages(5, topic: "t/b"))
+        var pending: [InboundMessage] = []
+        for _ in 0..<200 where pending.count < 5 { pending += try sub.receive(timeoutMs: 20) }
+        #expect(pending.count == 5)
+        sub.abortConnection()  // as if storing the batch failed or the process died
+        try sub.reconnect()
+        #expect(sub.sessionPresent)
+        try sub.subscribe("t/#", qos: 1)
+        let again = try MQTTTestClient.collect(sub, count: 5, timeoutMs: 5000)
+        #expect(again.map(\.topic) == Array(repeating: "t/b", count: 5), "only the unacknowledged batch returns")
+        #expect(again.map(\.payload) == pending.map(\.payload))
+        let nothingElse = try MQTTTestClient.collect(sub, count: 1, timeoutMs: 500)
+        #expect(nothingElse.isEmpty)
+    }
+
+    @Test func lastWillIsPublishedWhenTheConnectionDrops() throws {
+        let broker = try LocalBroker()
+        let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")
+        try watcher.subscribe("gw/status", qos: 1)
+        let will = MQTTOptions.Message(topic: "gw/status", payload: Array("offline".utf8), qos: 1, retain: true)
+        let agent = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "agent", will: will))
+        try agent.connect()
+        agent.abortConnection()
+        let got = try MQTTTestClient.collect(watcher, count: 1, timeoutMs: 5000)
+        #expect(got.first?.payload == Array("offline".utf8))
+    }
+
+    @Test func connectingToAClosedPortFailsWithATypedError() throws {
+        let port = try LocalBroker.freeLoopbackPort()
+        let client = try MQTTClient(options: MQTTOptions(broker: BrokerAddress(host: "127.0.0.1", port: port),
+                                                         clientID: "nobody", connectTimeoutMs: 500))
+        #expect(throws: MQTTError.self) { try client.connect() }
+    }
+}
+
+@Suite struct BrokerAddressAndBackoffTests {
+    @Test func parsesBrokerURLs() {
+        #expect(BrokerAddress(url: "mqtt://127.0.0.1:1884") == BrokerAddress(host: "127.0.0.1", port: 1884))
+        #expect(BrokerAddress(url: "mqtts://broker.local") == BrokerAddress(host: "broker.local", port: 8883, usesTLS: true))
+        #expect(BrokerAddress(url: "mqtt://[::1]:1883") == BrokerAddress(host: "::1", port: 1883))
+        #expect(BrokerAddress(url: "http://x:1") == nil)
+        #expect(BrokerAddress(url: "mqtt://x:0") == nil)
+        #expect(BrokerAddress(url: "mqtt://x:99999") == nil)
+        #expect(BrokerAddress(url: "mqtt://") == nil)
+    }
+
+    @Test func backoffGrowsCapsAndResets() {
+        var backoff = ReconnectBackoff(initialMs: 100, maxMs: 1000, jitter: 0)
+        #expect((0..<6).map { _ in backoff.nextDelayMs(random: 0.5) } == [100, 200, 400, 800, 1000, 1000])
+        backoff.reset()
+        #expect(backoff.nextDelayMs(random: 0.5) == 100)
+        var jittered = ReconnectBackoff(initialMs: 1000, maxMs: 1000, jitter: 0.2)
+        #expect(jittered.nextDelayMs(random: 0) == 800)
+        #expect(jittered.nextDelayMs(random: 0.999_999) == 1200)
+    }
+}
