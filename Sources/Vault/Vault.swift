@@ -1,1 +1,126 @@
-// Placeholder until the target lands.
+public import SQLite
+import Cryptography
+import Telemetry
+
+/// The encrypted reading store: SQLite in WAL mode, reading contents under AES-256-GCM with
+/// per-patient data keys wrapped by the key store, patients known only by keyed pseudonyms.
+///
+/// Not thread-safe: one `Vault` is owned by one thread (the ingest pipeline, or a CLI command).
+public final class Vault {
+    public let path: String
+    let db: Connection
+    let keys: any KeyStore
+    /// Data key for content that belongs to no patient (quarantined payloads, unpaired readings).
+    let gatewayKey: [UInt8]
+    var patientsByIdentifier: [String: PatientEntry] = [:]
+    var patientsByRef: [Int64: PatientEntry] = [:]
+    var devices: [String: DeviceRow] = [:]
+    var nextReadingID: Int64
+    var nextQuarantineID: Int64
+    var nextAlertID: Int64
+
+    /// Opens (creating and migrating if needed) the vault database at `path`.
+    public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .normal)
+        throws(VaultError) {
+        self.path = path
+        self.keys = keys
+        do {
+            db = try Connection(path: path)
+            try db.busyTimeout(ms: 5000)
+            try db.journalModeWAL()
+            try db.setSynchronous(synchronous)
+            try db.execute("PRAGMA foreign_keys = ON")
+        } catch {
+            throw VaultError(.storage, "cannot open the vault database", underlying: error)
+        }
+        try VaultSchema.migrate(db)
+        gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
+        nextReadingID = try Self.maxID(db, "readings") + 1
+        nextQuarantineID = try Self.maxID(db, "quarantine") + 1
+        nextAlertID = try Self.maxID(db, "alerts") + 1
+        try loadPatients()
+        try loadDevices()
+    }
+
+    private static func maxID(_ db: Connection, _ table: String) throws(VaultError) -> Int64 {
+        do {
+            return try db.query("SELECT coalesce(max(id), 0) FROM \(table)").first?.first?.integerValue ?? 0
+        } catch {
+            throw VaultError(.storage, "cannot read \(table)", underlying: error)
+        }
+    }
+
+    private static func loadOrCreateGatewayKey(_ db: Connection, keys: any KeyStore) throws(VaultError) -> [UInt8] {
+        let context = Array("gateway-data-key".utf8)
+        do {
+            if let wrapped = try db.query("SELECT value FROM meta WHERE key = 'gateway_key'").first?.first?.blobValue {
+                return try keys.unwrap(wrapped, context: context)
+            }
+            let key = SecureRandom.bytes(32)
+            try db.run("INSERT INTO meta (key, value) VALUES ('gateway_key', ?)", [.blob(try keys.wrap(key, context: context))])
+            return key
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError(.storage, "cannot load the gateway data key", underlying: error)
+        }
+    }
+
+    /// Runs `body` in an immediate transaction, mapping storage errors.
+    func write<T>(_ body: () throws -> T) throws(VaultError) -> T {
+        do {
+            return try db.transaction(.immediate, body)
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError(.storage, "write transaction failed", underlying: error)
+        }
+    }
+
+    /// Runs a read, mapping storage errors.
+    func read<T>(_ body: () throws -> T) throws(VaultError) -> T {
+        do {
+            return try body()
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            throw VaultError(.storage, "read failed", underlying: error)
+        }
+    }
+
+    /// Associated data binding a reading's ciphertext to its row id and device.
+    static func readingAAD(id: Int64, device: String) -> [UInt8] {
+        var aad = Array("vg-reading-v1".utf8)
+        withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
+        aad.append(contentsOf: device.utf8)
+        return aad
+    }
+
+    static func quarantineAAD(id: Int64) -> [UInt8] {
+        var aad = Array("vg-quarantine-v1".utf8)
+        withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
+        return aad
+    }
+
+    static func alertAAD(id: Int64) -> [UInt8] {
+        var aad = Array("vg-alert-v1".utf8)
+        withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
+        return aad
+    }
+
+    /// Flushes the WAL into the main database file (e.g. before a backup).
+    public func checkpoint() throws(VaultError) {
+        do { _ = try db.checkpoint(.truncate) } catch {
+            throw VaultError(.storage, "checkpoint failed", underlying: error)
+        }
+    }
+}
+
+/// What the vault holds about a device (mirrors the decoder's `DeviceState`).
+struct DeviceRow {
+    var model: String?
+    var firmware: String?
+    var serial: String?
+    var patientRef: Int64?
+    var bed: String?
+}

@@ -1,0 +1,100 @@
+import Cryptography
+import SQLite
+public import Telemetry
+
+/// Filters for `export`. Times are device times in ms since the epoch, `to` exclusive.
+public struct ExportFilter: Sendable {
+    public var patient: String?
+    public var device: String?
+    public var from: Int64?
+    public var to: Int64?
+
+    public init(patient: String? = nil, device: String? = nil, from: Int64? = nil, to: Int64? = nil) {
+        self.patient = patient
+        self.device = device
+        self.from = from
+        self.to = to
+    }
+}
+
+/// A decrypted reading with its vault metadata.
+public struct ExportedReading: Sendable {
+    public var id: Int64
+    public var patient: String?
+    public var reading: Reading
+    public var conflict: Bool
+    public var duplicates: Int
+
+    /// The canonical reading JSON plus `id`, `patient` (null when unpaired), `conflict`, `duplicates`.
+    public var json: JSONValue {
+        guard case .object(var members) = reading.canonicalJSON else { return reading.canonicalJSON }
+        members.append(("id", .number(Double(id))))
+        members.append(("patient", patient.map { .string($0) } ?? .null))
+        members.append(("conflict", .bool(conflict)))
+        members.append(("duplicates", .number(Double(duplicates))))
+        return .object(members)
+    }
+}
+
+extension Vault {
+    /// Decrypts matching readings in id order. A row that fails to decrypt or decode is passed
+    /// to `onError` (with its id) and skipped: one corrupt row never hides the others.
+    public func export(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
+                       _ body: (ExportedReading) throws -> Void) throws {
+        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext FROM readings WHERE 1 = 1"
+        var args: [SQLiteValue] = []
+        if let patient = filter.patient {
+            guard let entry = patientsByIdentifier[patient] else { return }
+            sql += " AND patient_ref = ?"
+            args.append(.integer(entry.ref))
+        }
+        if let device = filter.device {
+            sql += " AND device = ?"
+            args.append(.text(device))
+        }
+        if let from = filter.from {
+            sql += " AND device_time >= ?"
+            args.append(.integer(from))
+        }
+        if let to = filter.to {
+            sql += " AND device_time < ?"
+            args.append(.integer(to))
+        }
+        let statement = try db.prepare(sql + " ORDER BY id")
+        try statement.bind(args)
+        while try statement.step() {
+            let id = statement.int64(0)
+            let device = statement.text(1) ?? ""
+            let ref: Int64? = statement.isNull(2) ? nil : statement.int64(2)
+            do {
+                let reading = try decryptReading(id: id, device: device, patientRef: ref,
+                                                 ciphertext: statement.blob(5) ?? [])
+                try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
+                                         reading: reading, conflict: statement.int64(3) != 0,
+                                         duplicates: statement.int(4)))
+            } catch let error as VaultError {
+                onError(id, error)
+            }
+        }
+    }
+
+    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
+        -> Reading {
+        let key = try contentKey(patientRef: patientRef)
+        let plaintext: [UInt8]
+        do {
+            plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: ciphertext), key: key,
+                                           associatedData: Self.readingAAD(id: id, device: device))
+        } catch {
+            throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
+        }
+        guard plaintext.first == ReadingPlaintext.version1 else {
+            throw VaultError(.corruptRow, "reading \(id) has an unknown plaintext version")
+        }
+        do {
+            return try Reading(canonical: Array(plaintext.dropFirst()))
+        } catch {
+            throw VaultError(.corruptRow, "reading \(id) does not decode", underlying: error)
+        }
+    }
+}

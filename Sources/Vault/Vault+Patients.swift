@@ -1,0 +1,85 @@
+import Cryptography
+import SQLite
+import Telemetry
+
+/// A patient known to the vault: the row id, the keyed pseudonym, and (unless erased) the
+/// unwrapped data key and the identifier.
+struct PatientEntry {
+    var ref: Int64
+    var pseudonym: [UInt8]
+    var key: [UInt8]?
+    var identifier: String?
+}
+
+extension Vault {
+    static let pseudonymDomain = "patient-pseudonym-v1"
+
+    /// The keyed pseudonym for a patient identifier (hex in events and exports).
+    public func pseudonym(of identifier: String) -> [UInt8] {
+        keys.keyedDigest(Array(identifier.utf8), domain: Self.pseudonymDomain)
+    }
+
+    func loadPatients() throws(VaultError) {
+        let rows = try read { try db.query("SELECT id, pseudonym, wrapped_key, identifier_ct FROM patients") }
+        for row in rows {
+            guard let ref = row[0].integerValue, let pseudonym = row[1].blobValue else { continue }
+            var entry = PatientEntry(ref: ref, pseudonym: pseudonym)
+            if let wrapped = row[2].blobValue, let identifierCT = row[3].blobValue {
+                let key = try keys.unwrap(wrapped, context: Array("patient-data-key".utf8) + pseudonym)
+                entry.key = key
+                do {
+                    let plain = try AES256GCM.open(try AES256GCM.SealedBox(combined: identifierCT), key: key,
+                                                   associatedData: Array("vg-patient-id-v1".utf8) + pseudonym)
+                    entry.identifier = String(decoding: plain, as: UTF8.self)
+                } catch {
+                    throw VaultError(.corruptRow, "patient row \(ref) does not authenticate", underlying: error)
+                }
+            }
+            patientsByRef[ref] = entry
+            if let identifier = entry.identifier { patientsByIdentifier[identifier] = entry }
+        }
+    }
+
+    /// The patient entry for `identifier`, creating the row and a fresh data key on first sight.
+    /// Must run inside a write transaction.
+    func patient(for identifier: String, at time: Int64) throws -> PatientEntry {
+        if let entry = patientsByIdentifier[identifier] { return entry }
+        let pseudonym = self.pseudonym(of: identifier)
+        let key = SecureRandom.bytes(32)
+        let wrapped = try keys.wrap(key, context: Array("patient-data-key".utf8) + pseudonym)
+        let identifierCT = try AES256GCM.seal(Array(identifier.utf8), key: key,
+                                              associatedData: Array("vg-patient-id-v1".utf8) + pseudonym).combined
+        if let existing = try db.cached("SELECT id FROM patients WHERE pseudonym = ?").query1([.blob(pseudonym)]) {
+            // A pseudonym whose key was erased: the patient is re-admitted with a new key.
+            try db.cached("UPDATE patients SET wrapped_key = ?, identifier_ct = ?, erased_at = NULL WHERE id = ?")
+                .run(.blob(wrapped), .blob(identifierCT), .integer(existing))
+            let entry = PatientEntry(ref: existing, pseudonym: pseudonym, key: key, identifier: identifier)
+            patientsByIdentifier[identifier] = entry
+            patientsByRef[existing] = entry
+            return entry
+        }
+        try db.cached("INSERT INTO patients (pseudonym, wrapped_key, identifier_ct, created_at) VALUES (?, ?, ?, ?)")
+            .run(.blob(pseudonym), .blob(wrapped), .blob(identifierCT), .integer(time))
+        let entry = PatientEntry(ref: db.lastInsertRowID, pseudonym: pseudonym, key: key, identifier: identifier)
+        patientsByIdentifier[identifier] = entry
+        patientsByRef[entry.ref] = entry
+        return entry
+    }
+
+    /// The key and identifier under which `patientRef`'s content is stored (`nil` ref = gateway key).
+    func contentKey(patientRef: Int64?) throws(VaultError) -> [UInt8] {
+        guard let ref = patientRef else { return gatewayKey }
+        guard let entry = patientsByRef[ref] else { throw VaultError(.corruptRow, "reading names unknown patient row \(ref)") }
+        guard let key = entry.key else { throw VaultError(.erased, "the patient's data key was erased") }
+        return key
+    }
+}
+
+extension Statement {
+    /// Binds, steps once, and returns the first column of the first row as an integer.
+    func query1(_ values: [SQLiteValue]) throws -> Int64? {
+        try bind(values)
+        defer { reset() }
+        return try step() ? int64(0) : nil
+    }
+}

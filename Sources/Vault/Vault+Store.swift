@@ -1,0 +1,142 @@
+import Cryptography
+import SQLite
+import Telemetry
+
+extension Vault {
+    /// Stores a batch in one transaction: readings (deduplicated, conflicts flagged),
+    /// quarantined messages with their reason, device events, and alerts. Either the whole
+    /// batch is committed or nothing is.
+    public func store(_ messages: [IncomingMessage], alerts: [AlertRecord] = []) throws(VaultError) -> StoreResult {
+        let devicesBefore = devices
+        let patientsBefore = (patientsByIdentifier, patientsByRef)
+        let ids = (nextReadingID, nextQuarantineID, nextAlertID)
+        do {
+            return try write {
+                var result = StoreResult()
+                for message in messages {
+                    switch message.outcome {
+                    case .reading(let reading, let patient):
+                        try storeReading(reading, patient: patient, into: &result)
+                    case .control(let device, let control):
+                        try applyControl(control, device: device.rawValue, at: message.receivedAt, into: &result)
+                    case .quarantined(let device, let kind, let verdict):
+                        try storeQuarantined(message, device: device?.rawValue, kind: kind?.rawValue, verdict: verdict)
+                        result.quarantined += 1
+                    }
+                }
+                for alert in alerts { try storeAlert(alert) }
+                result.alerts = alerts.count
+                try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
+                return result
+            }
+        } catch {
+            // Roll back the in-memory mirrors with the transaction.
+            devices = devicesBefore
+            (patientsByIdentifier, patientsByRef) = patientsBefore
+            (nextReadingID, nextQuarantineID, nextAlertID) = ids
+            throw error
+        }
+    }
+
+    private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {
+        var contentOnly = reading
+        contentOnly.receivedAt = 0  // a redelivery differs only in arrival time
+        let digest = keys.keyedDigest(contentOnly.canonicalBytes, domain: "reading-content-v1")
+        let lookup = try db.cached(
+            "SELECT id, digest FROM readings WHERE device = ? AND kind = ? AND seq = ? AND device_time = ?")
+        try lookup.bind(.text(reading.device.rawValue), .text(reading.kind.rawValue), .integer(Int64(reading.seq)),
+                        .integer(reading.deviceTime))
+        var sameIdentity: [Int64] = []
+        var duplicateOf: Int64?
+        while try lookup.step() {
+            let id = lookup.int64(0)
+            sameIdentity.append(id)
+            if let stored = lookup.blob(1), constantTimeEquals(stored, digest) { duplicateOf = id }
+        }
+        lookup.reset()
+        if let original = duplicateOf {
+            try db.cached("UPDATE readings SET duplicates = duplicates + 1 WHERE id = ?").run(.integer(original))
+            result.duplicates += 1
+            return
+        }
+        let conflict = !sameIdentity.isEmpty
+        if conflict {
+            for id in sameIdentity {
+                try db.cached("UPDATE readings SET conflict = 1 WHERE id = ?").run(.integer(id))
+            }
+            result.conflicts += 1
+        }
+        var patientRef: Int64?
+        var key = gatewayKey
+        if let patient {
+            let entry = try self.patient(for: patient, at: reading.receivedAt)
+            patientRef = entry.ref
+            key = entry.key ?? gatewayKey
+        } else {
+            result.unpaired += 1
+        }
+        let id = nextReadingID
+        let plaintext = [ReadingPlaintext.version1] + reading.canonicalBytes
+        let sealed = try AES256GCM.seal(plaintext, key: key,
+                                        associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
+        try db.cached("""
+            INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
+                                  digest, conflict, ciphertext)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
+                     .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
+                     .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
+                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed.combined))
+        nextReadingID += 1
+        result.stored += 1
+    }
+
+    private func storeQuarantined(_ message: IncomingMessage, device: String?, kind: String?,
+                                  verdict: QuarantineVerdict) throws {
+        let id = nextQuarantineID
+        // The topic is kept inside the ciphertext too: a bad topic may carry anything.
+        var plaintext = Array(message.topic.utf8) + [0]
+        plaintext += message.payload
+        let sealed = try AES256GCM.seal(plaintext, key: gatewayKey, associatedData: Self.quarantineAAD(id: id))
+        try db.cached("""
+            INSERT INTO quarantine (id, received_at, device, kind, reason, detail, payload_ct)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).run(.integer(id), .integer(message.receivedAt), device.map { .text($0) } ?? .null,
+                     kind.map { .text($0) } ?? .null, .text(verdict.reason.rawValue), .text(verdict.detail),
+                     .blob(sealed.combined))
+        nextQuarantineID += 1
+    }
+
+    private func storeAlert(_ alert: AlertRecord) throws {
+        let id = nextAlertID
+        var patientRef: Int64?
+        var key = gatewayKey
+        if let patient = alert.patient {
+            let entry = try self.patient(for: patient, at: alert.at)
+            patientRef = entry.ref
+            key = entry.key ?? gatewayKey
+        }
+        let sealed = try AES256GCM.seal(alert.body, key: key, associatedData: Self.alertAAD(id: id))
+        try db.cached("""
+            INSERT INTO alerts (id, at, device, patient_ref, category, kind, score, body_ct)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).run(.integer(id), .integer(alert.at), alert.device.map { .text($0) } ?? .null,
+                     patientRef.map { .integer($0) } ?? .null, .text(alert.category), .text(alert.kind),
+                     .real(alert.score), .blob(sealed.combined))
+        nextAlertID += 1
+    }
+
+    private func bumpCounters(_ deltas: [String: Int]) throws {
+        for (name, delta) in deltas where delta != 0 {
+            try db.cached("""
+                INSERT INTO counters (name, value) VALUES (?, ?)
+                ON CONFLICT(name) DO UPDATE SET value = value + excluded.value
+                """).run(.text(name), .integer(Int64(delta)))
+        }
+    }
+}
+
+/// Version tag of the encrypted reading plaintext: `0x01 ‖ canonical bytes`.
+enum ReadingPlaintext {
+    static let version1: UInt8 = 1
+}

@@ -1,0 +1,102 @@
+import SQLite
+
+/// Versioned schema migrations, applied in order inside one transaction each; the database's
+/// `user_version` records the last one applied. Never edit a shipped migration: append one.
+enum VaultSchema {
+    static let migrations: [String] = [
+        // 1: ingest foundation.
+        """
+        CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+        -- One row per patient pseudonym (HMAC of the identifier). The data key is wrapped by the
+        -- key-encryption key; the identifier itself is encrypted under the data key.
+        CREATE TABLE patients (
+            id INTEGER PRIMARY KEY,
+            pseudonym BLOB NOT NULL UNIQUE,
+            wrapped_key BLOB,
+            identifier_ct BLOB,
+            created_at INTEGER NOT NULL,
+            erased_at INTEGER
+        );
+        CREATE TABLE devices (
+            device TEXT PRIMARY KEY,
+            model TEXT, firmware TEXT, serial TEXT,
+            patient_ref INTEGER REFERENCES patients(id),
+            bed TEXT,
+            updated_at INTEGER NOT NULL
+        );
+        -- Readings: metadata in clear, content (canonical bytes) in ciphertext (AES-256-GCM,
+        -- associated data binds the row id and device). patient_ref NULL = unpaired.
+        CREATE TABLE readings (
+            id INTEGER PRIMARY KEY,
+            device TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            seq INTEGER NOT NULL,
+            device_time INTEGER NOT NULL,
+            received_at INTEGER NOT NULL,
+            model TEXT NOT NULL,
+            schema_id TEXT NOT NULL,
+            patient_ref INTEGER REFERENCES patients(id),
+            digest BLOB NOT NULL,
+            conflict INTEGER NOT NULL DEFAULT 0,
+            duplicates INTEGER NOT NULL DEFAULT 0,
+            ciphertext BLOB NOT NULL
+        );
+        CREATE INDEX readings_identity ON readings(device, kind, seq, device_time);
+        CREATE INDEX readings_patient_time ON readings(patient_ref, device_time);
+        -- Messages that did not become readings; the raw payload is encrypted under the gateway key.
+        CREATE TABLE quarantine (
+            id INTEGER PRIMARY KEY,
+            received_at INTEGER NOT NULL,
+            device TEXT,
+            kind TEXT,
+            reason TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            payload_ct BLOB NOT NULL
+        );
+        CREATE INDEX quarantine_reason ON quarantine(reason);
+        CREATE TABLE events (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            device TEXT NOT NULL,
+            type TEXT NOT NULL,
+            detail TEXT NOT NULL,
+            patient_ref INTEGER REFERENCES patients(id)
+        );
+        CREATE TABLE alerts (
+            id INTEGER PRIMARY KEY,
+            at INTEGER NOT NULL,
+            device TEXT,
+            patient_ref INTEGER REFERENCES patients(id),
+            category TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            score REAL NOT NULL,
+            body_ct BLOB NOT NULL,
+            published INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+        """,
+    ]
+
+    static var currentVersion: Int32 { Int32(migrations.count) }
+
+    /// Brings `db` to the current version; refuses databases from a newer build.
+    static func migrate(_ db: Connection) throws(VaultError) {
+        let version: Int32
+        do { version = try db.userVersion } catch {
+            throw VaultError(.storage, "cannot read the schema version", underlying: error)
+        }
+        guard version <= currentVersion else {
+            throw VaultError(.migration, "vault schema \(version) is newer than this build (\(currentVersion))")
+        }
+        for index in Int(version)..<migrations.count {
+            do {
+                try db.transaction(.immediate) {
+                    try db.execute(migrations[index])
+                    try db.setUserVersion(Int32(index + 1))
+                }
+            } catch {
+                throw VaultError(.migration, "migration \(index + 1) failed", underlying: error)
+            }
+        }
+    }
+}

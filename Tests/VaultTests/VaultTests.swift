@@ -1,0 +1,167 @@
+import Foundation
+import SQLite
+import Telemetry
+import Testing
+import Vault
+
+/// Builds readings and messages for vault tests.
+enum Sample {
+    static let oxp = DeviceID("OXP-7F31A2")!
+
+    static func reading(seq: UInt32, spo2: Double = 97, device: DeviceID = oxp, receivedAt: Int64 = 1_763_884_800_500)
+        -> Reading {
+        Reading(device: device, kind: .vitals, schemaID: "oxipatch-fw1", model: "OxiPatch", firmware: "1.4.2",
+                seq: seq, deviceTime: 1_763_884_800_000 + Int64(seq) * 1000, receivedAt: receivedAt,
+                measurements: [Measurement(channel: Channel.spo2, value: .number(spo2), unit: "%"),
+                               Measurement(channel: Channel.pulseRate, value: .noSignal, unit: "/min")])
+    }
+
+    static func message(_ outcome: DecodeOutcome, payload: String = "{}") -> IncomingMessage {
+        IncomingMessage(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array(payload.utf8),
+                        receivedAt: 1_763_884_800_500, outcome: outcome)
+    }
+}
+
+@Suite struct VaultStoreTests {
+    let dir: URL
+    let keys = GatewayKeys.generate()
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
+
+    private func exported(_ vault: Vault, _ filter: ExportFilter = ExportFilter()) throws -> [ExportedReading] {
+        var out: [ExportedReading] = []
+        try vault.export(filter, onError: { id, error in Issue.record("row \(id): \(error)") }) { out.append($0) }
+        return out
+    }
+
+    @Test func readingsRoundTripEncryptedAndPatientIsPseudonymous() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let r1 = Sample.reading(seq: 1)
+        let r2 = Sample.reading(seq: 2, spo2: 93)
+        let result = try vault.store([
+            Sample.message(.control(Sample.oxp, .pair(patient: "MRN-00012345", bed: "ICU-3", at: nil))),
+            Sample.message(.reading(r1, patient: "MRN-00012345")),
+            Sample.message(.reading(r2, patient: "MRN-00012345")),
+        ])
+        #expect(result.stored == 2 && result.events == 1)
+        let rows = try exported(vault)
+        #expect(rows.map(\.reading) == [r1, r2])
+        #expect(rows.allSatisfy { $0.patient == "MRN-00012345" })
+        #expect(try exported(vault, ExportFilter(patient: "MRN-00099999")).isEmpty)
+        #expect(try exported(vault, ExportFilter(from: r2.deviceTime)).map(\.reading) == [r2])
+        try vault.checkpoint()
+        // Neither the identifier nor the canonical content appears anywhere in the database file.
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+        #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
+        #expect(bytes.range(of: Data("spo2".utf8)) == nil)
+    }
+
+    @Test func duplicatesAreStoredOnceConflictsAreKeptAndFlagged() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let original = Sample.reading(seq: 7)
+        var redelivered = original
+        redelivered.receivedAt += 3000  // same content, later arrival (bridge reconnect)
+        let conflicting = Sample.reading(seq: 7, spo2: 85)
+        let result = try vault.store([
+            Sample.message(.reading(original, patient: nil)),
+            Sample.message(.reading(redelivered, patient: nil)),
+            Sample.message(.reading(conflicting, patient: nil)),
+        ])
+        #expect(result.stored == 2 && result.duplicates == 1 && result.conflicts == 1 && result.unpaired == 2)
+        let stats = try vault.stats()
+        #expect(stats.readings == 2 && stats.duplicates == 1 && stats.conflicts == 2 && stats.unpaired == 2)
+        let rows = try exported(vault)
+        #expect(rows.map(\.conflict) == [true, true] && rows.first?.duplicates == 1)
+        #expect(rows.allSatisfy { $0.patient == nil })
+    }
+
+    @Test func quarantineKeepsReasonAndEncryptedPayload() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let verdict = QuarantineVerdict(.implausibleValue, "spo2 outside plausible range")
+        _ = try vault.store([Sample.message(.quarantined(device: Sample.oxp, kind: .vitals, verdict),
+                                            payload: #"{"seq":1,"spo2":140,"note":"MRN-00012345"}"#)])
+        let stats = try vault.stats()
+        #expect(stats.quarantined == 1 && stats.quarantinedByReason == ["implausible_value": 1])
+        try vault.checkpoint()
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+        #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
+    }
+
+    @Test func pairingAndFirmwareChangesAreEventsAndSurviveReopen() throws {
+        do {
+            let vault = try Vault(path: dbPath, keys: keys)
+            let info = DeviceControl.info(model: "OxiPatch", firmware: "1.4.2", serial: "OXP-7F31A2")
+            let result = try vault.store([
+                Sample.message(.control(Sample.oxp, info)),
+                Sample.message(.control(Sample.oxp, info)),  // retained redelivery: no event
+                Sample.message(.control(Sample.oxp, .pair(patient: "MRN-1", bed: "ICU-1", at: nil))),
+                Sample.message(.control(Sample.oxp, .pair(patient: "MRN-1", bed: "ICU-1", at: nil))),
+                Sample.message(.control(Sample.oxp, .info(model: "OxiPatch", firmware: "2.0.3", serial: nil))),
+                Sample.message(.control(Sample.oxp, .pair(patient: "MRN-2", bed: "ICU-2", at: nil))),
+                Sample.message(.control(Sample.oxp, .pair(patient: nil, bed: nil, at: nil))),
+            ])
+            #expect(result.events == 6)
+            #expect(try vault.stats().eventsByType == ["device_announced": 1, "firmware_changed": 1, "paired": 2,
+                                                       "unpaired": 2])
+            _ = try vault.store([Sample.message(.control(Sample.oxp, .pair(patient: "MRN-2", bed: "ICU-2", at: nil)))])
+        }
+        let reopened = try Vault(path: dbPath, keys: keys)
+        let state = try #require(reopened.deviceStates().first)
+        #expect(state.device == Sample.oxp && state.firmware == "2.0.3" && state.patient == "MRN-2" && state.bed == "ICU-2")
+    }
+
+    @Test func tamperedOrMovedCiphertextIsReportedPerRowAndOthersStillExport() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        _ = try vault.store((1...3).map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-1")) })
+        let raw = try Connection(path: dbPath)
+        // Flip one byte of row 2; copy row 3's (valid) ciphertext onto row 1.
+        try raw.run("UPDATE readings SET ciphertext = substr(ciphertext, 1, 20) || x'FF' || substr(ciphertext, 22) WHERE id = 2")
+        try raw.run("UPDATE readings SET ciphertext = (SELECT ciphertext FROM readings WHERE id = 3) WHERE id = 1")
+        var failed: [Int64] = []
+        var ok: [Int64] = []
+        try vault.export(ExportFilter(), onError: { id, error in
+            #expect(error.code == .corruptRow)
+            failed.append(id)
+        }) { ok.append($0.id) }
+        #expect(failed == [1, 2] && ok == [3])
+    }
+
+    @Test func aBatchIsAllOrNothing() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        _ = try vault.store([Sample.message(.reading(Sample.reading(seq: 1), patient: "MRN-1"))])
+        let raw = try Connection(path: dbPath)
+        try raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'no'); END")
+        #expect(throws: VaultError.self) {
+            _ = try vault.store([2, 3].map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-2")) })
+        }
+        try raw.execute("DROP TRIGGER refuse")
+        #expect(try vault.stats().readings == 1 && vault.stats().patients == 1)
+        _ = try vault.store([2, 3].map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-2")) })
+        #expect(try exported(vault).map(\.reading.seq) == [1, 2, 3])
+    }
+
+    @Test func aDifferentKeyFileCannotOpenTheVault() throws {
+        _ = try Vault(path: dbPath, keys: keys)
+        #expect(throws: VaultError.self) { _ = try Vault(path: dbPath, keys: GatewayKeys.generate()) }
+    }
+}
+
+@Suite struct FileKeyStoreTests {
+    @Test func keyFileIsPrivateAndNotOverwritten() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("keys-\(UUID().uuidString)")
+        let path = dir.appendingPathComponent("keys/gateway.keys").path
+        let created = try FileKeyStore.initialize(path: path)
+        let attributes = try FileManager.default.attributesOfItem(atPath: path)
+        #expect((attributes[.posixPermissions] as? Int) == 0o600)
+        #expect(throws: VaultError.self) { try FileKeyStore.initialize(path: path) }
+        let loaded = try FileKeyStore.load(path: path)
+        #expect(loaded.keyedDigest([1, 2, 3], domain: "t") == created.keyedDigest([1, 2, 3], domain: "t"))
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path)
+        #expect(throws: VaultError.self) { _ = try FileKeyStore.load(path: path) }
+    }
+}
