@@ -46,7 +46,7 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
-                dependencies: ["Telemetry", "Schemas", "Vault", "MQTT",
+                dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
-                    dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "VitalGateTesting"],
+                    dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
                     swiftSettings: strict),

@@ -1,0 +1,40 @@
+public import Detection
+public import MQTT
+public import Schemas
+
+/// Everything the ingest service needs, resolved from the config file and command line.
+public struct IngestConfiguration: Sendable {
+    /// Gateway id, used in `vitalgate/{gateway}/...` topics.
+    public var gatewayID: String
+    public var mqtt: MQTTOptions
+    public var topics: [String]
+    /// Messages per vault transaction (and per acknowledgement round).
+    public var maxBatch: Int
+    public var backoff: ReconnectBackoff
+    public var limits: DecodeLimits
+    /// `nil` disables detection.
+    public var detection: DetectionConfig?
+    /// Stop after this many seconds (`nil`: until asked to stop).
+    public var durationSeconds: Double?
+
+    public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
+                backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),
+                detection: DetectionConfig? = DetectionConfig(), durationSeconds: Double? = nil) {
+        self.gatewayID = gatewayID
+        self.mqtt = mqtt
+        self.topics = topics
+        self.maxBatch = maxBatch
+        self.backoff = backoff
+        self.limits = limits
+        self.detection = detection
+        self.durationSeconds = durationSeconds
+    }
+
+    public var statusTopic: String { "vitalgate/\(gatewayID)/status" }
+    public var alertsTopic: String { "vitalgate/\(gatewayID)/alerts" }
+
+    /// The last will the broker publishes if the gateway vanishes: `offline`, retained.
+    public var will: MQTTOptions.Message {
+        MQTTOptions.Message(topic: statusTopic, payload: Array("offline".utf8), qos: 1, retain: true)
+    }
+}

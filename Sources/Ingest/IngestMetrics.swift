@@ -1,0 +1,20 @@
+/// Counters kept by the ingest service (also the figures `demo` and benchmarks print).
+public struct IngestMetrics: Sendable, Equatable {
+    public var messages = 0
+    public var stored = 0
+    public var duplicates = 0
+    public var conflicts = 0
+    public var unpaired = 0
+    public var quarantined = 0
+    public var quarantinedByReason: [String: Int] = [:]
+    public var events = 0
+    public var alerts = 0
+    public var batches = 0
+    public var connects = 0
+    public var connectFailures = 0
+    public var connectionLosses = 0
+    /// Batches that could not be stored; their messages were not acknowledged (the broker redelivers).
+    public var storeFailures = 0
+
+    public init() {}
+}

@@ -1,0 +1,182 @@
+import Detection
+import Foundation
+public import Logging
+import MQTT
+public import Schemas
+import Telemetry
+public import Vault
+
+/// The agent's pipeline: MQTT → decode → (detect) → vault → acknowledge.
+///
+/// Runs on the calling thread until `stop()` returns true or the configured duration ends.
+/// A batch of messages is committed to the vault in one transaction before any of their
+/// QoS 1 acknowledgements is written (see `MQTTClient`). If the vault cannot store a batch,
+/// the connection is dropped without acknowledging, and the broker redelivers later.
+public final class IngestService {
+    public let configuration: IngestConfiguration
+    public private(set) var metrics = IngestMetrics()
+    private let vault: Vault
+    private var decoder: MessageDecoder
+    private var detector: DetectionEngine?
+    private var logger: Logger
+    private var backoff: ReconnectBackoff
+    private var random = SystemRandomNumberGenerator()
+    private var lastStateSave = Date()
+
+    static let detectionStateKey = "detection_state"
+
+    public init(configuration: IngestConfiguration, vault: Vault, catalog: SchemaCatalog,
+                logger: Logger = Logger(label: "vitalgate.ingest")) {
+        self.configuration = configuration
+        self.vault = vault
+        self.logger = logger
+        backoff = configuration.backoff
+        decoder = MessageDecoder(catalog: catalog, limits: configuration.limits)
+        for state in vault.deviceStates() {
+            decoder.restore(state.device, DeviceState(model: state.model, firmware: state.firmware, serial: state.serial,
+                                                      patient: state.patient, bed: state.bed))
+        }
+        if let detection = configuration.detection {
+            var engine = DetectionEngine(config: detection)
+            if let saved = try? vault.sealedState(Self.detectionStateKey) {
+                do { try engine.restore(saved) } catch {
+                    logger.warning("detection state not restored; starting cold", metadata: ["error": "\(error)"])
+                }
+            }
+            detector = engine
+        }
+    }
+
+    /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
+    public func run(stop: () -> Bool) throws {
+        var options = configuration.mqtt
+        options.will = configuration.will
+        let client = try MQTTClient(options: options)
+        let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
+        func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
+        var everConnected = false
+        while !stopping() {
+            if !client.isConnected {
+                guard connect(client, first: !everConnected, stopping: stopping) else { continue }
+                everConnected = true
+            }
+            pumpOnce(client)
+            if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
+        }
+        shutDown(client)
+    }
+
+    private func connect(_ client: MQTTClient, first: Bool, stopping: () -> Bool) -> Bool {
+        do {
+            if first { try client.connect() } else { try client.reconnect() }
+            for topic in configuration.topics { try client.subscribe(topic, qos: 1) }
+            try client.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("online".utf8),
+                                                   qos: 1, retain: true))
+            try client.flush()
+            backoff.reset()
+            metrics.connects += 1
+            logger.info("connected", metadata: ["broker": "\(configuration.mqtt.broker)",
+                                                "session_present": "\(client.sessionPresent)"])
+            return true
+        } catch {
+            metrics.connectFailures += 1
+            let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
+            logger.warning("connect failed; retrying", metadata: ["error": "\(error)", "delay_ms": "\(delay)"])
+            var slept = 0
+            while slept < delay && !stopping() {
+                usleep(UInt32(min(100, delay - slept)) * 1000)
+                slept += 100
+            }
+            return false
+        }
+    }
+
+    /// One receive → store → acknowledge round.
+    private func pumpOnce(_ client: MQTTClient) {
+        let batch: [InboundMessage]
+        do {
+            batch = try client.receive(timeoutMs: 100, maxMessages: configuration.maxBatch)
+        } catch {
+            metrics.connectionLosses += 1
+            logger.warning("connection lost", metadata: ["error": "\(error)"])
+            return
+        }
+        guard !batch.isEmpty else {
+            try? client.flush()
+            return
+        }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var incoming: [IncomingMessage] = []
+        incoming.reserveCapacity(batch.count)
+        var alerts: [Alert] = []
+        for message in batch {
+            let outcome = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: now)
+            if detector != nil { alerts += detector!.process(outcome, at: now) }
+            incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
+                                            outcome: outcome))
+        }
+        let records = alerts.map {
+            AlertRecord(at: $0.t, device: $0.device?.rawValue, patient: $0.patient, category: $0.category.rawValue,
+                        kind: $0.kind, score: $0.score, body: Array($0.jsonLine.utf8))
+        }
+        do {
+            let result = try vault.store(incoming, alerts: records)
+            record(result, incoming)
+        } catch {
+            metrics.storeFailures += 1
+            logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
+                         metadata: ["error": "\(error)", "messages": "\(batch.count)"])
+            client.abortConnection()
+            return
+        }
+        do {
+            try client.acknowledge()
+            for alert in alerts {
+                try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: Array(alert.jsonLine.utf8),
+                                                       qos: 1, retain: false))
+            }
+            try client.flush()
+        } catch {
+            metrics.connectionLosses += 1
+            logger.warning("connection lost after storing a batch", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func record(_ result: StoreResult, _ incoming: [IncomingMessage]) {
+        metrics.batches += 1
+        metrics.messages += incoming.count
+        metrics.stored += result.stored
+        metrics.duplicates += result.duplicates
+        metrics.conflicts += result.conflicts
+        metrics.unpaired += result.unpaired
+        metrics.quarantined += result.quarantined
+        metrics.events += result.events
+        metrics.alerts += result.alerts
+        for message in incoming {
+            if case .quarantined(_, _, let verdict) = message.outcome {
+                metrics.quarantinedByReason[verdict.reason.rawValue, default: 0] += 1
+            }
+        }
+    }
+
+    private func saveDetectionState() {
+        lastStateSave = Date()
+        guard let detector else { return }
+        do { try vault.setSealedState(Self.detectionStateKey, detector.snapshot()) } catch {
+            logger.warning("cannot save detection state", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Clean stop: nothing unacknowledged is pending (each round stores then acknowledges),
+    /// so publish `offline`, disconnect, and persist detector state.
+    private func shutDown(_ client: MQTTClient) {
+        saveDetectionState()
+        if client.isConnected {
+            _ = try? client.publish(MQTTOptions.Message(topic: configuration.statusTopic,
+                                                        payload: Array("offline".utf8), qos: 1, retain: true))
+            try? client.flush()
+            client.disconnect()
+        }
+        logger.info("stopped", metadata: ["messages": "\(metrics.messages)", "stored": "\(metrics.stored)"])
+    }
+}

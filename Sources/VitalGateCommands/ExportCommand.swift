@@ -1,0 +1,65 @@
+public import ArgumentParser
+import Foundation
+import Telemetry
+import Vault
+
+/// `vitalgate export`: decrypted canonical readings as JSON Lines.
+public struct ExportCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write decrypted canonical readings as JSON Lines.",
+        discussion: "Times are device times: ms since the epoch or RFC 3339 (2025-11-23T08:00:00Z); --to is exclusive.")
+
+    @Option(name: .long, help: "Data directory.") var dataDir = "data"
+    @Option(name: .long, help: "Only this patient identifier.") var patient: String?
+    @Option(name: .long, help: "Only this device id.") var device: String?
+    @Option(name: .long, help: "From this device time (inclusive).") var from: String?
+    @Option(name: .long, help: "Up to this device time (exclusive).") var to: String?
+    @Option(name: .long, help: "Output file (default: standard output).") var out: String?
+
+    public init() {}
+
+    static func parseTime(_ text: String?) throws -> Int64? {
+        guard let text else { return nil }
+        if let ms = Int64(text) { return ms }
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        guard let date else { throw ValidationError("not a time: use ms since the epoch or RFC 3339") }
+        return Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    public func run() throws {
+        let paths = DataPaths(dataDir)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let filter = ExportFilter(patient: patient, device: device, from: try Self.parseTime(from),
+                                  to: try Self.parseTime(to))
+        let sink: FileHandle
+        if let out {
+            guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),
+                  let handle = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot create \(out)") }
+            sink = handle
+        } else {
+            sink = FileHandle.standardOutput
+        }
+        var buffer: [UInt8] = []
+        var exported = 0
+        var failed: [Int64] = []
+        try vault.export(filter, onError: { id, error in
+            failed.append(id)
+            FileHandle.standardError.write(Data("export: skipped reading \(id): \(error.code): \(error.reason)\n".utf8))
+        }) { row in
+            JSONWriter.write(row.json, into: &buffer)
+            buffer.append(0x0A)
+            exported += 1
+            if buffer.count > 1 << 16 {
+                sink.write(Data(buffer))
+                buffer.removeAll(keepingCapacity: true)
+            }
+        }
+        sink.write(Data(buffer))
+        if out != nil { try sink.close() }
+        FileHandle.standardError.write(Data("exported \(exported) readings\n".utf8))
+        if !failed.isEmpty { throw ExitCode(1) }
+    }
+}

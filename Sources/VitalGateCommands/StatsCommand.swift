@@ -1,0 +1,37 @@
+public import ArgumentParser
+import Foundation
+import Telemetry
+import Vault
+
+/// `vitalgate stats [--json]`: vault counts.
+public struct StatsCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "stats", abstract: "Print vault counts: readings, quarantine by reason, duplicates, events.")
+
+    @Option(name: .long, help: "Data directory.") var dataDir = "data"
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let paths = DataPaths(dataDir)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let stats = try vault.stats()
+        if json {
+            print(JSONWriter.canonicalString(stats.json))
+            return
+        }
+        print("readings      \(stats.readings)")
+        for (model, n) in stats.readingsByModel.sorted(by: { $0.key < $1.key }) { print("  \(model): \(n)") }
+        print("quarantined   \(stats.quarantined)")
+        for (reason, n) in stats.quarantinedByReason.sorted(by: { $0.key < $1.key }) { print("  \(reason): \(n)") }
+        print("duplicates    \(stats.duplicates)")
+        print("conflicts     \(stats.conflicts)")
+        print("unpaired      \(stats.unpaired)")
+        print("events        \(stats.events)")
+        for (type, n) in stats.eventsByType.sorted(by: { $0.key < $1.key }) { print("  \(type): \(n)") }
+        print("alerts        \(stats.alerts)")
+        print("patients      \(stats.patients)")
+        print("devices       \(stats.devices)")
+    }
+}

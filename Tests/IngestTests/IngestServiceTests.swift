@@ -1,0 +1,104 @@
+import Dispatch
+import Foundation
+import Ingest
+import LocalBroker
+import MQTT
+import Schemas
+import Synchronization
+import Telemetry
+import Testing
+import Vault
+import VitalGateTesting
+
+/// Runs an `IngestService` on its own thread against a real broker and vault file.
+final class AgentHarness: Sendable {
+    let stopFlag = Atomic<Bool>(false)
+    let done = DispatchSemaphore(value: 0)
+    let metrics = Mutex<IngestMetrics>(IngestMetrics())
+
+    static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Firmware-Schemas").path
+
+    init(broker: BrokerAddress, vaultPath: String, keys: GatewayKeys, clientID: String = "vitalgate-test-gw",
+         until condition: @escaping @Sendable (IngestMetrics) -> Bool = { _ in false }) {
+        let thread = Thread { [self] in
+            defer { done.signal() }
+            do {
+                let vault = try Vault(path: vaultPath, keys: keys)
+                let config = IngestConfiguration(
+                    gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker, clientID: clientID),
+                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: nil)
+                let service = IngestService(configuration: config, vault: vault,
+                                            catalog: try SchemaCatalog.load(directory: Self.schemas))
+                try service.run {
+                    metrics.withLock { $0 = service.metrics }
+                    return stopFlag.load(ordering: .relaxed) || condition(service.metrics)
+                }
+                metrics.withLock { $0 = service.metrics }
+            } catch {
+                Issue.record("agent failed: \(error)")
+            }
+        }
+        thread.start()
+    }
+
+    func stop() {
+        stopFlag.store(true, ordering: .relaxed)
+        done.wait()
+    }
+
+    func wait(timeoutSeconds: Double) -> Bool { done.wait(timeout: .now() + timeoutSeconds) == .success }
+}
+
+@Suite struct IngestServiceTests {
+    let dir = try! TemporaryDirectory()
+    let keys = GatewayKeys.generate()
+
+    private func vitals(_ seq: Int) -> MQTTOptions.Message {
+        let ts = Int64(Date().timeIntervalSince1970 * 1000) - 60_000 + Int64(seq)
+        return MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals",
+                                   payload: Array(#"{"seq":\#(seq),"ts":\#(ts),"spo2":97,"pr":72,"pi":3.1,"batt":88}"#.utf8))
+    }
+
+    private let setup = [
+        MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/info", payload: Array(#"{"model":"OxiPatch","fw":"1.4.2"}"#.utf8),
+                            retain: true),
+        MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/pair",
+                            payload: Array(#"{"patient":"MRN-00012345","bed":"ICU-3","at":"2025-11-23T08:00:00Z"}"#.utf8),
+                            retain: true),
+    ]
+
+    @Test func storesEveryPublishedMessageQuarantinesBadOnesAndReportsStatus() throws {
+        let broker = try LocalBroker()
+        let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")
+        try watcher.subscribe("vitalgate/test-gw/status", qos: 1)
+        let vaultPath = dir.appending("vault.sqlite").path
+        let agent = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys) { $0.messages >= 203 }
+        let publisher = try MQTTTestClient.connect(broker.address, id: "bridge")
+        Thread.sleep(forTimeInterval: 0.3)  // let the agent subscribe
+        var messages = setup + (0..<200).map(vitals)
+        messages.append(MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array("{\"seq\":1,".utf8)))
+        try MQTTTestClient.publishAll(publisher, messages)
+        #expect(agent.wait(timeoutSeconds: 20), "agent did not see every message")
+        let status = try MQTTTestClient.collect(watcher, count: 2, timeoutMs: 3000).map { String(decoding: $0.payload, as: UTF8.self) }
+        #expect(status == ["online", "offline"])
+        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        #expect(stats.readings == 200 && stats.quarantinedByReason == ["invalid_json": 1])
+        #expect(stats.eventsByType == ["device_announced": 1, "paired": 1] && stats.unpaired == 0)
+    }
+
+    @Test func messagesPublishedWhileTheAgentIsDownArriveAfterRestartExactlyOnce() throws {
+        let broker = try LocalBroker()
+        let vaultPath = dir.appending("vault.sqlite").path
+        let publisher = try MQTTTestClient.connect(broker.address, id: "bridge")
+        let first = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys) { $0.messages >= 52 }
+        Thread.sleep(forTimeInterval: 0.3)
+        try MQTTTestClient.publishAll(publisher, setup + (0..<50).map(vitals))
+        #expect(first.wait(timeoutSeconds: 20))
+        try MQTTTestClient.publishAll(publisher, (50..<150).map(vitals))  // agent offline: the session queues them
+        let second = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys) { $0.messages >= 100 }
+        #expect(second.wait(timeoutSeconds: 20))
+        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        #expect(stats.readings == 150 && stats.duplicates == 0 && stats.unpaired == 0)
+    }
+}
