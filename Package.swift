@@ -38,6 +38,8 @@ let package = Package(
         .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "EVMLightClient", swiftSettings: strict),
+        // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
+        .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
 
         // MARK: Storage and the pipeline
@@ -57,7 +59,8 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands"], swiftSettings: strict),
+        .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands", .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: strict),
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker"], swiftSettings: strict),
@@ -77,8 +80,11 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "EVMLightClientTests", dependencies: ["EVMLightClient"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography"],
+                    resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
-                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry"],
+                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker",
+                                   "Simulator"],
                     swiftSettings: strict),
     ]
 )

@@ -30,4 +30,4 @@ for s in "${SEEDS[@]}"; do
     fi
     score "seed$s" "$SCRATCH/seed$s.jsonl.gz" "$SCRATCH/seed$s-labels.jsonl"
 done
-"$VITALGATE" detect-bench --patients 50 --seconds 1800
+"$VITALGATE" bench detect --patients 50 --seconds 1800

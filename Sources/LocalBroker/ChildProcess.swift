@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 public import Glibc
 #endif
@@ -8,6 +9,7 @@ public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `pid` is immutable; `exitStatus` is only written under `lock`.
     public let pid: pid_t
     private var exitStatus: Int32?
+    private var maxRSS: Int?
     private var lock = pthread_mutex_t()
 
     /// Spawns `executable` with `arguments`; stdout/stderr go to `outputPath` (appended) or /dev/null.
@@ -65,8 +67,13 @@ public final class ChildProcess: @unchecked Sendable {
         defer { pthread_mutex_unlock(&lock) }
         if exitStatus != nil { return false }
         var status: Int32 = 0
-        let r = waitpid(pid, &status, WNOHANG)
-        if r == pid { exitStatus = status; return false }
+        var usage = rusage()
+        let r = wait4(pid, &status, WNOHANG, &usage)
+        if r == pid {
+            exitStatus = status
+            maxRSS = usage.ru_maxrss
+            return false
+        }
         return r == 0
     }
 
@@ -84,9 +91,29 @@ public final class ChildProcess: @unchecked Sendable {
         defer { pthread_mutex_unlock(&lock) }
         if let exitStatus { return exitStatus }
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        var usage = rusage()
+        while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         exitStatus = status
+        maxRSS = usage.ru_maxrss
         return status
+    }
+
+    /// The child's own peak resident set size in KiB (`VmHWM` in /proc/PID/status) while it runs.
+    /// Prefer this to `peakRSSKiB`: Linux carries the parent's high-water mark into a spawned
+    /// child's `ru_maxrss` across exec, so `wait4` over-reports a small child of a large parent.
+    public var currentPeakRSSKiB: Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        }
+        return nil
+    }
+
+    /// `ru_maxrss` from `wait4` once the child has exited (see `currentPeakRSSKiB` for its caveat).
+    public var peakRSSKiB: Int? {
+        pthread_mutex_lock(&lock)
+        defer { pthread_mutex_unlock(&lock) }
+        return maxRSS
     }
 
     /// Exit code when the process exited normally, `nil` if killed by a signal or still running.

@@ -72,6 +72,7 @@ extension MessageSpec {
             }
             equalFields.append((names[0], names[1]))
         }
+        allowedTopLevelKeys = Self.topLevelKeys(sequence: sequenceField, timestamp: timestampField, fields: fields)
     }
 }
 
@@ -81,6 +82,7 @@ extension FieldSpec {
                                     "required_when", "range", "sentinels", "null_means_no_signal",
                                     "no_signal_when", "quality_field", "enum", "min_length", "max_length"], at: path)
         self.path = try reader.string(json, "field")
+        pathComponents = self.path.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
         channel = json["channel"]?.stringValue
         guard let type = FieldType(rawValue: try reader.string(json, "type")) else {
             throw SchemaError(file: reader.file, "\(path).type is not a known field type")

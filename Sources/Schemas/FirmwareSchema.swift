@@ -39,10 +39,12 @@ public struct MessageSpec: Sendable {
     /// Pairs of integer fields that must be equal (e.g. `n` and `fs` for one-second chunks).
     public var equalFields: [(String, String)]
 
-    /// Top-level keys the payload may contain.
-    var allowedTopLevelKeys: Set<String> {
-        var keys: Set<String> = [sequenceField.split(separator: ".").first.map(String.init) ?? sequenceField,
-                                 timestampField.split(separator: ".").first.map(String.init) ?? timestampField]
+    /// Top-level keys the payload may contain (computed once when the schema is loaded).
+    var allowedTopLevelKeys: Set<String> = []
+
+    static func topLevelKeys(sequence: String, timestamp: String, fields: [FieldSpec]) -> Set<String> {
+        var keys: Set<String> = [sequence.split(separator: ".").first.map(String.init) ?? sequence,
+                                 timestamp.split(separator: ".").first.map(String.init) ?? timestamp]
         for field in fields {
             keys.insert(String(field.path.split(separator: ".").first ?? ""))
         }
@@ -66,7 +68,11 @@ public struct FieldSpec: Sendable {
     }
 
     /// Dotted path in the payload (`SpO2.v`).
-    public var path: String
+    public var path: String {
+        didSet { pathComponents = path.split(separator: ".", omittingEmptySubsequences: false).map(String.init) }
+    }
+    /// `path` split at dots (looked up per message, so split once).
+    var pathComponents: [String] = []
     /// Canonical channel; `nil` for fields that are only validated (e.g. `n`).
     public var channel: String?
     public var type: FieldType

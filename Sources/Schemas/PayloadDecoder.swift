@@ -37,7 +37,7 @@ struct PayloadDecoder {
             guard let expected = json.value(at: check.equalsField)?.numberValue else {
                 throw QuarantineVerdict(.missingField, check.equalsField)
             }
-            let actual = count(of: check.field, in: json)
+            let actual = count(of: check.field, in: json, decoded: measurements)
             guard Double(actual) == expected else {
                 throw QuarantineVerdict(.waveformLengthMismatch, "\(check.field) length differs from \(check.equalsField)")
             }
@@ -50,13 +50,15 @@ struct PayloadDecoder {
         return Body(seq: seq, time: time, measurements: measurements)
     }
 
-    private func count(of path: String, in json: JSONValue) -> Int {
+    /// Element count of an array or sample field (samples are counted after decoding, not re-decoded).
+    private func count(of path: String, in json: JSONValue, decoded: [Measurement]) -> Int {
         guard let field = spec.fields.first(where: { $0.path == path }) else { return -1 }
-        switch json.value(at: path) {
-        case .array(let xs)?: return xs.count
-        case .string(let s)? where field.type == .samplesInt16LE: return (Base64.decode(s)?.count ?? -2) / 2
-        default: return -1
+        if field.type == .samplesInt16LE, let channel = field.channel,
+           case .samples(let xs)? = decoded.first(where: { $0.channel == channel })?.value {
+            return xs.count
         }
+        if case .array(let xs)? = json.value(at: field.pathComponents) { return xs.count }
+        return -1
     }
 
     private func sequence(_ json: JSONValue) throws(QuarantineVerdict) -> UInt32 {
@@ -100,7 +102,7 @@ struct PayloadDecoder {
     }
 
     private func decodeField(_ field: FieldSpec, in json: JSONValue) throws(QuarantineVerdict) -> Measurement? {
-        let raw = json.value(at: field.path)
+        let raw = json.value(at: field.pathComponents)
         let quality = try qualityValue(field, in: json)
         func measurement(_ value: MeasurementValue) -> Measurement? {
             guard let channel = field.channel else { return nil }

@@ -36,6 +36,13 @@ public enum JSONValue: Sendable, Equatable {
         return current
     }
 
+    /// Follows pre-split path components through nested objects.
+    public func value(at components: [String]) -> JSONValue? {
+        var current: JSONValue? = self
+        for component in components { current = current?[component] }
+        return current
+    }
+
     public var stringValue: String? {
         if case .string(let s) = self { return s }
         return nil

@@ -1,48 +1,87 @@
 /// The canonical byte encoding of a reading, version 1 (see docs/CANONICAL-READING.md).
 ///
-/// Canonical JSON (`JSONWriter`) of:
-/// `{"device","fw","kind","m":{channel:{"q"?,"u","v"|"nosig":true}},"model","received_at","schema","seq","t","v":1}`
-/// Numbers use the writer's canonical form; samples are integer arrays. The same reading
-/// always yields the same bytes, and `Reading(canonical:)` inverts it exactly.
+/// Canonical JSON (keys sorted by UTF-8 bytes, no whitespace, integers without a fraction,
+/// other numbers in Swift's shortest round-trip form) of
+/// `{"device","fw","kind","m":{channel:{"nosig"?,"q"?,"samples"?,"u","v"?}},"model","schema","seq","t","v":1}`.
+/// Waveform samples are base64 of little-endian int16 (`samples`). The gateway's arrival time
+/// is not part of the reading's content (a redelivered copy has the same bytes); the vault
+/// keeps it beside the ciphertext.
 extension Reading {
     public static let canonicalVersion = 1
 
-    public var canonicalJSON: JSONValue {
-        var channels: [(key: String, value: JSONValue)] = []
-        for m in measurements {
-            var fields: [(key: String, value: JSONValue)] = [("u", .string(m.unit))]
-            if let q = m.quality { fields.append(("q", .number(q))) }
-            switch m.value {
-            case .number(let n): fields.append(("v", .number(n)))
-            case .noSignal: fields.append(("nosig", .bool(true)))
-            case .text(let s): fields.append(("v", .string(s)))
-            case .flag(let b): fields.append(("v", .bool(b)))
-            case .series(let xs): fields.append(("v", .array(xs.map { .number($0) })))
-            case .samples(let xs): fields.append(("samples", .array(xs.map { .number(Double($0)) })))
-            }
-            channels.append((m.channel, .object(fields)))
-        }
-        return .object([
-            ("v", .number(Double(Self.canonicalVersion))),
-            ("device", .string(device.rawValue)),
-            ("kind", .string(kind.rawValue)),
-            ("schema", .string(schemaID)),
-            ("model", .string(model)),
-            ("fw", .string(firmware)),
-            ("seq", .number(Double(seq))),
-            ("t", .number(Double(deviceTime))),
-            ("received_at", .number(Double(receivedAt))),
-            ("m", .object(channels)),
-        ])
+    /// Canonical bytes: what is encrypted in the vault and committed to when sealing.
+    public var canonicalBytes: [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(kind == .waveform ? 900 : 256)
+        writeCanonical(into: &out)
+        return out
     }
 
-    /// Canonical bytes: what is encrypted in the vault and committed to when sealing.
-    public var canonicalBytes: [UInt8] { JSONWriter.canonicalBytes(canonicalJSON) }
+    public func writeCanonical(into out: inout [UInt8]) {
+        func key(_ k: StaticString) {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
+            out.append(contentsOf: "\":".utf8)
+        }
+        out.append(UInt8(ascii: "{"))
+        key("device"); JSONWriter.writeString(device.rawValue, into: &out)
+        out.append(UInt8(ascii: ",")); key("fw"); JSONWriter.writeString(firmware, into: &out)
+        out.append(UInt8(ascii: ",")); key("kind"); JSONWriter.writeString(kind.rawValue, into: &out)
+        out.append(UInt8(ascii: ",")); key("m"); out.append(UInt8(ascii: "{"))
+        let ordered = measurements.isSorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
+            ? measurements : measurements.sorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
+        for (i, m) in ordered.enumerated() {
+            if i > 0 { out.append(UInt8(ascii: ",")) }
+            JSONWriter.writeString(m.channel, into: &out)
+            out.append(contentsOf: ":{".utf8)
+            var first = true
+            func sep() { if !first { out.append(UInt8(ascii: ",")) }; first = false }
+            if case .noSignal = m.value { sep(); key("nosig"); out.append(contentsOf: "true".utf8) }
+            if let q = m.quality { sep(); key("q"); JSONWriter.writeNumber(q, into: &out) }
+            if case .samples(let xs) = m.value {
+                sep(); key("samples")
+                out.append(UInt8(ascii: "\""))
+                var bytes: [UInt8] = []
+                bytes.reserveCapacity(xs.count * 2)
+                for x in xs { bytes.append(UInt8(truncatingIfNeeded: x)); bytes.append(UInt8(truncatingIfNeeded: x >> 8)) }
+                Base64.encode(bytes, into: &out)
+                out.append(UInt8(ascii: "\""))
+            }
+            sep(); key("u"); JSONWriter.writeString(m.unit, into: &out)
+            switch m.value {
+            case .number(let n): sep(); key("v"); JSONWriter.writeNumber(n, into: &out)
+            case .text(let s): sep(); key("v"); JSONWriter.writeString(s, into: &out)
+            case .flag(let b): sep(); key("v"); out.append(contentsOf: (b ? "true" : "false").utf8)
+            case .series(let xs):
+                sep(); key("v"); out.append(UInt8(ascii: "["))
+                for (j, x) in xs.enumerated() {
+                    if j > 0 { out.append(UInt8(ascii: ",")) }
+                    JSONWriter.writeNumber(x, into: &out)
+                }
+                out.append(UInt8(ascii: "]"))
+            case .noSignal, .samples: break
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+        out.append(UInt8(ascii: "}"))
+        out.append(UInt8(ascii: ",")); key("model"); JSONWriter.writeString(model, into: &out)
+        out.append(UInt8(ascii: ",")); key("schema"); JSONWriter.writeString(schemaID, into: &out)
+        out.append(UInt8(ascii: ",")); key("seq"); JSONWriter.writeNumber(Double(seq), into: &out)
+        out.append(UInt8(ascii: ",")); key("t"); JSONWriter.writeNumber(Double(deviceTime), into: &out)
+        out.append(UInt8(ascii: ",")); key("v"); JSONWriter.writeNumber(Double(Self.canonicalVersion), into: &out)
+        out.append(UInt8(ascii: "}"))
+    }
 
-    /// Decodes canonical bytes written by `canonicalBytes`.
-    public init(canonical bytes: [UInt8]) throws(CanonicalDecodingError) {
+    /// The canonical form as a JSON value (for export and inspection).
+    public var canonicalJSON: JSONValue {
+        // The bytes are valid canonical JSON by construction.
+        (try? JSONParser(maxBytes: 1 << 22, maxDepth: 8).parse(canonicalBytes)) ?? .null
+    }
+
+    /// Decodes canonical bytes written by `canonicalBytes`; `receivedAt` comes from the vault row.
+    public init(canonical bytes: [UInt8], receivedAt: Int64) throws(CanonicalDecodingError) {
         let json: JSONValue
-        do { json = try JSONParser(maxBytes: 1 << 20, maxDepth: 8).parse(bytes) } catch {
+        do { json = try JSONParser(maxBytes: 1 << 22, maxDepth: 8).parse(bytes) } catch {
             throw CanonicalDecodingError(detail: "not canonical JSON: \(error)")
         }
         func field(_ key: String) throws(CanonicalDecodingError) -> JSONValue {
@@ -59,7 +98,6 @@ extension Reading {
               let fw = try field("fw").stringValue,
               let seq = try field("seq").numberValue.flatMap({ UInt32(exactly: $0) }),
               let t = try field("t").numberValue.flatMap({ Int64(exactly: $0) }),
-              let received = try field("received_at").numberValue.flatMap({ Int64(exactly: $0) }),
               let channels = try field("m").objectValue
         else { throw CanonicalDecodingError(detail: "malformed header fields") }
         var measurements: [Measurement] = []
@@ -69,16 +107,13 @@ extension Reading {
             let value: MeasurementValue
             if body["nosig"]?.boolValue == true {
                 value = .noSignal
-            } else if let samples = body["samples"]?.arrayValue {
-                var xs: [Int16] = []
-                xs.reserveCapacity(samples.count)
-                for s in samples {
-                    guard let x = s.numberValue.flatMap({ Int16(exactly: $0) }) else {
-                        throw CanonicalDecodingError(detail: "samples of \(channel)")
-                    }
-                    xs.append(x)
+            } else if let encoded = body["samples"]?.stringValue {
+                guard let raw = Base64.decode(encoded), raw.count % 2 == 0 else {
+                    throw CanonicalDecodingError(detail: "samples of \(channel)")
                 }
-                value = .samples(xs)
+                value = .samples(stride(from: 0, to: raw.count, by: 2).map {
+                    Int16(bitPattern: UInt16(raw[$0]) | UInt16(raw[$0 + 1]) << 8)
+                })
             } else {
                 switch body["v"] {
                 case .number(let n)?: value = .number(n)
@@ -94,7 +129,7 @@ extension Reading {
             measurements.append(Measurement(channel: channel, value: value, unit: unit, quality: quality))
         }
         self.init(device: device, kind: kind, schemaID: schema, model: model, firmware: fw, seq: seq,
-                  deviceTime: t, receivedAt: received, measurements: measurements)
+                  deviceTime: t, receivedAt: receivedAt, measurements: measurements)
     }
 }
 
@@ -102,4 +137,15 @@ extension Reading {
 public struct CanonicalDecodingError: Error, Sendable, CustomStringConvertible {
     public var detail: String
     public var description: String { "canonical reading: \(detail)" }
+}
+
+extension Collection {
+    func isSorted(by areInIncreasingOrder: (Element, Element) -> Bool) -> Bool {
+        var previous: Element?
+        for element in self {
+            if let p = previous, areInIncreasingOrder(element, p) { return false }
+            previous = element
+        }
+        return true
+    }
 }

@@ -29,6 +29,7 @@ public struct ExportedReading: Sendable {
     public var json: JSONValue {
         guard case .object(var members) = reading.canonicalJSON else { return reading.canonicalJSON }
         members.append(("id", .number(Double(id))))
+        members.append(("received_at", .number(Double(reading.receivedAt))))
         members.append(("patient", patient.map { .string($0) } ?? .null))
         members.append(("conflict", .bool(conflict)))
         members.append(("duplicates", .number(Double(duplicates))))
@@ -41,7 +42,7 @@ extension Vault {
     /// to `onError` (with its id) and skipped: one corrupt row never hides the others.
     public func export(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                        _ body: (ExportedReading) throws -> Void) throws {
-        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext FROM readings WHERE 1 = 1"
+        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings WHERE 1 = 1"
         var args: [SQLiteValue] = []
         if let patient = filter.patient {
             guard let entry = patientsByIdentifier[patient] else { return }
@@ -68,7 +69,7 @@ extension Vault {
             let ref: Int64? = statement.isNull(2) ? nil : statement.int64(2)
             do {
                 let reading = try decryptReading(id: id, device: device, patientRef: ref,
-                                                 ciphertext: statement.blob(5) ?? [])
+                                                 ciphertext: statement.blob(5) ?? [], receivedAt: statement.int64(6))
                 try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
                                          reading: reading, conflict: statement.int64(3) != 0,
                                          duplicates: statement.int(4)))
@@ -78,8 +79,8 @@ extension Vault {
         }
     }
 
-    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
-        -> Reading {
+    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8], receivedAt: Int64)
+        throws(VaultError) -> Reading {
         let key = try contentKey(patientRef: patientRef)
         let plaintext: [UInt8]
         do {
@@ -92,7 +93,7 @@ extension Vault {
             throw VaultError(.corruptRow, "reading \(id) has an unknown plaintext version")
         }
         do {
-            return try Reading(canonical: Array(plaintext.dropFirst()))
+            return try Reading(canonical: Array(plaintext.dropFirst()), receivedAt: receivedAt)
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not decode", underlying: error)
         }

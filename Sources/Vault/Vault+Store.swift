@@ -39,9 +39,10 @@ extension Vault {
     }
 
     private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {
-        var contentOnly = reading
-        contentOnly.receivedAt = 0  // a redelivery differs only in arrival time
-        let digest = keys.keyedDigest(contentOnly.canonicalBytes, domain: "reading-content-v1")
+        // Arrival time is not part of the canonical content, so a redelivered copy has equal bytes.
+        var plaintext = [ReadingPlaintext.version1]
+        reading.writeCanonical(into: &plaintext)
+        let digest = keys.keyedDigest(plaintext, domain: "reading-content-v1")  // version byte included
         let lookup = try db.cached(
             "SELECT id, digest FROM readings WHERE device = ? AND kind = ? AND seq = ? AND device_time = ?")
         try lookup.bind(.text(reading.device.rawValue), .text(reading.kind.rawValue), .integer(Int64(reading.seq)),
@@ -76,7 +77,6 @@ extension Vault {
             result.unpaired += 1
         }
         let id = nextReadingID
-        let plaintext = [ReadingPlaintext.version1] + reading.canonicalBytes
         let sealed = try AES256GCM.seal(plaintext, key: key,
                                         associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached("""

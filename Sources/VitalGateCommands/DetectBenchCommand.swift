@@ -3,12 +3,12 @@ import Detection
 import Foundation
 import Telemetry
 
-/// `vitalgate detect-bench`: the cost of detection (no decoding) on a synthetic ward of
+/// `vitalgate bench detect`: the cost of detection (no decoding) on a synthetic ward of
 /// `patients` x 5 devices, reporting the mean inference time per reading and the size of the
 /// persisted per-patient state.
 public struct DetectBenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "detect-bench",
+        commandName: "detect",
         abstract: "Measure detection cost per reading and per-patient state size.")
 
     @Option(name: .long, help: "Number of patients (5 devices each).")
@@ -32,7 +32,7 @@ public struct DetectBenchCommand: ParsableCommand {
         let maxSize = sizes.max() ?? 0
         let meanSize = sizes.isEmpty ? 0 : sizes.reduce(0, +) / sizes.count
         print("""
-            detect-bench: \(patients) patients x 5 devices, \(seconds) s, \(readings.count) messages
+            bench detect: \(patients) patients x 5 devices, \(seconds) s, \(readings.count) messages
             inference: \(String(format: "%.3f", ns / Double(max(1, readings.count)) / 1000)) us per message (mean), \
             total \(String(format: "%.2f", ns / 1e9)) s, \(alerts) alerts
             per-patient state (serialised): mean \(meanSize) B, max \(maxSize) B (limit 65536 B)

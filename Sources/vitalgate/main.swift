@@ -1,3 +1,5 @@
+import Logging
 import VitalGateCommands
 
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
 VitalGateCommand.main()

@@ -1,0 +1,55 @@
+/// Strict RFC 4648 base64 (standard alphabet, `=` padding required, no whitespace).
+public enum Base64 {
+    private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
+
+    /// Appends the base64 encoding of `bytes` to `out`.
+    public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
+        var iterator = bytes.makeIterator()
+        while let a = iterator.next() {
+            let b = iterator.next()
+            let c = iterator.next()
+            let n = UInt32(a) << 16 | UInt32(b ?? 0) << 8 | UInt32(c ?? 0)
+            out.append(alphabet[Int(n >> 18 & 63)])
+            out.append(alphabet[Int(n >> 12 & 63)])
+            out.append(b == nil ? UInt8(ascii: "=") : alphabet[Int(n >> 6 & 63)])
+            out.append(c == nil ? UInt8(ascii: "=") : alphabet[Int(n & 63)])
+        }
+    }
+
+    private static let table: [Int8] = {
+        var t = [Int8](repeating: -1, count: 256)
+        for (i, c) in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8.enumerated() {
+            t[Int(c)] = Int8(i)
+        }
+        return t
+    }()
+
+    /// Decodes strict base64; `nil` for anything malformed.
+    public static func decode(_ text: String) -> [UInt8]? {
+        var text = text
+        return text.withUTF8 { decode(utf8: $0) }
+    }
+
+    /// Decodes strict base64 from UTF-8 bytes; `nil` for anything malformed.
+    public static func decode(utf8 input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+        guard input.count % 4 == 0 else { return nil }
+        var out = [UInt8]()
+        out.reserveCapacity(input.count / 4 * 3)
+        var i = 0
+        while i < input.count {
+            let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+            let p2 = input[i + 2] == UInt8(ascii: "="), p3 = input[i + 3] == UInt8(ascii: "=")
+            let last = i + 4 == input.count
+            guard c0 >= 0, c1 >= 0, !p2 || (p3 && last), !p3 || last else { return nil }
+            let c2 = p2 ? 0 : table[Int(input[i + 2])]
+            let c3 = p3 ? 0 : table[Int(input[i + 3])]
+            guard c2 >= 0, c3 >= 0 else { return nil }
+            let n = Int(c0) << 18 | Int(c1) << 12 | Int(c2) << 6 | Int(c3)
+            out.append(UInt8(n >> 16 & 0xFF))
+            if !p2 { out.append(UInt8(n >> 8 & 0xFF)) }
+            if !p3 { out.append(UInt8(n & 0xFF)) }
+            i += 4
+        }
+        return out
+    }
+}

@@ -1,0 +1,54 @@
+internal import Cryptography
+
+/// The RFC 6962 / RFC 9162 (§2.1.1) hash functions of a Merkle tree over SHA-256.
+///
+/// Leaves and interior nodes are domain-separated by a one-byte prefix, so a leaf can never
+/// be passed off as an interior node (second-preimage protection):
+///
+/// - leaf hash `= SHA-256(0x00 ‖ leaf)`
+/// - node hash `= SHA-256(0x01 ‖ left ‖ right)`
+/// - the root of the empty tree `= SHA-256("")`
+public enum MerkleHasher {
+    /// The length of every hash in the tree: 32 bytes.
+    public static let hashByteCount = 32
+
+    /// The Merkle tree hash of the empty tree, `SHA-256("")`
+    /// (`e3b0c442…52b855`).
+    public static let emptyTreeRoot: [UInt8] = SHA256.hash([UInt8]())
+
+    /// The hash of a leaf: `SHA-256(0x00 ‖ leaf)`.
+    public static func leafHash(_ leaf: some Sequence<UInt8>) -> [UInt8] {
+        var input: [UInt8] = [0x00]
+        input.append(contentsOf: leaf)
+        return SHA256.hash(input)
+    }
+
+    /// The hash of an interior node: `SHA-256(0x01 ‖ left ‖ right)`.
+    ///
+    /// The children are normally 32-byte hashes; this function does not check their length
+    /// (the verifier checks untrusted hashes before hashing them).
+    public static func nodeHash(_ left: [UInt8], _ right: [UInt8]) -> [UInt8] {
+        var input: [UInt8] = []
+        input.reserveCapacity(1 + left.count + right.count)
+        input.append(0x01)
+        input.append(contentsOf: left)
+        input.append(contentsOf: right)
+        return SHA256.hash(input)
+    }
+}
+
+/// Bit arithmetic on tree sizes shared by the builder and the verifier.
+enum TreeMath {
+    /// The largest power of two strictly smaller than `n` (`n >= 2`): the size of the left
+    /// subtree in the RFC 6962 split of a tree of `n` leaves.
+    static func largestPowerOfTwo(below n: UInt64) -> UInt64 {
+        precondition(n >= 2, "split of a tree with fewer than two leaves")
+        return UInt64(1) << (63 - (n - 1).leadingZeroBitCount)
+    }
+
+    /// The height of the largest perfect subtree that fits in `n` leaves (`n >= 1`).
+    static func highestBitIndex(_ n: UInt64) -> Int {
+        precondition(n >= 1, "empty range")
+        return 63 - n.leadingZeroBitCount
+    }
+}

@@ -1,0 +1,10 @@
+public import ArgumentParser
+
+/// `vitalgate bench ingest|detect`: benchmarks that report ratios and measured costs.
+public struct BenchCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Benchmarks (build with -c release for meaningful figures).",
+        subcommands: [BenchIngestCommand.self, DetectBenchCommand.self])
+
+    public init() {}
+}

@@ -1,0 +1,238 @@
+public import ArgumentParser
+import Foundation
+import LocalBroker
+import MQTT
+import Simulator
+import Schemas
+import Telemetry
+import Vault
+
+/// `vitalgate bench ingest`: in one run, raw `mosquitto_sub` consumption of a queued QoS 1
+/// stream of simulator payloads vs. the agent's ingest of the same stream (ratio), and the
+/// agent's peak memory at a steady publication rate.
+public struct BenchIngestCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "ingest",
+        abstract: "Agent ingest vs. raw mosquitto_sub at QoS 1 (ratio), and peak RSS at a steady rate.")
+
+    @Option(name: .long, help: "Messages in the queued stream.") var messages = 50_000
+    @Option(name: .long, help: "Simulated patients generating the stream.") var patients = 50
+    @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Steady-rate phase: messages per second.") var rate = 5000.0
+    @Option(name: .long, help: "Steady-rate phase: seconds (0 skips it).") var steadySeconds = 20.0
+    @Option(name: .long, help: "Rounds of the raw/agent comparison.") var rounds = 3
+    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        #if DEBUG
+        note("warning: debug build; use `swift build -c release` and .build/release/vitalgate for real figures")
+        #endif
+        let stream = Self.stream(count: messages, patients: patients, seed: seed)
+        note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
+        let (decodeUs, storeUs) = try measurePipeline(stream)  // throws if anything is quarantined
+        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100)",
+                    decodeUs, storeUs))
+        var raw: [Double] = []
+        var agent: [Double] = []
+        var agentRSS: [Int] = []
+        for round in 1...max(rounds, 1) where rounds > 0 {
+            raw.append(try measureRaw(stream))
+            let (rate, rss) = try measureAgent(stream)
+            agent.append(rate)
+            agentRSS.append(rss)
+            note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s, ratio %.2f",
+                        round, raw.last!, rate, rate / raw.last!))
+        }
+        var steady: SteadyResult?
+        if steadySeconds > 0 { steady = try measureSteady() }
+        let medianRaw = raw.isEmpty ? 0 : raw.sorted()[raw.count / 2]
+        let medianAgent = agent.isEmpty ? 0 : agent.sorted()[agent.count / 2]
+        let result = JSONValue.object([
+            ("messages", .number(Double(stream.count))),
+            ("rounds", .number(Double(rounds))),
+            ("pipeline_decode_us_per_msg", .number((decodeUs * 100).rounded() / 100)),
+            ("pipeline_store_us_per_msg", .number((storeUs * 100).rounded() / 100)),
+            ("raw_msgs_per_s", .array(raw.map { .number($0.rounded()) })),
+            ("agent_msgs_per_s", .array(agent.map { .number($0.rounded()) })),
+            ("median_ratio", .number((medianAgent / medianRaw * 1000).rounded() / 1000)),
+            ("agent_peak_rss_mib_queued", .number(Double(agentRSS.max() ?? 0) / 1024)),
+            ("steady_rate_msgs_per_s", steady.map { .number($0.achievedRate.rounded()) } ?? .null),
+            ("steady_agent_peak_rss_mib", steady.map { .number((Double($0.peakRSSKiB) / 1024 * 10).rounded() / 10) } ?? .null),
+            ("steady_all_stored", steady.map { .bool($0.allStored) } ?? .null),
+        ])
+        if json {
+            print(JSONWriter.canonicalString(result))
+        } else {
+            print(String(format: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
+                         medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
+            if let steady {
+                print(String(format: "steady %.0f msg/s for %.0f s: agent peak RSS %.1f MiB, all stored: %@",
+                             steady.achievedRate, steadySeconds, Double(steady.peakRSSKiB) / 1024,
+                             steady.allStored ? "yes" : "NO"))
+            }
+        }
+    }
+
+    /// The first `count` simulator messages (info and pair included), published without the
+    /// retain flag so both consumers see exactly `count` deliveries.
+    static func stream(count: Int, patients: Int, seed: UInt64) -> [MQTTOptions.Message] {
+        var simulator = try! TelemetrySimulator(config: SimulatorConfig(
+            patients: patients, seed: seed, startTime: Int64(Date().timeIntervalSince1970 * 1000) - 3_600_000,
+            faults: []))
+        return (0..<count).compactMap { _ in
+            simulator.nextMessage().map { MQTTOptions.Message(topic: $0.topic, payload: $0.payload, qos: 1) }
+        }
+    }
+
+    /// Decoding and storing the stream in this process, without MQTT: where the time goes.
+    private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> (Double, Double) {
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try DataPaths(data).ensureExists()
+        let vault = try Vault(path: DataPaths(data).vault, keys: GatewayKeys.generate())
+        var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        var clock = ContinuousClock.now
+        let incoming = stream.map {
+            IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: now,
+                            outcome: decoder.decode(topic: $0.topic, payload: $0.payload, receivedAt: now))
+        }
+        let decodeTime = ContinuousClock.now - clock
+        if let bad = incoming.first(where: { if case .quarantined = $0.outcome { true } else { false } }) {
+            throw ValidationError("a clean simulator message was quarantined: \(bad.outcome)")
+        }
+        clock = ContinuousClock.now
+        for start in stride(from: 0, to: incoming.count, by: 100) {
+            _ = try vault.store(Array(incoming[start..<min(start + 100, incoming.count)]))
+        }
+        let storeTime = ContinuousClock.now - clock
+        func us(_ d: Duration) -> Double {
+            (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(stream.count)
+        }
+        return (us(decodeTime), us(storeTime))
+    }
+
+    /// Queues `stream` for a persistent session `clientID` on `broker` (subscribed, then offline).
+    private func queue(_ stream: [MQTTOptions.Message], for clientID: String, on broker: LocalBroker) throws {
+        let session = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: clientID))
+        try session.connect()
+        try session.subscribe("wban/v1/+/+", qos: 1)
+        session.disconnect()
+        let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
+                                                            persistentSession: false))
+        try publisher.connect()
+        try PublishWindow.publishAll(publisher, stream)
+        publisher.disconnect()
+    }
+
+    private func measureRaw(_ stream: [MQTTOptions.Message]) throws -> Double {
+        let broker = try LocalBroker()
+        try queue(stream, for: "bench-raw", on: broker)
+        let started = Date()
+        let sub = try ChildProcess(executable: Self.which("mosquitto_sub"), arguments: [
+            "-h", "127.0.0.1", "-p", String(broker.port), "-V", "5", "-q", "1", "-c", "-x", "604800",
+            "-i", "bench-raw", "-t", "wban/v1/+/+", "-C", String(stream.count)])
+        sub.waitForExit()
+        let seconds = Date().timeIntervalSince(started)
+        guard sub.exitCode == 0 else { throw ValidationError("mosquitto_sub failed") }
+        return Double(stream.count) / seconds
+    }
+
+    private func measureAgent(_ stream: [MQTTOptions.Message]) throws -> (Double, Int) {
+        let broker = try LocalBroker()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try DataPaths(data).ensureExists()
+        try FileKeyStore.initialize(path: DataPaths(data).keyFile)
+        // Same session treatment as the raw consumer: subscribed, offline while the stream is queued.
+        let first = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
+                                     log: data + "/agent.log", extraArguments: ["--no-detection"])
+        guard try first.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        _ = first.stop()
+        let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
+                                                            persistentSession: false))
+        try publisher.connect()
+        try PublishWindow.publishAll(publisher, stream)
+        publisher.disconnect()
+        let started = Date()
+        let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
+                                     log: data + "/agent.log",
+                                     extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)])
+        // Sample the agent's own high-water mark while it runs (it exits by itself at the count).
+        var peakKiB = 0
+        while agent.process.isRunning {
+            peakKiB = max(peakKiB, agent.process.currentPeakRSSKiB ?? 0)
+            usleep(2000)
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let keys = try FileKeyStore.load(path: DataPaths(data).keyFile)
+        let stats = try Vault(path: DataPaths(data).vault, keys: keys).stats()
+        guard agent.process.exitCode == 0, stats.messages == stream.count else {
+            throw ValidationError("agent run incomplete: \(stats.messages) of \(stream.count) messages processed")
+        }
+        // The stream is fault-free: every message must become a reading or a device event,
+        // so a run that quarantines (e.g. a broken schema) cannot pass for a fast one.
+        guard stats.quarantined == 0, stats.readings + stats.events >= stream.count - stats.devices * 2 else {
+            throw ValidationError("agent quarantined \(stats.quarantined) of a clean stream; figures would be meaningless")
+        }
+        return (Double(stream.count) / seconds, peakKiB)
+    }
+
+    struct SteadyResult {
+        var achievedRate: Double
+        var peakRSSKiB: Int
+        var allStored: Bool
+    }
+
+    /// The agent live (detection on, as deployed) while the simulator publishes at `rate`.
+    private func measureSteady() throws -> SteadyResult {
+        let broker = try LocalBroker()
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try DataPaths(data).ensureExists()
+        let keys = try FileKeyStore.initialize(path: DataPaths(data).keyFile)
+        let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
+                                     log: data + "/agent.log")
+        guard try agent.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        let config = SimulatorConfig(patients: patients, seed: seed, startTime: Int64(Date().timeIntervalSince1970 * 1000))
+        let speed = rate / config.expectedMessagesPerSecond
+        let publisher = try SimulationPublisher(configuration: .init(broker: broker.address, simulator: config,
+                                                                     speed: speed, maxInFlight: 500))
+        let report = try publisher.run(until: .simulatedSeconds(steadySeconds * speed))
+        let seen = agent.waitStored(messages: report.published, keys: keys, timeoutSeconds: 30)
+        let (_, peak) = agent.stop()
+        return SteadyResult(achievedRate: report.messagesPerSecond, peakRSSKiB: peak ?? 0,
+                            allStored: seen >= report.published)
+    }
+
+    static func which(_ name: String) throws -> String {
+        let dirs = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") + ["/usr/bin"]
+        guard let path = dirs.map({ "\($0)/\(name)" }).first(where: { FileManager.default.isExecutableFile(atPath: $0) })
+        else { throw ValidationError("\(name) not found (Debian: apt-get install mosquitto-clients)") }
+        return path
+    }
+
+    private func note(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
+}
+
+/// Publishes a list at QoS 1 with a bounded window and waits for every PUBACK.
+enum PublishWindow {
+    static func publishAll(_ client: MQTTClient, _ messages: [MQTTOptions.Message], window: Int = 200) throws {
+        let base = client.completedPublishes
+        var next = 0
+        while client.completedPublishes - base < messages.count {
+            while next < messages.count && next - (client.completedPublishes - base) < window {
+                try client.publish(messages[next])
+                next += 1
+            }
+            try client.flush()
+            _ = try client.receive(timeoutMs: 5)
+            try client.acknowledge()
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import MQTT
+
+extension AgentConfig {
+    /// The sections `apply(_:lines:)` accepts, in file order.
+    static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "detection"]
+
+    /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
+    mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
+        for section in file.sections {
+            if !section.name.isEmpty && !Self.knownSections.contains(section.name) {
+                throw ConfigError(.unknownSection, line: section.line, key: section.name,
+                                  "unknown section; known: " + Self.knownSections.joined(separator: ", "))
+            }
+            for entry in section.entries {
+                let value = EntryReader(section: section.name, entry: entry)
+                lines[value.key] = entry.line
+                try apply(value)
+            }
+        }
+    }
+
+    private mutating func apply(_ v: EntryReader) throws(ConfigError) {
+        switch (v.section, v.entry.key) {
+        case ("gateway", "id"): gateway.id = try v.string()
+        case ("gateway", "data_dir"): gateway.dataDirectory = try v.string()
+
+        case ("mqtt", "broker"): mqtt.broker = try v.string()
+        case ("mqtt", "protocol"): mqtt.protocolVersion = try v.choice(MQTTOptions.ProtocolVersion.self)
+        case ("mqtt", "client_id"): mqtt.clientID = try v.string()
+        case ("mqtt", "keepalive_seconds"): mqtt.keepAliveSeconds = try v.integer()
+        case ("mqtt", "session_expiry_seconds"): mqtt.sessionExpirySeconds = try v.integer()
+        case ("mqtt", "max_inflight"): mqtt.maxInflight = try v.integer()
+        case ("mqtt", "username"): mqtt.username = try v.string()
+        case ("mqtt", "password_file"): mqtt.passwordFile = try v.string()
+
+        case ("mqtt.tls", "ca_file"): mqtt.tls.caFile = try v.string()
+        case ("mqtt.tls", "cert_file"): mqtt.tls.certFile = try v.string()
+        case ("mqtt.tls", "key_file"): mqtt.tls.keyFile = try v.string()
+        case ("mqtt.tls", "insecure"): mqtt.tls.insecure = try v.boolean()
+
+        case ("reconnect", "initial_ms"): reconnect.initialMs = try v.integer()
+        case ("reconnect", "max_ms"): reconnect.maxMs = try v.integer()
+        case ("reconnect", "jitter"): reconnect.jitter = try v.number()
+
+        case ("ingest", "topics"): ingest.topics = try v.strings()
+        case ("ingest", "max_batch"): ingest.maxBatch = try v.integer()
+        case ("ingest", "max_payload_bytes"): ingest.maxPayloadBytes = try v.integer()
+        case ("ingest", "max_future_skew_seconds"): ingest.maxFutureSkewSeconds = try v.integer()
+        case ("ingest", "synchronous"): ingest.synchronous = try v.choice(IngestSection.Synchronous.self)
+
+        case ("schemas", "directory"): schemas.directory = try v.string()
+
+        case ("detection", "enabled"): detection.enabled = try v.boolean()
+        case ("detection", "threshold"): detection.threshold = try v.number()
+
+        case ("", _):
+            throw v.error(.unknownKey, "keys must follow a [section] header")
+        default:
+            throw v.error(.unknownKey, "unknown key in [\(v.section)]")
+        }
+    }
+}
+
+/// Typed access to one entry, with errors naming its line and dotted key (never its value).
+private struct EntryReader {
+    let section: String
+    let entry: ConfigFile.Entry
+
+    var key: String { section.isEmpty ? entry.key : "\(section).\(entry.key)" }
+
+    func error(_ code: ConfigError.Code, _ reason: String) -> ConfigError {
+        ConfigError(code, line: entry.line, key: key, reason)
+    }
+
+    private func wrongType(_ expected: String) -> ConfigError {
+        error(.wrongType, "expected \(expected), found \(entry.value.typeName)")
+    }
+
+    func string() throws(ConfigError) -> String {
+        guard case .string(let s) = entry.value else { throw wrongType("a string") }
+        return s
+    }
+
+    func integer() throws(ConfigError) -> Int {
+        guard case .integer(let n) = entry.value else { throw wrongType("an integer") }
+        return n
+    }
+
+    /// A float, or an integer taken as one.
+    func number() throws(ConfigError) -> Double {
+        switch entry.value {
+        case .float(let x): return x
+        case .integer(let n): return Double(n)
+        default: throw wrongType("a number")
+        }
+    }
+
+    func boolean() throws(ConfigError) -> Bool {
+        guard case .boolean(let b) = entry.value else { throw wrongType("true or false") }
+        return b
+    }
+
+    func strings() throws(ConfigError) -> [String] {
+        guard case .array(let items) = entry.value else { throw wrongType("an array of strings") }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item else { throw wrongType("an array of strings") }
+            out.append(s)
+        }
+        return out
+    }
+
+    /// A string naming one case of `T`.
+    func choice<T: RawRepresentable & CaseIterable>(_: T.Type) throws(ConfigError) -> T where T.RawValue == String {
+        let text = try string()
+        guard let value = T(rawValue: text) else {
+            let names = T.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
+            throw error(.invalidSetting, "must be one of \(names)")
+        }
+        return value
+    }
+}

@@ -1,0 +1,221 @@
+public import MQTT
+import Foundation
+
+/// The agent's settings, one nested struct per section of `Config/vitalgate.conf`, each
+/// value defaulting to what that file documents.
+///
+/// ```swift
+/// let config = try AgentConfig.load(path: "Config/vitalgate.conf")  // missing keys keep defaults
+/// let client = try MQTTClient(options: config.mqttOptions())
+/// ```
+/// Unknown sections and keys, duplicate keys and wrong types are errors that name the line
+/// and key, so a typo fails loudly instead of silently keeping a default.
+public struct AgentConfig: Sendable, Equatable {
+    /// `[gateway]`: who this gateway is and where it keeps its files.
+    public struct GatewaySection: Sendable, Equatable {
+        /// Gateway id, used in `vitalgate/{id}/...` topics and the default client id.
+        public var id = "gw-local"
+        /// Directory of the vault, keys and state (`data_dir`).
+        public var dataDirectory = "data"
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[mqtt.tls]`: TLS files; a client certificate and key enable mutual TLS.
+    public struct TLSSection: Sendable, Equatable {
+        /// CA bundle (`ca_file`); empty: the system's CA directory.
+        public var caFile = ""
+        /// Client certificate (`cert_file`), PEM.
+        public var certFile = ""
+        /// Client private key (`key_file`), PEM.
+        public var keyFile = ""
+        /// Skip hostname verification (testing only).
+        public var insecure = false
+
+        /// The documented defaults.
+        public init() {}
+
+        /// Whether any TLS setting differs from its default (which turns TLS on).
+        public var isConfigured: Bool { self != TLSSection() }
+    }
+
+    /// `[mqtt]`: the broker connection.
+    public struct MQTTSection: Sendable, Equatable {
+        /// `mqtt://host:port` or `mqtts://host:port`.
+        public var broker = "mqtt://127.0.0.1:1883"
+        /// `protocol`: "5" or "3.1.1".
+        public var protocolVersion = MQTTOptions.ProtocolVersion.v5
+        /// `client_id`; empty means `vitalgate-<gateway id>` (stable, so the session persists).
+        public var clientID = ""
+        /// `keepalive_seconds`, 5...65535.
+        public var keepAliveSeconds = 30
+        /// `session_expiry_seconds` (MQTT 5), how long the broker keeps the session offline.
+        public var sessionExpirySeconds = 604_800
+        /// `max_inflight`: unacknowledged QoS 1 messages the broker may send at once.
+        public var maxInflight = 100
+        /// `username`; empty for anonymous.
+        public var username = ""
+        /// `password_file`: a file holding the password (never the password itself).
+        public var passwordFile = ""
+        /// `[mqtt.tls]`.
+        public var tls = TLSSection()
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[reconnect]`: capped exponential backoff with jitter.
+    public struct ReconnectSection: Sendable, Equatable {
+        /// `initial_ms`: the first delay.
+        public var initialMs = 500
+        /// `max_ms`: the cap.
+        public var maxMs = 30_000
+        /// `jitter`: fraction randomised either way, 0...1.
+        public var jitter = 0.2
+
+        /// The documented defaults.
+        public init() {}
+
+        /// A fresh backoff with these settings.
+        public var backoff: ReconnectBackoff { ReconnectBackoff(initialMs: initialMs, maxMs: maxMs, jitter: jitter) }
+    }
+
+    /// `[ingest]`: what to subscribe to and how to batch it into the vault.
+    public struct IngestSection: Sendable, Equatable {
+        /// SQLite `synchronous` level of the vault.
+        public enum Synchronous: String, Sendable, CaseIterable {
+            case off, normal, full
+        }
+
+        /// `topics`: subscription filters.
+        public var topics = ["wban/v1/+/+"]
+        /// `max_batch`: messages per vault transaction.
+        public var maxBatch = 256
+        /// `max_payload_bytes`: larger payloads are quarantined unread.
+        public var maxPayloadBytes = 16_384
+        /// `max_future_skew_seconds`: device timestamps further ahead of the gateway clock are rejected.
+        public var maxFutureSkewSeconds = 900
+        /// `synchronous`: `full` survives power loss, `normal` only process crashes (faster).
+        public var synchronous = Synchronous.normal
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[schemas]`: the firmware schema catalogue.
+    public struct SchemasSection: Sendable, Equatable {
+        /// `directory` of firmware schemas.
+        public var directory = "Firmware-Schemas"
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[detection]`: anomaly detection on ingested readings.
+    public struct DetectionSection: Sendable, Equatable {
+        /// `enabled`: run detection while ingesting.
+        public var enabled = true
+        /// `threshold`: alert threshold in 0...1.
+        public var threshold = 0.92
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[gateway]`.
+    public var gateway = GatewaySection()
+    /// `[mqtt]` and `[mqtt.tls]`.
+    public var mqtt = MQTTSection()
+    /// `[reconnect]`.
+    public var reconnect = ReconnectSection()
+    /// `[ingest]`.
+    public var ingest = IngestSection()
+    /// `[schemas]`.
+    public var schemas = SchemasSection()
+    /// `[detection]`.
+    public var detection = DetectionSection()
+
+    /// The built-in defaults (the values `Config/vitalgate.conf` documents).
+    public init() {}
+
+    // MARK: Loading
+
+    /// Reads and validates a configuration file; keys it leaves out keep their defaults.
+    public static func load(path: String) throws(ConfigError) -> AgentConfig {
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(.unreadableFile, path: path, "cannot read the file as UTF-8 text")
+        }
+        return try parse(text, path: path)
+    }
+
+    /// Parses and validates configuration text; `path` only labels errors.
+    public static func parse(_ text: String, path: String? = nil) throws(ConfigError) -> AgentConfig {
+        var lines: [String: Int] = [:]
+        var config = AgentConfig()
+        do {
+            let file = try ConfigFile.parse(text)
+            try config.apply(file, lines: &lines)
+            try config.validate()
+        } catch {
+            throw error.located(path: path, line: error.key.flatMap { lines[$0] })
+        }
+        return config
+    }
+
+    // MARK: Derived values
+
+    /// The MQTT client id: `mqtt.client_id`, or `vitalgate-<gateway id>` when that is empty.
+    public var clientID: String { mqtt.clientID.isEmpty ? "vitalgate-\(gateway.id)" : mqtt.clientID }
+
+    /// `vitalgate/{gateway id}/status`, where the gateway announces itself and its will says `offline`.
+    public var statusTopic: String { "vitalgate/\(gateway.id)/status" }
+
+    /// The last will: `offline`, retained, QoS 1, on `statusTopic`.
+    public var willMessage: MQTTOptions.Message {
+        MQTTOptions.Message(topic: statusTopic, payload: Array("offline".utf8), qos: 1, retain: true)
+    }
+
+    /// Options for `MQTTClient`: client id, persistent session, will, TLS (for `mqtts://` or
+    /// any `[mqtt.tls]` setting) and the password read from `password_file`.
+    public func mqttOptions() throws(ConfigError) -> MQTTOptions {
+        try validate()
+        guard let broker = BrokerAddress(url: mqtt.broker),
+              let expiry = UInt32(exactly: mqtt.sessionExpirySeconds),
+              let keepAlive = Int32(exactly: mqtt.keepAliveSeconds),
+              let inflight = UInt16(exactly: mqtt.maxInflight) else {
+            throw ConfigError(.invalidSetting, key: "mqtt", "settings out of range")  // validate() prevents this
+        }
+        let password = mqtt.passwordFile.isEmpty ? nil : try Self.readPassword(mqtt.passwordFile)
+        var tls: MQTTOptions.TLS?
+        if broker.usesTLS || mqtt.tls.isConfigured {
+            tls = MQTTOptions.TLS(caFile: mqtt.tls.caFile.nonEmpty, certFile: mqtt.tls.certFile.nonEmpty,
+                                  keyFile: mqtt.tls.keyFile.nonEmpty, insecure: mqtt.tls.insecure)
+        }
+        return MQTTOptions(broker: broker, clientID: clientID, protocolVersion: mqtt.protocolVersion,
+                           persistentSession: true, sessionExpirySeconds: expiry, keepAliveSeconds: keepAlive,
+                           username: mqtt.username.nonEmpty, password: password, tls: tls, will: willMessage,
+                           maxInflight: inflight)
+    }
+
+    /// The file's first line (trailing newline removed); errors never include its contents.
+    private static func readPassword(_ path: String) throws(ConfigError) -> String {
+        guard let data = FileManager.default.contents(atPath: path),
+              let text = String(data: data, encoding: .utf8) else {
+            throw ConfigError(.unreadableFile, key: "mqtt.password_file", "cannot read the password file")
+        }
+        let firstLine = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
+            .first
+        let password = firstLine.map(String.init) ?? ""
+        guard !password.isEmpty else {
+            throw ConfigError(.invalidSetting, key: "mqtt.password_file", "the password file is empty")
+        }
+        return password
+    }
+}
+
+extension String {
+    /// `nil` for the empty string.
+    fileprivate var nonEmpty: String? { isEmpty ? nil : self }
+}

@@ -1,0 +1,107 @@
+public import ArgumentParser
+import Foundation
+import MQTT
+
+/// Command-line options shared by the commands that run the agent, for `@OptionGroup`:
+/// a configuration file plus overrides of its most-used settings.
+///
+/// ```swift
+/// struct RunCommand: ParsableCommand {
+///     @OptionGroup var agent: AgentOptions
+///     func run() throws { let config = try agent.resolve() ... }
+/// }
+/// ```
+public struct AgentOptions: ParsableArguments {
+    /// Where `resolve()` looks when `--config` is not given.
+    public static let defaultConfigPath = "Config/vitalgate.conf"
+
+    /// `--config PATH`: the configuration file to read.
+    @Option(name: .long, help: ArgumentHelp(
+        "Configuration file (default: Config/vitalgate.conf if it exists, otherwise built-in defaults).",
+        valueName: "path"))
+    public var config: String?
+
+    /// `--broker URL`: overrides `mqtt.broker`.
+    @Option(name: .long, help: ArgumentHelp(
+        "Broker URL, mqtt://host[:port] or mqtts://host[:port] (overrides mqtt.broker).", valueName: "url"))
+    public var broker: String?
+
+    /// `--data-dir DIR`: overrides `gateway.data_dir`.
+    @Option(name: .customLong("data-dir"), help: ArgumentHelp("Data directory (overrides gateway.data_dir).",
+                                                               valueName: "dir"))
+    public var dataDirectory: String?
+
+    /// `--gateway ID`: overrides `gateway.id`.
+    @Option(name: .long, help: ArgumentHelp("Gateway id (overrides gateway.id).", valueName: "id"))
+    public var gateway: String?
+
+    /// `--protocol 5|3.1.1`: overrides `mqtt.protocol`.
+    @Option(name: .customLong("protocol"), help: ArgumentHelp("MQTT protocol version (overrides mqtt.protocol).",
+                                                              valueName: "5|3.1.1"))
+    public var protocolVersion: String?
+
+    /// `--schemas DIR`: overrides `schemas.directory`.
+    @Option(name: .long, help: ArgumentHelp("Firmware schema directory (overrides schemas.directory).",
+                                            valueName: "dir"))
+    public var schemas: String?
+
+    /// No overrides (ArgumentParser fills in the options).
+    public init() {}
+
+    /// Rejects malformed overrides before anything runs.
+    public func validate() throws {
+        if let broker, BrokerAddress(url: broker) == nil {
+            throw ValidationError("--broker must be mqtt://host[:port] or mqtts://host[:port]")
+        }
+        if let protocolVersion, MQTTOptions.ProtocolVersion(rawValue: protocolVersion) == nil {
+            throw ValidationError("--protocol must be 5 or 3.1.1")
+        }
+    }
+
+    /// The configuration: the `--config` file (or `Config/vitalgate.conf` when it exists, or the
+    /// built-in defaults), with the command-line overrides applied on top, validated.
+    public func resolve() throws(ConfigError) -> AgentConfig {
+        var result: AgentConfig
+        if let config {
+            result = try AgentConfig.load(path: config)
+        } else if FileManager.default.fileExists(atPath: Self.defaultConfigPath) {
+            result = try AgentConfig.load(path: Self.defaultConfigPath)
+        } else {
+            result = AgentConfig()
+        }
+        if let broker { result.mqtt.broker = broker }
+        if let dataDirectory { result.gateway.dataDirectory = dataDirectory }
+        if let gateway { result.gateway.id = gateway }
+        if let schemas { result.schemas.directory = schemas }
+        if let protocolVersion {
+            guard let version = MQTTOptions.ProtocolVersion(rawValue: protocolVersion) else {
+                throw ConfigError(.invalidSetting, key: "--protocol", "must be 5 or 3.1.1")
+            }
+            result.mqtt.protocolVersion = version
+        }
+        do {
+            try result.validate()
+        } catch {
+            throw error.commandLine(overriding: self)
+        }
+        return result
+    }
+}
+
+extension ConfigError {
+    /// Names the command-line option when the invalid setting came from one.
+    fileprivate func commandLine(overriding options: AgentOptions) -> ConfigError {
+        let overrides: [(key: String, flag: String, given: Bool)] = [
+            ("mqtt.broker", "--broker", options.broker != nil),
+            ("gateway.data_dir", "--data-dir", options.dataDirectory != nil),
+            ("gateway.id", "--gateway", options.gateway != nil),
+            ("schemas.directory", "--schemas", options.schemas != nil),
+        ]
+        guard let override = overrides.first(where: { $0.key == key && $0.given }) else { return self }
+        var copy = self
+        copy.key = override.flag
+        copy.path = nil
+        copy.line = nil
+        return copy
+    }
+}

@@ -1,0 +1,74 @@
+public import ArgumentParser
+import Foundation
+import LocalBroker
+import MQTT
+import Simulator
+import Telemetry
+import Vault
+
+/// `vitalgate demo`: a private broker, the simulator and the agent, end to end, with a summary.
+public struct DemoCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "demo",
+        abstract: "Run a private mosquitto, the simulator and the agent for a while, then summarise.")
+
+    @Option(name: .long, help: "Seconds of simulated telemetry (real time).") var duration: Double = 30
+    @Option(name: .long, help: "Simulated patients (five devices each).") var patients: Int = 4
+    @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
+    @Option(name: .long, help: "Field faults to inject (comma list, `all` or `none`).") var faults = "all"
+    @Option(name: .long, help: "Probability of a fault per message.") var faultRate = 0.005
+    @Option(name: .long, help: "Data directory (default: a new temporary directory).") var dataDir: String?
+    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let faultSet: Set<FaultKind> = faults == "none" ? [] : try FaultKind.parseList(faults)
+        let data = dataDir ?? FileManager.default.temporaryDirectory
+            .appendingPathComponent("vitalgate-demo-\(UUID().uuidString)").path
+        let paths = DataPaths(data)
+        try paths.ensureExists()
+        let keys = FileManager.default.fileExists(atPath: paths.keyFile)
+            ? try FileKeyStore.load(path: paths.keyFile) : try FileKeyStore.initialize(path: paths.keyFile)
+        guard FileManager.default.fileExists(atPath: schemas) else {
+            throw ValidationError("no firmware schemas at \(schemas) (run from the repository root or pass --schemas)")
+        }
+        let broker = try LocalBroker()
+        note("broker: mosquitto on \(broker.address) (config \(broker.directory.path)/mosquitto.conf)")
+        note("vault:  \(paths.vault)")
+        let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "demo-gw",
+                                     schemas: schemas, log: (data as NSString).appendingPathComponent("agent.log"))
+        guard try agent.waitOnline(broker: broker.address) else {
+            _ = agent.stop()
+            throw ValidationError("the agent did not come online; see \(data)/agent.log")
+        }
+        note("agent online; simulating \(patients) patients for \(Int(duration)) s")
+        let simulator = SimulatorConfig(patients: patients, seed: seed,
+                                        startTime: Int64(Date().timeIntervalSince1970 * 1000),
+                                        faults: faultSet, faultRate: faultSet.isEmpty ? 0 : faultRate,
+                                        cuffProIntervalSeconds: 60)
+        let publisher = try SimulationPublisher(configuration: .init(broker: broker.address, simulator: simulator))
+        let started = Date()
+        let report = try publisher.run(until: .simulatedSeconds(duration))
+        let seen = agent.waitStored(messages: report.published, keys: keys, timeoutSeconds: 30)
+        let elapsed = Date().timeIntervalSince(started)
+        let (clean, peakKiB) = agent.stop()
+        let stats = try Vault(path: paths.vault, keys: keys).stats()
+        let summary = DemoSummary(published: report.published, faultsInjected: report.byFault.mapKeys(\.rawValue),
+                                  processed: seen, stats: stats, elapsedSeconds: elapsed,
+                                  agentPeakRSSKiB: peakKiB, cleanStop: clean, dataDirectory: data)
+        print(json ? JSONWriter.canonicalString(summary.json) : summary.text)
+        if seen < report.published || !clean { throw ExitCode(1) }
+    }
+
+    private func note(_ text: String) {
+        if !json { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+    }
+}
+
+extension Dictionary {
+    func mapKeys<K: Hashable>(_ transform: (Key) -> K) -> [K: Value] {
+        Dictionary<K, Value>(uniqueKeysWithValues: map { (transform($0.key), $0.value) })
+    }
+}

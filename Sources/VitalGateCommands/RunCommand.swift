@@ -1,0 +1,60 @@
+public import ArgumentParser
+import Detection
+import Foundation
+import Ingest
+import Logging
+import Schemas
+import SQLite
+import Vault
+
+/// `vitalgate run`: the agent. Subscribes to device telemetry and stores it in the vault.
+public struct RunCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the agent: MQTT ingest into the encrypted vault (stops cleanly on SIGINT/SIGTERM).")
+
+    @OptionGroup var agent: AgentOptions
+    @Option(name: .long, help: "Stop after this many seconds (default: run until SIGINT/SIGTERM).")
+    var duration: Double?
+    @Flag(name: .long, help: "Disable anomaly detection.") var noDetection = false
+    @Option(name: .long, help: ArgumentHelp("Stop after processing this many messages (benchmarks).",
+                                            visibility: .hidden))
+    var stopAfterMessages: Int?
+
+    public init() {}
+
+    public func run() throws {
+        SignalFlag.install()
+        let config = try agent.resolve()
+        let service = try Self.makeService(config, detection: !noDetection, duration: duration)
+        let limit = stopAfterMessages ?? Int.max
+        try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
+        let m = service.metrics
+        Logger(label: "vitalgate.run").info("summary", metadata: [
+            "messages": "\(m.messages)", "stored": "\(m.stored)", "duplicates": "\(m.duplicates)",
+            "quarantined": "\(m.quarantined)", "alerts": "\(m.alerts)", "store_failures": "\(m.storeFailures)",
+        ])
+    }
+
+    /// Builds the ingest service for `config` (shared with `demo` and `bench`).
+    static func makeService(_ config: AgentConfig, detection: Bool, duration: Double?) throws -> IngestService {
+        let paths = DataPaths(config.gateway.dataDirectory)
+        try paths.ensureExists()
+        let keys = try FileKeyStore.load(path: paths.keyFile)
+        let synchronous: Connection.SynchronousMode = switch config.ingest.synchronous {
+        case .off: .off
+        case .normal: .normal
+        case .full: .full
+        }
+        let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous)
+        let catalog = try SchemaCatalog.load(directory: config.schemas.directory)
+        let ingest = IngestConfiguration(
+            gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
+            maxBatch: config.ingest.maxBatch, backoff: config.reconnect.backoff,
+            limits: DecodeLimits(maxPayloadBytes: config.ingest.maxPayloadBytes,
+                                 maxFutureSkewMs: Int64(config.ingest.maxFutureSkewSeconds) * 1000),
+            detection: detection && config.detection.enabled ? DetectionConfig(threshold: config.detection.threshold) : nil,
+            durationSeconds: duration)
+        return IngestService(configuration: ingest, vault: vault, catalog: catalog)
+    }
+}

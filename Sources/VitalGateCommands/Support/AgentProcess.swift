@@ -1,0 +1,68 @@
+import Foundation
+import LocalBroker
+import MQTT
+import Vault
+
+/// The agent (`vitalgate run`) as a child process, for `demo` and `bench`: its memory is
+/// measured on its own (peak RSS from `wait4`) and it is stopped with SIGTERM like in production.
+final class AgentProcess {
+    let process: ChildProcess
+    let dataDirectory: String
+    let gateway: String
+
+    /// This executable, to start `run` in a child.
+    static var executable: String {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+    }
+
+    init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
+         extraArguments: [String] = []) throws {
+        self.dataDirectory = dataDirectory
+        self.gateway = gateway
+        process = try ChildProcess(
+            executable: Self.executable,
+            arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway,
+                        "--schemas", schemas] + extraArguments,
+            outputPath: log)
+    }
+
+    /// Waits until the agent's retained `online` status is on the broker.
+    func waitOnline(broker: BrokerAddress, timeoutMs: Int = 15_000) throws -> Bool {
+        let watcher = try MQTTClient(options: MQTTOptions(broker: broker, clientID: "vitalgate-watch-\(getpid())",
+                                                          persistentSession: false))
+        try watcher.connect()
+        defer { watcher.disconnect() }
+        try watcher.subscribe("vitalgate/\(gateway)/status", qos: 1)
+        var waited = 0
+        while waited < timeoutMs {
+            let messages = try watcher.receive(timeoutMs: 50)
+            try watcher.acknowledge()
+            if messages.contains(where: { $0.payload == Array("online".utf8) }) { return true }
+            guard process.isRunning else { return false }
+            waited += 50
+        }
+        return false
+    }
+
+    /// Polls the vault (read side, another connection) until `messages` were stored or quarantined.
+    func waitStored(messages: Int, keys: GatewayKeys, timeoutSeconds: Double) -> Int {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        var seen = 0
+        while Date() < deadline && process.isRunning {
+            if let vault = try? Vault(path: DataPaths(dataDirectory).vault, keys: keys),
+               let stats = try? vault.stats() {
+                seen = stats.messages
+                if seen >= messages { break }
+            }
+            usleep(200_000)
+        }
+        return seen
+    }
+
+    /// SIGTERM, wait; returns (clean exit, the agent's own peak RSS in KiB, read just before the signal).
+    func stop() -> (clean: Bool, peakRSSKiB: Int?) {
+        let peak = process.currentPeakRSSKiB
+        process.terminate(signal: SIGTERM)
+        return (process.exitCode == 0, peak)
+    }
+}

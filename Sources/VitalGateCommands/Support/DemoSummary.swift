@@ -1,0 +1,61 @@
+import Telemetry
+import Vault
+
+/// What `demo` prints.
+struct DemoSummary {
+    var published: Int
+    var faultsInjected: [String: Int]
+    var processed: Int
+    var stats: VaultStats
+    var elapsedSeconds: Double
+    var agentPeakRSSKiB: Int?
+    var cleanStop: Bool
+    var dataDirectory: String
+
+    var throughput: Double { elapsedSeconds > 0 ? Double(processed) / elapsedSeconds : 0 }
+
+    var json: JSONValue {
+        func counts(_ map: [String: Int]) -> JSONValue {
+            .object(map.sorted { $0.key < $1.key }.map { ($0.key, .number(Double($0.value))) })
+        }
+        return .object([
+            ("published", .number(Double(published))),
+            ("faults_injected", counts(faultsInjected)),
+            ("messages_processed", .number(Double(processed))),
+            ("readings_by_family", counts(stats.readingsByModel)),
+            ("readings", .number(Double(stats.readings))),
+            ("quarantined_by_reason", counts(stats.quarantinedByReason)),
+            ("quarantined", .number(Double(stats.quarantined))),
+            ("duplicates", .number(Double(stats.duplicates))),
+            ("conflicts", .number(Double(stats.conflicts))),
+            ("unpaired", .number(Double(stats.unpaired))),
+            ("events_by_type", counts(stats.eventsByType)),
+            ("alerts", .number(Double(stats.alerts))),
+            ("throughput_msgs_per_s", .number((throughput * 10).rounded() / 10)),
+            ("agent_peak_rss_mib", agentPeakRSSKiB.map { .number((Double($0) / 1024 * 10).rounded() / 10) } ?? .null),
+            ("clean_stop", .bool(cleanStop)),
+            ("data_dir", .string(dataDirectory)),
+        ])
+    }
+
+    var text: String {
+        var lines = ["VitalGate demo summary", ""]
+        lines.append("published by simulator  \(published)  (faults injected: \(faultsInjected.values.reduce(0, +)))")
+        lines.append("processed by agent      \(processed)  in \(String(format: "%.1f", elapsedSeconds)) s "
+                     + "(\(String(format: "%.0f", throughput)) msg/s)")
+        lines.append("readings stored         \(stats.readings)")
+        for (family, n) in stats.readingsByModel.sorted(by: { $0.key < $1.key }) { lines.append("  \(family): \(n)") }
+        lines.append("quarantined             \(stats.quarantined)")
+        for (reason, n) in stats.quarantinedByReason.sorted(by: { $0.key < $1.key }) { lines.append("  \(reason): \(n)") }
+        lines.append("duplicates (stored once) \(stats.duplicates)")
+        lines.append("conflicts               \(stats.conflicts)")
+        lines.append("unpaired readings       \(stats.unpaired)")
+        lines.append("device events           \(stats.events)  "
+                     + stats.eventsByType.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        lines.append("alerts                  \(stats.alerts)")
+        lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
+        lines.append("agent stopped cleanly   \(cleanStop ? "yes" : "NO")")
+        lines.append("data directory          \(dataDirectory)")
+        return lines.joined(separator: "\n")
+    }
+}
