@@ -52,6 +52,8 @@ public final class IngestService {
         var options = configuration.mqtt
         options.will = configuration.will
         let client = try MQTTClient(options: options)
+        let checkpointer = WALCheckpointer(path: vault.path)
+        defer { checkpointer.stop() }
         let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
         func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
         var everConnected = false

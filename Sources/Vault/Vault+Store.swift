@@ -44,9 +44,9 @@ extension Vault {
         reading.writeCanonical(into: &plaintext)
         let digest = keys.keyedDigest(plaintext, domain: "reading-content-v1")  // version byte included
         let lookup = try db.cached(
-            "SELECT id, digest FROM readings WHERE device = ? AND kind = ? AND seq = ? AND device_time = ?")
-        try lookup.bind(.text(reading.device.rawValue), .text(reading.kind.rawValue), .integer(Int64(reading.seq)),
-                        .integer(reading.deviceTime))
+            "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
+        try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
+                        .text(reading.kind.rawValue))
         var sameIdentity: [Int64] = []
         var duplicateOf: Int64?
         while try lookup.step() {

@@ -30,6 +30,8 @@ public final class Vault {
             try db.journalModeWAL()
             try db.setSynchronous(synchronous)
             try db.execute("PRAGMA foreign_keys = ON")
+            // Checkpoints normally run on a `WALCheckpointer`; this is the safety net (~40 MB).
+            try db.execute("PRAGMA wal_autocheckpoint = 10000")
         } catch {
             throw VaultError(.storage, "cannot open the vault database", underlying: error)
         }

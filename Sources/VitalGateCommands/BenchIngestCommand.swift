@@ -104,6 +104,8 @@ public struct BenchIngestCommand: ParsableCommand {
         if let bad = incoming.first(where: { if case .quarantined = $0.outcome { true } else { false } }) {
             throw ValidationError("a clean simulator message was quarantined: \(bad.outcome)")
         }
+        let checkpointer = WALCheckpointer(path: vault.path)  // as in `run`
+        defer { checkpointer.stop() }
         clock = ContinuousClock.now
         for start in stride(from: 0, to: incoming.count, by: 100) {
             _ = try vault.store(Array(incoming[start..<min(start + 100, incoming.count)]))
