@@ -25,11 +25,13 @@ let package = Package(
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
+        .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
 
         // MARK: Wrappers: the only targets that import C
         .target(name: "MQTT", dependencies: ["CMosquitto"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
+        .target(name: "Secp256k1", dependencies: ["CSecp256k1"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
 
@@ -37,9 +39,11 @@ let package = Package(
         .target(name: "Telemetry", swiftSettings: strict),
         .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
-        .target(name: "EVMLightClient", swiftSettings: strict),
+        .target(name: "EVMLightClient", dependencies: ["Secp256k1"], swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
         .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
+        // Commitments, signed batch headers, proof bundles and their offline verification.
+        .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
 
         // MARK: Storage and the pipeline
@@ -80,6 +84,9 @@ let package = Package(
         .testTarget(name: "DetectionTests", dependencies: ["Detection", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "EVMLightClientTests", dependencies: ["EVMLightClient"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
+        .testTarget(name: "SealingTests", dependencies: ["Sealing", "Telemetry", "Cryptography", "Transparency"],
+                    swiftSettings: strict),
+        .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient"], swiftSettings: strict),
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
