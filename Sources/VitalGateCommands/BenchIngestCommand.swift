@@ -22,6 +22,8 @@ public struct BenchIngestCommand: ParsableCommand {
     @Option(name: .long, help: "Steady-rate phase: seconds (0 skips it).") var steadySeconds = 20.0
     @Option(name: .long, help: "Rounds of the raw/agent comparison.") var rounds = 3
     @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Option(name: .long, help: "Agent configuration file (e.g. one with synchronous = \"full\").")
+    var agentConfig: String?
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     public init() {}
@@ -151,7 +153,8 @@ public struct BenchIngestCommand: ParsableCommand {
         try FileKeyStore.initialize(path: DataPaths(data).keyFile)
         // Same session treatment as the raw consumer: subscribed, offline while the stream is queued.
         let first = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
-                                     log: data + "/agent.log", extraArguments: ["--no-detection"])
+                                     log: data + "/agent.log",
+                                     extraArguments: ["--no-detection"] + (agentConfig.map { ["--config", $0] } ?? []))
         guard try first.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
         _ = first.stop()
         let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
@@ -162,7 +165,8 @@ public struct BenchIngestCommand: ParsableCommand {
         let started = Date()
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log",
-                                     extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)])
+                                     extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)]
+                                         + (agentConfig.map { ["--config", $0] } ?? []))
         // Sample the agent's own high-water mark while it runs (it exits by itself at the count).
         var peakKiB = 0
         while agent.process.isRunning {

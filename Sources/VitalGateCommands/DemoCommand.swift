@@ -16,7 +16,7 @@ public struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "Simulated patients (five devices each).") var patients: Int = 4
     @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
     @Option(name: .long, help: "Field faults to inject (comma list, `all` or `none`).") var faults = "all"
-    @Option(name: .long, help: "Probability of a fault per message.") var faultRate = 0.005
+    @Option(name: .long, help: "Probability of a fault per message.") var faultRate = 0.03
     @Option(name: .long, help: "Data directory (default: a new temporary directory).") var dataDir: String?
     @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
     @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages VitalGate needs, if any is missing. Debian 12 (bookworm).
+set -euo pipefail
+packages=(pkg-config mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev libssl-dev libsecp256k1-dev)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+# The Debian package enables a system broker; VitalGate's demo and tests start their own.
+command -v swift >/dev/null || { echo "Swift toolchain not found on PATH (see https://swift.org/install)"; exit 1; }

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# One command: install what is missing, build everything, and run the test suite.
+# Tests start their own mosquitto brokers on free loopback ports and use temporary SQLite files.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh || exit 1
+mkdir -p .build
+# Build tests and the `vitalgate` binary (the crash-recovery test runs the real executable).
+swift build --build-tests > .build/build.log 2>&1 && swift build --product vitalgate >> .build/build.log 2>&1
+status=$?
+grep -E "error:|warning: " .build/build.log | grep -v "^\[" | head -50
+[ $status -eq 0 ] || { tail -30 .build/build.log; exit $status; }
+swift test --skip-build > .build/test.log 2>&1
+status=$?
+grep -E "✘|Test run with|Executed .* tests|Fatal error" .build/test.log | head -200
+exit $status
