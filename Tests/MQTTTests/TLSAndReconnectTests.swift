@@ -1,0 +1,101 @@
+import Foundation
+import LocalBroker
+import MQTT
+import Testing
+import VitalGateTesting
+
+/// A throwaway PKI made with the openssl command line: a CA, a server certificate for
+/// 127.0.0.1 and a client certificate, all signed by the CA.
+struct TestPKI {
+    let dir: TemporaryDirectory
+    var ca: String { dir.appending("ca.crt").path }
+    var serverCert: String { dir.appending("server.crt").path }
+    var serverKey: String { dir.appending("server.key").path }
+    var clientCert: String { dir.appending("client.crt").path }
+    var clientKey: String { dir.appending("client.key").path }
+
+    init() throws {
+        dir = try TemporaryDirectory(prefix: "vitalgate-pki")
+        let d = dir.path
+        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                          "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=VitalGate Test CA"])
+        for (name, san) in [("server", "IP:127.0.0.1"), ("client", "DNS:gateway.test")] {
+            try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                              "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", "/CN=\(name)"])
+            try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
+            try Self.openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key",
+                              "-CAcreateserial", "-out", "\(d)/\(name).crt", "-days", "2", "-extfile", "\(d)/\(name).ext"])
+        }
+    }
+
+    static func openssl(_ arguments: [String]) throws {
+        let child = try ChildProcess(executable: "/usr/bin/openssl", arguments: arguments)
+        child.waitForExit()
+        guard child.exitCode == 0 else { throw PKIError(step: arguments[0]) }
+    }
+}
+
+struct PKIError: Error { var step: String }
+
+@Suite struct TLSAndReconnectTests {
+    @Test func mutualTLSConnectsWithAClientCertificateAndFailsWithout() throws {
+        let pki = try TestPKI()
+        defer { pki.dir.remove() }
+        let broker = try LocalBroker(tls: LocalBroker.TLS(caFile: pki.ca, certFile: pki.serverCert, keyFile: pki.serverKey))
+        #expect(broker.address.description.hasPrefix("mqtts://"))
+        let withCert = try MQTTClient(options: MQTTOptions(
+            broker: broker.address, clientID: "mtls-ok", persistentSession: false,
+            tls: MQTTOptions.TLS(caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey)))
+        try withCert.connect()
+        try withCert.subscribe("t/#", qos: 1)
+        let publisher = try MQTTClient(options: MQTTOptions(
+            broker: broker.address, clientID: "mtls-pub", persistentSession: false,
+            tls: MQTTOptions.TLS(caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey)))
+        try publisher.connect()
+        try MQTTTestClient.publishAll(publisher, [MQTTOptions.Message(topic: "t/x", payload: Array("over tls".utf8))])
+        #expect(try MQTTTestClient.collect(withCert, count: 1).first?.payload == Array("over tls".utf8))
+
+        let withoutCert = try MQTTClient(options: MQTTOptions(
+            broker: broker.address, clientID: "mtls-no", persistentSession: false,
+            tls: MQTTOptions.TLS(caFile: pki.ca), connectTimeoutMs: 2000))
+        #expect(throws: MQTTError.self) { try withoutCert.connect() }
+    }
+
+    @Test func aServerCertificateFromAnotherCAIsRejected() throws {
+        let pki = try TestPKI()
+        let other = try TestPKI()
+        defer { pki.dir.remove(); other.dir.remove() }
+        let broker = try LocalBroker(tls: LocalBroker.TLS(caFile: pki.ca, certFile: pki.serverCert, keyFile: pki.serverKey,
+                                                          requireClientCertificate: false))
+        let client = try MQTTClient(options: MQTTOptions(
+            broker: broker.address, clientID: "wrong-ca", persistentSession: false,
+            tls: MQTTOptions.TLS(caFile: other.ca), connectTimeoutMs: 2000))
+        #expect(throws: MQTTError.self) { try client.connect() }
+    }
+
+    @Test func reconnectsAfterTheBrokerRestartsOnTheSamePort() throws {
+        var broker = try LocalBroker()
+        let port = broker.port
+        let client = try MQTTTestClient.connect(broker.address, id: "survivor")
+        try client.subscribe("t/#", qos: 1)
+        broker.stop()
+        #expect(throws: MQTTError.self) { for _ in 0..<50 { _ = try client.receive(timeoutMs: 20); try client.acknowledge() } }
+        #expect(!client.isConnected)
+        broker = try LocalBroker(port: port)
+        var backoff = ReconnectBackoff(initialMs: 20, maxMs: 200)
+        var connected = false
+        for _ in 0..<20 where !connected {
+            do {
+                try client.reconnect()
+                connected = true
+            } catch {
+                usleep(UInt32(backoff.nextDelayMs(random: 0.5)) * 1000)
+            }
+        }
+        #expect(connected)
+        try client.subscribe("t/#", qos: 1)  // the restarted broker kept no session
+        let publisher = try MQTTTestClient.connect(broker.address, id: "pub")
+        try MQTTTestClient.publishAll(publisher, [MQTTOptions.Message(topic: "t/y", payload: [1])])
+        #expect(try MQTTTestClient.collect(client, count: 1).count == 1)
+    }
+}
