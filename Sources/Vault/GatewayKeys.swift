@@ -46,6 +46,11 @@ public struct GatewayKeys: KeyStore {
         HMACSHA256.authenticationCode(key: pseudonymKey, message: Array(domain.utf8) + [0] + message)
     }
 
+    /// Same digests as `keyedDigest`, with the HMAC key schedule done once.
+    public func makeDigester(domain: String) -> KeyedDigester {
+        PrecomputedDigester(store: self, key: pseudonymKey, domain: domain)
+    }
+
     /// The key file's JSON text.
     func serialized(createdAt: String) -> String {
         JSONWriter.canonicalString(.object([
@@ -75,4 +80,18 @@ public struct GatewayKeys: KeyStore {
         return GatewayKeys(keyEncryptionKey: try key("kek"), pseudonymKey: try key("pseudonym_key"),
                            signingKeySeed: try key("signing_key_ed25519"))
     }
+}
+
+/// `keyedDigest` for one domain with a pre-keyed HMAC context (one per vault thread).
+final class PrecomputedDigester: KeyedDigester {
+    private let key: HMACSHA256Key
+    private let prefix: [UInt8]
+
+    init(store: any KeyStore, key: [UInt8], domain: String) {
+        self.key = HMACSHA256Key(key: key)
+        prefix = Array(domain.utf8) + [0]
+        super.init(store: store, domain: domain)
+    }
+
+    override func digest(_ message: [UInt8]) -> [UInt8] { key.authenticationCode(prefix, message) }
 }

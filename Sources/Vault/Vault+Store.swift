@@ -42,7 +42,7 @@ extension Vault {
         // Arrival time is not part of the canonical content, so a redelivered copy has equal bytes.
         var plaintext = [ReadingPlaintext.version1]
         reading.writeCanonical(into: &plaintext)
-        let digest = keys.keyedDigest(plaintext, domain: "reading-content-v1")  // version byte included
+        let digest = contentDigester.digest(plaintext)  // version byte included
         let lookup = try db.cached(
             "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
         try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
@@ -77,7 +77,7 @@ extension Vault {
             result.unpaired += 1
         }
         let id = nextReadingID
-        let sealed = try AES256GCM.seal(plaintext, key: key,
+        let sealed = try AES256GCM.seal(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                         associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached("""
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,

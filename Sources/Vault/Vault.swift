@@ -18,6 +18,9 @@ public final class Vault {
     var nextReadingID: Int64
     var nextQuarantineID: Int64
     var nextAlertID: Int64
+    /// Per-vault (single-thread) helpers for the per-reading hot path.
+    let contentDigester: KeyedDigester
+    let nonces = RandomPool()
 
     /// Opens (creating and migrating if needed) the vault database at `path`.
     public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .normal)
@@ -37,6 +40,7 @@ public final class Vault {
         }
         try VaultSchema.migrate(db)
         gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
+        contentDigester = keys.makeDigester(domain: "reading-content-v1")
         nextReadingID = try Self.maxID(db, "readings") + 1
         nextQuarantineID = try Self.maxID(db, "quarantine") + 1
         nextAlertID = try Self.maxID(db, "alerts") + 1
