@@ -17,30 +17,6 @@ public enum HMACSHA256 {
     ///
     /// Traps only if OpenSSL itself fails (memory exhaustion, missing default provider).
     public static func authenticationCode(key: [UInt8], message: some Sequence<UInt8>) -> [UInt8] {
-        mustSucceed { () throws(CryptoError) in
-            let context = try checkNotNil(EVP_MAC_CTX_new(hmacAlgorithm), "EVP_MAC_CTX_new")
-            defer { EVP_MAC_CTX_free(context) }
-
-            // OSSL_PARAM stores both pointers, so they must be static. The value is declared
-            // `char *` but only read when setting a parameter.
-            let digestName = UnsafeMutablePointer(mutating: cString("SHA256"))
-            var parameters = [
-                OSSL_PARAM_construct_utf8_string(cString("digest"), digestName, 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            try withContiguousBytes(key) { keyBytes throws(CryptoError) in
-                // A NULL key would mean "keep the previous key", so an empty key gets a
-                // valid pointer with length zero.
-                try check(EVP_MAC_init(context, nonNull(keyBytes), keyBytes.count, &parameters), "EVP_MAC_init")
-            }
-            try withContiguousBytes(message) { input throws(CryptoError) in
-                try check(EVP_MAC_update(context, nonNull(input), input.count), "EVP_MAC_update")
-            }
-            return try makeBytes(count: byteCount) { output throws(CryptoError) in
-                var length = 0
-                try check(EVP_MAC_final(context, output, &length, byteCount), "EVP_MAC_final")
-                precondition(length == byteCount, "HMAC-SHA256 produced \(length) bytes")
-            }
-        }
+        HMACSHA256Key(key: key).authenticationCode(Array(message))
     }
 }

@@ -1,5 +1,6 @@
 import EVMLightClient
 import Testing
+import VitalGateTesting
 
 /// Mutation fuzzing of the decoders (deterministic seeds). Strict decoding means any accepted
 /// input is canonical: it must re-encode to exactly the same bytes. Nothing may crash.

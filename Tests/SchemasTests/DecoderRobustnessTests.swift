@@ -1,6 +1,7 @@
 import Schemas
 import Telemetry
 import Testing
+import VitalGateTesting
 
 /// Truncated and bit-flipped payloads must never crash the decoder: each yields a reading
 /// or a quarantine verdict, nothing else.
@@ -32,7 +33,7 @@ import Testing
     }
 
     @Test func bitFlipsAreHandled() {
-        var rng = SplitMix(seed: 0x5EED)
+        var rng = SplitMix64(seed: 0x5EED)
         var outcomes = [String: Int]()
         for sample in Self.samples {
             let bytes = Array(sample.payload.utf8)
@@ -55,7 +56,7 @@ import Testing
     }
 
     @Test func randomBytesAreHandled() {
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for _ in 0..<5000 {
             let length = Int(rng.next() % 64)
             let bytes = (0..<length).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
@@ -66,14 +67,3 @@ import Testing
     }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}

@@ -1,4 +1,5 @@
 import Testing
+import VitalGateTesting
 import Transparency
 
 /// A store whose lookups fail, to check that storage errors surface with their cause.

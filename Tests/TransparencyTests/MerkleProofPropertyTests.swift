@@ -1,4 +1,5 @@
 import Testing
+import VitalGateTesting
 import Transparency
 
 /// Random trees: every proof the builder emits verifies, and any single-bit change to a

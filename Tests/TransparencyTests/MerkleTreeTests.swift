@@ -1,5 +1,6 @@
 import Cryptography
 import Testing
+import VitalGateTesting
 import Transparency
 
 @Suite("Merkle tree construction")

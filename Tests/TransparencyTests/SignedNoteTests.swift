@@ -1,6 +1,7 @@
 import Cryptography
 import Foundation
 import Testing
+import VitalGateTesting
 import Transparency
 
 @Suite("C2SP signed notes")

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VitalGateTesting
 
 /// Locates the copied vector folders inside the test bundle.
 enum VectorFiles {
@@ -45,22 +46,6 @@ struct VectorError: Error, CustomStringConvertible {
     var description: String { reason }
 }
 
-/// A small deterministic generator (SplitMix64) so property tests are reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) {
-        state = seed
-    }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
 
 extension Array where Element == UInt8 {
     /// A copy with bit `bit` (0 = most significant bit of byte 0) flipped.

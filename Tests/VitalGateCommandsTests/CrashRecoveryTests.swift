@@ -65,7 +65,7 @@ import VitalGateTesting
             }
         }.start()
 
-        var rng = SplitMix(seed: UInt64(Date().timeIntervalSince1970))
+        var rng = SplitMix64(seed: UInt64(Date().timeIntervalSince1970))
         var kills = 0
         while publisherDone.wait(timeout: .now()) == .timedOut || kills < 5 {
             let agent = try AgentBinary.start(agentArgs, log: log)
@@ -110,14 +110,3 @@ enum AgentData {
     static func keys(_ dir: String) -> String { dir + "/keys/gateway.keys" }
 }
 
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
