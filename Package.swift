@@ -48,7 +48,7 @@ let package = Package(
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
-                dependencies: ["Telemetry", "SQLite", "Cryptography",
+                dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
@@ -74,7 +74,8 @@ let package = Package(
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: strict),
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker", "VitalGateTesting"], swiftSettings: strict),
-        .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite"],
+        .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite", "Sealing",
+                                                    "Transparency"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting",

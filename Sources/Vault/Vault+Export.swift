@@ -89,11 +89,14 @@ extension Vault {
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
         }
-        guard plaintext.first == ReadingPlaintext.version1 else {
-            throw VaultError(.corruptRow, "reading \(id) has an unknown plaintext version")
+        let canonical: [UInt8]
+        switch plaintext.first {
+        case ReadingPlaintext.version1?: canonical = Array(plaintext.dropFirst())
+        case ReadingPlaintext.version2? where plaintext.count > 33: canonical = Array(plaintext.dropFirst(33))
+        default: throw VaultError(.corruptRow, "reading \(id) has an unknown plaintext version")
         }
         do {
-            return try Reading(canonical: Array(plaintext.dropFirst()), receivedAt: receivedAt)
+            return try Reading(canonical: canonical, receivedAt: receivedAt)
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not decode", underlying: error)
         }

@@ -1,4 +1,5 @@
 import Cryptography
+import Sealing
 import SQLite
 import Telemetry
 
@@ -10,8 +11,9 @@ extension Vault {
         let devicesBefore = devices
         let patientsBefore = (patientsByIdentifier, patientsByRef)
         let ids = (nextReadingID, nextQuarantineID, nextAlertID)
+        let result: StoreResult
         do {
-            return try write {
+            result = try write {
                 var result = StoreResult()
                 for message in messages {
                     switch message.outcome {
@@ -36,13 +38,19 @@ extension Vault {
             (nextReadingID, nextQuarantineID, nextAlertID) = ids
             throw error
         }
+        // The batch is committed; a sealing failure must not make the caller think otherwise.
+        // The rows stay unsealed and are sealed at the next tick, restart or shutdown.
+        do { try readingsCommitted(result.stored, at: messages.last?.receivedAt ?? 0) } catch {
+            sealingFailures += 1
+        }
+        return result
     }
 
     private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {
         // Arrival time is not part of the canonical content, so a redelivered copy has equal bytes.
-        var plaintext = [ReadingPlaintext.version1]
-        reading.writeCanonical(into: &plaintext)
-        let digest = contentDigester.digest(plaintext)  // version byte included
+        var versioned = [ReadingPlaintext.version1]
+        reading.writeCanonical(into: &versioned)
+        let digest = contentDigester.digest(versioned)  // over 0x01 ‖ canonical: no salt, so copies match
         let lookup = try db.cached(
             "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
         try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
@@ -77,16 +85,22 @@ extension Vault {
             result.unpaired += 1
         }
         let id = nextReadingID
+        // Plaintext v2: 0x02 ‖ salt ‖ canonical. The salt lives only inside the ciphertext, so
+        // erasing the data key destroys it with the content; the commitment stays verifiable.
+        let salt = nonces.bytes(32)
+        let commitment = try Commitment.compute(salt: salt, canonical: Array(versioned.dropFirst()))
+        var plaintext = [ReadingPlaintext.version2] + salt
+        plaintext.append(contentsOf: versioned.dropFirst())
         let sealed = try AES256GCM.seal(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                         associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached("""
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
-                                  digest, conflict, ciphertext)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  digest, conflict, ciphertext, commitment)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed.combined))
+                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed.combined), .blob(commitment.bytes))
         nextReadingID += 1
         result.stored += 1
     }
@@ -136,7 +150,8 @@ extension Vault {
     }
 }
 
-/// Version tag of the encrypted reading plaintext: `0x01 ‖ canonical bytes`.
+/// Version tag of the encrypted reading plaintext: v1 `0x01 ‖ canonical`, v2 `0x02 ‖ salt(32) ‖ canonical`.
 enum ReadingPlaintext {
     static let version1: UInt8 = 1
+    static let version2: UInt8 = 2
 }

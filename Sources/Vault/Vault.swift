@@ -21,6 +21,10 @@ public final class Vault {
     /// Per-vault (single-thread) helpers for the per-reading hot path.
     let contentDigester: KeyedDigester
     let nonces = RandomPool()
+    /// Present once `enableSealing` was called.
+    var sealing: SealingState?
+    /// Sealing attempts that failed after a committed store (rows were left for the next try).
+    public internal(set) var sealingFailures = 0
 
     /// Opens (creating and migrating if needed) the vault database at `path`.
     public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .normal)

@@ -12,6 +12,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let corruptRow = Code(rawValue: "corrupt_row")
         /// The patient's data key was erased.
         public static let erased = Code(rawValue: "erased")
+        /// The requested row does not exist or cannot be proven yet.
+        public static let notFound = Code(rawValue: "not_found")
         public var description: String { rawValue }
     }
 

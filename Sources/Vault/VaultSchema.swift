@@ -78,6 +78,26 @@ enum VaultSchema {
         );
         CREATE TABLE counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
         """,
+        // 2: sealing. Each reading gets a salted commitment (the salt is inside its ciphertext),
+        // readings are sealed in signed batches, batch header hashes form the embedded log.
+        """
+        ALTER TABLE readings ADD COLUMN commitment BLOB;
+        ALTER TABLE readings ADD COLUMN batch_seq INTEGER;
+        ALTER TABLE readings ADD COLUMN batch_leaf INTEGER;
+        CREATE INDEX readings_unsealed ON readings(id) WHERE batch_seq IS NULL;
+        CREATE INDEX readings_batch ON readings(batch_seq, batch_leaf) WHERE batch_seq IS NOT NULL;
+        CREATE TABLE batches (
+            seq INTEGER PRIMARY KEY,
+            header BLOB NOT NULL,
+            signature BLOB NOT NULL,
+            hash BLOB NOT NULL UNIQUE,
+            close_reason TEXT NOT NULL,
+            sealed_at INTEGER NOT NULL
+        );
+        -- The embedded log: leaf i is the hash of batch i's header.
+        CREATE TABLE log_leaves (idx INTEGER PRIMARY KEY, header_hash BLOB NOT NULL);
+        CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

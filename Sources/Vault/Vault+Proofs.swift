@@ -1,0 +1,78 @@
+import Cryptography
+public import Sealing
+import SQLite
+import Telemetry
+import Transparency
+
+extension Vault {
+    /// The proof bundle for reading `id` against the latest checkpoint: commitment (with salt and
+    /// canonical bytes unless erased), batch audit path, signed header, log inclusion, checkpoint.
+    public func proofBundle(readingID id: Int64, gatewayID: String) throws(VaultError) -> ProofBundle {
+        let row = try read {
+            try db.query("""
+                SELECT device, patient_ref, ciphertext, received_at, commitment, batch_seq, batch_leaf
+                FROM readings WHERE id = ?
+                """, [.integer(id)]).first
+        }
+        guard let row else { throw VaultError(.notFound, "no reading \(id)") }
+        guard let commitment = row[4].blobValue else {
+            throw VaultError(.notFound, "reading \(id) predates sealing (no commitment)")
+        }
+        guard let batchSeq = row[5].integerValue, let leaf = row[6].integerValue else {
+            throw VaultError(.notFound, "reading \(id) is in the open batch; it is provable once the batch closes")
+        }
+        let readingSection: ProofBundle.ReadingSection
+        do {
+            let (salt, canonical) = try saltAndCanonical(id: id, device: row[0].textValue ?? "",
+                                                        patientRef: row[1].integerValue, ciphertext: row[2].blobValue ?? [])
+            readingSection = .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
+        } catch let error where error.code == .erased {
+            readingSection = .init(erasedID: UInt64(id), commitment: commitment)
+        }
+        let (header, signature, commitments, leaves, checkpoint) = try read {
+            () throws -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]], (Int64, String)?) in
+            let batch = try db.query("SELECT header, signature FROM batches WHERE seq = ?", [.integer(batchSeq)]).first
+            let commitments = try db.query("SELECT commitment FROM readings WHERE batch_seq = ? ORDER BY batch_leaf",
+                                           [.integer(batchSeq)]).compactMap { $0.first?.blobValue }
+            let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx").compactMap { $0.first?.blobValue }
+            let latest = try db.query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").first
+            return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments, leaves,
+                    latest.map { ($0[0].integerValue ?? 0, $0[1].textValue ?? "") })
+        }
+        guard let (size, note) = checkpoint, size > batchSeq else {
+            throw VaultError(.notFound, "no checkpoint covers batch \(batchSeq) yet")
+        }
+        do {
+            let origin = (sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
+            let decodedHeader = try BatchHeader(encoded: header)
+            let path = try BatchSealer.auditPath(try commitments.map { try Commitment(bytes: $0) }, leafIndex: Int(leaf))
+            var log = MerkleTree()
+            for leaf in leaves.prefix(Int(size)) { log.append(leaf: leaf) }
+            let inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
+            return ProofBundle(
+                reading: readingSection,
+                batch: .init(header: decodedHeader, signature: signature, leafIndex: UInt64(leaf), auditPath: path),
+                log: .init(origin: origin, leafIndex: UInt64(batchSeq), treeSize: UInt64(size), inclusionPath: inclusion,
+                           checkpoint: note))
+        } catch {
+            throw VaultError(.corruptRow, "cannot build the proof for reading \(id)", underlying: error)
+        }
+    }
+
+    /// Decrypts a v2 reading row into its salt and canonical bytes.
+    func saltAndCanonical(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
+        -> ([UInt8], [UInt8]) {
+        let key = try contentKey(patientRef: patientRef)
+        let plaintext: [UInt8]
+        do {
+            plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: ciphertext), key: key,
+                                           associatedData: Self.readingAAD(id: id, device: device))
+        } catch {
+            throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
+        }
+        guard plaintext.first == ReadingPlaintext.version2, plaintext.count > 33 else {
+            throw VaultError(.corruptRow, "reading \(id) has no salt (plaintext v1)")
+        }
+        return (Array(plaintext[1..<33]), Array(plaintext[33...]))
+    }
+}
