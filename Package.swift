@@ -59,7 +59,7 @@ let package = Package(
         // MARK: Command line
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator",
-                               "Detection", "Cryptography", "LocalBroker",
+                               "Detection", "Cryptography", "LocalBroker", "Sealing",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -93,7 +93,8 @@ let package = Package(
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography", "VitalGateTesting"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
-                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker",
+                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
+                                   "SQLite",
                                    "Simulator"],
                     swiftSettings: strict),
     ]

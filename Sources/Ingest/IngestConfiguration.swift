@@ -1,6 +1,7 @@
 public import Detection
 public import MQTT
 public import Schemas
+public import Vault
 
 /// Everything the ingest service needs, resolved from the config file and command line.
 public struct IngestConfiguration: Sendable {
@@ -16,10 +17,13 @@ public struct IngestConfiguration: Sendable {
     public var detection: DetectionConfig?
     /// Stop after this many seconds (`nil`: until asked to stop).
     public var durationSeconds: Double?
+    /// `nil` disables sealing (readings are still stored).
+    public var sealing: SealingConfiguration?
 
     public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
                 backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),
-                detection: DetectionConfig? = DetectionConfig(), durationSeconds: Double? = nil) {
+                detection: DetectionConfig? = DetectionConfig(), durationSeconds: Double? = nil,
+                sealing: SealingConfiguration? = nil) {
         self.gatewayID = gatewayID
         self.mqtt = mqtt
         self.topics = topics
@@ -28,10 +32,12 @@ public struct IngestConfiguration: Sendable {
         self.limits = limits
         self.detection = detection
         self.durationSeconds = durationSeconds
+        self.sealing = sealing
     }
 
     public var statusTopic: String { "vitalgate/\(gatewayID)/status" }
     public var alertsTopic: String { "vitalgate/\(gatewayID)/alerts" }
+    public var checkpointTopic: String { "vitalgate/\(gatewayID)/checkpoint" }
 
     /// The last will the broker publishes if the gateway vanishes: `offline`, retained.
     public var will: MQTTOptions.Message {

@@ -15,6 +15,8 @@ public struct IngestMetrics: Sendable, Equatable {
     public var connectionLosses = 0
     /// Batches that could not be stored; their messages were not acknowledged (the broker redelivers).
     public var storeFailures = 0
+    /// Sealing attempts that failed; the readings stay stored and unsealed until a later attempt.
+    public var sealingFailures = 0
 
     public init() {}
 }

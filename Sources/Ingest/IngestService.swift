@@ -22,6 +22,7 @@ public final class IngestService {
     private var backoff: ReconnectBackoff
     private var random = SystemRandomNumberGenerator()
     private var lastStateSave = Date()
+    private var publishedCheckpoint: String?
 
     static let detectionStateKey = "detection_state"
 
@@ -54,6 +55,11 @@ public final class IngestService {
         let client = try MQTTClient(options: options)
         let checkpointer = WALCheckpointer(path: vault.path)
         defer { checkpointer.stop() }
+        if let sealing = configuration.sealing {
+            // Readings a crash left in an open batch are sealed before anything new arrives.
+            let recovered = try vault.enableSealing(sealing, now: Self.nowMs())
+            if recovered > 0 { logger.notice("sealed batches left open by the last run", metadata: ["batches": "\(recovered)"]) }
+        }
         let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
         func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
         var everConnected = false
@@ -63,6 +69,7 @@ public final class IngestService {
                 everConnected = true
             }
             pumpOnce(client)
+            if configuration.sealing != nil { tickSealing(client) }
             if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
         }
         shutDown(client)
@@ -144,6 +151,30 @@ public final class IngestService {
         }
     }
 
+    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Closes batches that are due and publishes the newest checkpoint (retained).
+    private func tickSealing(_ client: MQTTClient) {
+        do { try vault.sealingTick(now: Self.nowMs()) } catch {
+            metrics.sealingFailures += 1
+            logger.error("sealing failed; the readings stay stored and will be sealed later",
+                         metadata: ["error": "\(error)"])
+        }
+        publishCheckpointIfNew(client)
+    }
+
+    private func publishCheckpointIfNew(_ client: MQTTClient) {
+        guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint else { return }
+        do {
+            try client.publish(MQTTOptions.Message(topic: configuration.checkpointTopic, payload: Array(note.utf8),
+                                                   qos: 1, retain: true))
+            try client.flush()
+            publishedCheckpoint = note
+        } catch {
+            logger.warning("cannot publish the checkpoint", metadata: ["error": "\(error)"])
+        }
+    }
+
     private func record(_ result: StoreResult, _ incoming: [IncomingMessage]) {
         metrics.batches += 1
         metrics.messages += incoming.count
@@ -173,6 +204,15 @@ public final class IngestService {
     /// so publish `offline`, disconnect, and persist detector state.
     private func shutDown(_ client: MQTTClient) {
         saveDetectionState()
+        if configuration.sealing != nil {
+            // A clean stop leaves no reading unsealed.
+            do { try vault.sealAll(now: Self.nowMs()) } catch {
+                metrics.sealingFailures += 1
+                logger.error("cannot seal the open batch at shutdown; it is sealed at the next start",
+                             metadata: ["error": "\(error)"])
+            }
+            publishCheckpointIfNew(client)
+        }
         if client.isConnected {
             _ = try? client.publish(MQTTOptions.Message(topic: configuration.statusTopic,
                                                         payload: Array("offline".utf8), qos: 1, retain: true))

@@ -7,7 +7,7 @@ import Vault
 public struct KeysCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create or show the gateway's keys.",
-        subcommands: [Init.self, Show.self])
+        subcommands: [Init.self, Show.self, TrustCommand.self])
 
     public init() {}
 

@@ -4,6 +4,7 @@ import Foundation
 import Ingest
 import Logging
 import Schemas
+import Sealing
 import SQLite
 import Vault
 
@@ -54,7 +55,10 @@ public struct RunCommand: ParsableCommand {
             limits: DecodeLimits(maxPayloadBytes: config.ingest.maxPayloadBytes,
                                  maxFutureSkewMs: Int64(config.ingest.maxFutureSkewSeconds) * 1000),
             detection: detection && config.detection.enabled ? DetectionConfig(threshold: config.detection.threshold) : nil,
-            durationSeconds: duration)
+            durationSeconds: duration,
+            sealing: SealingConfiguration(gatewayID: config.gateway.id, policy: try BatchPolicy(
+                maxReadings: config.sealing.batchMaxReadings,
+                maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))))
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

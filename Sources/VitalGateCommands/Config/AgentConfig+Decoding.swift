@@ -2,7 +2,7 @@ import MQTT
 
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
-    static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "detection"]
+    static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -49,6 +49,9 @@ extension AgentConfig {
         case ("ingest", "synchronous"): ingest.synchronous = try v.choice(IngestSection.Synchronous.self)
 
         case ("schemas", "directory"): schemas.directory = try v.string()
+
+        case ("sealing", "batch_max_readings"): sealing.batchMaxReadings = try v.integer()
+        case ("sealing", "batch_max_age_ms"): sealing.batchMaxAgeMs = try v.integer()
 
         case ("detection", "enabled"): detection.enabled = try v.boolean()
         case ("detection", "threshold"): detection.threshold = try v.number()

@@ -38,6 +38,9 @@ extension AgentConfig {
 
         try check(!schemas.directory.isEmpty, "schemas.directory", "must not be empty")
         try check((0...1).contains(detection.threshold), "detection.threshold", "must be in 0...1")
+        try check((1...100_000).contains(sealing.batchMaxReadings), "sealing.batch_max_readings", "must be in 1...100000")
+        try check((100...3_600_000).contains(sealing.batchMaxAgeMs), "sealing.batch_max_age_ms",
+                  "must be in 100...3600000")
     }
 
     /// A topic level of 1-64 characters from `A-Z a-z 0-9 . _ -`.

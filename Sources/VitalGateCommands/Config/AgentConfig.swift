@@ -112,6 +112,17 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[sealing]`: readings are sealed in signed batches of RFC 6962 Merkle roots.
+    public struct SealingSection: Sendable, Equatable {
+        /// `batch_max_readings`: a batch closes when it holds this many readings.
+        public var batchMaxReadings = 256
+        /// `batch_max_age_ms`: or when its oldest reading is this old.
+        public var batchMaxAgeMs = 10_000
+
+        /// The documented defaults.
+        public init() {}
+    }
+
     /// `[detection]`: anomaly detection on ingested readings.
     public struct DetectionSection: Sendable, Equatable {
         /// `enabled`: run detection while ingesting.
@@ -134,6 +145,7 @@ public struct AgentConfig: Sendable, Equatable {
     /// `[schemas]`.
     public var schemas = SchemasSection()
     /// `[detection]`.
+    public var sealing = SealingSection()
     public var detection = DetectionSection()
 
     /// The built-in defaults (the values `Config/vitalgate.conf` documents).

@@ -1,0 +1,82 @@
+public import ArgumentParser
+import Foundation
+import Sealing
+import Vault
+
+/// `vitalgate prove READING_ID --out bundle.json`.
+public struct ProveCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "prove",
+        abstract: "Write the proof bundle of a stored reading (verifiable offline with `vitalgate verify`).")
+
+    @Argument(help: "Reading id (as in `vitalgate export`).") var readingID: Int64
+    @Option(name: .long, help: "Output file (default: standard output).") var out: String?
+    @OptionGroup var agent: AgentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let config = try agent.resolve()
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let bundle = try vault.proofBundle(readingID: readingID, gatewayID: config.gateway.id)
+        try Output.write(bundle.json, to: out)
+    }
+}
+
+/// `vitalgate verify bundle.json --trust trust.json`.
+public struct VerifyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "verify",
+        abstract: "Verify a proof bundle offline against pinned keys; exits non-zero naming the failed step.")
+
+    @Argument(help: "Proof bundle (JSON).") var bundle: String
+    @Option(name: .long, help: "Pinned keys (JSON, from `vitalgate keys trust`).") var trust: String
+    @Flag(name: .long, help: "Print the report as JSON.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        guard let bundleBytes = FileManager.default.contents(atPath: bundle) else {
+            throw ValidationError("cannot read \(bundle)")
+        }
+        guard let trustBytes = FileManager.default.contents(atPath: trust) else {
+            throw ValidationError("cannot read \(trust)")
+        }
+        let anchors = try TrustAnchors(json: Array(trustBytes))
+        let report = try BundleVerifier.verify(json: Array(bundleBytes), trust: anchors)
+        print(json ? String(decoding: report.json, as: UTF8.self) : report.text)
+        if !report.passed { throw ExitCode(1) }
+    }
+}
+
+/// `vitalgate keys trust`: the anchors an auditor pins.
+public struct TrustCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "trust",
+        abstract: "Write the trust anchors an auditor pins: gateway key, log origin and log key (no secrets).")
+
+    @Option(name: .long, help: "Output file (default: standard output).") var out: String?
+    @OptionGroup var agent: AgentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let config = try agent.resolve()
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        try Output.write(try vault.trustAnchors(gatewayID: config.gateway.id).json, to: out)
+    }
+}
+
+enum Output {
+    static func write(_ bytes: [UInt8], to path: String?) throws {
+        guard let path else {
+            FileHandle.standardOutput.write(Data(bytes))
+            return
+        }
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
+            throw ValidationError("cannot write \(path)")
+        }
+    }
+}
