@@ -29,7 +29,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "reconnect.initial_ms", "reconnect.max_ms", "reconnect.jitter",
             "ingest.topics", "ingest.max_batch", "ingest.max_payload_bytes", "ingest.max_future_skew_seconds",
             "ingest.synchronous",
-            "schemas.directory",
+            "schemas.directory", "sealing.batch_max_readings", "sealing.batch_max_age_ms",
             "detection.enabled", "detection.threshold",
         ])
         // Every setting line carries a comment.
