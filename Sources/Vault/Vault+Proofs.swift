@@ -10,15 +10,19 @@ extension Vault {
     public func proofBundle(readingID id: Int64, gatewayID: String) throws(VaultError) -> ProofBundle {
         let row = try read {
             try db.query("""
-                SELECT device, patient_ref, ciphertext, received_at, commitment, batch_seq, batch_leaf
-                FROM readings WHERE id = ?
+                SELECT device, patient_ref, ciphertext, received_at, commitment FROM readings WHERE id = ?
                 """, [.integer(id)]).first
         }
         guard let row else { throw VaultError(.notFound, "no reading \(id)") }
         guard let commitment = row[4].blobValue else {
             throw VaultError(.notFound, "reading \(id) predates sealing (no commitment)")
         }
-        guard let batchSeq = row[5].integerValue, let leaf = row[6].integerValue else {
+        let batchRow = try read {
+            try db.query("SELECT seq, first_id, last_id FROM batches WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
+                         [.integer(id)]).first
+        }
+        guard let batchRow, let batchSeq = batchRow[0].integerValue, let firstID = batchRow[1].integerValue,
+              let lastID = batchRow[2].integerValue, id <= lastID else {
             throw VaultError(.notFound, "reading \(id) is in the open batch; it is provable once the batch closes")
         }
         let readingSection: ProofBundle.ReadingSection
@@ -32,8 +36,9 @@ extension Vault {
         let (header, signature, commitments, leaves, checkpoint) = try read {
             () throws -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]], (Int64, String)?) in
             let batch = try db.query("SELECT header, signature FROM batches WHERE seq = ?", [.integer(batchSeq)]).first
-            let commitments = try db.query("SELECT commitment FROM readings WHERE batch_seq = ? ORDER BY batch_leaf",
-                                           [.integer(batchSeq)]).compactMap { $0.first?.blobValue }
+            let commitments = try db.query("""
+                SELECT commitment FROM readings WHERE id BETWEEN ? AND ? AND commitment IS NOT NULL ORDER BY id
+                """, [.integer(firstID), .integer(lastID)]).compactMap { $0.first?.blobValue }
             let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx").compactMap { $0.first?.blobValue }
             let latest = try db.query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").first
             return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments, leaves,
@@ -45,6 +50,10 @@ extension Vault {
         do {
             let origin = (sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
             let decodedHeader = try BatchHeader(encoded: header)
+            let leaf = try read {
+                try db.query("SELECT count(*) FROM readings WHERE id >= ? AND id < ? AND commitment IS NOT NULL",
+                             [.integer(firstID), .integer(id)]).first?.first?.integerValue ?? 0
+            }
             let path = try BatchSealer.auditPath(try commitments.map { try Commitment(bytes: $0) }, leafIndex: Int(leaf))
             var log = MerkleTree()
             for leaf in leaves.prefix(Int(size)) { log.append(leaf: leaf) }

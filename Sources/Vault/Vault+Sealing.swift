@@ -26,6 +26,8 @@ struct SealingState {
     var accumulator: BatchAccumulator
     var sealer: BatchSealer
     var log: MerkleTree
+    /// The last reading id in a sealed batch (0 before the first batch).
+    var lastSealedID: Int64
     let logSigner: NoteSigner
     var latestCheckpoint: String?
 }
@@ -55,13 +57,15 @@ extension Vault {
         do { logSigner = try NoteSigner(name: configuration.origin, privateKey: try Self.logKey(from: keys.signingKeySeed)) } catch {
             throw VaultError(.crypto, "cannot create the log signer", underlying: error)
         }
-        let (lastHeader, leaves, checkpoint, pending) = try read { () throws -> (BatchHeader?, [[UInt8]], String?, Int) in
-            let last = try db.query("SELECT header FROM batches ORDER BY seq DESC LIMIT 1").first?.first?.blobValue
+        let (lastHeader, lastSealedID, leaves, checkpoint, pending) = try read {
+            () throws -> (BatchHeader?, Int64, [[UInt8]], String?, Int) in
+            let last = try db.query("SELECT header, last_id FROM batches ORDER BY seq DESC LIMIT 1").first
+            let lastID = last?[1].integerValue ?? 0
             let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx").compactMap { $0.first?.blobValue }
             let note = try db.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.first?.textValue
-            let pending = try db.query(
-                "SELECT count(*) FROM readings WHERE batch_seq IS NULL AND commitment IS NOT NULL").first?.first?.integerValue
-            return (try last.map { try BatchHeader(encoded: $0) }, leaves, note, Int(pending ?? 0))
+            let pending = try db.query("SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL",
+                                       [.integer(lastID)]).first?.first?.integerValue
+            return (try last?[0].blobValue.map { try BatchHeader(encoded: $0) }, lastID, leaves, note, Int(pending ?? 0))
         }
         var log = MerkleTree()
         for leaf in leaves { log.append(leaf: leaf) }
@@ -69,7 +73,7 @@ extension Vault {
             configuration: configuration, accumulator: BatchAccumulator(policy: configuration.policy),
             sealer: BatchSealer(gatewayID: configuration.gatewayID, configVersion: configuration.configVersion,
                                 identityKey: identity, after: lastHeader),
-            log: log, logSigner: logSigner, latestCheckpoint: checkpoint)
+            log: log, lastSealedID: lastSealedID, logSigner: logSigner, latestCheckpoint: checkpoint)
         return try drive(.recovered(pending: pending, at: now), now: now)
     }
 
@@ -119,7 +123,7 @@ extension Vault {
                 // The rows stay unsealed; resynchronise the accumulator with the database.
                 sealing = state
                 let pending = (try? read { try db.query(
-                    "SELECT count(*) FROM readings WHERE batch_seq IS NULL AND commitment IS NOT NULL") })?
+                    "SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL", [.integer(state.lastSealedID)]) })?
                     .first?.first?.integerValue ?? 0
                 state.accumulator = BatchAccumulator(policy: state.configuration.policy)
                 _ = state.accumulator.handle(.recovered(pending: 0, at: now))
@@ -137,26 +141,27 @@ extension Vault {
                            now: Int64) throws {
         var sealer = state.sealer
         var log = state.log
+        var lastSealedID = state.lastSealedID
         var checkpointText = ""
         try write {
             let rows = try db.query("""
                 SELECT id, commitment, received_at FROM readings
-                WHERE batch_seq IS NULL AND commitment IS NOT NULL ORDER BY id LIMIT ?
-                """, [.integer(Int64(count))])
-            guard !rows.isEmpty else { return }
+                WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
+                """, [.integer(state.lastSealedID), .integer(Int64(count))])
+            guard let firstID = rows.first?[0].integerValue, let lastID = rows.last?[0].integerValue else { return }
+            // Readings from before sealing existed (no commitment) are skipped; the sealed range
+            // must still be contiguous among sealable rows.
             let entries = try rows.map { row in
                 BatchEntry(commitment: try Commitment(bytes: row[1].blobValue ?? []), receivedAt: row[2].integerValue ?? 0)
             }
             let batch = try sealer.seal(entries)
             let header = batch.signedHeader.header
             try db.cached("""
-                INSERT INTO batches (seq, header, signature, hash, close_reason, sealed_at) VALUES (?, ?, ?, ?, ?, ?)
-                """).run(.integer(Int64(header.sequence)), .blob(header.encoded), .blob(batch.signedHeader.signature),
-                         .blob(header.hash), .text(reason.rawValue), .integer(now))
-            let place = try db.cached("UPDATE readings SET batch_seq = ?, batch_leaf = ? WHERE id = ?")
-            for (leaf, row) in rows.enumerated() {
-                try place.run(.integer(Int64(header.sequence)), .integer(Int64(leaf)), row[0])
-            }
+                INSERT INTO batches (seq, first_id, last_id, header, signature, hash, close_reason, sealed_at)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """).run(.integer(Int64(header.sequence)), .integer(firstID), .integer(lastID), .blob(header.encoded),
+                         .blob(batch.signedHeader.signature), .blob(header.hash), .text(reason.rawValue), .integer(now))
+            lastSealedID = lastID
             try db.cached("INSERT INTO log_leaves (idx, header_hash) VALUES (?, ?)")
                 .run(.integer(Int64(log.count)), .blob(header.hash))
             log.append(leaf: header.hash)
@@ -170,6 +175,7 @@ extension Vault {
         // Only after the commit: the in-memory chain and log follow the database.
         state.sealer = sealer
         state.log = log
+        state.lastSealedID = lastSealedID
         if !checkpointText.isEmpty { state.latestCheckpoint = checkpointText }
     }
 }

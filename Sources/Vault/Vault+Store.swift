@@ -87,10 +87,12 @@ extension Vault {
         let id = nextReadingID
         // Plaintext v2: 0x02 ‖ salt ‖ canonical. The salt lives only inside the ciphertext, so
         // erasing the data key destroys it with the content; the commitment stays verifiable.
-        let salt = nonces.bytes(32)
-        let commitment = try Commitment.compute(salt: salt, canonical: Array(versioned.dropFirst()))
-        var plaintext = [ReadingPlaintext.version2] + salt
+        var plaintext = [ReadingPlaintext.version2]
+        plaintext.reserveCapacity(versioned.count + 32)
+        plaintext.append(contentsOf: nonces.bytes(32))  // the salt
         plaintext.append(contentsOf: versioned.dropFirst())
+        // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
+        let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
         let sealed = try AES256GCM.seal(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                         associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached("""

@@ -82,12 +82,13 @@ enum VaultSchema {
         // readings are sealed in signed batches, batch header hashes form the embedded log.
         """
         ALTER TABLE readings ADD COLUMN commitment BLOB;
-        ALTER TABLE readings ADD COLUMN batch_seq INTEGER;
-        ALTER TABLE readings ADD COLUMN batch_leaf INTEGER;
-        CREATE INDEX readings_unsealed ON readings(id) WHERE batch_seq IS NULL;
-        CREATE INDEX readings_batch ON readings(batch_seq, batch_leaf) WHERE batch_seq IS NOT NULL;
+        -- A batch seals a contiguous range of reading ids (oldest unsealed first), so membership
+        -- needs no per-reading column or index: unsealed readings are the ids above the last
+        -- batch's last_id, and a reading's batch is the one whose range holds its id.
         CREATE TABLE batches (
             seq INTEGER PRIMARY KEY,
+            first_id INTEGER NOT NULL UNIQUE,
+            last_id INTEGER NOT NULL,
             header BLOB NOT NULL,
             signature BLOB NOT NULL,
             hash BLOB NOT NULL UNIQUE,

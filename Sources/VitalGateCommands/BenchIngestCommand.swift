@@ -39,19 +39,23 @@ public struct BenchIngestCommand: ParsableCommand {
                     decodeUs, storeUs))
         var raw: [Double] = []
         var agent: [Double] = []
+        var unsealed: [Double] = []
         var agentRSS: [Int] = []
         for round in 1...max(rounds, 1) where rounds > 0 {
             raw.append(try measureRaw(stream))
-            let (rate, rss) = try measureAgent(stream)
+            let (rate, rss) = try measureAgent(stream, sealing: true)
             agent.append(rate)
             agentRSS.append(rss)
-            note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s, ratio %.2f",
-                        round, raw.last!, rate, rate / raw.last!))
+            unsealed.append(try measureAgent(stream, sealing: false).0)
+            note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
+                        + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
+                        round, raw.last!, rate, rate / raw.last!, unsealed.last!, (1 - rate / unsealed.last!) * 100))
         }
         var steady: SteadyResult?
         if steadySeconds > 0 { steady = try measureSteady() }
         let medianRaw = raw.isEmpty ? 0 : raw.sorted()[raw.count / 2]
         let medianAgent = agent.isEmpty ? 0 : agent.sorted()[agent.count / 2]
+        let medianUnsealed = unsealed.isEmpty ? 0 : unsealed.sorted()[unsealed.count / 2]
         let result = JSONValue.object([
             ("messages", .number(Double(stream.count))),
             ("rounds", .number(Double(rounds))),
@@ -60,6 +64,8 @@ public struct BenchIngestCommand: ParsableCommand {
             ("raw_msgs_per_s", .array(raw.map { .number($0.rounded()) })),
             ("agent_msgs_per_s", .array(agent.map { .number($0.rounded()) })),
             ("median_ratio", .number((medianAgent / medianRaw * 1000).rounded() / 1000)),
+            ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rounded()) })),
+            ("median_sealing_cost_fraction", .number(((1 - medianAgent / medianUnsealed) * 1000).rounded() / 1000)),
             ("agent_peak_rss_mib_queued", .number(Double(agentRSS.max() ?? 0) / 1024)),
             ("steady_rate_msgs_per_s", steady.map { .number($0.achievedRate.rounded()) } ?? .null),
             ("steady_agent_peak_rss_mib", steady.map { .number((Double($0.peakRSSKiB) / 1024 * 10).rounded() / 10) } ?? .null),
@@ -70,6 +76,8 @@ public struct BenchIngestCommand: ParsableCommand {
         } else {
             print(String(format: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
                          medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
+            print(String(format: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
+                         medianAgent, medianUnsealed, (1 - medianAgent / medianUnsealed) * 100))
             if let steady {
                 print(String(format: "steady %.0f msg/s for %.0f s: agent peak RSS %.1f MiB, all stored: %@",
                              steady.achievedRate, steadySeconds, Double(steady.peakRSSKiB) / 1024,
@@ -145,7 +153,7 @@ public struct BenchIngestCommand: ParsableCommand {
         return Double(stream.count) / seconds
     }
 
-    private func measureAgent(_ stream: [MQTTOptions.Message]) throws -> (Double, Int) {
+    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool) throws -> (Double, Int) {
         let broker = try LocalBroker()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }

@@ -18,6 +18,8 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: "Stop after this many seconds (default: run until SIGINT/SIGTERM).")
     var duration: Double?
     @Flag(name: .long, help: "Disable anomaly detection.") var noDetection = false
+    @Flag(name: .long, help: ArgumentHelp("Store without sealing (benchmarks only).", visibility: .hidden))
+    var noSealing = false
     @Option(name: .long, help: ArgumentHelp("Stop after processing this many messages (benchmarks).",
                                             visibility: .hidden))
     var stopAfterMessages: Int?
@@ -27,7 +29,7 @@ public struct RunCommand: ParsableCommand {
     public func run() throws {
         SignalFlag.install()
         let config = try agent.resolve()
-        let service = try Self.makeService(config, detection: !noDetection, duration: duration)
+        let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration)
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics
@@ -38,7 +40,8 @@ public struct RunCommand: ParsableCommand {
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).
-    static func makeService(_ config: AgentConfig, detection: Bool, duration: Double?) throws -> IngestService {
+    static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?) throws
+        -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -56,9 +59,9 @@ public struct RunCommand: ParsableCommand {
                                  maxFutureSkewMs: Int64(config.ingest.maxFutureSkewSeconds) * 1000),
             detection: detection && config.detection.enabled ? DetectionConfig(threshold: config.detection.threshold) : nil,
             durationSeconds: duration,
-            sealing: SealingConfiguration(gatewayID: config.gateway.id, policy: try BatchPolicy(
+            sealing: sealing ? SealingConfiguration(gatewayID: config.gateway.id, policy: try BatchPolicy(
                 maxReadings: config.sealing.batchMaxReadings,
-                maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))))
+                maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))) : nil)
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }
