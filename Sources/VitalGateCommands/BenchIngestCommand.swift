@@ -43,10 +43,12 @@ public struct BenchIngestCommand: ParsableCommand {
         var agentRSS: [Int] = []
         for round in 1...max(rounds, 1) where rounds > 0 {
             raw.append(try measureRaw(stream))
+            // Alternate which agent variant runs first, so order effects do not favour one.
+            if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false).0) }
             let (rate, rss) = try measureAgent(stream, sealing: true)
             agent.append(rate)
             agentRSS.append(rss)
-            unsealed.append(try measureAgent(stream, sealing: false).0)
+            if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false).0) }
             note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
                         + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
                         round, raw.last!, rate, rate / raw.last!, unsealed.last!, (1 - rate / unsealed.last!) * 100))
