@@ -1,3 +1,4 @@
+import Detection
 import Dispatch
 import Foundation
 import Ingest
@@ -20,6 +21,7 @@ final class AgentHarness: Sendable {
         .deletingLastPathComponent().appendingPathComponent("Firmware-Schemas").path
 
     init(broker: BrokerAddress, vaultPath: String, keys: GatewayKeys, clientID: String = "vitalgate-test-gw",
+         detection: DetectionConfig? = nil,
          until condition: @escaping @Sendable (IngestMetrics) -> Bool = { _ in false }) {
         let thread = Thread { [self] in
             defer { done.signal() }
@@ -27,7 +29,7 @@ final class AgentHarness: Sendable {
                 let vault = try Vault(path: vaultPath, keys: keys)
                 let config = IngestConfiguration(
                     gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker, clientID: clientID),
-                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: nil)
+                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: detection)
                 let service = IngestService(configuration: config, vault: vault,
                                             catalog: try SchemaCatalog.load(directory: Self.schemas))
                 try service.run {
@@ -85,6 +87,29 @@ final class AgentHarness: Sendable {
         let stats = try Vault(path: vaultPath, keys: keys).stats()
         #expect(stats.readings == 200 && stats.quarantinedByReason == ["invalid_json": 1])
         #expect(stats.eventsByType == ["device_announced": 1, "paired": 1] && stats.unpaired == 0)
+    }
+
+    @Test func anAlertIsPublishedOnTheAlertsTopicAndStored() throws {
+        let broker = try LocalBroker()
+        let nurse = try MQTTTestClient.connect(broker.address, id: "nurse-station")
+        try nurse.subscribe("vitalgate/test-gw/alerts", qos: 1)
+        let vaultPath = dir.appending("vault.sqlite").path
+        let agent = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys,
+                                 detection: DetectionConfig()) { $0.alerts >= 1 }
+        Thread.sleep(forTimeInterval: 0.3)
+        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
+        let ts = Int64(Date().timeIntervalSince1970 * 1000) - 5000
+        try MQTTTestClient.publishAll(bridge, setup + [MQTTOptions.Message(
+            topic: "wban/v1/OXP-7F31A2/vitals",
+            payload: Array(#"{"seq":1,"ts":\#(ts),"spo2":140,"pr":72,"pi":3.1,"batt":88}"#.utf8))])
+        #expect(agent.wait(timeoutSeconds: 10), "no alert was raised")
+        let published = try MQTTTestClient.collect(nurse, count: 1, timeoutMs: 3000)
+        let alert = try #require(published.first)
+        let json = try JSONParser().parse(alert.payload)
+        #expect(json["device"]?.stringValue == "OXP-7F31A2" && json["category"]?.stringValue == "fault")
+        #expect((json["score"]?.numberValue ?? 0) >= 0.92)
+        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        #expect(stats.alerts == 1 && stats.quarantinedByReason == ["implausible_value": 1])
     }
 
     @Test func messagesPublishedWhileTheAgentIsDownArriveAfterRestartExactlyOnce() throws {
