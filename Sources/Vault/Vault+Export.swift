@@ -38,8 +38,9 @@ public struct ExportedReading: Sendable {
 }
 
 extension Vault {
-    /// Decrypts matching readings in id order. A row that fails to decrypt or decode is passed
-    /// to `onError` (with its id) and skipped: one corrupt row never hides the others.
+    /// Decrypts matching readings in id order. Readings of erased patients are skipped (they can
+    /// no longer be read, by design); a row that fails to decrypt or decode is passed to `onError`
+    /// (with its id) and skipped: one corrupt row never hides the others.
     public func export(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                        _ body: (ExportedReading) throws -> Void) throws {
         var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings WHERE 1 = 1"
@@ -73,6 +74,8 @@ extension Vault {
                 try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
                                          reading: reading, conflict: statement.int64(3) != 0,
                                          duplicates: statement.int(4)))
+            } catch let error as VaultError where error.code == .erased {
+                continue
             } catch let error as VaultError {
                 onError(id, error)
             }

@@ -56,3 +56,44 @@ import Vault
         #expect(rows.map { $0[0].textValue } == ["recovery"])
     }
 }
+
+@Suite struct VaultErasureTests {
+    @Test func erasedPatientIsUnreadableButEveryProofStillVerifies() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let keys = GatewayKeys.generate()
+        let vault = try Vault(path: path, keys: keys)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw"), now: 0)
+        let other = DeviceID("OXP-000002")!
+        _ = try vault.store((1...6).map { seq in
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: seq % 2 == 0
+                ? .reading(Sample.reading(seq: seq), patient: "MRN-ERASE-ME")
+                : .reading(Sample.reading(seq: seq, device: other), patient: "MRN-KEEP"))
+        })
+        try vault.sealAll(now: 2)
+        let record = try vault.erasePatient("MRN-ERASE-ME", by: "dpo@hospital", at: 3)
+        #expect(record.readings == 3)
+
+        var exported: [String?] = []
+        try vault.export(ExportFilter(), onError: { id, error in Issue.record("row \(id): \(error)") }) {
+            exported.append($0.patient)
+        }
+        #expect(exported == ["MRN-KEEP", "MRN-KEEP", "MRN-KEEP"])
+        #expect(try vault.stats().eventsByType["patient_erased"] == 1)
+
+        let trust = try vault.trustAnchors(gatewayID: "gw")
+        for id in Int64(1)...6 {
+            let bundle = try vault.proofBundle(readingID: id, gatewayID: "gw")
+            #expect(bundle.reading.erased == (id % 2 == 0))
+            #expect(bundle.reading.salt == nil || id % 2 == 1)
+            #expect(BundleVerifier.verify(bundle, trust: trust).passed, "reading \(id)")
+        }
+        // Reopening (a new process) cannot read the erased patient either.
+        let reopened = try Vault(path: path, keys: keys)
+        var count = 0
+        try reopened.export(ExportFilter(), onError: { _, _ in }) { _ in count += 1 }
+        #expect(count == 3)
+        #expect(throws: VaultError.self) { try reopened.erasePatient("MRN-ERASE-ME", by: "x", at: 4) }
+    }
+}
