@@ -1,0 +1,42 @@
+public import ArgumentParser
+import Foundation
+import Telemetry
+import Vault
+
+/// `vitalgate audit [--json]`: re-derive everything sealed; exit 1 naming each altered row.
+public struct AuditCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Re-derive commitments, batch roots, header signatures and chain, log and checkpoints; "
+            + "report altered, deleted or inserted rows.")
+
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+    @OptionGroup var agent: AgentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let config = try agent.resolve()
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let report = try vault.audit(gatewayID: config.gateway.id)
+        if json {
+            print(JSONWriter.canonicalString(.object([
+                ("passed", .bool(report.passed)),
+                ("readings_checked", .number(Double(report.readingsChecked))),
+                ("readings_erased", .number(Double(report.readingsErased))),
+                ("batches_checked", .number(Double(report.batchesChecked))),
+                ("checkpoints_checked", .number(Double(report.checkpointsChecked))),
+                ("findings", .array(report.findings.map {
+                    .object([("table", .string($0.table)), ("row", .number(Double($0.row))), ("problem", .string($0.problem))])
+                })),
+            ])))
+        } else {
+            print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased), "
+                  + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints")
+            for finding in report.findings { print("FAIL  \(finding)") }
+            print(report.passed ? "OK: nothing altered, deleted or inserted" : "FAIL: \(report.findings.count) findings")
+        }
+        if !report.passed { throw ExitCode(1) }
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Sealing
+import SQLite
+import Telemetry
+import Testing
+import Vault
+
+/// Audit flips one byte in each kind of stored row in turn (and deletes and inserts rows), and
+/// must name exactly that row.
+@Suite struct VaultAuditTests {
+    struct Tamper: Sendable, CustomTestStringConvertible {
+        var name: String
+        var sql: String
+        var expected: (table: String, row: Int64)
+        var testDescription: String { name }
+    }
+
+    static let flip = "substr(%1$@, 1, 10) || x'A5' || substr(%1$@, 12)"
+
+    static let cases: [Tamper] = [
+        Tamper(name: "reading ciphertext", sql: "UPDATE readings SET ciphertext = \(String(format: flip, "ciphertext")) WHERE id = 5",
+               expected: ("readings", 5)),
+        Tamper(name: "reading commitment", sql: "UPDATE readings SET commitment = \(String(format: flip, "commitment")) WHERE id = 9",
+               expected: ("readings", 9)),
+        Tamper(name: "reading deleted", sql: "DELETE FROM readings WHERE id = 12", expected: ("readings", 12)),
+        Tamper(name: "batch header", sql: "UPDATE batches SET header = \(String(format: flip, "header")) WHERE seq = 1",
+               expected: ("batches", 1)),
+        Tamper(name: "batch signature", sql: "UPDATE batches SET signature = \(String(format: flip, "signature")) WHERE seq = 2",
+               expected: ("batches", 2)),
+        Tamper(name: "log leaf", sql: "UPDATE log_leaves SET header_hash = \(String(format: flip, "header_hash")) WHERE idx = 1",
+               expected: ("log_leaves", 1)),
+        Tamper(name: "checkpoint note", sql: "UPDATE checkpoints SET note = replace(note, 'vitalgate', 'vitalgatE') WHERE size = 2",
+               expected: ("checkpoints", 2)),
+        Tamper(name: "reading inserted into a sealed batch",
+               sql: "INSERT INTO readings SELECT 19, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 19 WHERE seq = 2",
+               expected: ("batches", 2)),
+    ]
+
+    private func sealedVault(_ dir: URL, _ keys: GatewayKeys) throws -> Vault {
+        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: keys)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 6,
+                                                                                             maxAgeMilliseconds: 60_000)),
+                                now: 0)
+        _ = try vault.store((1...18).map {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+        })
+        return vault  // three batches of six, three checkpoints
+    }
+
+    @Test func anUntouchedVaultPasses() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let report = try sealedVault(dir, GatewayKeys.generate()).audit(gatewayID: "gw")
+        #expect(report.passed, "\(report.findings)")
+        #expect(report.readingsChecked == 18 && report.batchesChecked == 3 && report.checkpointsChecked == 3)
+    }
+
+    @Test(arguments: cases)
+    func auditNamesTheTamperedRow(_ tamper: Tamper) throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let keys = GatewayKeys.generate()
+        _ = try sealedVault(dir, keys)
+        try Connection(path: dir.appendingPathComponent("vault.sqlite").path).execute(tamper.sql)
+        let report = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: keys).audit(gatewayID: "gw")
+        #expect(!report.passed)
+        #expect(report.findings.contains { $0.table == tamper.expected.table && $0.row == tamper.expected.row },
+                "\(tamper.name): \(report.findings)")
+    }
+}
