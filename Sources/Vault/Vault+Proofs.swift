@@ -39,7 +39,9 @@ extension Vault {
             let commitments = try db.query("""
                 SELECT commitment FROM readings WHERE id BETWEEN ? AND ? AND commitment IS NOT NULL ORDER BY id
                 """, [.integer(firstID), .integer(lastID)]).compactMap { $0.first?.blobValue }
-            let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx").compactMap { $0.first?.blobValue }
+            // The in-memory log (kept while sealing is enabled) spares reading every leaf per proof.
+            let leaves = self.sealing != nil ? [] : try db.query("SELECT header_hash FROM log_leaves ORDER BY idx")
+                .compactMap { $0.first?.blobValue }
             let latest = try db.query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").first
             return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments, leaves,
                     latest.map { ($0[0].integerValue ?? 0, $0[1].textValue ?? "") })
@@ -55,9 +57,14 @@ extension Vault {
                              [.integer(firstID), .integer(id)]).first?.first?.integerValue ?? 0
             }
             let path = try BatchSealer.auditPath(try commitments.map { try Commitment(bytes: $0) }, leafIndex: Int(leaf))
-            var log = MerkleTree()
-            for leaf in leaves.prefix(Int(size)) { log.append(leaf: leaf) }
-            let inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
+            let inclusion: [[UInt8]]
+            if let log = sealing?.log, log.count >= UInt64(size) {
+                inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
+            } else {
+                var log = MerkleTree()
+                for leaf in leaves.prefix(Int(size)) { log.append(leaf: leaf) }
+                inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
+            }
             return ProofBundle(
                 reading: readingSection,
                 batch: .init(header: decodedHeader, signature: signature, leafIndex: UInt64(leaf), auditPath: path),
