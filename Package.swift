@@ -59,7 +59,7 @@ let package = Package(
         // MARK: Command line
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator",
-                               "Detection", "Cryptography", "LocalBroker", "Sealing",
+                               "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

@@ -2,7 +2,7 @@ import Cryptography
 public import Sealing
 import SQLite
 import Telemetry
-import Transparency
+public import Transparency
 
 /// How this vault seals: the gateway id written in batch headers and the batch policy.
 public struct SealingConfiguration: Sendable {
@@ -92,13 +92,16 @@ extension Vault {
     /// The latest signed checkpoint (C2SP signed note), if any batch was sealed.
     public var latestCheckpoint: String? { sealing?.latestCheckpoint }
 
-    /// What an auditor pins to verify this gateway's bundles offline.
-    public func trustAnchors(gatewayID: String) throws(VaultError) -> TrustAnchors {
+    /// What an auditor pins to verify this gateway's bundles offline (and, optionally, the
+    /// witnesses and how many of them must have cosigned).
+    public func trustAnchors(gatewayID: String, witnesses: [VerifierKey] = [], minimumCosignatures: Int = 0)
+        throws(VaultError) -> TrustAnchors {
         let configuration = sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)
         do {
             let signer = try NoteSigner(name: configuration.origin, privateKey: try Self.logKey(from: keys.signingKeySeed))
             return try TrustAnchors(gatewayKey: try identityKey.publicKey, gatewayID: configuration.gatewayID,
-                                    logOrigin: configuration.origin, logKey: signer.verifierKey)
+                                    logOrigin: configuration.origin, logKey: signer.verifierKey,
+                                    witnessKeys: witnesses, minimumCosignatures: minimumCosignatures)
         } catch {
             throw VaultError(.crypto, "cannot build the trust anchors", underlying: error)
         }

@@ -14,6 +14,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let erased = Code(rawValue: "erased")
         /// The requested row does not exist or cannot be proven yet.
         public static let notFound = Code(rawValue: "not_found")
+        /// Input from outside (e.g. a cosigned checkpoint) was refused.
+        public static let rejected = Code(rawValue: "rejected")
         public var description: String { rawValue }
     }
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import Sealing
+import Transparency
 import Vault
 
 /// `vitalgate prove READING_ID --out bundle.json`.
@@ -65,7 +66,9 @@ public struct TrustCommand: ParsableCommand {
         let config = try agent.resolve()
         let paths = DataPaths(config.gateway.dataDirectory)
         let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
-        try Output.write(try vault.trustAnchors(gatewayID: config.gateway.id).json, to: out)
+        let witnesses = try config.sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
+        try Output.write(try vault.trustAnchors(gatewayID: config.gateway.id, witnesses: witnesses,
+                                                minimumCosignatures: config.sealing.minCosignatures).json, to: out)
     }
 }
 
@@ -78,5 +81,27 @@ enum Output {
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {
             throw ValidationError("cannot write \(path)")
         }
+    }
+}
+
+/// `vitalgate checkpoint-cosigned FILE`: store witness cosignatures of one of this log's checkpoints.
+public struct CosignedCheckpointCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "checkpoint-cosigned",
+        abstract: "Accept a checkpoint cosigned by pinned witnesses (C2SP tlog-cosignature) and store the cosignatures.")
+
+    @Argument(help: "The cosigned checkpoint (a C2SP signed note).") var file: String
+    @OptionGroup var agent: AgentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let config = try agent.resolve()
+        guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let witnesses = try config.sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
+        let accepted = try vault.acceptCosignedCheckpoint(Array(bytes), witnesses: witnesses, gatewayID: config.gateway.id)
+        print("checkpoint \(accepted.size): stored cosignatures of \(accepted.witnesses.joined(separator: ", "))")
     }
 }

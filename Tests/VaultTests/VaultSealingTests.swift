@@ -1,5 +1,7 @@
+import Cryptography
 import Foundation
 import Sealing
+import Transparency
 import SQLite
 import Telemetry
 import Testing
@@ -95,5 +97,43 @@ import Vault
         try reopened.export(ExportFilter(), onError: { _, _ in }) { _ in count += 1 }
         #expect(count == 3)
         #expect(throws: VaultError.self) { try reopened.erasePatient("MRN-ERASE-ME", by: "x", at: 4) }
+    }
+}
+
+@Suite struct VaultWitnessTests {
+    @Test func pinnedWitnessCosignaturesAreStoredAndUnknownOnesRejected() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-witness-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate())
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw"), now: 0)
+        _ = try vault.store([IncomingMessage(topic: "t", payload: [], receivedAt: 1,
+                                             outcome: .reading(Sample.reading(seq: 1), patient: "MRN-1"))])
+        try vault.sealAll(now: 2)
+        let witness = try CosignatureSigner(name: "witness.example/w1", privateKey: Ed25519.PrivateKey())
+        let stranger = try CosignatureSigner(name: "witness.example/w2", privateKey: Ed25519.PrivateKey())
+        let checkpoint = try #require(vault.latestCheckpoint)
+        let quorum = try vault.trustAnchors(gatewayID: "gw", witnesses: [witness.verifierKey], minimumCosignatures: 1)
+
+        // Before any cosignature, a trust policy that requires one fails at the cosignatures step.
+        let before = BundleVerifier.verify(try vault.proofBundle(readingID: 1, gatewayID: "gw"), trust: quorum)
+        #expect(!before.passed && before.failedSteps.map(\.rawValue) == ["cosignatures"], "\(before.text)")
+
+        var byStranger = try SignedCheckpoint(parsing: Array(checkpoint.utf8))
+        try byStranger.addCosignature(by: stranger, timestamp: 1_795_000_000)
+        #expect(throws: VaultError.self) {
+            try vault.acceptCosignedCheckpoint(byStranger.serialized, witnesses: [witness.verifierKey], gatewayID: "gw")
+        }
+        let forgedBody = Array(checkpoint.utf8).map { $0 == UInt8(ascii: "1") ? UInt8(ascii: "2") : $0 }
+        #expect(throws: VaultError.self) {
+            try vault.acceptCosignedCheckpoint(forgedBody, witnesses: [witness.verifierKey], gatewayID: "gw")
+        }
+
+        var cosigned = try SignedCheckpoint(parsing: Array(checkpoint.utf8))
+        try cosigned.addCosignature(by: witness, timestamp: 1_795_000_000)
+        let accepted = try vault.acceptCosignedCheckpoint(cosigned.serialized, witnesses: [witness.verifierKey],
+                                                          gatewayID: "gw")
+        #expect(accepted.witnesses == ["witness.example/w1"])
+        let after = BundleVerifier.verify(try vault.proofBundle(readingID: 1, gatewayID: "gw"), trust: quorum)
+        #expect(after.passed, "\(after.text)")
     }
 }

@@ -30,6 +30,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "ingest.topics", "ingest.max_batch", "ingest.max_payload_bytes", "ingest.max_future_skew_seconds",
             "ingest.synchronous",
             "schemas.directory", "sealing.batch_max_readings", "sealing.batch_max_age_ms",
+            "sealing.witness_keys", "sealing.min_cosignatures",
             "detection.enabled", "detection.threshold",
         ])
         // Every setting line carries a comment.

@@ -52,6 +52,8 @@ extension AgentConfig {
 
         case ("sealing", "batch_max_readings"): sealing.batchMaxReadings = try v.integer()
         case ("sealing", "batch_max_age_ms"): sealing.batchMaxAgeMs = try v.integer()
+        case ("sealing", "witness_keys"): sealing.witnessKeys = try v.strings()
+        case ("sealing", "min_cosignatures"): sealing.minCosignatures = try v.integer()
 
         case ("detection", "enabled"): detection.enabled = try v.boolean()
         case ("detection", "threshold"): detection.threshold = try v.number()

@@ -41,6 +41,8 @@ extension AgentConfig {
         try check((1...100_000).contains(sealing.batchMaxReadings), "sealing.batch_max_readings", "must be in 1...100000")
         try check((100...3_600_000).contains(sealing.batchMaxAgeMs), "sealing.batch_max_age_ms",
                   "must be in 100...3600000")
+        try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
+                  "must be between 0 and the number of witness keys")
     }
 
     /// A topic level of 1-64 characters from `A-Z a-z 0-9 . _ -`.

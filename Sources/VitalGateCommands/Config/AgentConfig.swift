@@ -118,6 +118,10 @@ public struct AgentConfig: Sendable, Equatable {
         public var batchMaxReadings = 256
         /// `batch_max_age_ms`: or when its oldest reading is this old.
         public var batchMaxAgeMs = 10_000
+        /// `witness_keys`: C2SP verifier keys of the witnesses whose cosignatures are accepted.
+        public var witnessKeys: [String] = []
+        /// `min_cosignatures`: how many pinned witnesses an auditor should require (`keys trust`).
+        public var minCosignatures = 0
 
         /// The documented defaults.
         public init() {}
