@@ -9,6 +9,8 @@ public struct ErasureRecord: Sendable, Equatable {
     /// Readings whose content became unreadable.
     public var readings: Int
     public var at: Int64
+    /// Id of the sealed record of this erasure (provable with `prove` once its batch closes).
+    public var sealedRecordID: Int64
 }
 
 extension Vault {
@@ -25,6 +27,7 @@ extension Vault {
             throw VaultError(.notFound, "no patient with that identifier (already erased, or never seen)")
         }
         let pseudonymHex = entry.pseudonym.hexString
+        let recordID = nextReadingID
         let count = try write { () throws -> Int in
             try db.cached("UPDATE patients SET wrapped_key = NULL, identifier_ct = NULL, erased_at = ? WHERE id = ?")
                 .run(.integer(time), .integer(entry.ref))
@@ -33,11 +36,39 @@ extension Vault {
             ]))
             try db.cached("INSERT INTO events (at, device, type, detail, patient_ref) VALUES (?, ?, ?, ?, ?)")
                 .run(.integer(time), .text("-"), .text("patient_erased"), .text(detail), .integer(entry.ref))
+            // The erasure is also sealed: a vault row of kind `event` with a salted commitment over
+            // its canonical JSON (who, when, which pseudonym; never the identifier), batched and
+            // provable like a reading.
+            let record = JSONWriter.canonicalBytes(.object([
+                ("type", .string("patient_erased")), ("by", .string(operatorName)),
+                ("pseudonym", .string(pseudonymHex)), ("at", .number(Double(time))), ("v", .number(1)),
+            ]))
+            try insertSealedRecord(id: recordID, canonical: record, at: time)
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ?", [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
         }
+        nextReadingID += 1
         patientsByIdentifier[identifier] = nil
         patientsByRef[entry.ref] = PatientEntry(ref: entry.ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
-        return ErasureRecord(pseudonym: pseudonymHex, readings: count, at: time)
+        try? readingsCommitted(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
+        return ErasureRecord(pseudonym: pseudonymHex, readings: count, at: time, sealedRecordID: recordID)
+    }
+}
+
+extension Vault {
+    /// Inserts a sealed non-reading record (kind `event`) under the gateway key.
+    func insertSealedRecord(id: Int64, canonical: [UInt8], at time: Int64) throws {
+        var plaintext = [ReadingPlaintext.version2]
+        plaintext.append(contentsOf: nonces.bytes(32))
+        plaintext.append(contentsOf: canonical)
+        let commitment = SHA256.hash(plaintext.dropFirst())
+        let sealed = try AES256GCM.seal(plaintext, key: gatewayKey, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+                                        associatedData: Self.readingAAD(id: id, device: "-"))
+        try db.cached("""
+            INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
+                                  digest, conflict, ciphertext, commitment)
+            VALUES (?, '-', 'event', 0, ?, ?, '-', 'event-v1', NULL, ?, 0, ?, ?)
+            """).run(.integer(id), .integer(time), .integer(time), .blob(contentDigester.digest(canonical)),
+                     .blob(sealed.combined), .blob(commitment))
     }
 }

@@ -43,7 +43,7 @@ extension Vault {
     /// (with its id) and skipped: one corrupt row never hides the others.
     public func export(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                        _ body: (ExportedReading) throws -> Void) throws {
-        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings WHERE 1 = 1"
+        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings WHERE kind != 'event'"
         var args: [SQLiteValue] = []
         if let patient = filter.patient {
             guard let entry = patientsByIdentifier[patient] else { return }

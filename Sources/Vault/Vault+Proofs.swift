@@ -92,3 +92,30 @@ extension Vault {
         return (Array(plaintext[1..<33]), Array(plaintext[33...]))
     }
 }
+
+extension Vault {
+    /// A consistency proof between two stored checkpoints of the embedded log (RFC 6962 §2.1.2):
+    /// the older log is a prefix of the newer one. Returns both signed notes and the proof.
+    public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) throws(VaultError)
+        -> (old: String, new: String, proof: [[UInt8]]) {
+        let (notes, leaves) = try read { () throws -> ([Int64: String], [[UInt8]]) in
+            let rows = try db.query("SELECT size, note FROM checkpoints WHERE size IN (?, ?)",
+                                    [.integer(Int64(oldSize)), .integer(Int64(newSize))])
+            var notes: [Int64: String] = [:]
+            for row in rows { notes[row[0].integerValue ?? -1] = row[1].textValue }
+            let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx LIMIT ?", [.integer(Int64(newSize))])
+                .compactMap { $0.first?.blobValue }
+            return (notes, leaves)
+        }
+        guard let old = notes[Int64(oldSize)], let new = notes[Int64(newSize)] else {
+            throw VaultError(.notFound, "no stored checkpoints of sizes \(oldSize) and \(newSize)")
+        }
+        var tree = MerkleTree()
+        for leaf in leaves { tree.append(leaf: leaf) }
+        do {
+            return (old, new, try tree.consistencyProof(from: oldSize, to: newSize))
+        } catch {
+            throw VaultError(.notFound, "no consistency proof from \(oldSize) to \(newSize)", underlying: error)
+        }
+    }
+}

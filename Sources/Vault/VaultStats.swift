@@ -53,7 +53,7 @@ extension Vault {
                 }
                 return map
             }
-            stats.readingsByModel = try grouped("SELECT model, count(*) FROM readings GROUP BY model")
+            stats.readingsByModel = try grouped("SELECT model, count(*) FROM readings WHERE kind != 'event' GROUP BY model")
             stats.readings = stats.readingsByModel.values.reduce(0, +)
             stats.quarantinedByReason = try grouped("SELECT reason, count(*) FROM quarantine GROUP BY reason")
             stats.quarantined = stats.quarantinedByReason.values.reduce(0, +)
@@ -63,8 +63,8 @@ extension Vault {
             stats.duplicates = counters["duplicates"] ?? 0
             stats.messages = counters["messages"] ?? 0
             func count(_ sql: String) throws -> Int { Int(try db.query(sql).first?.first?.integerValue ?? 0) }
-            stats.conflicts = try count("SELECT count(*) FROM readings WHERE conflict = 1")
-            stats.unpaired = try count("SELECT count(*) FROM readings WHERE patient_ref IS NULL")
+            stats.conflicts = try count("SELECT count(*) FROM readings WHERE conflict = 1 AND kind != 'event'")
+            stats.unpaired = try count("SELECT count(*) FROM readings WHERE patient_ref IS NULL AND kind != 'event'")
             stats.alerts = try count("SELECT count(*) FROM alerts")
             stats.patients = try count("SELECT count(*) FROM patients")
             stats.devices = try count("SELECT count(*) FROM devices")

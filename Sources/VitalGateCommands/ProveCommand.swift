@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Foundation
 import Sealing
+import Telemetry
 import Transparency
 import Vault
 
@@ -103,5 +104,29 @@ public struct CosignedCheckpointCommand: ParsableCommand {
         let witnesses = try config.sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
         let accepted = try vault.acceptCosignedCheckpoint(Array(bytes), witnesses: witnesses, gatewayID: config.gateway.id)
         print("checkpoint \(accepted.size): stored cosignatures of \(accepted.witnesses.joined(separator: ", "))")
+    }
+}
+
+/// `vitalgate consistency --from A --to B`: the embedded log's consistency proof between two checkpoints.
+public struct ConsistencyCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "consistency",
+        abstract: "Print the RFC 6962 consistency proof between two stored checkpoints, with both signed notes (JSON).")
+
+    @Option(name: .long, help: "Older checkpoint's tree size.") var from: UInt64
+    @Option(name: .long, help: "Newer checkpoint's tree size.") var to: UInt64
+    @OptionGroup var agent: AgentOptions
+
+    public init() {}
+
+    public func run() throws {
+        let config = try agent.resolve()
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let result = try vault.consistencyProof(from: from, to: to)
+        print(JSONWriter.canonicalString(.object([
+            ("old_checkpoint", .string(result.old)), ("new_checkpoint", .string(result.new)),
+            ("proof", .array(result.proof.map { .string($0.hexString) })),
+        ])))
     }
 }

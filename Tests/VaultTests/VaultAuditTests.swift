@@ -1,5 +1,6 @@
 import Foundation
 import Sealing
+import Transparency
 import SQLite
 import Telemetry
 import Testing
@@ -66,5 +67,27 @@ import Vault
         #expect(!report.passed)
         #expect(report.findings.contains { $0.table == tamper.expected.table && $0.row == tamper.expected.row },
                 "\(tamper.name): \(report.findings)")
+    }
+}
+
+@Suite struct VaultConsistencyTests {
+    @Test func consistencyProofsBetweenStoredCheckpointsVerify() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("consistency-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate())
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
+                                                                                             maxAgeMilliseconds: 60_000)),
+                                now: 0)
+        _ = try vault.store((1...21).map {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+        })  // seven batches, seven checkpoints
+        for (old, new) in [(UInt64(1), UInt64(7)), (2, 5), (3, 4), (6, 7)] {
+            let result = try vault.consistencyProof(from: old, to: new)
+            let oldCheckpoint = try SignedCheckpoint(parsing: Array(result.old.utf8)).checkpoint
+            let newCheckpoint = try SignedCheckpoint(parsing: Array(result.new.utf8)).checkpoint
+            try MerkleVerifier.verifyConsistency(size1: old, size2: new, proof: result.proof,
+                                                 root1: oldCheckpoint.rootHash, root2: newCheckpoint.rootHash)
+        }
+        #expect(throws: VaultError.self) { _ = try vault.consistencyProof(from: 3, to: 99) }
     }
 }

@@ -91,6 +91,14 @@ import Vault
             #expect(bundle.reading.salt == nil || id % 2 == 1)
             #expect(BundleVerifier.verify(bundle, trust: trust).passed, "reading \(id)")
         }
+        // The erasure itself is sealed and provable, and names the pseudonym, never the identifier.
+        try vault.sealAll(now: 4)
+        let sealedRecord = try vault.proofBundle(readingID: record.sealedRecordID, gatewayID: "gw")
+        #expect(BundleVerifier.verify(sealedRecord, trust: trust).passed)
+        let text = String(decoding: sealedRecord.reading.canonical ?? [], as: UTF8.self)
+        #expect(text.contains("patient_erased") && text.contains(record.pseudonym) && text.contains("dpo@hospital"))
+        #expect(!text.contains("MRN-ERASE-ME"))
+        #expect(try vault.audit(gatewayID: "gw").passed)
         // Reopening (a new process) cannot read the erased patient either.
         let reopened = try Vault(path: path, keys: keys)
         var count = 0
