@@ -78,7 +78,7 @@ let package = Package(
                                                     "Transparency"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
-                    dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection",
+                    dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",
                                  "Simulator"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],

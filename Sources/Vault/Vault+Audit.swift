@@ -29,7 +29,8 @@ extension Vault {
     /// root, header hash and signature, the header chain, the log leaves and every stored
     /// checkpoint (signature and root), and reports exactly which rows were altered, deleted or
     /// inserted. Readings of erased patients are checked as far as possible (they still have to be
-    /// in their batch). Quarantine, events and alerts are not sealed and not audited here.
+    /// in their batch). Quarantine and alert ciphertexts must authenticate; their deletion, and any
+    /// change to the plaintext `events` table, is not detectable (they are not sealed).
     public func audit(gatewayID: String) throws(VaultError) -> AuditReport {
         var report = AuditReport()
         func found(_ table: String, _ row: Int64, _ problem: String) {
@@ -99,6 +100,24 @@ extension Vault {
                 report.readingsErased += 1
             } catch {
                 found("readings", id, "ciphertext does not authenticate (altered or moved)")
+            }
+        }
+
+        // Quarantined payloads and alerts are not sealed, but their ciphertexts are bound to their
+        // row ids: an altered or moved row does not authenticate.
+        for row in try read({ try db.query("SELECT id, payload_ct FROM quarantine ORDER BY id") }) {
+            let id = row[0].integerValue ?? -1
+            if (try? AES256GCM.open(try AES256GCM.SealedBox(combined: row[1].blobValue ?? []), key: gatewayKey,
+                                    associatedData: Self.quarantineAAD(id: id))) == nil {
+                found("quarantine", id, "payload ciphertext does not authenticate (altered or moved)")
+            }
+        }
+        for row in try read({ try db.query("SELECT id, patient_ref, body_ct FROM alerts ORDER BY id") }) {
+            let id = row[0].integerValue ?? -1
+            guard let key = try? contentKey(patientRef: row[1].integerValue) else { continue }  // erased patient
+            if (try? AES256GCM.open(try AES256GCM.SealedBox(combined: row[2].blobValue ?? []), key: key,
+                                    associatedData: Self.alertAAD(id: id))) == nil {
+                found("alerts", id, "alert ciphertext does not authenticate (altered or moved)")
             }
         }
 

@@ -5,6 +5,7 @@ import Ingest
 import LocalBroker
 import MQTT
 import Schemas
+import Sealing
 import Synchronization
 import Telemetry
 import Testing
@@ -21,7 +22,7 @@ final class AgentHarness: Sendable {
         .deletingLastPathComponent().appendingPathComponent("Firmware-Schemas").path
 
     init(broker: BrokerAddress, vaultPath: String, keys: GatewayKeys, clientID: String = "vitalgate-test-gw",
-         detection: DetectionConfig? = nil,
+         detection: DetectionConfig? = nil, sealing: SealingConfiguration? = nil,
          until condition: @escaping @Sendable (IngestMetrics) -> Bool = { _ in false }) {
         let thread = Thread { [self] in
             defer { done.signal() }
@@ -29,7 +30,7 @@ final class AgentHarness: Sendable {
                 let vault = try Vault(path: vaultPath, keys: keys)
                 let config = IngestConfiguration(
                     gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker, clientID: clientID),
-                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: detection)
+                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: detection, sealing: sealing)
                 let service = IngestService(configuration: config, vault: vault,
                                             catalog: try SchemaCatalog.load(directory: Self.schemas))
                 try service.run {
@@ -110,6 +111,26 @@ final class AgentHarness: Sendable {
         #expect((json["score"]?.numberValue ?? 0) >= 0.92)
         let stats = try Vault(path: vaultPath, keys: keys).stats()
         #expect(stats.alerts == 1 && stats.quarantinedByReason == ["implausible_value": 1])
+    }
+
+    @Test func checkpointsArePublishedRetainedAndAStopSealsEverything() throws {
+        let broker = try LocalBroker()
+        let vaultPath = dir.appending("vault.sqlite").path
+        let agent = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys,
+                                 sealing: SealingConfiguration(gatewayID: "test-gw")) { $0.messages >= 32 }
+        Thread.sleep(forTimeInterval: 0.3)
+        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
+        try MQTTTestClient.publishAll(bridge, setup + (0..<30).map(vitals))
+        #expect(agent.wait(timeoutSeconds: 20))
+        // A late subscriber (an auditor, a witness) gets the latest checkpoint, retained.
+        let auditor = try MQTTTestClient.connect(broker.address, id: "auditor")
+        try auditor.subscribe("vitalgate/test-gw/checkpoint", qos: 1)
+        let note = try #require(try MQTTTestClient.collect(auditor, count: 1, timeoutMs: 3000).first)
+        let text = String(decoding: note.payload, as: UTF8.self)
+        #expect(text.hasPrefix("vitalgate.gateway/test-gw\n1\n"), "\(text)")  // origin, then tree size 1
+        let vault = try Vault(path: vaultPath, keys: keys)
+        let bundle = try vault.proofBundle(readingID: 30, gatewayID: "test-gw")
+        #expect(BundleVerifier.verify(bundle, trust: try vault.trustAnchors(gatewayID: "test-gw")).passed)
     }
 
     @Test func messagesPublishedWhileTheAgentIsDownArriveAfterRestartExactlyOnce() throws {

@@ -32,6 +32,11 @@ import Vault
                expected: ("log_leaves", 1)),
         Tamper(name: "checkpoint note", sql: "UPDATE checkpoints SET note = replace(note, 'vitalgate', 'vitalgatE') WHERE size = 2",
                expected: ("checkpoints", 2)),
+        Tamper(name: "quarantine payload",
+               sql: "UPDATE quarantine SET payload_ct = \(String(format: flip, "payload_ct")) WHERE id = 1",
+               expected: ("quarantine", 1)),
+        Tamper(name: "alert body", sql: "UPDATE alerts SET body_ct = \(String(format: flip, "body_ct")) WHERE id = 1",
+               expected: ("alerts", 1)),
         Tamper(name: "reading inserted into a sealed batch",
                sql: "INSERT INTO readings SELECT 19, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 19 WHERE seq = 2",
                expected: ("batches", 2)),
@@ -44,8 +49,11 @@ import Vault
                                 now: 0)
         _ = try vault.store((1...18).map {
             IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-        })
-        return vault  // three batches of six, three checkpoints
+        } + [IncomingMessage(topic: "t", payload: Array("{bad".utf8), receivedAt: 1,
+                             outcome: .quarantined(device: nil, kind: nil, QuarantineVerdict(.invalidJSON, "syntax")))],
+            alerts: [AlertRecord(at: 1, device: "OXP-7F31A2", patient: "MRN-1", category: "fault", kind: "probe_off",
+                                 score: 0.95, body: Array("{}".utf8))])
+        return vault  // three batches of six, three checkpoints, one quarantined message, one alert
     }
 
     @Test func anUntouchedVaultPasses() throws {
