@@ -44,6 +44,8 @@ let package = Package(
         .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
         // Commitments, signed batch headers, proof bundles and their offline verification.
         .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
+        // Signed, versioned fleet configuration documents and the policy that accepts them.
+        .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
 
         // MARK: Storage and the pipeline
@@ -89,6 +91,7 @@ let package = Package(
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "Telemetry", "Cryptography", "Transparency",
                                                       "VitalGateTesting"],
                     swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography"], swiftSettings: strict),
         .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient"], swiftSettings: strict),
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography", "VitalGateTesting"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
