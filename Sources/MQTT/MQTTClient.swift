@@ -150,14 +150,15 @@ public final class MQTTClient {
 
     /// Waits up to `timeoutMs` for traffic and returns the messages that arrived (at most
     /// about `maxMessages`). Their acknowledgements are queued but **not sent**: store them,
-    /// then call `acknowledge()`. Throws when the connection is lost; messages received
-    /// before the loss are returned first and the error is thrown on the next call.
+    /// then call `acknowledge()`, which acknowledges everything received since the previous
+    /// `acknowledge()` (several `receive` calls may precede it). Throws when the connection is
+    /// lost; messages received before the loss are returned first and the error is thrown on
+    /// the next call.
     public func receive(timeoutMs: Int, maxMessages: Int = 256) throws(MQTTError) -> [InboundMessage] {
         if let error = deferredError {
             deferredError = nil
             throw error
         }
-        precondition(unacknowledged == 0, "receive() called before acknowledge() of the previous batch")
         do {
             try pumpNetwork(timeoutMs: timeoutMs, allowRead: true, maxMessages: maxMessages)
         } catch {
@@ -166,12 +167,12 @@ public final class MQTTClient {
         }
         let batch = context.inbox
         context.inbox.removeAll(keepingCapacity: true)
-        unacknowledged = batch.count
+        unacknowledged += batch.count
         return batch
     }
 
-    /// Sends the acknowledgements (and anything else queued) for the last `receive()` batch.
-    /// Call only once that batch is durably stored.
+    /// Sends the acknowledgements (and anything else queued) for everything received since the
+    /// previous `acknowledge()`. Call only once all of it is durably stored.
     public func acknowledge() throws(MQTTError) {
         unacknowledged = 0
         try flushWrites()

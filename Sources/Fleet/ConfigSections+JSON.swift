@@ -1,0 +1,132 @@
+internal import Cryptography
+public import Telemetry
+
+extension ConfigSections {
+    /// Reads the section members of a document object (types only; ranges are checked later).
+    static func read(from reader: inout SchemaReader) throws(ConfigRejection) -> ConfigSections {
+        var sections = ConfigSections()
+        if let value = reader.optional("ingest") {
+            var r = try SchemaReader(value, path: reader.field("ingest"))
+            let topics = try r.strings("topics")
+            if let index = topics.firstIndex(where: { $0.isEmpty || $0.utf8.count > 256 }) {
+                throw ConfigRejection(.malformed(field: r.field("topics") + "[\(index)]",
+                                                 detail: "expected a topic filter of 1...256 bytes"))
+            }
+            sections.ingest = Ingest(topics: topics, maxBatch: try r.unsigned("max_batch"))
+            try r.finish()
+        }
+        if let value = reader.optional("sealing") {
+            var r = try SchemaReader(value, path: reader.field("sealing"))
+            let readings = try r.unsigned("batch_max_readings")
+            let age = try r.unsigned("batch_max_age_ms")
+            var keys: [[UInt8]] = []
+            for (index, hex) in try r.strings("witness_keys").enumerated() {
+                guard hex.utf8.count == 64, let key = [UInt8](hex: hex) else {
+                    throw ConfigRejection(.malformed(field: r.field("witness_keys") + "[\(index)]",
+                                                     detail: "expected 64 hex digits"))
+                }
+                keys.append(key)
+            }
+            sections.sealing = Sealing(batchMaxReadings: readings, batchMaxAgeMs: age, witnessKeys: keys)
+            try r.finish()
+        }
+        if let value = reader.optional("detection") {
+            var r = try SchemaReader(value, path: reader.field("detection"))
+            sections.detection = Detection(enabled: try r.bool("enabled"), threshold: try r.number("threshold"))
+            try r.finish()
+        }
+        if let value = reader.optional("storage") {
+            var r = try SchemaReader(value, path: reader.field("storage"))
+            sections.storage = Storage(maxBytes: try r.unsigned("max_bytes"))
+            try r.finish()
+        }
+        if let value = reader.optional("ledger") {
+            var r = try SchemaReader(value, path: reader.field("ledger"))
+            guard let backend = LedgerBackend(rawValue: try r.string("backend")) else {
+                throw ConfigRejection(.malformed(field: r.field("backend"), detail: "expected \"local\" or \"evm\""))
+            }
+            sections.ledger = Ledger(backend: backend)
+            try r.finish()
+        }
+        if let value = reader.optional("broker") {
+            var r = try SchemaReader(value, path: reader.field("broker"))
+            let url = try r.string("url")
+            guard url.hasPrefix("mqtt://") || url.hasPrefix("mqtts://"), url.utf8.count <= 512 else {
+                throw ConfigRejection(.malformed(field: r.field("url"), detail: "expected an mqtt:// or mqtts:// URL"))
+            }
+            sections.broker = Broker(url: url)
+            try r.finish()
+        }
+        if let value = reader.optional("operators") {
+            sections.operators = Operators(policy: try readPolicy(value, path: reader.field("operators")))
+        }
+        return sections
+    }
+
+    private static func readPolicy(_ value: JSONValue, path: String) throws(ConfigRejection) -> TrustPolicy {
+        var r = try SchemaReader(value, path: path)
+        var keys: [OperatorKey] = []
+        for (index, element) in try r.array("keys").enumerated() {
+            var k = try SchemaReader(element, path: r.field("keys") + "[\(index)]")
+            let name = try k.string("name")
+            let hex = try k.string("public_key")
+            guard hex.utf8.count == 64, let raw = [UInt8](hex: hex),
+                  let publicKey = try? Ed25519.PublicKey(rawRepresentation: raw) else {
+                throw ConfigRejection(.malformed(field: k.field("public_key"), detail: "expected 64 hex digits"))
+            }
+            try k.finish()
+            let key = OperatorKey(name: name, publicKey: publicKey)
+            if keys.contains(where: { $0.keyID == key.keyID }) {
+                throw ConfigRejection(.malformed(field: k.field("public_key"), detail: "duplicate key"))
+            }
+            keys.append(key)
+        }
+        var thresholds: [ConfigSection: Int] = [:]
+        if let value = r.optional("thresholds") {
+            var t = try SchemaReader(value, path: r.field("thresholds"))
+            for name in t.keys {
+                guard let section = ConfigSection(rawValue: name) else {
+                    throw ConfigRejection(.malformed(field: t.field(name), detail: "unknown section"))
+                }
+                let count = try t.unsigned(name)
+                thresholds[section] = Int(exactly: min(count, 1_000_000)) ?? 1_000_000
+            }
+            try t.finish()
+        }
+        try r.finish()
+        return TrustPolicy(keys: keys, thresholds: thresholds)
+    }
+
+    /// The sections as JSON object members (absent sections omitted).
+    public var jsonMembers: [(key: String, value: JSONValue)] {
+        var members: [(key: String, value: JSONValue)] = []
+        if let ingest {
+            members.append(("ingest", .object([("topics", .array(ingest.topics.map { .string($0) })),
+                                               ("max_batch", .number(Double(ingest.maxBatch)))])))
+        }
+        if let sealing {
+            members.append(("sealing", .object([
+                ("batch_max_readings", .number(Double(sealing.batchMaxReadings))),
+                ("batch_max_age_ms", .number(Double(sealing.batchMaxAgeMs))),
+                ("witness_keys", .array(sealing.witnessKeys.map { .string($0.hexString) })),
+            ])))
+        }
+        if let detection {
+            members.append(("detection", .object([("enabled", .bool(detection.enabled)),
+                                                  ("threshold", .number(detection.threshold))])))
+        }
+        if let storage { members.append(("storage", .object([("max_bytes", .number(Double(storage.maxBytes)))]))) }
+        if let ledger { members.append(("ledger", .object([("backend", .string(ledger.backend.rawValue))]))) }
+        if let broker { members.append(("broker", .object([("url", .string(broker.url))]))) }
+        if let operators {
+            let policy = operators.policy
+            let keys: [JSONValue] = policy.keys.map {
+                .object([("name", .string($0.name)), ("public_key", .string($0.publicKey.rawRepresentation.hexString))])
+            }
+            let thresholds: [(key: String, value: JSONValue)] = policy.thresholds.sorted { $0.key < $1.key }
+                .map { ($0.key.rawValue, .number(Double($0.value))) }
+            members.append(("operators", .object([("keys", .array(keys)), ("thresholds", .object(thresholds))])))
+        }
+        return members
+    }
+}

@@ -1,0 +1,133 @@
+/// The configuration sections of a document. A present section replaces that whole section of
+/// the running configuration; an absent one leaves it unchanged.
+public struct ConfigSections: Sendable, Equatable {
+    /// MQTT ingest settings.
+    public struct Ingest: Sendable, Equatable {
+        /// Subscription topic filters.
+        public var topics: [String]
+        /// Messages per vault transaction (safe range 1...10000).
+        public var maxBatch: UInt64
+        /// Creates the section value.
+        public init(topics: [String], maxBatch: UInt64) { self.topics = topics; self.maxBatch = maxBatch }
+    }
+
+    /// Sealing batch limits and trusted witness keys.
+    public struct Sealing: Sendable, Equatable {
+        /// Readings per sealed batch (safe range 1...100000).
+        public var batchMaxReadings: UInt64
+        /// Maximum batch age in ms (safe range 100...3600000).
+        public var batchMaxAgeMs: UInt64
+        /// Trusted witness Ed25519 public keys (32 raw bytes each).
+        public var witnessKeys: [[UInt8]]
+        /// Creates the section value.
+        public init(batchMaxReadings: UInt64, batchMaxAgeMs: UInt64, witnessKeys: [[UInt8]]) {
+            self.batchMaxReadings = batchMaxReadings
+            self.batchMaxAgeMs = batchMaxAgeMs
+            self.witnessKeys = witnessKeys
+        }
+    }
+
+    /// Anomaly detection settings.
+    public struct Detection: Sendable, Equatable {
+        /// Whether detection runs.
+        public var enabled: Bool
+        /// Alarm threshold (safe range 0.5...1).
+        public var threshold: Double
+        /// Creates the section value.
+        public init(enabled: Bool, threshold: Double) { self.enabled = enabled; self.threshold = threshold }
+    }
+
+    /// Storage caps.
+    public struct Storage: Sendable, Equatable {
+        /// Vault size cap in bytes (at least 64 MiB).
+        public var maxBytes: UInt64
+        /// Creates the section value.
+        public init(maxBytes: UInt64) { self.maxBytes = maxBytes }
+    }
+
+    /// Ledger backends.
+    public enum LedgerBackend: String, Sendable, Equatable {
+        case local, evm
+    }
+
+    /// Ledger settings.
+    public struct Ledger: Sendable, Equatable {
+        /// Which ledger backend anchors sealed batches.
+        public var backend: LedgerBackend
+        /// Creates the section value.
+        public init(backend: LedgerBackend) { self.backend = backend }
+    }
+
+    /// Broker connection (applied with commit-confirmed semantics by the agent).
+    public struct Broker: Sendable, Equatable {
+        /// `mqtt://host[:port]` or `mqtts://host[:port]`.
+        public var url: String
+        /// Creates the section value.
+        public init(url: String) { self.url = url }
+    }
+
+    /// Key rotation: the complete new operator key list and thresholds.
+    public struct Operators: Sendable, Equatable {
+        /// The policy that replaces the current one once the document is applied.
+        public var policy: TrustPolicy
+        /// Creates the section value.
+        public init(policy: TrustPolicy) { self.policy = policy }
+    }
+
+    public var ingest: Ingest?
+    public var sealing: Sealing?
+    public var detection: Detection?
+    public var storage: Storage?
+    public var ledger: Ledger?
+    public var broker: Broker?
+    public var operators: Operators?
+
+    /// Creates a set of sections; all default to absent.
+    public init(ingest: Ingest? = nil, sealing: Sealing? = nil, detection: Detection? = nil,
+                storage: Storage? = nil, ledger: Ledger? = nil, broker: Broker? = nil,
+                operators: Operators? = nil) {
+        self.ingest = ingest
+        self.sealing = sealing
+        self.detection = detection
+        self.storage = storage
+        self.ledger = ledger
+        self.broker = broker
+        self.operators = operators
+    }
+
+    /// The sections present, in declaration order.
+    public var present: [ConfigSection] {
+        var result: [ConfigSection] = []
+        if ingest != nil { result.append(.ingest) }
+        if sealing != nil { result.append(.sealing) }
+        if detection != nil { result.append(.detection) }
+        if storage != nil { result.append(.storage) }
+        if ledger != nil { result.append(.ledger) }
+        if broker != nil { result.append(.broker) }
+        if operators != nil { result.append(.operators) }
+        return result
+    }
+
+    /// The first value outside its safe range, as a dotted field path; `nil` if all are safe.
+    public func firstUnsafeField() -> String? {
+        if let ingest {
+            if !(1...10_000).contains(ingest.maxBatch) { return "ingest.max_batch" }
+            if ingest.topics.isEmpty || ingest.topics.count > 64 { return "ingest.topics" }
+        }
+        if let sealing {
+            if !(1...100_000).contains(sealing.batchMaxReadings) { return "sealing.batch_max_readings" }
+            if !(100...3_600_000).contains(sealing.batchMaxAgeMs) { return "sealing.batch_max_age_ms" }
+        }
+        if let detection, !(0.5...1).contains(detection.threshold) { return "detection.threshold" }
+        if let storage, storage.maxBytes < 64 * 1024 * 1024 { return "storage.max_bytes" }
+        if let operators {
+            let policy = operators.policy
+            if policy.keys.isEmpty { return "operators.keys" }
+            for (section, value) in policy.thresholds.sorted(by: { $0.key < $1.key })
+            where value < 1 || value > policy.keys.count {
+                return "operators.thresholds.\(section.rawValue)"
+            }
+        }
+        return nil
+    }
+}

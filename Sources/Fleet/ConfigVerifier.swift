@@ -1,0 +1,61 @@
+internal import Telemetry
+
+/// Decides whether a signed configuration document may be applied. Pure: no I/O, no clock.
+public enum ConfigVerifier {
+    /// Evaluates a signed envelope.
+    ///
+    /// Checks, in order: size, JSON and schema, presence of signatures, that every signer is
+    /// pinned and every signature verifies, per-section thresholds (and at least one signature
+    /// overall), target, version above `appliedVersion` (`nil`: nothing applied yet), the
+    /// validity window, and safe value ranges.
+    /// - Parameter now: current time in ms since the Unix epoch.
+    public static func evaluate(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
+                                groups: Set<String> = [], appliedVersion: UInt64?,
+                                now: UInt64) -> Result<AcceptedConfig, ConfigRejection> {
+        Result { () throws(ConfigRejection) in
+            try accept(bytes, policy: policy, gatewayID: gatewayID, groups: groups,
+                       appliedVersion: appliedVersion, now: now)
+        }
+    }
+
+    private static func accept(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
+                               groups: Set<String>, appliedVersion: UInt64?,
+                               now: UInt64) throws(ConfigRejection) -> AcceptedConfig {
+        let signed = try SignedConfig(bytes: bytes)
+        let document = signed.document
+        guard !signed.signatures.isEmpty else { throw ConfigRejection(.missingSignatures) }
+
+        let message = ConfigDocument.signingMessage(for: signed.documentJSON)
+        var signers: [String] = []
+        for signature in signed.signatures {
+            guard let key = policy.key(withID: signature.keyID) else {
+                throw ConfigRejection(.unknownKey(keyID: signature.keyID))
+            }
+            guard key.publicKey.isValidSignature(signature.signature, for: message) else {
+                throw ConfigRejection(.badSignature(keyID: signature.keyID))
+            }
+            signers.append(signature.keyID)
+        }
+        for section in document.sections.present {
+            let need = policy.threshold(for: section)
+            if signers.count < need {
+                throw ConfigRejection(.insufficientSignatures(section: section.rawValue, have: signers.count, need: need))
+            }
+        }
+
+        guard document.target.matches(gatewayID: gatewayID, groups: groups) else {
+            throw ConfigRejection(.wrongTarget)
+        }
+        if let appliedVersion, document.version <= appliedVersion {
+            throw ConfigRejection(.replay(version: document.version, applied: appliedVersion))
+        }
+        guard now >= document.notBefore else { throw ConfigRejection(.notYetValid) }
+        guard now < document.expires else { throw ConfigRejection(.expired) }
+        if let field = document.sections.firstUnsafeField() {
+            throw ConfigRejection(.outOfSafeRange(field: field))
+        }
+        return AcceptedConfig(document: document,
+                              contentHash: ConfigDocument.contentHash(of: signed.documentJSON),
+                              signerKeyIDs: signers.sorted())
+    }
+}

@@ -1,0 +1,89 @@
+internal import Telemetry
+
+/// Reads one JSON object against a fixed schema: typed accessors by key, and a final check that
+/// no member was left unread (unknown fields are rejected). Errors name the dotted field path.
+struct SchemaReader {
+    let path: String
+    private let members: [(key: String, value: JSONValue)]
+    private var read: Set<String> = []
+
+    init(_ value: JSONValue, path: String) throws(ConfigRejection) {
+        guard let members = value.objectValue else {
+            throw ConfigRejection(.malformed(field: path, detail: "expected object, found \(value.typeName)"))
+        }
+        self.path = path
+        self.members = members
+    }
+
+    var keys: [String] { members.map(\.key) }
+
+    func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    mutating func optional(_ key: String) -> JSONValue? {
+        read.insert(key)
+        return members.first { $0.key == key }?.value
+    }
+
+    mutating func required(_ key: String) throws(ConfigRejection) -> JSONValue {
+        guard let value = optional(key) else {
+            throw ConfigRejection(.malformed(field: field(key), detail: "missing required field"))
+        }
+        return value
+    }
+
+    mutating func string(_ key: String) throws(ConfigRejection) -> String {
+        let value = try required(key)
+        guard let string = value.stringValue else { throw typeError(key, "string", value) }
+        return string
+    }
+
+    mutating func bool(_ key: String) throws(ConfigRejection) -> Bool {
+        let value = try required(key)
+        guard let bool = value.boolValue else { throw typeError(key, "boolean", value) }
+        return bool
+    }
+
+    mutating func number(_ key: String) throws(ConfigRejection) -> Double {
+        let value = try required(key)
+        guard let number = value.numberValue else { throw typeError(key, "number", value) }
+        return number
+    }
+
+    /// A non-negative integer that a Double represents exactly (at most 2^53).
+    mutating func unsigned(_ key: String) throws(ConfigRejection) -> UInt64 {
+        let number = try number(key)
+        guard number >= 0, number <= 9_007_199_254_740_992, let integer = UInt64(exactly: number) else {
+            throw ConfigRejection(.malformed(field: field(key), detail: "expected a non-negative integer"))
+        }
+        return integer
+    }
+
+    mutating func array(_ key: String) throws(ConfigRejection) -> [JSONValue] {
+        let value = try required(key)
+        guard let array = value.arrayValue else { throw typeError(key, "array", value) }
+        return array
+    }
+
+    mutating func strings(_ key: String) throws(ConfigRejection) -> [String] {
+        var result: [String] = []
+        for (index, element) in try array(key).enumerated() {
+            guard let string = element.stringValue else {
+                throw ConfigRejection(.malformed(field: "\(field(key))[\(index)]",
+                                                 detail: "expected string, found \(element.typeName)"))
+            }
+            result.append(string)
+        }
+        return result
+    }
+
+    /// Rejects members that were never read.
+    func finish() throws(ConfigRejection) {
+        if let unknown = members.first(where: { !read.contains($0.key) }) {
+            throw ConfigRejection(.malformed(field: field(unknown.key), detail: "unknown field"))
+        }
+    }
+
+    private func typeError(_ key: String, _ expected: String, _ found: JSONValue) -> ConfigRejection {
+        ConfigRejection(.malformed(field: field(key), detail: "expected \(expected), found \(found.typeName)"))
+    }
+}

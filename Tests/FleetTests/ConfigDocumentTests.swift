@@ -1,0 +1,76 @@
+import Cryptography
+import Fleet
+import Telemetry
+import Testing
+
+@Suite struct ConfigDocumentTests {
+    @Test func jsonRoundTrip() throws {
+        let document = Fixtures.document(sections: ConfigSections(
+            ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 256),
+            sealing: .init(batchMaxReadings: 500, batchMaxAgeMs: 5000, witnessKeys: [[UInt8](repeating: 7, count: 32)]),
+            detection: .init(enabled: true, threshold: 0.75),
+            storage: .init(maxBytes: 1 << 30),
+            ledger: .init(backend: .evm),
+            broker: .init(url: "mqtts://broker.example:8883"),
+            operators: .init(policy: Fixtures.policy)))
+        #expect(try ConfigDocument(json: document.json) == document)
+        #expect(document.sections.present == ConfigSection.allCases)
+    }
+
+    @Test func hashIsStableUnderKeyOrderAndWhitespace() throws {
+        let document = Fixtures.document(target: .group("ward-3"))
+        let signature = try Fixtures.alice.signature(forDocument: document.json)
+        let compact = SignedConfig.envelope(document: document.json, signatures: [signature])
+        // Same document, members reversed and pretty-printed by hand.
+        let reordered = """
+        {
+          "signatures": [ { "signature": "\(signature.signature.hexString)", "key_id": "\(signature.keyID)" } ],
+          "document": {
+            "storage": { "max_bytes": 1073741824 },
+            "ingest": { "max_batch": 256, "topics": [ "wban/v1/+/+" ] },
+            "expires": \(Fixtures.now + 3_600_000),
+            "not_before": \(Fixtures.now - 60_000),
+            "version": 5,
+            "target": { "group": "ward-3" },
+            "format": 1
+          }
+        }
+        """
+        let a = try Fixtures.evaluate(compact).get()
+        let b = try Fixtures.evaluate(Array(reordered.utf8)).get()
+        #expect(a.contentHash == b.contentHash)
+        #expect(a.contentHash == SHA256.hash(JSONWriter.canonicalBytes(document.json)))
+        #expect(a.document == b.document)
+    }
+
+    @Test(arguments: [
+        ("{\"gateway\":\"a\",\"group\":\"b\"}", "document.target"),
+        ("{}", "document.target"),
+        ("{\"gateway\":7}", "document.target.gateway"),
+    ])
+    func targetMustNameOneGatewayOrGroup(target: String, field: String) throws {
+        let value = try JSONParser().parse(target)
+        let json = Fixtures.replacing("target", with: value, in: Fixtures.document().json)
+        #expect(throws: ConfigRejection.self) { try ConfigDocument(json: json) }
+        do {
+            _ = try ConfigDocument(json: json)
+        } catch {
+            guard case .malformed(let actual, _) = error.reason else {
+                Issue.record("expected malformed, got \(error)")
+                return
+            }
+            #expect(actual == field)
+        }
+    }
+
+    @Test func unsupportedFormatIsMalformed() {
+        let json = Fixtures.replacing("format", with: .number(2), in: Fixtures.document().json)
+        #expect(throws: ConfigRejection.self) { try ConfigDocument(json: json) }
+    }
+
+    @Test func keyIDIsFirstEightBytesOfHash() {
+        let key = Fixtures.alice.operatorKey
+        #expect(key.keyID == Array(SHA256.hash(key.publicKey.rawRepresentation).prefix(8)).hexString)
+        #expect(key.keyID.utf8.count == 16)
+    }
+}
