@@ -240,7 +240,9 @@ public final class MQTTClient {
             throw MQTTError(code: Int32(MOSQ_ERR_NO_CONN.rawValue), operation: "poll", reason: "not connected")
         }
         var events = Int16(POLLIN)
-        if mosquitto_want_write(handle) { events |= Int16(POLLOUT) }
+        // Wait for writability only when a write is allowed; otherwise poll would return at once
+        // (queued acknowledgements keep the socket "wanting" to write) and callers would spin.
+        if mosquitto_want_write(handle) && mayWrite { events |= Int16(POLLOUT) }
         var pfd = pollfd(fd: fd, events: events, revents: 0)
         let ready = poll(&pfd, 1, Int32(max(0, timeoutMs)))
         if ready > 0 && pfd.revents & Int16(POLLOUT) != 0 && mayWrite {
