@@ -81,6 +81,11 @@ enum Sim {
     /// Decoded waveform samples of a waveform payload.
     static func samples(_ value: JSONValue) -> [Int16]? {
         guard let text = value["uV"]?.stringValue, let bytes = Base64.decode(text) else { return nil }
-        return Base64.int16LittleEndian(bytes)
+        return int16LittleEndian(bytes)
     }
+}
+
+/// Little-endian int16 samples from bytes (a trailing odd byte is ignored).
+func int16LittleEndian(_ bytes: [UInt8]) -> [Int16] {
+    stride(from: 0, to: bytes.count - 1, by: 2).map { Int16(bitPattern: UInt16(bytes[$0]) | UInt16(bytes[$0 + 1]) << 8) }
 }

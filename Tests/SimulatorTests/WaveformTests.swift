@@ -47,18 +47,8 @@ struct WaveformTests {
         }
     }
 
-    @Test("base64 round trip and RFC 4648 vectors")
-    func base64() {
-        let vectors = ["": "", "f": "Zg==", "fo": "Zm8=", "foo": "Zm9v", "foob": "Zm9vYg==", "fooba": "Zm9vYmE=",
-                       "foobar": "Zm9vYmFy"]
-        for (plain, encoded) in vectors {
-            #expect(Base64.encode(Array(plain.utf8)) == encoded)
-            #expect(Base64.decode(encoded) == Array(plain.utf8))
-        }
-        let bytes = (0..<300).map { UInt8(truncatingIfNeeded: $0 &* 37) }
-        #expect(Base64.decode(Base64.encode(bytes)) == bytes)
-        #expect(Base64.decode("Zm9") == nil)
-        #expect(Base64.decode("Zm=v") == nil)
-        #expect(Base64.int16LittleEndian([0x01, 0x80, 0xFF, 0x7F]) == [Int16(bitPattern: 0x8001), 0x7FFF])
+    @Test("ECG samples are little-endian int16")
+    func sampleByteOrder() {
+        #expect(int16LittleEndian([0x01, 0x80, 0xFF, 0x7F]) == [Int16(bitPattern: 0x8001), 0x7FFF])
     }
 }

@@ -1,3 +1,4 @@
+import Telemetry
 /// One CardioStrip vitals message: `{"seq","ts","hr","rr_ms":[...],"lead_off"}`.
 struct CardioStripReading: Sendable {
     var seq: UInt32
@@ -50,7 +51,7 @@ struct WaveformChunk {
         w.key("uV")
         var bytes = w.bytes
         bytes.append(UInt8(ascii: "\""))
-        Base64.append(scratch, to: &bytes)
+        Base64.encode(scratch, into: &bytes)
         bytes.append(UInt8(ascii: "\""))
         bytes.append(UInt8(ascii: "}"))
         return bytes
