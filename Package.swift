@@ -47,6 +47,8 @@ let package = Package(
         // Signed, versioned fleet configuration documents and the policy that accepts them.
         .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
+        // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
+        .target(name: "Ledger", dependencies: ["Transparency"], swiftSettings: strict),
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
