@@ -45,7 +45,7 @@ let package = Package(
         // Commitments, signed batch headers, proof bundles and their offline verification.
         .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         // Signed, versioned fleet configuration documents and the policy that accepts them.
-        .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography"], swiftSettings: strict),
+        .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography", "Schemas", "Transparency"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
         .target(name: "Ledger", dependencies: ["Transparency"], swiftSettings: strict),
@@ -56,13 +56,13 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
-                dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection",
-                               .product(name: "Logging", package: "swift-log")],
+                dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection", "Fleet", "Sealing",
+                               "Cryptography", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator",
+                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
@@ -83,7 +83,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",
-                                 "Simulator"],
+                                 "Simulator", "Fleet", "Cryptography"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
                     swiftSettings: strict),
@@ -93,7 +93,7 @@ let package = Package(
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "Telemetry", "Cryptography", "Transparency",
                                                       "VitalGateTesting"],
                     swiftSettings: strict),
-        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography"], swiftSettings: strict),
+        .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient"], swiftSettings: strict),
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography", "VitalGateTesting"],
                     resources: [.copy("Vectors")], swiftSettings: strict),

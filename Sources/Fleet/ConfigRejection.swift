@@ -25,6 +25,12 @@ public struct ConfigRejection: Error, Sendable, CustomStringConvertible {
         case outOfSafeRange(field: String)
         /// The document carries no signatures at all.
         case missingSignatures
+        /// The document is valid but asks for something this agent cannot do (e.g. a ledger
+        /// backend it was built without); nothing is applied.
+        case unsupported(field: String, detail: String)
+        /// Applying failed (e.g. a delivered firmware schema clashes with the agent's catalogue,
+        /// or the vault could not record it); nothing is applied.
+        case applyFailed(detail: String)
 
         /// A stable short code, for reports and audit events.
         public var code: String {
@@ -40,6 +46,8 @@ public struct ConfigRejection: Error, Sendable, CustomStringConvertible {
             case .expired: "expired"
             case .outOfSafeRange: "out-of-safe-range"
             case .missingSignatures: "missing-signatures"
+            case .unsupported: "unsupported"
+            case .applyFailed: "apply-failed"
             }
         }
 
@@ -57,6 +65,8 @@ public struct ConfigRejection: Error, Sendable, CustomStringConvertible {
             case .expired: "expired: expires is in the past"
             case .outOfSafeRange(let field): "out-of-safe-range: \(field)"
             case .missingSignatures: "missing-signatures: the document carries no signatures"
+            case .unsupported(let field, let detail): "unsupported: \(field): \(detail)"
+            case .applyFailed(let detail): "apply-failed: \(detail)"
             }
         }
     }

@@ -1,5 +1,7 @@
 internal import Cryptography
+internal import Schemas
 public import Telemetry
+internal import Transparency
 
 extension ConfigSections {
     /// Reads the section members of a document object (types only; ranges are checked later).
@@ -19,13 +21,12 @@ extension ConfigSections {
             var r = try SchemaReader(value, path: reader.field("sealing"))
             let readings = try r.unsigned("batch_max_readings")
             let age = try r.unsigned("batch_max_age_ms")
-            var keys: [[UInt8]] = []
-            for (index, hex) in try r.strings("witness_keys").enumerated() {
-                guard hex.utf8.count == 64, let key = [UInt8](hex: hex) else {
+            let keys = try r.strings("witness_keys")
+            for (index, text) in keys.enumerated() {
+                guard let key = try? VerifierKey(parsing: text), key.signatureType == NoteKeyID.cosignatureV1 else {
                     throw ConfigRejection(.malformed(field: r.field("witness_keys") + "[\(index)]",
-                                                     detail: "expected 64 hex digits"))
+                                                     detail: "expected a C2SP cosignature/v1 verifier key"))
                 }
-                keys.append(key)
             }
             sections.sealing = Sealing(batchMaxReadings: readings, batchMaxAgeMs: age, witnessKeys: keys)
             try r.finish()
@@ -45,7 +46,20 @@ extension ConfigSections {
             guard let backend = LedgerBackend(rawValue: try r.string("backend")) else {
                 throw ConfigRejection(.malformed(field: r.field("backend"), detail: "expected \"local\" or \"evm\""))
             }
-            sections.ledger = Ledger(backend: backend)
+            var ledger = Ledger(backend: backend)
+            if backend == .evm {
+                ledger.endpoint = try r.string("endpoint")
+                guard ledger.endpoint!.hasPrefix("http://") || ledger.endpoint!.hasPrefix("https://") else {
+                    throw ConfigRejection(.malformed(field: r.field("endpoint"), detail: "expected an http(s):// URL"))
+                }
+                ledger.chainID = try r.unsigned("chain_id")
+                let contract = try r.string("contract")
+                guard contract.utf8.count == 42, contract.hasPrefix("0x"), [UInt8](hex: String(contract.dropFirst(2))) != nil
+                else { throw ConfigRejection(.malformed(field: r.field("contract"), detail: "expected 0x and 40 hex digits")) }
+                ledger.contract = contract
+                ledger.confirmations = try r.unsigned("confirmations")
+            }
+            sections.ledger = ledger
             try r.finish()
         }
         if let value = reader.optional("broker") {
@@ -60,10 +74,52 @@ extension ConfigSections {
         if let value = reader.optional("operators") {
             sections.operators = Operators(policy: try readPolicy(value, path: reader.field("operators")))
         }
+        if let value = reader.optional("schemas") {
+            sections.schemas = try readSchemas(value, path: reader.field("schemas"))
+        }
         return sections
     }
 
-    private static func readPolicy(_ value: JSONValue, path: String) throws(ConfigRejection) -> TrustPolicy {
+    private static func readSchemas(_ value: JSONValue, path: String) throws(ConfigRejection) -> Schemas {
+        var r = try SchemaReader(value, path: path)
+        var files: [Schemas.File] = []
+        var catalog: SchemaCatalog
+        do { catalog = try SchemaCatalog(schemas: []) } catch {
+            throw ConfigRejection(.malformed(field: path, detail: "\(error)"))
+        }
+        for (index, element) in try r.array("files").enumerated() {
+            var f = try SchemaReader(element, path: r.field("files") + "[\(index)]")
+            let name = try f.string("name")
+            guard Self.isSchemaFileName(name), !files.contains(where: { $0.name == name }) else {
+                throw ConfigRejection(.malformed(field: f.field("name"),
+                                                 detail: "expected a unique file name of [A-Za-z0-9._-] ending in .json"))
+            }
+            let schema = try f.required("schema")
+            // The schema must load exactly as a file in Firmware-Schemas/ would, and not clash with
+            // the other schemas of the bundle (clashes with the agent's own catalogue are checked
+            // when the document is applied).
+            do { try catalog.add(try FirmwareSchema(json: schema, file: name)) } catch {
+                throw ConfigRejection(.malformed(field: f.field("schema"), detail: error.description))
+            }
+            try f.finish()
+            files.append(Schemas.File(name: name, schema: schema))
+        }
+        try r.finish()
+        return Schemas(files: files)
+    }
+
+    static func isSchemaFileName(_ name: String) -> Bool {
+        (6...128).contains(name.utf8.count) && name.hasSuffix(".json") && !name.hasPrefix(".")
+            && name.utf8.allSatisfy { byte in
+                switch byte {
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+                     UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "-"): true
+                default: false
+                }
+            }
+    }
+
+    static func readPolicy(_ value: JSONValue, path: String) throws(ConfigRejection) -> TrustPolicy {
         var r = try SchemaReader(value, path: path)
         var keys: [OperatorKey] = []
         for (index, element) in try r.array("keys").enumerated() {
@@ -108,7 +164,7 @@ extension ConfigSections {
             members.append(("sealing", .object([
                 ("batch_max_readings", .number(Double(sealing.batchMaxReadings))),
                 ("batch_max_age_ms", .number(Double(sealing.batchMaxAgeMs))),
-                ("witness_keys", .array(sealing.witnessKeys.map { .string($0.hexString) })),
+                ("witness_keys", .array(sealing.witnessKeys.map { .string($0) })),
             ])))
         }
         if let detection {
@@ -116,7 +172,14 @@ extension ConfigSections {
                                                   ("threshold", .number(detection.threshold))])))
         }
         if let storage { members.append(("storage", .object([("max_bytes", .number(Double(storage.maxBytes)))]))) }
-        if let ledger { members.append(("ledger", .object([("backend", .string(ledger.backend.rawValue))]))) }
+        if let ledger {
+            var fields: [(key: String, value: JSONValue)] = [("backend", .string(ledger.backend.rawValue))]
+            if let endpoint = ledger.endpoint { fields.append(("endpoint", .string(endpoint))) }
+            if let chainID = ledger.chainID { fields.append(("chain_id", .number(Double(chainID)))) }
+            if let contract = ledger.contract { fields.append(("contract", .string(contract))) }
+            if let confirmations = ledger.confirmations { fields.append(("confirmations", .number(Double(confirmations)))) }
+            members.append(("ledger", .object(fields)))
+        }
         if let broker { members.append(("broker", .object([("url", .string(broker.url))]))) }
         if let operators {
             let policy = operators.policy
@@ -126,6 +189,11 @@ extension ConfigSections {
             let thresholds: [(key: String, value: JSONValue)] = policy.thresholds.sorted { $0.key < $1.key }
                 .map { ($0.key.rawValue, .number(Double($0.value))) }
             members.append(("operators", .object([("keys", .array(keys)), ("thresholds", .object(thresholds))])))
+        }
+        if let schemas {
+            members.append(("schemas", .object([("files", .array(schemas.files.map {
+                .object([("name", .string($0.name)), ("schema", $0.schema)])
+            }))])))
         }
         return members
     }

@@ -1,3 +1,5 @@
+public import Telemetry
+
 /// The configuration sections of a document. A present section replaces that whole section of
 /// the running configuration; an absent one leaves it unchanged.
 public struct ConfigSections: Sendable, Equatable {
@@ -17,10 +19,10 @@ public struct ConfigSections: Sendable, Equatable {
         public var batchMaxReadings: UInt64
         /// Maximum batch age in ms (safe range 100...3600000).
         public var batchMaxAgeMs: UInt64
-        /// Trusted witness Ed25519 public keys (32 raw bytes each).
-        public var witnessKeys: [[UInt8]]
+        /// Trusted witnesses: C2SP verifier keys of type cosignature/v1 (`name+hash+base64`).
+        public var witnessKeys: [String]
         /// Creates the section value.
-        public init(batchMaxReadings: UInt64, batchMaxAgeMs: UInt64, witnessKeys: [[UInt8]]) {
+        public init(batchMaxReadings: UInt64, batchMaxAgeMs: UInt64, witnessKeys: [String]) {
             self.batchMaxReadings = batchMaxReadings
             self.batchMaxAgeMs = batchMaxAgeMs
             self.witnessKeys = witnessKeys
@@ -52,10 +54,44 @@ public struct ConfigSections: Sendable, Equatable {
 
     /// Ledger settings.
     public struct Ledger: Sendable, Equatable {
-        /// Which ledger backend anchors sealed batches.
+        /// Which ledger backend anchors log checkpoints.
         public var backend: LedgerBackend
+        /// `evm` only: the node's JSON-RPC endpoint (`http://host:port/path`).
+        public var endpoint: String?
+        /// `evm` only: the chain id the node must report.
+        public var chainID: UInt64?
+        /// `evm` only: the anchor contract address (`0x` and 40 hex digits).
+        public var contract: String?
+        /// `evm` only: confirmations before an anchor counts as final (safe range 1...1000).
+        public var confirmations: UInt64?
         /// Creates the section value.
-        public init(backend: LedgerBackend) { self.backend = backend }
+        public init(backend: LedgerBackend, endpoint: String? = nil, chainID: UInt64? = nil, contract: String? = nil,
+                    confirmations: UInt64? = nil) {
+            self.backend = backend
+            self.endpoint = endpoint
+            self.chainID = chainID
+            self.contract = contract
+            self.confirmations = confirmations
+        }
+    }
+
+    /// Firmware schemas delivered with the document, added to the agent's catalogue so that a
+    /// new device firmware is supported without an agent upgrade.
+    public struct Schemas: Sendable, Equatable {
+        /// One firmware schema file: its name and its JSON object (the format of
+        /// `Firmware-Schemas/*.json`, checked when the document is parsed).
+        public struct File: Sendable, Equatable {
+            /// A file name such as `oxipatch-fw3.json` (`[A-Za-z0-9._-]`, ends in `.json`).
+            public var name: String
+            /// The schema object.
+            public var schema: JSONValue
+            /// Creates a file entry.
+            public init(name: String, schema: JSONValue) { self.name = name; self.schema = schema }
+        }
+        /// The complete set of fleet-delivered schemas (replaces any set delivered before).
+        public var files: [File]
+        /// Creates the section value.
+        public init(files: [File]) { self.files = files }
     }
 
     /// Broker connection (applied with commit-confirmed semantics by the agent).
@@ -81,11 +117,12 @@ public struct ConfigSections: Sendable, Equatable {
     public var ledger: Ledger?
     public var broker: Broker?
     public var operators: Operators?
+    public var schemas: Schemas?
 
     /// Creates a set of sections; all default to absent.
     public init(ingest: Ingest? = nil, sealing: Sealing? = nil, detection: Detection? = nil,
                 storage: Storage? = nil, ledger: Ledger? = nil, broker: Broker? = nil,
-                operators: Operators? = nil) {
+                operators: Operators? = nil, schemas: Schemas? = nil) {
         self.ingest = ingest
         self.sealing = sealing
         self.detection = detection
@@ -93,6 +130,7 @@ public struct ConfigSections: Sendable, Equatable {
         self.ledger = ledger
         self.broker = broker
         self.operators = operators
+        self.schemas = schemas
     }
 
     /// The sections present, in declaration order.
@@ -105,6 +143,7 @@ public struct ConfigSections: Sendable, Equatable {
         if ledger != nil { result.append(.ledger) }
         if broker != nil { result.append(.broker) }
         if operators != nil { result.append(.operators) }
+        if schemas != nil { result.append(.schemas) }
         return result
     }
 
@@ -120,6 +159,10 @@ public struct ConfigSections: Sendable, Equatable {
         }
         if let detection, !(0.5...1).contains(detection.threshold) { return "detection.threshold" }
         if let storage, storage.maxBytes < 64 * 1024 * 1024 { return "storage.max_bytes" }
+        if let ledger, let confirmations = ledger.confirmations, !(1...1_000).contains(confirmations) {
+            return "ledger.confirmations"
+        }
+        if let schemas, schemas.files.count > 64 { return "schemas.files" }
         if let operators {
             let policy = operators.policy
             if policy.keys.isEmpty { return "operators.keys" }

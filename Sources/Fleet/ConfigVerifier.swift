@@ -12,6 +12,15 @@ public enum ConfigVerifier {
     public static func evaluate(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
                                 groups: Set<String> = [], appliedVersion: UInt64?,
                                 now: UInt64) -> Result<AcceptedConfig, ConfigRejection> {
+        evaluate(bytes, policy: policy, gatewayID: gatewayID, groups: groups,
+                 appliedVersion: { _ in appliedVersion }, now: now)
+    }
+
+    /// Evaluates a signed envelope whose version must be above the one applied for its own
+    /// target (versions are monotonic per target: the gateway and each of its groups).
+    public static func evaluate(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
+                                groups: Set<String> = [], appliedVersion: (ConfigTarget) -> UInt64?,
+                                now: UInt64) -> Result<AcceptedConfig, ConfigRejection> {
         Result { () throws(ConfigRejection) in
             try accept(bytes, policy: policy, gatewayID: gatewayID, groups: groups,
                        appliedVersion: appliedVersion, now: now)
@@ -19,7 +28,7 @@ public enum ConfigVerifier {
     }
 
     private static func accept(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
-                               groups: Set<String>, appliedVersion: UInt64?,
+                               groups: Set<String>, appliedVersion: (ConfigTarget) -> UInt64?,
                                now: UInt64) throws(ConfigRejection) -> AcceptedConfig {
         let signed = try SignedConfig(bytes: bytes)
         let document = signed.document
@@ -46,7 +55,7 @@ public enum ConfigVerifier {
         guard document.target.matches(gatewayID: gatewayID, groups: groups) else {
             throw ConfigRejection(.wrongTarget)
         }
-        if let appliedVersion, document.version <= appliedVersion {
+        if let appliedVersion = appliedVersion(document.target), document.version <= appliedVersion {
             throw ConfigRejection(.replay(version: document.version, applied: appliedVersion))
         }
         guard now >= document.notBefore else { throw ConfigRejection(.notYetValid) }

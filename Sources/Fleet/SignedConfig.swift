@@ -35,7 +35,7 @@ public struct SignedConfig: Sendable {
         }
         let root: JSONValue
         do {
-            root = try JSONParser(maxBytes: SignedConfig.maxBytes, maxDepth: 8).parse(bytes)
+            root = try JSONParser(maxBytes: SignedConfig.maxBytes, maxDepth: 20).parse(bytes)
         } catch {
             throw ConfigRejection(.malformed(field: "", detail: error.description))
         }

@@ -1,3 +1,5 @@
+public import Telemetry
+
 /// The operator keys a gateway pins and how many distinct signatures each section needs.
 ///
 /// Sections without an explicit threshold need 1 signature, except `operators` (key
@@ -24,5 +26,21 @@ public struct TrustPolicy: Sendable, Equatable {
     /// The pinned key with `keyID`, if any.
     public func key(withID keyID: String) -> OperatorKey? {
         keys.first { $0.keyID == keyID }
+    }
+
+    /// Parses a policy object `{"keys": [{"name", "public_key"}], "thresholds": {section: k}}`
+    /// (the format of an `operators` section and of the gateway's operators file).
+    /// - Throws: ``ConfigRejection`` `.malformed` naming the field.
+    public init(json: JSONValue) throws(ConfigRejection) {
+        self = try ConfigSections.readPolicy(json, path: "operators")
+        guard !keys.isEmpty else { throw ConfigRejection(.malformed(field: "operators.keys", detail: "no keys pinned")) }
+        if let field = ConfigSections(operators: .init(policy: self)).firstUnsafeField() {
+            throw ConfigRejection(.malformed(field: field, detail: "threshold outside 1...number of keys"))
+        }
+    }
+
+    /// The policy as a JSON object (the format ``init(json:)`` reads).
+    public var json: JSONValue {
+        ConfigSections(operators: .init(policy: self)).jsonMembers[0].value
     }
 }

@@ -19,6 +19,11 @@ public struct IngestConfiguration: Sendable {
     public var durationSeconds: Double?
     /// `nil` disables sealing (readings are still stored).
     public var sealing: SealingConfiguration?
+    /// `nil` disables remote configuration.
+    public var fleet: FleetSettings?
+    /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
+    /// Nothing is ever evicted: the policy is to alert and keep storing.
+    public var storageMaxBytes: UInt64 = 0
 
     public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
                 backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),
@@ -38,6 +43,11 @@ public struct IngestConfiguration: Sendable {
     public var statusTopic: String { "vitalgate/\(gatewayID)/status" }
     public var alertsTopic: String { "vitalgate/\(gatewayID)/alerts" }
     public var checkpointTopic: String { "vitalgate/\(gatewayID)/checkpoint" }
+    /// Topics that carry fleet configuration for this gateway (empty without `fleet`).
+    public var configTopics: [String] {
+        guard let fleet else { return [] }
+        return [FleetSettings.desiredTopic(gateway: gatewayID)] + fleet.groups.map { FleetSettings.desiredTopic(group: $0) }
+    }
 
     /// The last will the broker publishes if the gateway vanishes: `offline`, retained.
     public var will: MQTTOptions.Message {

@@ -17,6 +17,12 @@ public struct IngestMetrics: Sendable, Equatable {
     public var storeFailures = 0
     /// Sealing attempts that failed; the readings stay stored and unsealed until a later attempt.
     public var sealingFailures = 0
+    /// Fleet configuration documents applied, rejected and rolled back.
+    public var configApplied = 0
+    public var configRejected = 0
+    public var configRolledBack = 0
+    /// Times the vault grew past the storage cap (each crossing raises one storage alert).
+    public var storageCapExceeded = 0
 
     public init() {}
 }

@@ -1,4 +1,5 @@
 import Detection
+import Fleet
 import Foundation
 public import Logging
 import MQTT
@@ -14,15 +15,30 @@ public import Vault
 /// the connection is dropped without acknowledging, and the broker redelivers later.
 public final class IngestService {
     public let configuration: IngestConfiguration
-    public private(set) var metrics = IngestMetrics()
-    private let vault: Vault
-    private var decoder: MessageDecoder
-    private var detector: DetectionEngine?
-    private var logger: Logger
+    public internal(set) var metrics = IngestMetrics()
+    let vault: Vault
+    var decoder: MessageDecoder
+    var detector: DetectionEngine?
+    /// Whether detection runs (a fleet document may switch it off and on; the engine keeps its state).
+    var detecting: Bool
+    var logger: Logger
     private var backoff: ReconnectBackoff
     private var random = SystemRandomNumberGenerator()
     private var lastStateSave = Date()
+    private var lastStorageCheck = Date.distantPast
+    var overStorageCap = false
     private var publishedCheckpoint: String?
+    /// The catalogue loaded from `Firmware-Schemas/`; fleet-delivered schemas are added to it.
+    let baseCatalog: SchemaCatalog
+    /// What a fleet document changed, applied on top of `configuration`.
+    var runtime: FleetRuntime
+    /// Applied fleet documents, rotated policy and effective sections (persisted in the vault).
+    var fleetState = FleetState()
+    /// SHA-256 of every envelope judged by this process (retained copies come back on every
+    /// reconnect; each is judged once).
+    var judgedHashes: Set<[UInt8]> = []
+    /// A report to publish once connected (after a rollback the old broker must be reached first).
+    var pendingReport: ConfigReport?
 
     static let detectionStateKey = "detection_state"
 
@@ -32,12 +48,28 @@ public final class IngestService {
         self.vault = vault
         self.logger = logger
         backoff = configuration.backoff
-        decoder = MessageDecoder(catalog: catalog, limits: configuration.limits)
+        baseCatalog = catalog
+        runtime = FleetRuntime(base: configuration, baseCatalog: catalog)
+        detecting = configuration.detection != nil
+        if configuration.fleet != nil {
+            do {
+                if let saved = try vault.fleetState() {
+                    let state = try FleetState(encoded: saved)
+                    runtime = try FleetRuntime(base: configuration, baseCatalog: catalog, sections: state.sections)
+                    fleetState = state
+                    detecting = runtime.detection != nil
+                }
+            } catch {
+                logger.error("the persisted fleet configuration cannot be used; running the local configuration",
+                             metadata: ["error": "\(error)"])
+            }
+        }
+        decoder = MessageDecoder(catalog: runtime.catalog, limits: configuration.limits)
         for state in vault.deviceStates() {
             decoder.restore(state.device, DeviceState(model: state.model, firmware: state.firmware, serial: state.serial,
                                                       patient: state.patient, bed: state.bed))
         }
-        if let detection = configuration.detection {
+        if let detection = runtime.detection ?? configuration.detection {
             var engine = DetectionEngine(config: detection)
             if let saved = try? vault.sealedState(Self.detectionStateKey) {
                 do { try engine.restore(saved) } catch {
@@ -50,12 +82,11 @@ public final class IngestService {
 
     /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
     public func run(stop: () -> Bool) throws {
-        var options = configuration.mqtt
-        options.will = configuration.will
-        let client = try MQTTClient(options: options)
+        var client = try MQTTClient(options: clientOptions(broker: runtime.broker))
         let checkpointer = WALCheckpointer(path: vault.path)
         defer { checkpointer.stop() }
-        if let sealing = configuration.sealing {
+        if var sealing = configuration.sealing {
+            if let policy = runtime.sealingPolicy { sealing.policy = policy }
             // Readings a crash left in an open batch are sealed before anything new arrives.
             let recovered = try vault.enableSealing(sealing, now: Self.nowMs())
             if recovered > 0 { logger.notice("sealed batches left open by the last run", metadata: ["batches": "\(recovered)"]) }
@@ -68,23 +99,45 @@ public final class IngestService {
                 guard connect(client, first: !everConnected, stopping: stopping) else { continue }
                 everConnected = true
             }
-            pumpOnce(client)
+            let documents = pumpOnce(client)
+            for document in documents { handleConfigDocument(document, client: &client) }
             if configuration.sealing != nil { tickSealing(client) }
             if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
+            if Date().timeIntervalSince(lastStorageCheck) > 5 { checkStorageCap(client) }
         }
         shutDown(client)
+    }
+
+    /// MQTT options for `broker`: the configured ones with the will, and TLS for `mqtts://`.
+    func clientOptions(broker: BrokerAddress) -> MQTTOptions {
+        var options = configuration.mqtt
+        options.will = configuration.will
+        if broker != options.broker {
+            options.broker = broker
+            if broker.usesTLS, options.tls == nil { options.tls = MQTTOptions.TLS(caPath: "/etc/ssl/certs") }
+        }
+        return options
+    }
+
+    /// Subscribes to telemetry and configuration topics and announces `online` (retained).
+    func subscribeAndAnnounce(_ client: MQTTClient) throws(MQTTError) {
+        for topic in runtime.topics + configuration.configTopics { try client.subscribe(topic, qos: 1) }
+        try client.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("online".utf8),
+                                               qos: 1, retain: true))
+        if let report = pendingReport {
+            try client.publish(reportMessage(report))
+            pendingReport = nil
+        }
+        try client.flush()
     }
 
     private func connect(_ client: MQTTClient, first: Bool, stopping: () -> Bool) -> Bool {
         do {
             if first { try client.connect() } else { try client.reconnect() }
-            for topic in configuration.topics { try client.subscribe(topic, qos: 1) }
-            try client.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("online".utf8),
-                                                   qos: 1, retain: true))
-            try client.flush()
+            try subscribeAndAnnounce(client)
             backoff.reset()
             metrics.connects += 1
-            logger.info("connected", metadata: ["broker": "\(configuration.mqtt.broker)",
+            logger.info("connected", metadata: ["broker": "\(client.options.broker)",
                                                 "session_present": "\(client.sessionPresent)"])
             return true
         } catch {
@@ -100,19 +153,29 @@ public final class IngestService {
         }
     }
 
-    /// One receive → store → acknowledge round.
-    private func pumpOnce(_ client: MQTTClient) {
-        let batch: [InboundMessage]
+    /// One receive → store → acknowledge round. Returns the configuration documents received
+    /// (acknowledged with the batch; retained copies come back if the agent stops first).
+    private func pumpOnce(_ client: MQTTClient) -> [InboundMessage] {
+        var batch: [InboundMessage]
         do {
-            batch = try client.receive(timeoutMs: 100, maxMessages: configuration.maxBatch)
+            batch = try client.receive(timeoutMs: 100, maxMessages: runtime.maxBatch)
         } catch {
             metrics.connectionLosses += 1
             logger.warning("connection lost", metadata: ["error": "\(error)"])
-            return
+            return []
         }
         guard !batch.isEmpty else {
             try? client.flush()
-            return
+            return []
+        }
+        var documents: [InboundMessage] = []
+        if configuration.fleet != nil {
+            let configTopics = configuration.configTopics
+            batch.removeAll { message in
+                guard configTopics.contains(message.topic) else { return false }
+                documents.append(message)
+                return true
+            }
         }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var incoming: [IncomingMessage] = []
@@ -120,7 +183,7 @@ public final class IngestService {
         var alerts: [Alert] = []
         for message in batch {
             let outcome = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: now)
-            if detector != nil { alerts += detector!.process(outcome, at: now) }
+            if detecting, detector != nil { alerts += detector!.process(outcome, at: now) }
             incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
                                             outcome: outcome))
         }
@@ -136,7 +199,7 @@ public final class IngestService {
             logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
                          metadata: ["error": "\(error)", "messages": "\(batch.count)"])
             client.abortConnection()
-            return
+            return []
         }
         do {
             try client.acknowledge()
@@ -149,7 +212,10 @@ public final class IngestService {
             metrics.connectionLosses += 1
             logger.warning("connection lost after storing a batch", metadata: ["error": "\(error)"])
         }
+        return documents
     }
+
+    func markStorageChecked() { lastStorageCheck = Date() }
 
     static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
 

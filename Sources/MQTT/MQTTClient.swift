@@ -134,6 +134,12 @@ public final class MQTTClient {
         try flushWrites()
     }
 
+    /// Unsubscribes, under the same ordering rule as `subscribe`.
+    public func unsubscribe(_ filter: String) throws(MQTTError) {
+        try MQTTLibrary.check(mosquitto_unsubscribe(handle, nil, filter), "unsubscribe")
+        try flushWrites()
+    }
+
     /// Queues a publication; it is written by the next `acknowledge()` or `flush()`.
     @discardableResult
     public func publish(_ message: MQTTOptions.Message) throws(MQTTError) -> Int32 {

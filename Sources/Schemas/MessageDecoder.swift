@@ -6,7 +6,7 @@ public import Telemetry
 /// Every message yields exactly one outcome; anything that cannot become a reading or a
 /// valid control message is `.quarantined` with a typed reason.
 public struct MessageDecoder: Sendable {
-    public let catalog: SchemaCatalog
+    public private(set) var catalog: SchemaCatalog
     public var limits: DecodeLimits
     public private(set) var devices: [DeviceID: DeviceState] = [:]
 
@@ -16,6 +16,11 @@ public struct MessageDecoder: Sendable {
     }
 
     /// Restores a device's state (e.g. from the vault after a restart).
+    /// Replaces the schema catalogue (a fleet configuration change); device states are kept.
+    public mutating func replaceCatalog(_ catalog: SchemaCatalog) {
+        self.catalog = catalog
+    }
+
     public mutating func restore(_ device: DeviceID, _ state: DeviceState) {
         devices[device] = state
     }

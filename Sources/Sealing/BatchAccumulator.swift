@@ -58,11 +58,17 @@ public struct BatchAccumulator: Sendable, Equatable {
     }
 
     /// The policy in force.
-    public let policy: BatchPolicy
+    public private(set) var policy: BatchPolicy
     private var state: State = .idle
 
     /// Creates an accumulator with no open batch.
     public init(policy: BatchPolicy = .bedsideDefault) {
+        self.policy = policy
+    }
+
+    /// Puts `policy` in force from the next event on; an open batch stays open and closes under
+    /// the new limits (its age and count carry over).
+    public mutating func changePolicy(_ policy: BatchPolicy) {
         self.policy = policy
     }
 

@@ -108,6 +108,13 @@ extension Vault {
     }
 
     /// Called after a committed `store` with the readings it stored.
+    /// Puts new batch limits in force for the running agent (a fleet configuration change). The
+    /// open batch carries over and closes under the new limits.
+    public func updateSealingPolicy(_ policy: BatchPolicy) {
+        sealing?.configuration.policy = policy
+        sealing?.accumulator.changePolicy(policy)
+    }
+
     func readingsCommitted(_ count: Int, at time: Int64) throws(VaultError) {
         guard sealing != nil else { return }
         for _ in 0..<count { try drive(.readingCommitted(at: time), now: time) }

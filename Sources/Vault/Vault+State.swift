@@ -5,11 +5,14 @@ extension Vault {
     /// Stores an opaque state blob (e.g. detector state, which names patients) encrypted
     /// under the gateway key in the `meta` table.
     public func setSealedState(_ name: String, _ value: [UInt8]) throws(VaultError) {
-        try write {
-            let sealed = try AES256GCM.seal(value, key: gatewayKey, associatedData: Array("vg-state-v1:\(name)".utf8))
-            try db.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-                .run(.text("state:\(name)"), .blob(sealed.combined))
-        }
+        try write { try storeSealedState(name, value) }
+    }
+
+    /// Encrypts and upserts a state blob; call inside a write transaction.
+    func storeSealedState(_ name: String, _ value: [UInt8]) throws {
+        let sealed = try AES256GCM.seal(value, key: gatewayKey, associatedData: Array("vg-state-v1:\(name)".utf8))
+        try db.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
+            .run(.text("state:\(name)"), .blob(sealed.combined))
     }
 
     /// The state blob stored under `name`, or `nil`; throws if it does not authenticate.

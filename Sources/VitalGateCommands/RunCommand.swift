@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Detection
+import Fleet
 import Foundation
 import Ingest
 import Logging
@@ -52,7 +53,7 @@ public struct RunCommand: ParsableCommand {
         }
         let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous)
         let catalog = try SchemaCatalog.load(directory: config.schemas.directory)
-        let ingest = IngestConfiguration(
+        var ingest = IngestConfiguration(
             gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
             maxBatch: config.ingest.maxBatch, backoff: config.reconnect.backoff,
             limits: DecodeLimits(maxPayloadBytes: config.ingest.maxPayloadBytes,
@@ -62,6 +63,8 @@ public struct RunCommand: ParsableCommand {
             sealing: sealing ? SealingConfiguration(gatewayID: config.gateway.id, policy: try BatchPolicy(
                 maxReadings: config.sealing.batchMaxReadings,
                 maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))) : nil)
+        ingest.storageMaxBytes = UInt64(config.storage.maxBytes)
+        ingest.fleet = try config.fleetSettings()
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

@@ -7,12 +7,14 @@ import Testing
     @Test func jsonRoundTrip() throws {
         let document = Fixtures.document(sections: ConfigSections(
             ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 256),
-            sealing: .init(batchMaxReadings: 500, batchMaxAgeMs: 5000, witnessKeys: [[UInt8](repeating: 7, count: 32)]),
+            sealing: .init(batchMaxReadings: 500, batchMaxAgeMs: 5000, witnessKeys: [Fixtures.witnessKey]),
             detection: .init(enabled: true, threshold: 0.75),
             storage: .init(maxBytes: 1 << 30),
-            ledger: .init(backend: .evm),
+            ledger: .init(backend: .evm, endpoint: "http://127.0.0.1:8545", chainID: 1337,
+                          contract: "0x" + String(repeating: "ab", count: 20), confirmations: 12),
             broker: .init(url: "mqtts://broker.example:8883"),
-            operators: .init(policy: Fixtures.policy)))
+            operators: .init(policy: Fixtures.policy),
+            schemas: .init(files: [])))
         #expect(try ConfigDocument(json: document.json) == document)
         #expect(document.sections.present == ConfigSection.allCases)
     }

@@ -1,6 +1,7 @@
 import Cryptography
 import Fleet
 import Telemetry
+import Transparency
 
 /// Deterministic operator keys and a baseline document for the fleet tests.
 enum Fixtures {
@@ -17,6 +18,11 @@ enum Fixtures {
 
     /// alice and bob pinned; detection needs both.
     static let policy = TrustPolicy(keys: [alice.operatorKey, bob.operatorKey], thresholds: [.detection: 2])
+
+    /// A C2SP cosignature/v1 verifier key, as witness keys are written.
+    static let witnessKey = try! CosignatureSigner(
+        name: "witness.example", privateKey: try! Ed25519.PrivateKey(rawRepresentation: [UInt8](repeating: 7, count: 32)))
+        .verifierKey.description
 
     static let now: UInt64 = 1_800_000_000_000
     static let gateway = "gw-7"

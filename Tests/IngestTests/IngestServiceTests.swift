@@ -21,16 +21,21 @@ final class AgentHarness: Sendable {
     static let schemas = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("Firmware-Schemas").path
 
-    init(broker: BrokerAddress, vaultPath: String, keys: GatewayKeys, clientID: String = "vitalgate-test-gw",
-         detection: DetectionConfig? = nil, sealing: SealingConfiguration? = nil,
+    convenience init(broker: BrokerAddress, vaultPath: String, keys: GatewayKeys, clientID: String = "vitalgate-test-gw",
+                     detection: DetectionConfig? = nil, sealing: SealingConfiguration? = nil,
+                     until condition: @escaping @Sendable (IngestMetrics) -> Bool = { _ in false }) {
+        self.init(configuration: IngestConfiguration(
+            gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker, clientID: clientID),
+            backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: detection, sealing: sealing),
+                  vaultPath: vaultPath, keys: keys, until: condition)
+    }
+
+    init(configuration config: IngestConfiguration, vaultPath: String, keys: GatewayKeys,
          until condition: @escaping @Sendable (IngestMetrics) -> Bool = { _ in false }) {
         let thread = Thread { [self] in
             defer { done.signal() }
             do {
                 let vault = try Vault(path: vaultPath, keys: keys)
-                let config = IngestConfiguration(
-                    gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker, clientID: clientID),
-                    backoff: ReconnectBackoff(initialMs: 50, maxMs: 500), detection: detection, sealing: sealing)
                 let service = IngestService(configuration: config, vault: vault,
                                             catalog: try SchemaCatalog.load(directory: Self.schemas))
                 try service.run {

@@ -32,6 +32,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "schemas.directory", "sealing.batch_max_readings", "sealing.batch_max_age_ms",
             "sealing.witness_keys", "sealing.min_cosignatures",
             "detection.enabled", "detection.threshold",
+            "storage.max_bytes",
+            "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
         ])
         // Every setting line carries a comment.
         let settingLines = text.split(separator: "\n").filter { $0.contains(" = ") && !$0.hasPrefix("#") }
@@ -165,6 +167,9 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[ingest]\nsynchronous = \"extra\"\n", .invalidSetting, 2, "ingest.synchronous"),
         ("[detection]\nenabled = \"yes\"\n", .wrongType, 2, "detection.enabled"),
         ("[detection]\nthreshold = 1.5\n", .invalidSetting, 2, "detection.threshold"),
+        ("[fleet]\nenabled = true\n", .invalidSetting, 2, "fleet.enabled"),
+        ("[fleet]\ngroups = [\"ward 3\"]\n", .invalidSetting, 2, "fleet.groups"),
+        ("[storage]\nmax_bytes = -1\n", .invalidSetting, 2, "storage.max_bytes"),
         ("[reconnect]\n# c\njitter = 2\n", .invalidSetting, 3, "reconnect.jitter"),
         ("[reconnect]\ninitial_ms = 1000\nmax_ms = 10\n", .invalidSetting, 3, "reconnect.max_ms"),
         ("[mqtt]\nbroker = \"http://h\"\n", .invalidSetting, 2, "mqtt.broker"),

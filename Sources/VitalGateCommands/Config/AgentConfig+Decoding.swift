@@ -2,7 +2,8 @@ import MQTT
 
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
-    static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection"]
+    static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
+                                "storage", "fleet"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -57,6 +58,13 @@ extension AgentConfig {
 
         case ("detection", "enabled"): detection.enabled = try v.boolean()
         case ("detection", "threshold"): detection.threshold = try v.number()
+
+        case ("storage", "max_bytes"): storage.maxBytes = try v.integer()
+
+        case ("fleet", "enabled"): fleet.enabled = try v.boolean()
+        case ("fleet", "groups"): fleet.groups = try v.strings()
+        case ("fleet", "operators_file"): fleet.operatorsFile = try v.string()
+        case ("fleet", "confirm_timeout_seconds"): fleet.confirmTimeoutSeconds = try v.number()
 
         case ("", _):
             throw v.error(.unknownKey, "keys must follow a [section] header")

@@ -43,6 +43,12 @@ extension AgentConfig {
                   "must be in 100...3600000")
         try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
                   "must be between 0 and the number of witness keys")
+        try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
+        try check(fleet.groups.allSatisfy(Self.isTopicLevel), "fleet.groups",
+                  "every group must be 1-64 characters of A-Z a-z 0-9 . _ -")
+        try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",
+                  "needs fleet.operators_file (the pinned operator keys)")
+        try check((1...3600).contains(fleet.confirmTimeoutSeconds), "fleet.confirm_timeout_seconds", "must be in 1...3600")
     }
 
     /// A topic level of 1-64 characters from `A-Z a-z 0-9 . _ -`.

@@ -138,6 +138,31 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[storage]`: the vault's size cap.
+    public struct StorageSection: Sendable, Equatable {
+        /// `max_bytes`: above this vault size (database and WAL) the agent raises a storage alert;
+        /// 0 means no cap. Nothing is evicted.
+        public var maxBytes = 0
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[fleet]`: signed configuration pushed by fleet operators over MQTT.
+    public struct FleetSection: Sendable, Equatable {
+        /// `enabled`: take documents from `vitalgate/{id}/config/desired` and group topics.
+        public var enabled = false
+        /// `groups`: the groups this gateway belongs to.
+        public var groups: [String] = []
+        /// `operators_file`: the pinned operator keys and thresholds (JSON); required when enabled.
+        public var operatorsFile = ""
+        /// `confirm_timeout_seconds`: how long a broker change may take before it is rolled back.
+        public var confirmTimeoutSeconds = 30.0
+
+        /// The documented defaults.
+        public init() {}
+    }
+
     /// `[gateway]`.
     public var gateway = GatewaySection()
     /// `[mqtt]` and `[mqtt.tls]`.
@@ -151,6 +176,10 @@ public struct AgentConfig: Sendable, Equatable {
     /// `[detection]`.
     public var sealing = SealingSection()
     public var detection = DetectionSection()
+    /// `[storage]`.
+    public var storage = StorageSection()
+    /// `[fleet]`.
+    public var fleet = FleetSection()
 
     /// The built-in defaults (the values `Config/vitalgate.conf` documents).
     public init() {}

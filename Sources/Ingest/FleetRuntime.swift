@@ -1,0 +1,78 @@
+import Detection
+import Fleet
+import MQTT
+import Schemas
+import Sealing
+
+/// The settings a running agent derives from its base configuration (file and command line)
+/// overlaid with the effective fleet sections. Built in full before anything is switched, so a
+/// document that cannot be applied changes nothing.
+struct FleetRuntime {
+    var topics: [String]
+    var maxBatch: Int
+    var broker: BrokerAddress
+    var catalog: SchemaCatalog
+    /// `nil`: detection off.
+    var detection: DetectionConfig?
+    /// `nil`: sealing is off in the base configuration (benchmarks), so batch limits do not apply.
+    var sealingPolicy: BatchPolicy?
+    var storageMaxBytes: UInt64
+
+    /// The base configuration alone.
+    init(base: IngestConfiguration, baseCatalog: SchemaCatalog) {
+        topics = base.topics
+        maxBatch = base.maxBatch
+        broker = base.mqtt.broker
+        catalog = baseCatalog
+        detection = base.detection
+        sealingPolicy = base.sealing?.policy
+        storageMaxBytes = base.storageMaxBytes
+    }
+
+    /// The base configuration overlaid with `sections`.
+    /// - Throws: ``ConfigRejection`` `.unsupported` or `.applyFailed` naming the section.
+    init(base: IngestConfiguration, baseCatalog: SchemaCatalog, sections: ConfigSections) throws(ConfigRejection) {
+        self.init(base: base, baseCatalog: baseCatalog)
+        if let ingest = sections.ingest {
+            topics = ingest.topics
+            maxBatch = Int(ingest.maxBatch)
+        }
+        if let sealing = sections.sealing, base.sealing != nil {
+            do {
+                sealingPolicy = try BatchPolicy(maxReadings: Int(sealing.batchMaxReadings),
+                                                maxAgeMilliseconds: Int64(sealing.batchMaxAgeMs))
+            } catch {
+                throw ConfigRejection(.applyFailed(detail: "sealing: \(error.reason)"))
+            }
+        }
+        if let detection = sections.detection {
+            if detection.enabled {
+                var config = base.detection ?? DetectionConfig()
+                config.threshold = detection.threshold
+                self.detection = config
+            } else {
+                self.detection = nil
+            }
+        }
+        if let storage = sections.storage { storageMaxBytes = storage.maxBytes }
+        if let ledger = sections.ledger, ledger.backend != .local {
+            throw ConfigRejection(.unsupported(field: "ledger.backend",
+                                               detail: "this agent anchors to its embedded log only (backend local)"))
+        }
+        if let broker = sections.broker {
+            guard let address = BrokerAddress(url: broker.url) else {
+                throw ConfigRejection(.applyFailed(detail: "broker.url does not parse"))
+            }
+            self.broker = address
+        }
+        if let schemas = sections.schemas {
+            var catalog = baseCatalog
+            for (index, file) in schemas.files.enumerated() {
+                do { try catalog.add(try FirmwareSchema(json: file.schema, file: file.name)) } catch {
+                    throw ConfigRejection(.applyFailed(detail: "schemas.files[\(index)] clashes with the agent's catalogue: \(error.detail)"))
+                }
+            }
+            self.catalog = catalog
+        }
+    }
+}

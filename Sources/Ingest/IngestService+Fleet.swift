@@ -1,0 +1,225 @@
+import Cryptography
+import Detection
+import Fleet
+import Foundation
+import MQTT
+import Telemetry
+import Vault
+
+extension IngestService {
+    /// Judges one document from a desired-config topic and applies it as a whole, or records and
+    /// reports why not. Runs between receive rounds, after the previous batch was stored and
+    /// acknowledged, so no reading is in flight while settings switch.
+    func handleConfigDocument(_ message: InboundMessage, client: inout MQTTClient) {
+        guard let fleet = configuration.fleet, !message.payload.isEmpty else { return }  // empty: retained copy cleared
+        let now = UInt64(Self.nowMs())
+        // Identify the document before judging it: the retained copy of what already runs comes
+        // back on every reconnect and is not news.
+        let envelope = try? SignedConfig(bytes: message.payload)
+        let hash = envelope.map { ConfigDocument.contentHash(of: $0.documentJSON) }
+        if let envelope, let hash, fleetState.applied[envelope.document.target.key]?.contentHash == hash { return }
+        // The same envelope is judged once per process (a re-signed copy of the same document is new).
+        let envelopeHash = SHA256.hash(message.payload)
+        guard judgedHashes.insert(envelopeHash).inserted else { return }
+        let state = fleetState
+        let verdict = ConfigVerifier.evaluate(message.payload, policy: state.policy ?? fleet.bootstrapPolicy,
+                                              gatewayID: configuration.gatewayID, groups: Set(fleet.groups),
+                                              appliedVersion: { state.appliedVersion(for: $0) }, now: now)
+        switch verdict {
+        case .failure(let rejection):
+            conclude(.rejected, rejection: rejection, envelope: envelope, hash: hash, signers: nil, client: client)
+        case .success(let accepted):
+            apply(accepted, envelope: envelope, client: &client)
+        }
+    }
+
+    private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, client: inout MQTTClient) {
+        let now = UInt64(Self.nowMs())
+        let next = fleetState.applying(accepted, at: now)
+        let candidate: FleetRuntime
+        do {
+            candidate = try FleetRuntime(base: configuration, baseCatalog: baseCatalog, sections: next.sections)
+        } catch {
+            conclude(.rejected, rejection: error, envelope: envelope, hash: accepted.contentHash,
+                     signers: accepted.signerKeyIDs, client: client)
+            return
+        }
+        var previous: MQTTClient?
+        if candidate.broker != client.options.broker {
+            guard let confirmed = confirmBroker(candidate, replacing: client) else {
+                // Commit-confirmed: the new broker did not accept us in time. Back to the old one
+                // (the main loop reconnects it) with nothing changed.
+                conclude(.rolledBack, rejection: nil, envelope: envelope, hash: accepted.contentHash,
+                         signers: accepted.signerKeyIDs, client: client)
+                return
+            }
+            previous = client
+            client = confirmed
+        }
+        let report = ConfigReport(gateway: configuration.gatewayID, status: .applied, target: accepted.document.target.key,
+                                  version: accepted.version, contentHash: accepted.contentHash, code: nil, reason: nil,
+                                  running: next.applied.mapValues(\.version), at: now)
+        do {
+            try vault.recordConfigOutcome(auditRecord(report, signers: accepted.signerKeyIDs), newFleetState: next.encoded)
+        } catch {
+            logger.error("cannot record an accepted configuration; nothing applied", metadata: ["error": "\(error)"])
+            if let previous {
+                client.disconnect()
+                client = previous
+            }
+            metrics.configRejected += 1
+            publish(ConfigReport(gateway: report.gateway, status: .rejected, target: report.target, version: report.version,
+                                 contentHash: report.contentHash, code: "apply-failed",
+                                 reason: "apply-failed: the vault could not record the document",
+                                 running: fleetState.applied.mapValues(\.version), at: now), on: client)
+            return
+        }
+        previous?.disconnect()
+        switchRuntime(to: candidate, client: client)
+        fleetState = next
+        metrics.configApplied += 1
+        logger.notice("configuration applied", metadata: [
+            "target": "\(report.target ?? "")", "version": "\(accepted.version)", "signers": "\(accepted.signerKeyIDs)",
+        ])
+        publish(report, on: client)
+    }
+
+    /// Connects a new client to the candidate broker within the confirm timeout. The old
+    /// connection is closed first (everything it delivered is stored and acknowledged).
+    /// - Returns: the connected, subscribed client, or `nil` (the old client is then left
+    ///   disconnected for the main loop to reconnect).
+    private func confirmBroker(_ candidate: FleetRuntime, replacing old: MQTTClient) -> MQTTClient? {
+        let timeoutMs = configuration.fleet?.confirmTimeoutMs ?? 30_000
+        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        if old.isConnected {
+            _ = try? old.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("offline".utf8),
+                                                     qos: 1, retain: true))
+            try? old.flush()
+            old.disconnect()
+        }
+        var options = clientOptions(broker: candidate.broker)
+        var attempt = 0
+        while Date() < deadline {
+            attempt += 1
+            options.connectTimeoutMs = max(100, Int(deadline.timeIntervalSinceNow * 1000))
+            do {
+                let client = try MQTTClient(options: options)
+                try client.connect()
+                let saved = runtime
+                runtime.topics = candidate.topics
+                defer { runtime = saved }
+                try subscribeAndAnnounce(client)
+                logger.notice("broker change confirmed", metadata: ["broker": "\(candidate.broker)", "attempts": "\(attempt)"])
+                return client
+            } catch {
+                logger.warning("broker change: cannot connect yet", metadata: ["broker": "\(candidate.broker)",
+                                                                               "error": "\(error)"])
+                usleep(200_000)
+            }
+        }
+        logger.error("broker change not confirmed in time; rolling back",
+                     metadata: ["broker": "\(candidate.broker)", "timeout_ms": "\(timeoutMs)"])
+        return nil
+    }
+
+    /// Puts a candidate runtime in force. Everything that could fail was checked when it was built.
+    private func switchRuntime(to candidate: FleetRuntime, client: MQTTClient) {
+        let old = runtime
+        runtime = candidate
+        if client.isConnected, old.topics != candidate.topics {
+            do {
+                for topic in old.topics where !candidate.topics.contains(topic) { try client.unsubscribe(topic) }
+                for topic in candidate.topics where !old.topics.contains(topic) { try client.subscribe(topic, qos: 1) }
+            } catch {
+                // A lost connection resubscribes from `runtime` when it comes back.
+                logger.warning("subscription change interrupted", metadata: ["error": "\(error)"])
+            }
+        }
+        decoder.replaceCatalog(candidate.catalog)
+        if let detection = candidate.detection {
+            if detector == nil { detector = DetectionEngine(config: detection) } else { detector!.config = detection }
+        }
+        detecting = candidate.detection != nil
+        if let policy = candidate.sealingPolicy { vault.updateSealingPolicy(policy) }
+    }
+
+    /// Records and reports a rejection or rollback; the running configuration is untouched.
+    private func conclude(_ status: ConfigReport.Status, rejection: ConfigRejection?, envelope: SignedConfig?,
+                          hash: [UInt8]?, signers: [String]?, client: MQTTClient) {
+        let now = UInt64(Self.nowMs())
+        let code = rejection?.reason.code ?? "broker-unconfirmed"
+        let reason = rejection?.reason.description
+            ?? "broker-unconfirmed: no connection to the new broker within \(configuration.fleet?.confirmTimeoutMs ?? 0) ms"
+        let report = ConfigReport(gateway: configuration.gatewayID, status: status, target: envelope?.document.target.key,
+                                  version: envelope?.document.version, contentHash: hash, code: code, reason: reason,
+                                  running: fleetState.applied.mapValues(\.version), at: now)
+        if status == .rolledBack { metrics.configRolledBack += 1 } else { metrics.configRejected += 1 }
+        logger.warning("configuration \(status.rawValue)", metadata: ["code": "\(code)", "version": "\(report.version.map(String.init) ?? "-")"])
+        do {
+            try vault.recordConfigOutcome(auditRecord(report, signers: signers ?? envelope?.signatures.map(\.keyID) ?? []),
+                                          newFleetState: nil)
+        } catch {
+            logger.error("cannot record a configuration outcome", metadata: ["error": "\(error)"])
+        }
+        if client.isConnected { publish(report, on: client) } else { pendingReport = report }
+    }
+
+    private func auditRecord(_ report: ConfigReport, signers: [String]) -> ConfigAuditRecord {
+        var members: [(key: String, value: JSONValue)] = []
+        if let target = report.target { members.append(("target", .string(target))) }
+        if let version = report.version { members.append(("version", .number(Double(version)))) }
+        if let hash = report.contentHash { members.append(("hash", .string(hash.map { String(format: "%02x", $0) }.joined()))) }
+        members.append(("signers", .array(signers.map { .string($0) })))
+        members.append(("outcome", .string(report.status.rawValue)))
+        if let code = report.code { members.append(("code", .string(code))) }
+        if let reason = report.reason { members.append(("reason", .string(reason))) }
+        let type = switch report.status {
+        case .applied: "config_applied"
+        case .rejected: "config_rejected"
+        case .rolledBack: "config_rolled_back"
+        }
+        return ConfigAuditRecord(type: type, detail: JSONWriter.canonicalBytes(.object(members)), at: Int64(report.at))
+    }
+
+    func reportMessage(_ report: ConfigReport) -> MQTTOptions.Message {
+        MQTTOptions.Message(topic: FleetSettings.reportedTopic(gateway: configuration.gatewayID),
+                            payload: JSONWriter.canonicalBytes(report.json), qos: 1, retain: true)
+    }
+
+    private func publish(_ report: ConfigReport, on client: MQTTClient) {
+        do {
+            try client.publish(reportMessage(report))
+            try client.flush()
+        } catch {
+            pendingReport = report
+            logger.warning("cannot publish the configuration report yet", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Compares the vault's size with the storage cap and raises one storage alert per crossing.
+    /// Nothing is evicted: readings, alerts and unanchored proofs are kept.
+    func checkStorageCap(_ client: MQTTClient) {
+        markStorageChecked()
+        let cap = runtime.storageMaxBytes
+        guard cap > 0 else { overStorageCap = false; return }
+        let size = vault.fileBytes
+        guard UInt64(size) > cap else { overStorageCap = false; return }
+        guard !overStorageCap else { return }
+        overStorageCap = true
+        metrics.storageCapExceeded += 1
+        let now = Self.nowMs()
+        logger.error("the vault is over its storage cap; nothing is evicted", metadata: ["bytes": "\(size)", "cap": "\(cap)"])
+        let body = JSONWriter.canonicalBytes(.object([
+            ("t", .number(Double(now))), ("gateway", .string(configuration.gatewayID)), ("category", .string("fault")),
+            ("kind", .string("storage_cap_exceeded")), ("score", .number(1)),
+            ("bytes", .number(Double(size))), ("cap", .number(Double(cap))),
+        ]))
+        do {
+            try vault.recordGatewayEvent(type: "storage_cap_exceeded", detail: body, at: now)
+            try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: body, qos: 1, retain: false))
+            try client.flush()
+        } catch {
+            logger.warning("cannot record or publish the storage alert", metadata: ["error": "\(error)"])
+        }
+    }
+}

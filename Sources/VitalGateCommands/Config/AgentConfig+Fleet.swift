@@ -1,0 +1,30 @@
+import Fleet
+import Foundation
+import Ingest
+import Telemetry
+
+extension AgentConfig {
+    /// The fleet settings for the agent, with the pinned operator policy read from
+    /// `fleet.operators_file`; `nil` when fleet configuration is disabled.
+    /// - Throws: ``ConfigError`` naming `fleet.operators_file` when the file cannot be read or parsed.
+    func fleetSettings() throws(ConfigError) -> FleetSettings? {
+        guard fleet.enabled else { return nil }
+        let policy = try Self.readOperators(path: fleet.operatorsFile)
+        return FleetSettings(groups: fleet.groups, bootstrapPolicy: policy,
+                             confirmTimeoutMs: Int(fleet.confirmTimeoutSeconds * 1000))
+    }
+
+    /// Reads an operators file (a trust policy JSON object).
+    static func readOperators(path: String) throws(ConfigError) -> TrustPolicy {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(.invalidSetting, key: "fleet.operators_file", "cannot read \(path)")
+        }
+        do {
+            return try TrustPolicy(json: try JSONParser(maxBytes: 256 * 1024, maxDepth: 8).parse(data))
+        } catch let error as ConfigRejection {
+            throw ConfigError(.invalidSetting, key: "fleet.operators_file", "\(path): \(error.reason)")
+        } catch {
+            throw ConfigError(.invalidSetting, key: "fleet.operators_file", "\(path): not JSON (\(error))")
+        }
+    }
+}
