@@ -23,6 +23,7 @@ import VitalGateTesting
 
     static let alice = signer(1, "alice")
     static let bob = signer(2, "bob")
+    static let carol = signer(3, "carol")
     static let mallory = signer(9, "mallory")
     /// alice and bob pinned; detection thresholds need both.
     static let policy = TrustPolicy(keys: [alice.operatorKey, bob.operatorKey], thresholds: [.detection: 2])
@@ -300,5 +301,71 @@ import VitalGateTesting
         let events = try Vault(path: a.vaultPath, keys: a.keys).configEvents().map(\.type)
         #expect(events == ["config_rolled_back", "config_applied"])
         #expect(agents[1].metrics.withLock { $0.configApplied + $0.configRejected + $0.configRolledBack } == 0)
+    }
+
+    @Test func aKeyRotationSignedUnderTheCurrentPolicyTakesEffectAndSurvivesARestart() throws {
+        let broker = try LocalBroker()
+        let watcher = try ReportWatcher(broker.address)
+        let a = gateway("gw-a")
+        var agent = start(a, broker: broker.address)
+        Thread.sleep(forTimeInterval: 0.4)
+        let topic = FleetSettings.desiredTopic(gateway: a.id)
+        let ingest = ConfigSections(ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 64))
+
+        // bob is replaced by carol; rotation needs both current operators.
+        let rotation = ConfigSections(operators: .init(policy: TrustPolicy(keys: [Self.alice.operatorKey, Self.carol.operatorKey])))
+        var seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(1, .gateway(a.id), rotation), [Self.alice]), to: topic, on: broker.address)
+        #expect(try watcher.await(a.id, after: seen) { _ in true }?.code == "insufficient-signatures")
+        seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(1, .gateway(a.id), rotation), [Self.alice, Self.bob]), to: topic,
+                      on: broker.address)
+        #expect(try watcher.await(a.id, after: seen) { _ in true }?.status == .applied)
+
+        seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(2, .gateway(a.id), ingest), [Self.bob]), to: topic, on: broker.address)
+        #expect(try watcher.await(a.id, after: seen) { _ in true }?.code == "unknown-key")
+        agent.stop()
+
+        // The rotated policy is persisted: after a restart bob is still out and carol is in. (The
+        // retained copy of bob's document is judged once more by the new process.)
+        seen = watcher.all.count
+        agent = start(a, broker: broker.address)
+        let again = try watcher.await(a.id, after: seen) { _ in true }
+        #expect(again?.version == 2 && again?.code == "unknown-key")
+        seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(3, .gateway(a.id), ingest), [Self.bob]), to: topic, on: broker.address)
+        #expect(try watcher.await(a.id, after: seen) { _ in true }?.code == "unknown-key")
+        seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(3, .gateway(a.id), ingest), [Self.carol]), to: topic, on: broker.address)
+        let applied = try watcher.await(a.id, after: seen) { _ in true }
+        #expect(applied?.status == .applied && applied?.version == 3)
+        agent.stop()
+        let types = try Vault(path: a.vaultPath, keys: a.keys).configEvents().map(\.type)
+        #expect(types == ["config_rejected", "config_applied", "config_rejected", "config_rejected", "config_rejected",
+                          "config_applied"])
+    }
+
+    @Test func aVaultOverItsStorageCapRaisesOneAlertAndKeepsStoring() throws {
+        let broker = try LocalBroker()
+        let nurse = try MQTTTestClient.connect(broker.address, id: "nurse-station")
+        try nurse.subscribe("vitalgate/gw-a/alerts", qos: 1)
+        let a = gateway("gw-a")
+        var config = IngestConfiguration(gatewayID: a.id, mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-gw-a"),
+                                         detection: nil, sealing: SealingConfiguration(gatewayID: a.id))
+        config.storageMaxBytes = 1  // any vault is over it
+        let agent = AgentHarness(configuration: config, vaultPath: a.vaultPath, keys: a.keys)
+        Thread.sleep(forTimeInterval: 0.4)
+        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
+        try MQTTTestClient.publishAll(bridge, Self.fw3Setup)
+        let alerts = try MQTTTestClient.collect(nurse, count: 2, timeoutMs: 3_000)
+        #expect(Self.waitFor([agent]) { $0.events >= 2 })
+        agent.stop()
+        #expect(alerts.count == 1, "one alert per crossing, not one per check")
+        let alert = try JSONParser().parse(try #require(alerts.first).payload)
+        #expect(alert["kind"]?.stringValue == "storage_cap_exceeded" && alert["category"]?.stringValue == "fault")
+        #expect(agent.metrics.withLock { $0.storageCapExceeded } == 1)
+        let stats = try Vault(path: a.vaultPath, keys: a.keys).stats()
+        #expect(stats.eventsByType["storage_cap_exceeded"] == 1 && stats.eventsByType["device_announced"] == 1)
     }
 }
