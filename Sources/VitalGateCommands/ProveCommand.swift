@@ -67,7 +67,7 @@ public struct TrustCommand: ParsableCommand {
         let config = try agent.resolve()
         let paths = DataPaths(config.gateway.dataDirectory)
         let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
-        let witnesses = try config.sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
+        let witnesses = try config.witnessKeys(in: vault)
         try Output.write(try vault.trustAnchors(gatewayID: config.gateway.id, witnesses: witnesses,
                                                 minimumCosignatures: config.sealing.minCosignatures).json, to: out)
     }
@@ -101,7 +101,7 @@ public struct CosignedCheckpointCommand: ParsableCommand {
         guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
         let paths = DataPaths(config.gateway.dataDirectory)
         let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
-        let witnesses = try config.sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
+        let witnesses = try config.witnessKeys(in: vault)
         let accepted = try vault.acceptCosignedCheckpoint(Array(bytes), witnesses: witnesses, gatewayID: config.gateway.id)
         print("checkpoint \(accepted.size): stored cosignatures of \(accepted.witnesses.joined(separator: ", "))")
     }

@@ -2,6 +2,8 @@ import Fleet
 import Foundation
 import Ingest
 import Telemetry
+import Transparency
+import Vault
 
 extension AgentConfig {
     /// The fleet settings for the agent, with the pinned operator policy read from
@@ -26,5 +28,16 @@ extension AgentConfig {
         } catch {
             throw ConfigError(.invalidSetting, key: "fleet.operators_file", "\(path): not JSON (\(error))")
         }
+    }
+}
+
+extension AgentConfig {
+    /// The witness keys in force: those of the latest applied fleet `sealing` section if there is
+    /// one (fleet configuration overrides the file), otherwise `sealing.witness_keys`.
+    func witnessKeys(in vault: Vault) throws -> [VerifierKey] {
+        if fleet.enabled, let saved = try vault.fleetState(), let sealing = try FleetState(encoded: saved).sections.sealing {
+            return try sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
+        }
+        return try sealing.witnessKeys.map { try VerifierKey(parsing: $0) }
     }
 }
