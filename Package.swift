@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography", "Schemas", "Transparency"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
-        .target(name: "Ledger", dependencies: ["Transparency"], swiftSettings: strict),
+        .target(name: "Ledger", dependencies: ["Transparency", "Telemetry", "Cryptography"], swiftSettings: strict),
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
@@ -60,9 +60,14 @@ let package = Package(
                                "Cryptography", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
+        // Anchoring worker: the log's checkpoints → a ledger backend, off the ingest thread.
+        .target(name: "Anchoring",
+                dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet",
+                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
@@ -71,7 +76,7 @@ let package = Package(
                           swiftSettings: strict),
 
         // MARK: Test support and tests
-        .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker"], swiftSettings: strict),
+        .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),
@@ -92,6 +97,11 @@ let package = Package(
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "SealingTests", dependencies: ["Sealing", "Telemetry", "Cryptography", "Transparency",
                                                       "VitalGateTesting"],
+                    swiftSettings: strict),
+        .testTarget(name: "LedgerTests", dependencies: ["Ledger", "Transparency", "Telemetry", "VitalGateTesting"],
+                    swiftSettings: strict),
+        .testTarget(name: "AnchoringTests", dependencies: ["Anchoring", "Ledger", "Vault", "Sealing", "Telemetry",
+                                                        "Transparency", "VitalGateTesting"],
                     swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient"], swiftSettings: strict),

@@ -1,4 +1,5 @@
 internal import Cryptography
+public import Telemetry
 internal import Transparency
 
 /// Verifies a proof bundle offline against pinned keys; needs nothing else.
@@ -18,13 +19,21 @@ internal import Transparency
 /// - `cosignatures`: at least the required number of pinned witnesses cosigned the checkpoint,
 ///   and no pinned witness's cosignature is invalid. SKIP when none are required and none are
 ///   present, or when the checkpoint did not verify.
-/// - `anchors`: SKIP (none present, or present but not verified by bundle version 1).
+/// - `anchors`: each entry is checked by the caller's ``AnchorCheck`` against the verified
+///   checkpoint's size and root (the ledger backends live outside this module). SKIP when the
+///   bundle has no anchors (not yet anchored) or no check is given; FAIL naming the first entry
+///   and step that does not verify.
 ///
 /// A single tampered value therefore fails the step that covers it (a changed commitment also
 /// moves its Merkle leaf, and a changed header field also changes the log leaf).
 public enum BundleVerifier {
+    /// Checks one `anchors` entry against the checkpoint's tree size and root; returns `nil`
+    /// when it verifies, or the reason (naming the failed step) when it does not.
+    public typealias AnchorCheck = @Sendable (_ entry: JSONValue, _ treeSize: UInt64, _ root: [UInt8]) -> String?
+
     /// Runs every step and returns the report.
-    public static func verify(_ bundle: ProofBundle, trust: TrustAnchors) -> VerificationReport {
+    public static func verify(_ bundle: ProofBundle, trust: TrustAnchors, anchorCheck: AnchorCheck? = nil)
+        -> VerificationReport {
         let checkpoint = checkpointStep(bundle, trust)
         let steps = [
             commitmentStep(bundle.reading),
@@ -33,7 +42,7 @@ public enum BundleVerifier {
             logInclusionStep(bundle, checkpoint.verified),
             checkpoint.step,
             cosignatureStep(checkpoint.verified, trust),
-            anchorStep(bundle),
+            anchorStep(bundle, checkpoint.verified, anchorCheck),
         ]
         return VerificationReport(steps: steps, erased: bundle.reading.erased, readingID: bundle.reading.id)
     }
@@ -41,8 +50,9 @@ public enum BundleVerifier {
     /// Parses bundle JSON and verifies it.
     /// - Throws: ``SealingError`` `.malformedBundle` or `.unsupportedVersion` when the bundle
     ///   cannot be read at all.
-    public static func verify(json: [UInt8], trust: TrustAnchors) throws(SealingError) -> VerificationReport {
-        verify(try ProofBundle(json: json), trust: trust)
+    public static func verify(json: [UInt8], trust: TrustAnchors, anchorCheck: AnchorCheck? = nil) throws(SealingError)
+        -> VerificationReport {
+        verify(try ProofBundle(json: json), trust: trust, anchorCheck: anchorCheck)
     }
 
     private typealias Step = VerificationReport.Step
@@ -171,11 +181,21 @@ public enum BundleVerifier {
         return result(.pass, "\(count) of \(pinned) pinned witnesses cosigned, \(required) required")
     }
 
-    private static func anchorStep(_ bundle: ProofBundle) -> Step {
+    private static func anchorStep(_ bundle: ProofBundle, _ verified: CheckedCheckpoint?, _ check: AnchorCheck?) -> Step {
         if bundle.anchors.isEmpty {
-            return Step(name: .anchors, status: .skip, reason: "no anchors in the bundle")
+            return Step(name: .anchors, status: .skip, reason: "no anchors in the bundle (not yet anchored)")
         }
-        return Step(name: .anchors, status: .skip,
-                    reason: "\(bundle.anchors.count) anchor(s) present, not verified by bundle version 1")
+        guard let check else {
+            return Step(name: .anchors, status: .skip, reason: "\(bundle.anchors.count) anchor(s) present, no ledger trust given")
+        }
+        guard let checkpoint = verified?.checkpoint else { return Step(name: .anchors, status: .skip, reason: needsCheckpoint) }
+        for (index, entry) in bundle.anchors.enumerated() {
+            if let failure = check(entry, checkpoint.size, checkpoint.rootHash) {
+                return Step(name: .anchors, status: .fail, reason: "anchor \(index): \(failure)")
+            }
+        }
+        let kinds = bundle.anchors.compactMap { $0["type"]?.stringValue }.joined(separator: ", ")
+        return Step(name: .anchors, status: .pass,
+                    reason: "\(bundle.anchors.count) anchor(s) of the checkpoint (size \(checkpoint.size)) verify: \(kinds)")
     }
 }

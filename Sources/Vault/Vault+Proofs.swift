@@ -5,8 +5,10 @@ import Telemetry
 import Transparency
 
 extension Vault {
-    /// The proof bundle for reading `id` against the latest checkpoint: commitment (with salt and
-    /// canonical bytes unless erased), batch audit path, signed header, log inclusion, checkpoint.
+    /// The proof bundle for reading `id`: commitment (with salt and canonical bytes unless
+    /// erased), batch audit path, signed header, log inclusion and checkpoint. The checkpoint is
+    /// the smallest anchored one that covers the batch, with its anchor evidence in `anchors`;
+    /// while none is, the latest checkpoint (and no anchors).
     public func proofBundle(readingID id: Int64, gatewayID: String) throws(VaultError) -> ProofBundle {
         let row = try read {
             try db.query("""
@@ -33,8 +35,8 @@ extension Vault {
         } catch let error where error.code == .erased {
             readingSection = .init(erasedID: UInt64(id), commitment: commitment)
         }
-        let (header, signature, commitments, leaves, checkpoint) = try read {
-            () throws -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]], (Int64, String)?) in
+        let (header, signature, commitments, leaves, checkpoint, evidence) = try read {
+            () throws -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]], (Int64, String)?, [UInt8]?) in
             let batch = try db.query("SELECT header, signature FROM batches WHERE seq = ?", [.integer(batchSeq)]).first
             let commitments = try db.query("""
                 SELECT commitment FROM readings WHERE id BETWEEN ? AND ? AND commitment IS NOT NULL ORDER BY id
@@ -42,9 +44,13 @@ extension Vault {
             // The in-memory log (kept while sealing is enabled) spares reading every leaf per proof.
             let leaves = self.sealing != nil ? [] : try db.query("SELECT header_hash FROM log_leaves ORDER BY idx")
                 .compactMap { $0.first?.blobValue }
-            let latest = try db.query("SELECT size, note FROM checkpoints ORDER BY size DESC LIMIT 1").first
+            let anchored = try db.query("""
+                SELECT a.size, c.note, a.evidence FROM anchors a JOIN checkpoints c ON c.size = a.size
+                WHERE a.status = 'anchored' AND a.size > ? ORDER BY a.size LIMIT 1
+                """, [.integer(batchSeq)]).first
+            let latest = try anchored ?? db.query("SELECT size, note, NULL FROM checkpoints ORDER BY size DESC LIMIT 1").first
             return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments, leaves,
-                    latest.map { ($0[0].integerValue ?? 0, $0[1].textValue ?? "") })
+                    latest.map { ($0[0].integerValue ?? 0, $0[1].textValue ?? "") }, latest?[2].blobValue)
         }
         guard let (size, note) = checkpoint, size > batchSeq else {
             throw VaultError(.notFound, "no checkpoint covers batch \(batchSeq) yet")
@@ -69,7 +75,8 @@ extension Vault {
                 reading: readingSection,
                 batch: .init(header: decodedHeader, signature: signature, leafIndex: UInt64(leaf), auditPath: path),
                 log: .init(origin: origin, leafIndex: UInt64(batchSeq), treeSize: UInt64(size), inclusionPath: inclusion,
-                           checkpoint: note))
+                           checkpoint: note),
+                anchors: try evidence.map { [try JSONParser(maxBytes: 1 << 21, maxDepth: 16).parse($0)] } ?? [])
         } catch {
             throw VaultError(.corruptRow, "cannot build the proof for reading \(id)", underlying: error)
         }

@@ -107,7 +107,16 @@ extension Vault {
         }
     }
 
-    /// Called after a committed `store` with the readings it stored.
+    /// The log's C2SP verifier key for `gatewayID`, derived from the key file (no vault needed).
+    public static func logVerifierKey(keys: any KeyStore, gatewayID: String) throws(VaultError) -> VerifierKey {
+        do {
+            return try NoteSigner(name: SealingConfiguration(gatewayID: gatewayID).origin,
+                                  privateKey: try logKey(from: keys.signingKeySeed)).verifierKey
+        } catch {
+            throw VaultError(.crypto, "cannot derive the log verifier key", underlying: error)
+        }
+    }
+
     /// Puts new batch limits in force for the running agent (a fleet configuration change). The
     /// open batch carries over and closes under the new limits.
     public func updateSealingPolicy(_ policy: BatchPolicy) {

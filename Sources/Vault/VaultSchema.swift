@@ -99,6 +99,22 @@ enum VaultSchema {
         CREATE TABLE log_leaves (idx INTEGER PRIMARY KEY, header_hash BLOB NOT NULL);
         CREATE TABLE checkpoints (size INTEGER PRIMARY KEY, note TEXT NOT NULL, created_at INTEGER NOT NULL);
         """,
+        // 3: anchoring. The checkpoints table is the queue (every checkpoint above the largest
+        // anchored size is unanchored); a row here is a submission to a ledger backend, in flight
+        // (`pending`, with the backend's ticket) or done (`anchored`, with verified evidence).
+        """
+        CREATE TABLE anchors (
+            size INTEGER PRIMARY KEY REFERENCES checkpoints(size),
+            backend TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('pending', 'anchored')),
+            ticket BLOB,
+            submitted_at INTEGER,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            evidence BLOB,
+            anchored_at INTEGER
+        );
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -17,6 +17,8 @@ public struct VaultStats: Sendable, Equatable {
     public var patients = 0
     public var devices = 0
     public var messages = 0
+    /// How far anchoring lags behind the log.
+    public var anchoring = AnchorLag()
 
     public init() {}
 
@@ -38,6 +40,17 @@ public struct VaultStats: Sendable, Equatable {
             ("patients", .number(Double(patients))),
             ("devices", .number(Double(devices))),
             ("messages", .number(Double(messages))),
+            ("anchoring", .object([
+                ("latest_checkpoint", .number(Double(anchoring.latestCheckpoint))),
+                ("anchored", .number(Double(anchoring.anchored))),
+                ("unanchored_batches", .number(Double(anchoring.unanchoredBatches))),
+                ("oldest_unanchored_at", anchoring.oldestUnanchoredAt.map { .number(Double($0)) } ?? .null),
+                ("pending", anchoring.pending.map { pending in .object([
+                    ("size", .number(Double(pending.size))), ("backend", .string(pending.backend)),
+                    ("attempts", .number(Double(pending.attempts))),
+                    ("last_error", pending.lastError.map { .string($0) } ?? .null),
+                ]) } ?? .null),
+            ])),
         ])
     }
 }
@@ -66,6 +79,7 @@ extension Vault {
             stats.conflicts = try count("SELECT count(*) FROM readings WHERE conflict = 1 AND kind != 'event'")
             stats.unpaired = try count("SELECT count(*) FROM readings WHERE patient_ref IS NULL AND kind != 'event'")
             stats.alerts = try count("SELECT count(*) FROM alerts")
+            stats.anchoring = try AnchorStore.lag(db)
             stats.patients = try count("SELECT count(*) FROM patients")
             stats.devices = try count("SELECT count(*) FROM devices")
             return stats

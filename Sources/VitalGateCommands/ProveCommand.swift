@@ -46,7 +46,9 @@ public struct VerifyCommand: ParsableCommand {
             throw ValidationError("cannot read \(trust)")
         }
         let anchors = try TrustAnchors(json: Array(trustBytes))
-        let report = try BundleVerifier.verify(json: Array(bundleBytes), trust: anchors)
+        let parsed = try ProofBundle(json: Array(bundleBytes))
+        let check = AnchorChecks.check(trust: anchors, gatewayID: anchors.gatewayID ?? parsed.batch.header.gatewayID)
+        let report = BundleVerifier.verify(parsed, trust: anchors, anchorCheck: check)
         print(json ? String(decoding: report.json, as: UTF8.self) : report.text)
         if !report.passed { throw ExitCode(1) }
     }

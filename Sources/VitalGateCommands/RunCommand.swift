@@ -1,5 +1,7 @@
 public import ArgumentParser
+import Anchoring
 import Detection
+import Ledger
 import Fleet
 import Foundation
 import Ingest
@@ -31,6 +33,9 @@ public struct RunCommand: ParsableCommand {
         SignalFlag.install()
         let config = try agent.resolve()
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration)
+        let anchoring = noSealing ? nil : try Self.makeAnchorWorker(config)
+        anchoring?.start()
+        defer { anchoring?.stop() }
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics
@@ -38,6 +43,16 @@ public struct RunCommand: ParsableCommand {
             "messages": "\(m.messages)", "stored": "\(m.stored)", "duplicates": "\(m.duplicates)",
             "quarantined": "\(m.quarantined)", "alerts": "\(m.alerts)", "store_failures": "\(m.storeFailures)",
         ])
+    }
+
+    /// The anchoring worker for `[ledger]` (it opens its own connection to the vault).
+    static func makeAnchorWorker(_ config: AgentConfig) throws -> AnchorWorker {
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let keys = try FileKeyStore.load(path: paths.keyFile)
+        let verifier = LocalEvidenceVerifier(logKey: try Vault.logVerifierKey(keys: keys, gatewayID: config.gateway.id))
+        return AnchorWorker(configuration: .init(gatewayID: config.gateway.id, vaultPath: paths.vault,
+                                                 pollMs: Int(config.ledger.pollSeconds * 1000)),
+                            backend: LocalLedger(), verifier: verifier)
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

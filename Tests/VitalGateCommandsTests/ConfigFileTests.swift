@@ -32,7 +32,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "schemas.directory", "sealing.batch_max_readings", "sealing.batch_max_age_ms",
             "sealing.witness_keys", "sealing.min_cosignatures",
             "detection.enabled", "detection.threshold",
-            "storage.max_bytes",
+            "storage.max_bytes", "ledger.backend", "ledger.poll_seconds",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
         ])
         // Every setting line carries a comment.
@@ -170,6 +170,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[fleet]\nenabled = true\n", .invalidSetting, 2, "fleet.enabled"),
         ("[fleet]\ngroups = [\"ward 3\"]\n", .invalidSetting, 2, "fleet.groups"),
         ("[storage]\nmax_bytes = -1\n", .invalidSetting, 2, "storage.max_bytes"),
+        ("[ledger]\nbackend = \"bitcoin\"\n", .invalidSetting, 2, "ledger.backend"),
         ("[reconnect]\n# c\njitter = 2\n", .invalidSetting, 3, "reconnect.jitter"),
         ("[reconnect]\ninitial_ms = 1000\nmax_ms = 10\n", .invalidSetting, 3, "reconnect.max_ms"),
         ("[mqtt]\nbroker = \"http://h\"\n", .invalidSetting, 2, "mqtt.broker"),

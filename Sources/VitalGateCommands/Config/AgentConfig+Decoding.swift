@@ -3,7 +3,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "fleet"]
+                                "storage", "ledger", "fleet"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -60,6 +60,9 @@ extension AgentConfig {
         case ("detection", "threshold"): detection.threshold = try v.number()
 
         case ("storage", "max_bytes"): storage.maxBytes = try v.integer()
+
+        case ("ledger", "backend"): ledger.backend = try v.string()
+        case ("ledger", "poll_seconds"): ledger.pollSeconds = try v.number()
 
         case ("fleet", "enabled"): fleet.enabled = try v.boolean()
         case ("fleet", "groups"): fleet.groups = try v.strings()

@@ -44,6 +44,9 @@ extension AgentConfig {
         try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
                   "must be between 0 and the number of witness keys")
         try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
+        try check(ledger.backend == "local", "ledger.backend",
+                  "must be \"local\" (the evm backend is not wired into the agent yet)")
+        try check((0.1...3600).contains(ledger.pollSeconds), "ledger.poll_seconds", "must be in 0.1...3600")
         try check(fleet.groups.allSatisfy(Self.isTopicLevel), "fleet.groups",
                   "every group must be 1-64 characters of A-Z a-z 0-9 . _ -")
         try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",

@@ -148,6 +148,17 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[ledger]`: where the log's checkpoints are anchored.
+    public struct LedgerSection: Sendable, Equatable {
+        /// `backend`: `local` (the embedded log; the default).
+        public var backend = "local"
+        /// `poll_seconds`: time between anchoring rounds while a submission is pending.
+        public var pollSeconds = 2.0
+
+        /// The documented defaults.
+        public init() {}
+    }
+
     /// `[fleet]`: signed configuration pushed by fleet operators over MQTT.
     public struct FleetSection: Sendable, Equatable {
         /// `enabled`: take documents from `vitalgate/{id}/config/desired` and group topics.
@@ -178,6 +189,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var detection = DetectionSection()
     /// `[storage]`.
     public var storage = StorageSection()
+    /// `[ledger]`.
+    public var ledger = LedgerSection()
     /// `[fleet]`.
     public var fleet = FleetSection()
 

@@ -1,0 +1,202 @@
+import Foundation
+public import Ledger
+public import Logging
+import Synchronization
+import Telemetry
+import Transparency
+public import Vault
+
+/// Anchors the embedded log's checkpoints through a ``LedgerBackend``, on its own thread and
+/// its own connection to the vault, so a ledger that is down or slow never blocks ingest or
+/// sealing.
+///
+/// The `checkpoints` table is the queue. One submission is in flight at a time, always for the
+/// newest checkpoint when it starts (an anchor of size n covers every batch below n, so
+/// checkpoints signed meanwhile need no anchor of their own). The submission's ticket is
+/// persisted, so a restart resumes it instead of posting again. Evidence is checked with the
+/// backend's verifier before the checkpoint is marked anchored; a node caught lying leaves
+/// nothing anchored and is retried later with backoff.
+public final class AnchorWorker: Sendable {
+    /// Counters, for logs, `demo` and tests.
+    public struct Metrics: Sendable, Equatable {
+        public var submissions = 0
+        public var anchored = 0
+        public var resubmissions = 0
+        /// Rounds that failed (node unavailable, rejected, malformed answers).
+        public var failures = 0
+        /// Rounds where the node served data that contradicts itself or the chain.
+        public var untrustworthy = 0
+        /// Evidence the backend returned that its own verifier refused.
+        public var invalidEvidence = 0
+        public init() {}
+    }
+
+    /// What the worker needs.
+    public struct Configuration: Sendable {
+        public var gatewayID: String
+        public var vaultPath: String
+        /// Time between rounds while there is nothing to do or a submission is pending.
+        public var pollMs: Int
+        /// First and largest delay after a failed round (doubling in between).
+        public var retryMs: (first: Int, max: Int)
+
+        public init(gatewayID: String, vaultPath: String, pollMs: Int = 2_000, retryMs: (first: Int, max: Int) = (1_000, 300_000)) {
+            self.gatewayID = gatewayID
+            self.vaultPath = vaultPath
+            self.pollMs = pollMs
+            self.retryMs = retryMs
+        }
+    }
+
+    public let configuration: Configuration
+    private let backend: any LedgerBackend
+    private let verifier: any AnchorEvidenceVerifier
+    private let logger: Logger
+    private let stopFlag = Atomic<Bool>(false)
+    private let counters = Mutex(Metrics())
+    private let done = DispatchSemaphore(value: 0)
+
+    /// Creates a worker; `start()` runs it.
+    public init(configuration: Configuration, backend: any LedgerBackend, verifier: any AnchorEvidenceVerifier,
+                logger: Logger = Logger(label: "vitalgate.anchor")) {
+        self.configuration = configuration
+        self.backend = backend
+        self.verifier = verifier
+        self.logger = logger
+    }
+
+    /// The counters so far.
+    public var metrics: Metrics { counters.withLock { $0 } }
+
+    /// Starts the worker thread.
+    public func start() {
+        let thread = Thread { [self] in
+            defer { done.signal() }
+            let store: AnchorStore
+            do { store = try AnchorStore(vaultPath: configuration.vaultPath) } catch {
+                logger.error("anchoring is off: cannot open the vault", metadata: ["error": "\(error)"])
+                return
+            }
+            var delay = configuration.retryMs.first
+            while !stopFlag.load(ordering: .relaxed) {
+                let outcome = round(store)
+                let wait: Int
+                switch outcome {
+                case .idle, .waiting: wait = configuration.pollMs; delay = configuration.retryMs.first
+                case .progressed: wait = 0; delay = configuration.retryMs.first
+                case .failed: wait = delay; delay = min(delay * 2, configuration.retryMs.max)
+                }
+                var slept = 0
+                while slept < wait && !stopFlag.load(ordering: .relaxed) {
+                    usleep(UInt32(min(100, wait - slept)) * 1000)
+                    slept += 100
+                }
+            }
+        }
+        thread.name = "vitalgate-anchor"
+        thread.start()
+    }
+
+    /// Stops the worker and waits for its thread (at most one backend call's timeout).
+    public func stop() {
+        stopFlag.store(true, ordering: .relaxed)
+        done.wait()
+    }
+
+    /// What one round did.
+    public enum RoundOutcome: Sendable, Equatable {
+        /// Nothing to anchor.
+        case idle
+        /// A submission is pending and not final yet.
+        case waiting
+        /// Something moved (submitted, anchored, resubmitted): go again at once.
+        case progressed
+        /// The round failed; retry with backoff.
+        case failed
+    }
+
+    /// One round against `store` (exposed for tests that drive the worker step by step).
+    public func round(_ store: AnchorStore, now: Int64? = nil) -> RoundOutcome {
+        let now = now ?? Int64(Date().timeIntervalSince1970 * 1000)
+        var pendingSize: UInt64?
+        do {
+            guard let latest = try store.latestCheckpoint() else { return .idle }
+            let anchoredSize = try store.latestAnchored()?.size ?? 0
+            guard let pending = try store.pending() else {
+                guard latest.size > anchoredSize else { return .idle }
+                pendingSize = latest.size
+                try submit(latest, replacing: nil, store: store, now: now)
+                return .progressed
+            }
+            pendingSize = pending.size
+            guard let checkpoint = try store.checkpoint(size: pending.size) else {
+                try store.abandon(size: pending.size)
+                return .progressed
+            }
+            let request = try request(for: checkpoint)
+            let ticket = AnchorTicket(backend: pending.backend, state: pending.ticket ?? [], submittedAt: pending.submittedAt ?? 0)
+            guard pending.backend == backend.name, pending.ticket != nil else {
+                // Submitted through another backend (the ledger setting changed): start over.
+                try store.abandon(size: pending.size)
+                return .progressed
+            }
+            switch try backend.progress(of: ticket, for: request) {
+            case .pending(let next, let detail):
+                if next.state != ticket.state { try store.updateTicket(size: pending.size, ticket: next.state) }
+                logger.debug("anchor pending", metadata: ["size": "\(pending.size)", "detail": "\(detail)"])
+                return .waiting
+            case .anchored(let evidence):
+                do { try verifier.verify(evidence, for: request) } catch {
+                    counters.withLock { $0.invalidEvidence += 1 }
+                    throw error
+                }
+                try store.anchored(size: pending.size, evidence: JSONWriter.canonicalBytes(evidence.json), at: now)
+                counters.withLock { $0.anchored += 1 }
+                logger.info("checkpoint anchored", metadata: ["size": "\(pending.size)", "backend": "\(backend.name)",
+                                                              "where": "\(evidence.locator)"])
+                return .progressed
+            case .resubmit(let reason):
+                counters.withLock { $0.resubmissions += 1 }
+                logger.warning("anchor must be posted again", metadata: ["size": "\(pending.size)", "reason": "\(reason)"])
+                if latest.size > pending.size {
+                    try store.abandon(size: pending.size)
+                    pendingSize = latest.size
+                    try submit(latest, replacing: nil, store: store, now: now)
+                } else {
+                    try submit(checkpoint, replacing: nil, store: store, now: now)
+                }
+                return .progressed
+            }
+        } catch let error as LedgerError {
+            counters.withLock {
+                $0.failures += 1
+                if error.code == .untrustworthyNode { $0.untrustworthy += 1 }
+            }
+            if let pendingSize { try? store.failed(size: pendingSize, reason: error.description) }
+            if error.code == .untrustworthyNode || error.code == .invalidEvidence {
+                logger.error("the ledger node served data that does not verify; nothing is marked anchored",
+                             metadata: ["error": "\(error)"])
+            } else {
+                logger.warning("anchoring round failed; retrying later", metadata: ["error": "\(error)"])
+            }
+            return .failed
+        } catch {
+            counters.withLock { $0.failures += 1 }
+            logger.warning("anchoring round failed; retrying later", metadata: ["error": "\(error)"])
+            return .failed
+        }
+    }
+
+    private func submit(_ checkpoint: StoredCheckpoint, replacing: AnchorTicket?, store: AnchorStore, now: Int64) throws {
+        let request = try request(for: checkpoint)
+        let ticket = try backend.submit(request, replacing: replacing)
+        try store.submitted(size: checkpoint.size, backend: backend.name, ticket: ticket.state, at: now)
+        counters.withLock { $0.submissions += 1 }
+    }
+
+    private func request(for checkpoint: StoredCheckpoint) throws -> AnchorRequest {
+        let parsed = try SignedCheckpoint(parsing: Array(checkpoint.note.utf8)).checkpoint
+        return try AnchorRequest(gatewayID: configuration.gatewayID, origin: parsed.origin, treeSize: parsed.size,
+                                 rootHash: parsed.rootHash, signedNote: Array(checkpoint.note.utf8))
+    }
+}
