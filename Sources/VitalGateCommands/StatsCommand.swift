@@ -6,7 +6,7 @@ import Vault
 /// `vitalgate stats [--json]`: vault counts.
 public struct StatsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Print vault counts: readings, quarantine by reason, duplicates, events.")
+        commandName: "stats", abstract: "Print vault counts: readings, quarantine by reason, duplicates, events, anchoring lag.")
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
     @Flag(name: .long, help: "Print one JSON object.") var json = false
@@ -33,5 +33,12 @@ public struct StatsCommand: ParsableCommand {
         print("alerts        \(stats.alerts)")
         print("patients      \(stats.patients)")
         print("devices       \(stats.devices)")
+        let anchoring = stats.anchoring
+        print("anchoring     checkpoint \(anchoring.latestCheckpoint), anchored \(anchoring.anchored), "
+              + "\(anchoring.unanchoredBatches) batch(es) behind")
+        if let pending = anchoring.pending {
+            print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"
+                  + (pending.lastError.map { ", last error: \($0)" } ?? ""))
+        }
     }
 }
