@@ -13,5 +13,13 @@ if ((${#missing[@]})); then
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+# The EVM test peer (py-evm, PyPI) runs in its own virtual environment: python3 needs venv and pip.
+if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing: python3-venv python3-pip"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends python3-venv python3-pip >/dev/null
+fi
 # The Debian package enables a system broker; VitalGate's demo and tests start their own.
 command -v swift >/dev/null || { echo "Swift toolchain not found on PATH (see https://swift.org/install)"; exit 1; }

@@ -10,6 +10,9 @@ swift build --build-tests > .build/build.log 2>&1 && swift build --product vital
 status=$?
 grep -E "error:|warning: " .build/build.log | grep -v "^\[" | head -50
 [ $status -eq 0 ] || { tail -30 .build/build.log; exit $status; }
+# The EVM ledger tests run a py-evm JSON-RPC peer from a pinned virtual environment (PyPI).
+VITALGATE_EVM_PEER_PYTHON="$(Tests/EVMLedgerTests/Peer/setup.sh)" || { echo "cannot set up the EVM test peer"; exit 1; }
+export VITALGATE_EVM_PEER_PYTHON
 swift test --skip-build > .build/test.log 2>&1
 status=$?
 grep -E "✘|Test run with|Executed .* tests|Fatal error" .build/test.log | head -200
