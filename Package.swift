@@ -68,6 +68,7 @@ let package = Package(
         // MARK: Command line
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
+                               "EVMLightClient", "Secp256k1",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],

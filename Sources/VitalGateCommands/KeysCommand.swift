@@ -32,15 +32,22 @@ public struct KeysCommand: ParsableCommand {
     }
 
     public struct Show: ParsableCommand {
-        public static let configuration = CommandConfiguration(abstract: "Print the gateway's public identity key.")
+        public static let configuration = CommandConfiguration(
+            abstract: "Print the gateway's public identity key (or, with --ledger-address, the address that signs anchors).")
 
         @Option(name: .long, help: "Data directory.") var dataDir = "data"
         @Option(name: .long, help: "Key file path (default: <data-dir>/keys/gateway.keys).") var keyFile: String?
+        @Flag(name: .long, help: "Print the EVM address of the gateway's ledger key (fund it to anchor on a chain).")
+        var ledgerAddress = false
 
         public init() {}
 
         public func run() throws {
             let keys = try FileKeyStore.load(path: keyFile ?? DataPaths(dataDir).keyFile)
+            if ledgerAddress {
+                print(try LedgerKey.address(from: keys).checksummed)
+                return
+            }
             let publicKey = try Ed25519.PrivateKey(rawRepresentation: keys.signingKeySeed).publicKey
             print(publicKey.rawRepresentation.hexString)
         }
