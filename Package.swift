@@ -49,6 +49,9 @@ let package = Package(
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
         .target(name: "Ledger", dependencies: ["Transparency"], swiftSettings: strict),
+        // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
+        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry"],
+                swiftSettings: strict),
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
@@ -101,6 +104,9 @@ let package = Package(
                     dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
                                    "SQLite",
                                    "Simulator"],
+                    swiftSettings: strict),
+        .testTarget(name: "EVMLedgerTests",
+                    dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting"],
                     swiftSettings: strict),
     ]
 )
