@@ -107,6 +107,6 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
                     dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting"],
-                    swiftSettings: strict),
+                    exclude: ["Peer"], swiftSettings: strict),
     ]
 )

@@ -26,7 +26,8 @@ func expectLedgerError<T>(_ code: LedgerError.Code, step: String? = nil,
 }
 
 /// A request with a recognisable root.
-func sampleRequest(gateway: String = "gw-0001", size: UInt64 = 1234, rootByte: UInt8 = 0xAB) throws -> AnchorRequest {
+func sampleRequest(gateway: String = "gw-0001", size: UInt64 = 1234, rootByte: UInt8 = 0xAB) throws(LedgerError)
+    -> AnchorRequest {
     try AnchorRequest(gatewayID: gateway, origin: "vitalgate.example/\(gateway)", treeSize: size,
                       rootHash: (0..<32).map { UInt8(truncatingIfNeeded: Int(rootByte) &+ $0) })
 }
