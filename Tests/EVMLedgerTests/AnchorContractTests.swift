@@ -1,5 +1,6 @@
 @testable import EVMLedger
 import EVMLightClient
+import Foundation
 import Ledger
 import Testing
 
@@ -49,5 +50,34 @@ import Testing
         let hardhat = try EthereumAddress(hex: "0xf39fd6e51aad88f6f4ce6ab8827279cfffb92266")
         #expect(AnchorContract.creationAddress(sender: hardhat, nonce: 0)
                 == (try EthereumAddress(hex: "0x5fbdb2315678afecb367f032d93f642f64180aa3")))
+    }
+}
+
+/// The embedded bytecode is the hand-assembled contract in `Contracts/Anchor/`.
+@Suite struct AnchorBytecodeTests {
+    static let contractDirectory: String = {
+        var path = #filePath
+        for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+        return path + "/Contracts/Anchor/"
+    }()
+
+    func fileHex(_ name: String) throws -> String {
+        let text = try String(contentsOfFile: Self.contractDirectory + name, encoding: .utf8)
+        return text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+    }
+
+    @Test func initCodeEqualsTheFile() throws {
+        #expect(Hex.encode(AnchorContract.initCode) == (try fileHex("anchor.init.hex")))
+        #expect(AnchorContract.initCode.count == 86)
+    }
+
+    @Test func runtimeCodeEqualsTheFileAndTheInitCodeTail() throws {
+        #expect(Hex.encode(AnchorContract.runtimeCode) == (try fileHex("anchor.runtime.hex")))
+        #expect(AnchorContract.initCode.suffix(AnchorContract.runtimeCode.count) == AnchorContract.runtimeCode[...])
+        // The runtime pushes the event topic the backend expects.
+        let topic = AnchorContract.eventTopic
+        #expect(AnchorContract.runtimeCode.indices.contains { index in
+            AnchorContract.runtimeCode[index...].starts(with: [0x7F] + topic)
+        })
     }
 }
