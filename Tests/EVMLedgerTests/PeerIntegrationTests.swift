@@ -158,8 +158,9 @@ func expectPending(_ progress: AnchorProgress, sourceLocation: SourceLocation = 
         #expect(try peer.blockHash(body.blockNumber) == body.blockHash)
     }
 
-    @Test func aBlockReplacedAtTheAnchorHeightIsAReorgNotALie() throws {
-        // The anchor block is reorged out while the descendants are being checked.
+    @Test func aReorgRightAfterInclusionResubmits() throws {
+        // The anchor block is replaced before any confirmation. (A receipt that still points at a
+        // replaced block is covered by ScriptedNodeTests: this peer forgets lost transactions.)
         let backend = try fixture.backend(confirmations: 1)
         let request = try sampleRequest(gateway: "gw-reorg-late")
         let ticket = try backend.submit(request, replacing: nil)
