@@ -63,7 +63,7 @@ extension EVMLedgerBackend {
             return .pending(ticket, detail: "the node does not serve block \(hint.blockNumber) yet")
         }
         let header = try Self.decodeHeader(rawHeader, step: "header-hash")
-        guard try hashing.hash(header) == hint.blockHash, header.number == hint.blockNumber else {
+        guard try blockHash(header, step: "header-hash") == hint.blockHash, header.number == hint.blockNumber else {
             throw untrustworthy("header-hash", "the header served for block \(hint.blockNumber) does not hash to its hash")
         }
         let receipts = try node.rawReceipts(blockHash: hint.blockHash)
@@ -96,18 +96,27 @@ extension EVMLedgerBackend {
                 return .pending(ticket, detail: "included in block \(header.number); \(have) of \(required) confirmations")
             }
             var descendants: [[UInt8]]?
-            for _ in 0..<2 {
-                descendants = try linkedDescendants(of: hint.blockHash, number: header.number, count: required)
-                if descendants != nil { break }
-                if try isReorgedOut(hint.blockHash, number: header.number) {
-                    return .resubmit(reason: "block \(header.number) was reorged out before finality")
+            for attempt in 0..<2 where descendants == nil {
+                switch try linkedDescendants(of: hint.blockHash, number: header.number, count: required) {
+                case .linked(let headers):
+                    descendants = headers
+                case .missing:
+                    return .pending(ticket, detail: "included in block \(header.number); the node does not serve "
+                                    + "all \(required) confirmations yet")
+                case .broken:
+                    if try isReorgedOut(hint.blockHash, number: header.number) {
+                        return .resubmit(reason: "block \(header.number) was reorged out before finality")
+                    }
+                    if attempt == 1 {
+                        throw untrustworthy("chain-link", "the headers after block \(header.number) do not link to it")
+                    }
                 }
             }
             guard let descendants, let last = descendants.last else {
                 throw untrustworthy("chain-link", "the headers after block \(header.number) do not link to it")
             }
             finality = .confirmations(headers: descendants)
-            let lastHash = try hashing.hash(try Self.decodeHeader(last, step: "chain-link"))
+            let lastHash = try blockHash(try Self.decodeHeader(last, step: "chain-link"), step: "chain-link")
             trust = .trustedBlocks(hashes: [lastHash], minimumConfirmations: required, hashing: hashing)
         case .qbft(let validators):
             finality = .qbft
@@ -136,19 +145,32 @@ extension EVMLedgerBackend {
         return .anchored(evidence)
     }
 
-    /// The raw headers of blocks `number+1 … number+count`, if each links to the previous one by
-    /// parent hash starting at `hash`; nil if the node serves a chain that does not link.
-    private func linkedDescendants(of hash: [UInt8], number: UInt64, count: Int) throws(LedgerError) -> [[UInt8]]? {
+    /// What the node serves after the anchor block.
+    private enum Descendants {
+        /// Headers `number+1 … number+count`, each linking to the previous one by parent hash.
+        case linked([[UInt8]])
+        /// The node has no header at one of those heights (yet).
+        case missing
+        /// A header does not link to its predecessor (a reorg in progress, or a lie).
+        case broken
+    }
+
+    /// The raw headers of blocks `number+1 … number+count`, checked to link by parent hash
+    /// starting at `hash`.
+    private func linkedDescendants(of hash: [UInt8], number: UInt64, count: Int) throws(LedgerError) -> Descendants {
         var headers: [[UInt8]] = []
         var parent = hash
         for offset in 1...UInt64(count) {
-            guard let raw = try node.rawHeader(number: number + offset) else { return nil }
+            guard let raw = try node.rawHeader(number: number + offset) else { return .missing }
             let header = try Self.decodeHeader(raw, step: "chain-link")
-            guard header.number == number + offset, header.parentHash == parent else { return nil }
-            parent = try headerHashing.hash(header)
+            guard header.number == number + offset else {
+                throw untrustworthy("chain-link", "the header served for height \(number + offset) has another number")
+            }
+            guard header.parentHash == parent else { return .broken }
+            parent = try blockHash(header, step: "chain-link")
             headers.append(raw)
         }
-        return headers
+        return .linked(headers)
     }
 
     /// True when the node's canonical block at `number` is no longer `hash`.
@@ -158,7 +180,18 @@ extension EVMLedgerBackend {
         guard header.number == number else {
             throw untrustworthy("header-hash", "the header served for height \(number) has another number")
         }
-        return try headerHashing.hash(header) != hash
+        return try blockHash(header, step: "header-hash") != hash
+    }
+
+    /// The header's hash under the chain's rule; a QBFT header whose extraData does not decode
+    /// is the node's fault.
+    private func blockHash(_ header: BlockHeader, step: String) throws(LedgerError) -> [UInt8] {
+        do {
+            return try headerHashing.hash(header)
+        } catch {
+            throw LedgerError(code: .untrustworthyNode, reason: "the node served a header whose hash cannot be computed",
+                              step: step, underlying: error)
+        }
     }
 
     private static func decodeHeader(_ raw: [UInt8], step: String) throws(LedgerError) -> BlockHeader {
