@@ -50,7 +50,7 @@ final class TCPConnection {
             var one: Int32 = 1
             _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
             if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return connection }
-            guard errno == EINPROGRESS else { lastError = errno; continue }
+            guard errno == EINPROGRESS || errno == EINTR else { lastError = errno; continue }
             guard connection.wait(for: Int16(POLLOUT), deadline: deadline) else {
                 throw LedgerError(code: .unavailable, reason: "connecting to the node timed out after \(timeoutMs) ms")
             }

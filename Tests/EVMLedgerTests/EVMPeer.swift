@@ -86,6 +86,7 @@ final class EVMPeer: @unchecked Sendable {
             guard poll(&pfd, 1, Int32(remaining * 1000)) > 0 else { continue }
             var buffer = [UInt8](repeating: 0, count: 256)
             let count = read(stdoutRead, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
             if count <= 0 { break }
             text += String(decoding: buffer[..<count], as: UTF8.self)
             for line in text.split(separator: "\n") where line.hasPrefix("LISTENING ") {

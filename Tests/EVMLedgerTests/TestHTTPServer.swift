@@ -54,9 +54,10 @@ final class TestHTTPServer: @unchecked Sendable {
     var requestCount: Int { lock.withLock { requests } }
     var connectionCount: Int { lock.withLock { connections } }
 
+    /// Stops listening. Only the accept thread closes the descriptor, so its number cannot be
+    /// reused by another test's socket while that thread might still call `accept` on it.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
     }
 
     private func acceptLoop() {
@@ -64,6 +65,7 @@ final class TestHTTPServer: @unchecked Sendable {
             let client = accept(listener, nil, nil)
             if client < 0 {
                 if errno == EINTR { continue }
+                close(listener)
                 return
             }
             lock.withLock { connections += 1 }
@@ -104,6 +106,7 @@ final class TestHTTPServer: @unchecked Sendable {
                 var offset = 0
                 while offset < bytes.count {
                     let sent = bytes.withUnsafeBytes { send(client, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                    if sent < 0 && errno == EINTR { continue }
                     if sent <= 0 { return }
                     offset += sent
                 }
@@ -119,9 +122,13 @@ final class TestHTTPServer: @unchecked Sendable {
 
     private static func read(_ fd: Int32) -> [UInt8]? {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
-        guard count > 0 else { return nil }
-        return Array(chunk[..<count])
+        while true {
+            // Signals (SIGCHLD from other suites' child processes) interrupt recv: retry.
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, $0.count, 0) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            return Array(chunk[..<count])
+        }
     }
 
     private static func find(_ buffer: [UInt8]) -> Int? {
