@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "EVMLightClient", dependencies: ["Secp256k1"], swiftSettings: strict),
+        // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
+        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry"],
+                swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
         .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
         // Commitments, signed batch headers, proof bundles and their offline verification.
@@ -49,9 +52,6 @@ let package = Package(
         .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
         .target(name: "Ledger", dependencies: ["Transparency"], swiftSettings: strict),
-        // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
-        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry"],
-                swiftSettings: strict),
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
