@@ -35,8 +35,15 @@ final class EVMPeer: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peer").path
     }()
 
-    /// The venv interpreter from `setup.sh` (creates the venv and installs requirements.txt once).
+    /// The interpreter: `VITALGATE_EVM_PEER_PYTHON` when set (scripts/test.sh exports it), else
+    /// the venv from `setup.sh` (creates it and installs requirements.txt once, from PyPI).
     static let python: Result<String, Failure> = {
+        if let configured = ProcessInfo.processInfo.environment["VITALGATE_EVM_PEER_PYTHON"], !configured.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: configured) else {
+                return .failure(Failure(description: "VITALGATE_EVM_PEER_PYTHON=\(configured) is not executable"))
+            }
+            return .success(configured)
+        }
         let output = NSTemporaryDirectory() + "evm-peer-setup-\(getpid()).txt"
         defer { unlink(output) }
         do {
