@@ -73,7 +73,9 @@ public enum AnchorContract {
     /// `keccak256(RLP([sender, nonce]))`.
     public static func creationAddress(sender: EthereumAddress, nonce: UInt64) -> EthereumAddress {
         let encoded = RLP.encode(.list([.bytes(sender.bytes), .uint(nonce)]))
-        // 20 bytes by construction.
-        return try! EthereumAddress(bytes: Keccak256.hash(encoded).suffix(20))
+        guard let address = try? EthereumAddress(bytes: Keccak256.hash(encoded).suffix(20)) else {
+            preconditionFailure("the last 20 bytes of a 32-byte hash are an address")
+        }
+        return address
     }
 }
