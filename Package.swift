@@ -40,6 +40,9 @@ let package = Package(
         .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "EVMLightClient", dependencies: ["Secp256k1"], swiftSettings: strict),
+        // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
+        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry"],
+                swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
         .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
         // Commitments, signed batch headers, proof bundles and their offline verification.
@@ -113,5 +116,8 @@ let package = Package(
                                    "SQLite",
                                    "Simulator"],
                     swiftSettings: strict),
+        .testTarget(name: "EVMLedgerTests",
+                    dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting"],
+                    exclude: ["Peer"], swiftSettings: strict),
     ]
 )

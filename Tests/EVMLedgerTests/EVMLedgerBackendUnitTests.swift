@@ -1,0 +1,109 @@
+@testable import EVMLedger
+import EVMLightClient
+import Ledger
+import Secp256k1
+import Testing
+
+/// The parts of the backend that need no node: fee bumps, tickets, configuration checks.
+@Suite struct EVMLedgerBackendUnitTests {
+    func configuration(finality: EVMLedgerConfiguration.FinalityPolicy = .confirmations(2)) throws -> EVMLedgerConfiguration {
+        EVMLedgerConfiguration(endpoint: try HTTPEndpoint(url: "http://127.0.0.1:1/"), chainID: 1337,
+                               contract: try EthereumAddress(hex: "0x5fbdb2315678afecb367f032d93f642f64180aa3"),
+                               ledgerKey: PrivateKey(), finality: finality)
+    }
+
+    @Test func bumpIsAtLeastTwelveAndAHalfPercentRoundedUp() {
+        #expect(EVMLedgerBackend.bump(100, basisPoints: 1250) == 113)
+        #expect(EVMLedgerBackend.bump(8, basisPoints: 1250) == 9)
+        #expect(EVMLedgerBackend.bump(1, basisPoints: 1250) == 2)
+        #expect(EVMLedgerBackend.bump(0, basisPoints: 1250) == 0)
+        #expect(EVMLedgerBackend.bump(1_000_000_000, basisPoints: 1250) == 1_125_000_000)
+        #expect(EVMLedgerBackend.bump(UInt64.max - 5, basisPoints: 1250) == UInt64.max)
+        for value: UInt64 in [3, 7, 99, 12_345, 987_654_321_987] {
+            let bumped = EVMLedgerBackend.bump(value, basisPoints: 1250)
+            #expect(bumped * 8 >= value * 9, "\(value) -> \(bumped)")
+            #expect(bumped * 8 < value * 9 + 8 + 8)
+        }
+    }
+
+    @Test func replacementFeesBumpBothAndRespectTheCap() throws {
+        var config = try configuration()
+        config.fees = .init(maximumFeePerGas: 1_000, maximumPriorityFeePerGas: 200, minimumPriorityFeePerGas: 1)
+        let backend = try EVMLedgerBackend(configuration: config)
+        let request = try sampleRequest()
+        let signed = try backend.sign(request, nonce: 3, fees: .init(maxFee: 800, priority: 100))
+        let state = EVMTicketState(transaction: signed, maxFeePerGas: 800, maxPriorityFeePerGas: 100, submittedAt: 0,
+                                   earlierHashes: [])
+        let bumped = try backend.bumped(from: state, atLeast: .init(maxFee: 10, priority: 1))
+        #expect(bumped == .init(maxFee: 900, priority: 113))
+        // The node now asks for more than a bump: take the node's fees.
+        #expect(try backend.bumped(from: state, atLeast: .init(maxFee: 950, priority: 150)) == .init(maxFee: 950, priority: 150))
+        let high = EVMTicketState(transaction: signed, maxFeePerGas: 950, maxPriorityFeePerGas: 100, submittedAt: 0,
+                                  earlierHashes: [])
+        expectLedgerError(.rejected) { () throws(LedgerError) in
+            try backend.bumped(from: high, atLeast: .init(maxFee: 10, priority: 1))
+        }
+    }
+
+    @Test func ticketStateRoundTripsAndIsChecked() throws {
+        let backend = try EVMLedgerBackend(configuration: configuration())
+        let signed = try backend.sign(try sampleRequest(), nonce: 9, fees: .init(maxFee: 2_000_000_000, priority: 1_000_000))
+        let earlier = [[UInt8](repeating: 1, count: 32), [UInt8](repeating: 2, count: 32)]
+        let state = EVMTicketState(transaction: signed, maxFeePerGas: 2_000_000_000, maxPriorityFeePerGas: 1_000_000,
+                                   submittedAt: 1_700_000_000_123, earlierHashes: earlier)
+        let ticket = AnchorTicket(backend: "evm", state: state.encoded(), submittedAt: 1_700_000_000_123)
+        let decoded = try EVMTicketState(ticket: ticket)
+        #expect(decoded == state)
+        #expect(decoded.allHashes == [signed.hash, earlier[1], earlier[0]])
+        let text = String(decoding: ticket.state, as: UTF8.self)
+        #expect(text.contains("\"nonce\":9"))
+        #expect(text.contains("\"txHash\":\"0x"))
+
+        expectLedgerError(.invalidRequest) { () throws(LedgerError) in
+            try EVMTicketState(ticket: AnchorTicket(backend: "local", state: ticket.state, submittedAt: 0))
+        }
+        expectLedgerError(.invalidRequest) { () throws(LedgerError) in
+            try EVMTicketState(ticket: AnchorTicket(backend: "evm", state: Array("{}".utf8), submittedAt: 0))
+        }
+        // A txHash that is not the raw transaction's.
+        let forged = text.replacing(Hex.encode(signed.hash, prefix: true), with: "0x" + String(repeating: "ab", count: 32))
+        expectLedgerError(.invalidRequest) { () throws(LedgerError) in
+            try EVMTicketState(ticket: AnchorTicket(backend: "evm", state: Array(forged.utf8), submittedAt: 0))
+        }
+    }
+
+    @Test func configurationIsValidated() throws {
+        var config = try configuration()
+        #expect(throws: Never.self) { try EVMLedgerBackend(configuration: config) }
+        config.gasLimit = 21_000
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config = try configuration(finality: .confirmations(0))
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config = try configuration(finality: .qbft(validators: []))
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config = try configuration()
+        config.fees.bumpBasisPoints = 500
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+    }
+
+    @Test func endpointsParse() throws {
+        let plain = try HTTPEndpoint(url: "http://127.0.0.1:8545")
+        #expect(plain.host == "127.0.0.1" && plain.port == 8545 && plain.path == "/")
+        let withPath = try HTTPEndpoint(url: "http://node.internal/rpc/v1")
+        #expect(withPath.host == "node.internal" && withPath.port == 8545 && withPath.path == "/rpc/v1")
+        let ipv6 = try HTTPEndpoint(url: "http://[::1]:9000/")
+        #expect(ipv6.host == "::1" && ipv6.port == 9000)
+        #expect(ipv6.description == "http://[::1]:9000/")
+        for bad in ["https://node.example:8545/", "ftp://x", "http://", "http://host:0/", "http://host:99999/",
+                    "http://user@host/", "http://host/?q=1", "http://[::1/"] {
+            expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try HTTPEndpoint(url: bad) }
+        }
+    }
+
+    @Test func nodeMessagesAreSanitised() {
+        #expect(JSONRPCClient.sanitise("nonce too low") == "nonce too low")
+        #expect(JSONRPCClient.sanitise("a\u{1B}[31mb\nc") == "a?[31mb?c")
+        let long = JSONRPCClient.sanitise(String(repeating: "x", count: 10_000))
+        #expect(long.count == JSONRPCClient.maximumMessageLength + 1)
+    }
+}

@@ -1,0 +1,206 @@
+@testable import EVMLedger
+import EVMLightClient
+import Foundation
+import Ledger
+import Secp256k1
+import Telemetry
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The py-evm JSON-RPC test peer (`Peer/evm_peer.py`), spawned for a test suite.
+///
+/// Spawned with `posix_spawn` (like LocalBroker's `ChildProcess`, which cannot give the child a
+/// stdin pipe): stdin is a pipe the test process holds, and the peer runs with
+/// `--exit-on-stdin-eof`, so it exits when the test process does, even on a crash. Any failure to
+/// set up Python or start the peer throws: integration tests fail loudly, never skip.
+final class EVMPeer: @unchecked Sendable {
+    // @unchecked Sendable: `pid` and the descriptors are written only in `init`; `stop()` is
+    // guarded by `lock` and idempotent.
+    let port: UInt16
+    let chainID: UInt64
+    let logPath: String
+    let rpc: JSONRPCClient
+    private let pid: pid_t
+    private let stdinWrite: Int32
+    private let stdoutRead: Int32
+    private let lock = NSLock()
+    private var stopped = false
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static let peerDirectory: String = {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Peer").path
+    }()
+
+    /// The interpreter: `VITALGATE_EVM_PEER_PYTHON` when set (scripts/test.sh exports it), else
+    /// the venv from `setup.sh` (creates it and installs requirements.txt once, from PyPI).
+    static let python: Result<String, Failure> = {
+        if let configured = ProcessInfo.processInfo.environment["VITALGATE_EVM_PEER_PYTHON"], !configured.isEmpty {
+            guard FileManager.default.isExecutableFile(atPath: configured) else {
+                return .failure(Failure(description: "VITALGATE_EVM_PEER_PYTHON=\(configured) is not executable"))
+            }
+            return .success(configured)
+        }
+        let output = NSTemporaryDirectory() + "evm-peer-setup-\(getpid()).txt"
+        defer { unlink(output) }
+        do {
+            let pid = try spawn("/bin/bash", [peerDirectory + "/setup.sh"], stdin: nil, stdout: .file(output),
+                                stderr: .file(output + ".err"))
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
+            let errors = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
+            unlink(output + ".err")
+            guard status == 0, let line = text.split(separator: "\n").last, FileManager.default.isExecutableFile(atPath: String(line)) else {
+                return .failure(Failure(description: "Peer/setup.sh failed (status \(status)): \(errors.suffix(2000))"))
+            }
+            return .success(String(line))
+        } catch {
+            return .failure(Failure(description: "\(error)"))
+        }
+    }()
+
+    /// Starts a peer on a free port and waits for `LISTENING <port>`.
+    init(chainID: UInt64 = 1337, startTimeout: Double = 60) throws {
+        let python = try Self.python.get()
+        self.chainID = chainID
+        logPath = NSTemporaryDirectory() + "evm-peer-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+        var input: [Int32] = [0, 0]
+        var output: [Int32] = [0, 0]
+        guard pipe(&input) == 0, pipe(&output) == 0 else {
+            throw Failure(description: "pipe failed: errno \(errno)")
+        }
+        // Close-on-exec, so no other child inherits the peer's stdin (which would keep it alive).
+        for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
+        pid = try Self.spawn(python, [Self.peerDirectory + "/evm_peer.py", "--port", "0", "--chain-id", String(chainID),
+                                      "--exit-on-stdin-eof"],
+                             stdin: input[0], stdout: .descriptor(output[1]), stderr: .file(logPath))
+        close(input[0])
+        close(output[1])
+        stdinWrite = input[1]
+        stdoutRead = output[0]
+        // Read stdout until the LISTENING line.
+        let deadline = Date().addingTimeInterval(startTimeout)
+        var text = ""
+        var found: UInt16?
+        while found == nil {
+            let remaining = deadline.timeIntervalSinceNow
+            guard remaining > 0 else { break }
+            var pfd = pollfd(fd: stdoutRead, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, Int32(remaining * 1000)) > 0 else { continue }
+            var buffer = [UInt8](repeating: 0, count: 256)
+            let count = read(stdoutRead, &buffer, buffer.count)
+            if count < 0 && errno == EINTR { continue }
+            if count <= 0 { break }
+            text += String(decoding: buffer[..<count], as: UTF8.self)
+            for line in text.split(separator: "\n") where line.hasPrefix("LISTENING ") {
+                found = UInt16(line.dropFirst("LISTENING ".count).trimmingCharacters(in: .whitespaces))
+            }
+        }
+        guard let found else {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+            let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            throw Failure(description: "the EVM peer did not start (stdout \(text.debugDescription)); stderr: \(log.suffix(3000))")
+        }
+        port = found
+        rpc = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: found),
+                            timeouts: .init(connect: .seconds(2), write: .seconds(5), read: .seconds(30)))
+    }
+
+    deinit { stop() }
+
+    /// Stops the peer (SIGTERM, then reaps it).
+    func stop() {
+        lock.lock()
+        defer { lock.unlock() }
+        guard !stopped else { return }
+        stopped = true
+        kill(pid, SIGTERM)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        close(stdinWrite)
+        close(stdoutRead)
+        unlink(logPath)
+    }
+
+    var endpoint: HTTPEndpoint { HTTPEndpoint(host: "127.0.0.1", port: port) }
+
+    // MARK: Test controls
+
+    @discardableResult
+    func call(_ method: String, _ params: [JSONValue] = []) throws -> JSONValue {
+        try rpc.call(method, params)
+    }
+
+    /// Sends `wei` to `address` from the peer's funding key.
+    func fund(_ address: EthereumAddress, wei: UInt64 = 10_000_000_000_000_000_000) throws {
+        try call("test_fund", [.string(Hex.encode(address.bytes, prefix: true)), .string(Quantity(wei).description)])
+    }
+
+    func setAutoMine(_ on: Bool) throws { try call("test_setAutoMine", [.bool(on)]) }
+    func mine(_ blocks: Int = 1) throws { try call("test_mine", [.number(Double(blocks))]) }
+    func lie(_ mode: String) throws { try call("test_lie", [.string(mode)]) }
+    func delay(ms: Int) throws { try call("test_delay", [.number(Double(ms))]) }
+    func reset() throws {
+        try lie("none")
+        try delay(ms: 0)
+        try setAutoMine(true)
+    }
+
+    func blockNumber() throws -> UInt64 {
+        try NodeValues.uint64(call("eth_blockNumber"), "eth_blockNumber")
+    }
+
+    /// The canonical block hash at `number`, from the block JSON.
+    func blockHash(_ number: UInt64) throws -> [UInt8] {
+        let block = try call("eth_getBlockByNumber", [.string(Quantity(number).description), .bool(false)])
+        return try NodeValues.fixedData(block["hash"], "hash", count: 32)
+    }
+
+    // MARK: Spawning
+
+    enum Output {
+        case file(String)
+        case descriptor(Int32)
+    }
+
+    static func spawn(_ executable: String, _ arguments: [String], stdin: Int32?, stdout: Output,
+                      stderr: Output) throws -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        if let stdin {
+            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        for (target, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
+            switch output {
+            case .file(let path): posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
+            }
+        }
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var child: pid_t = 0
+        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
+        guard rc == 0 else { throw Failure(description: "posix_spawn \(executable) failed: errno \(rc)") }
+        return child
+    }
+}
