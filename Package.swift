@@ -71,7 +71,7 @@ let package = Package(
         // MARK: Command line
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
-                               "EVMLightClient", "Secp256k1",
+                               "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
@@ -117,7 +117,8 @@ let package = Package(
                                    "Simulator"],
                     swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
-                    dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting"],
+                    dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting",
+                                   "LocalBroker", "MQTT"],
                     exclude: ["Peer"], swiftSettings: strict),
     ]
 )

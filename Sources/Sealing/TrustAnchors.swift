@@ -1,5 +1,5 @@
 public import Cryptography
-internal import Telemetry
+public import Telemetry
 public import Transparency
 
 /// The keys an auditor pins (`trust.json`, docs/PROOF-BUNDLE.md, "Trust file"): the gateway's
@@ -27,6 +27,9 @@ public struct TrustAnchors: Sendable {
     public let witnessKeys: [VerifierKey]
     /// How many distinct pinned witnesses must have cosigned the checkpoint.
     public let minimumCosignatures: Int
+    /// The pinned external ledger for `anchors` entries (e.g. `{"type": "evm", "chain_id", …}`,
+    /// docs/EVM-LEDGER.md), kept as JSON: the ledger verifiers read it, not this module.
+    public var ledger: JSONValue?
 
     /// Creates trust anchors, checking key types and the quorum.
     /// - Throws: ``SealingError`` `.malformedTrust`.
@@ -64,7 +67,7 @@ public struct TrustAnchors: Sendable {
     public init(json bytes: [UInt8]) throws(SealingError) {
         let value: JSONValue
         do {
-            value = try JSONParser(maxBytes: Self.maximumByteCount, maxDepth: 4).parse(bytes)
+            value = try JSONParser(maxBytes: Self.maximumByteCount, maxDepth: 6).parse(bytes)
         } catch {
             throw SealingError(code: .malformedTrust, reason: "trust file is not valid JSON", underlying: error)
         }
@@ -102,9 +105,14 @@ public struct TrustAnchors: Sendable {
         if root.optional("min_cosignatures") != nil {
             minimum = Int(try root.unsigned("min_cosignatures"))
         }
+        let ledger = root.optional("ledger")
+        if let ledger, ledger.objectValue == nil {
+            throw SealingError(code: .malformedTrust, reason: "trust.ledger must be an object")
+        }
         try root.finish()
         try self.init(gatewayKey: gatewayKey, gatewayID: gatewayID, logOrigin: origin, logKey: logKey,
                       witnessKeys: witnesses, minimumCosignatures: minimum)
+        self.ledger = ledger
     }
 
     /// The trust file as canonical JSON with a final newline.
@@ -119,6 +127,7 @@ public struct TrustAnchors: Sendable {
             ("min_cosignatures", .number(Double(minimumCosignatures))),
         ]
         if let gatewayID { members.append(("gateway_id", .string(gatewayID))) }
+        if let ledger { members.append(("ledger", ledger)) }
         return JSONWriter.canonicalBytes(.object(members)) + [0x0A]
     }
 

@@ -35,10 +35,20 @@ public struct VerifyCommand: ParsableCommand {
     @Argument(help: "Proof bundle (JSON).") var bundle: String
     @Option(name: .long, help: "Pinned keys (JSON, from `vitalgate keys trust`).") var trust: String
     @Flag(name: .long, help: "Print the report as JSON.") var json = false
+    @Option(name: .long, help: ArgumentHelp(
+        "A block hash the auditor trusts on the anchor chain (0x + 64 hex; repeatable). evm anchors under confirmations need one.",
+        valueName: "hash"))
+    var trustedBlock: [String] = []
 
     public init() {}
 
     public func run() throws {
+        let trustedBlocks = try trustedBlock.map { text in
+            guard let hash = [UInt8](hex: text.hasPrefix("0x") ? String(text.dropFirst(2)) : text), hash.count == 32 else {
+                throw ValidationError("--trusted-block must be 32 bytes of hex")
+            }
+            return hash
+        }
         guard let bundleBytes = FileManager.default.contents(atPath: bundle) else {
             throw ValidationError("cannot read \(bundle)")
         }
@@ -47,7 +57,8 @@ public struct VerifyCommand: ParsableCommand {
         }
         let anchors = try TrustAnchors(json: Array(trustBytes))
         let parsed = try ProofBundle(json: Array(bundleBytes))
-        let check = AnchorChecks.check(trust: anchors, gatewayID: anchors.gatewayID ?? parsed.batch.header.gatewayID)
+        let check = AnchorChecks.check(trust: anchors, gatewayID: anchors.gatewayID ?? parsed.batch.header.gatewayID,
+                                       trustedBlocks: trustedBlocks)
         let report = BundleVerifier.verify(parsed, trust: anchors, anchorCheck: check)
         print(json ? String(decoding: report.json, as: UTF8.self) : report.text)
         if !report.passed { throw ExitCode(1) }
@@ -70,8 +81,13 @@ public struct TrustCommand: ParsableCommand {
         let paths = DataPaths(config.gateway.dataDirectory)
         let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
         let witnesses = try config.witnessKeys(in: vault)
-        try Output.write(try vault.trustAnchors(gatewayID: config.gateway.id, witnesses: witnesses,
-                                                minimumCosignatures: config.sealing.minCosignatures).json, to: out)
+        var anchors = try vault.trustAnchors(gatewayID: config.gateway.id, witnesses: witnesses,
+                                             minimumCosignatures: config.sealing.minCosignatures)
+        if config.ledger.backend == "evm" {
+            anchors.ledger = EVMLedgerSettings.trustJSON(
+                try EVMLedgerSettings.configuration(config.ledger, keys: try FileKeyStore.load(path: paths.keyFile)))
+        }
+        try Output.write(anchors.json, to: out)
     }
 }
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Anchoring
 import Detection
+import EVMLedger
 import Ledger
 import Fleet
 import Foundation
@@ -49,10 +50,20 @@ public struct RunCommand: ParsableCommand {
     static func makeAnchorWorker(_ config: AgentConfig) throws -> AnchorWorker {
         let paths = DataPaths(config.gateway.dataDirectory)
         let keys = try FileKeyStore.load(path: paths.keyFile)
-        let verifier = LocalEvidenceVerifier(logKey: try Vault.logVerifierKey(keys: keys, gatewayID: config.gateway.id))
+        let backend: any LedgerBackend
+        let verifier: any AnchorEvidenceVerifier
+        switch config.ledger.backend {
+        case "evm":
+            let evm = try EVMLedgerSettings.configuration(config.ledger, keys: keys)
+            backend = try EVMLedgerBackend(configuration: evm)
+            verifier = WorkerEVMVerifier(configuration: evm)
+        default:
+            backend = LocalLedger()
+            verifier = LocalEvidenceVerifier(logKey: try Vault.logVerifierKey(keys: keys, gatewayID: config.gateway.id))
+        }
         return AnchorWorker(configuration: .init(gatewayID: config.gateway.id, vaultPath: paths.vault,
                                                  pollMs: Int(config.ledger.pollSeconds * 1000)),
-                            backend: LocalLedger(), verifier: verifier)
+                            backend: backend, verifier: verifier)
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

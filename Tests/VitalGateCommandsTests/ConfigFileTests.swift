@@ -33,6 +33,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "sealing.witness_keys", "sealing.min_cosignatures",
             "detection.enabled", "detection.threshold",
             "storage.max_bytes", "ledger.backend", "ledger.poll_seconds",
+            "ledger.endpoint", "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
+            "ledger.max_fee_gwei",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
         ])
         // Every setting line carries a comment.
@@ -171,6 +173,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[fleet]\ngroups = [\"ward 3\"]\n", .invalidSetting, 2, "fleet.groups"),
         ("[storage]\nmax_bytes = -1\n", .invalidSetting, 2, "storage.max_bytes"),
         ("[ledger]\nbackend = \"bitcoin\"\n", .invalidSetting, 2, "ledger.backend"),
+        ("[ledger]\nbackend = \"evm\"\nendpoint = \"ftp://node\"\n", .invalidSetting, 3, "ledger.endpoint"),
         ("[reconnect]\n# c\njitter = 2\n", .invalidSetting, 3, "reconnect.jitter"),
         ("[reconnect]\ninitial_ms = 1000\nmax_ms = 10\n", .invalidSetting, 3, "reconnect.max_ms"),
         ("[mqtt]\nbroker = \"http://h\"\n", .invalidSetting, 2, "mqtt.broker"),

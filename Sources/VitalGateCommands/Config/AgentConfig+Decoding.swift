@@ -63,6 +63,12 @@ extension AgentConfig {
 
         case ("ledger", "backend"): ledger.backend = try v.string()
         case ("ledger", "poll_seconds"): ledger.pollSeconds = try v.number()
+        case ("ledger", "endpoint"): ledger.endpoint = try v.string()
+        case ("ledger", "chain_id"): ledger.chainID = try v.integer()
+        case ("ledger", "contract"): ledger.contract = try v.string()
+        case ("ledger", "confirmations"): ledger.confirmations = try v.integer()
+        case ("ledger", "qbft_validators"): ledger.qbftValidators = try v.strings()
+        case ("ledger", "max_fee_gwei"): ledger.maxFeeGwei = try v.integer()
 
         case ("fleet", "enabled"): fleet.enabled = try v.boolean()
         case ("fleet", "groups"): fleet.groups = try v.strings()

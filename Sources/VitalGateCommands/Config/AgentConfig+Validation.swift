@@ -44,8 +44,15 @@ extension AgentConfig {
         try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
                   "must be between 0 and the number of witness keys")
         try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
-        try check(ledger.backend == "local", "ledger.backend",
-                  "must be \"local\" (the evm backend is not wired into the agent yet)")
+        try check(["local", "evm"].contains(ledger.backend), "ledger.backend", "must be \"local\" or \"evm\"")
+        if ledger.backend == "evm" {
+            try check(ledger.endpoint.hasPrefix("http://"), "ledger.endpoint", "must be an http:// JSON-RPC URL for backend evm")
+            try check(ledger.chainID > 0, "ledger.chain_id", "must be set (positive) for backend evm")
+            try check(ledger.contract.utf8.count == 42 && ledger.contract.hasPrefix("0x"), "ledger.contract",
+                      "must be the anchor contract address (0x and 40 hex digits) for backend evm")
+        }
+        try check((1...256).contains(ledger.confirmations), "ledger.confirmations", "must be in 1...256")
+        try check((1...100_000).contains(ledger.maxFeeGwei), "ledger.max_fee_gwei", "must be in 1...100000")
         try check((0.1...3600).contains(ledger.pollSeconds), "ledger.poll_seconds", "must be in 0.1...3600")
         try check(fleet.groups.allSatisfy(Self.isTopicLevel), "fleet.groups",
                   "every group must be 1-64 characters of A-Z a-z 0-9 . _ -")

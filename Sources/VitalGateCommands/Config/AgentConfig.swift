@@ -150,10 +150,22 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// `[ledger]`: where the log's checkpoints are anchored.
     public struct LedgerSection: Sendable, Equatable {
-        /// `backend`: `local` (the embedded log; the default).
+        /// `backend`: `local` (the embedded log; the default) or `evm`.
         public var backend = "local"
         /// `poll_seconds`: time between anchoring rounds while a submission is pending.
         public var pollSeconds = 2.0
+        /// `endpoint` (evm): the node's JSON-RPC URL, `http://host:port[/path]`.
+        public var endpoint = ""
+        /// `chain_id` (evm): the chain id the node must report and transactions are signed for.
+        public var chainID = 0
+        /// `contract` (evm): the anchor contract address (`vitalgate ledger deploy`).
+        public var contract = ""
+        /// `confirmations` (evm): descendants, linked by parent hash, before an anchor is final.
+        public var confirmations = 12
+        /// `qbft_validators` (evm, Besu QBFT): pinned validators; finality by commit seals instead.
+        public var qbftValidators: [String] = []
+        /// `max_fee_gwei` (evm): the highest fee per gas ever signed.
+        public var maxFeeGwei = 500
 
         /// The documented defaults.
         public init() {}

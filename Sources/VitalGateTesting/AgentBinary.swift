@@ -1,9 +1,10 @@
-import Foundation
-import LocalBroker
+public import Foundation
+public import LocalBroker
 
-/// Locates and runs the built `vitalgate` executable (next to the test bundle).
-enum AgentBinary {
-    static var path: String {
+/// Locates and runs the built `vitalgate` executable (next to the test bundle; `swift build
+/// --product vitalgate` must have run).
+public enum AgentBinary {
+    public static var path: String {
         let candidates = [
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("vitalgate"),
             URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().deletingLastPathComponent()
@@ -13,21 +14,21 @@ enum AgentBinary {
             ?? candidates[0].path
     }
 
-    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    public static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
 
-    static var schemas: String { repositoryRoot.appendingPathComponent("Firmware-Schemas").path }
+    public static var schemas: String { repositoryRoot.appendingPathComponent("Firmware-Schemas").path }
 
     /// Runs `vitalgate args...` to completion; returns the exit code and output.
     @discardableResult
-    static func run(_ arguments: [String], log: String) throws -> (code: Int32?, output: String) {
+    public static func run(_ arguments: [String], log: String) throws -> (code: Int32?, output: String) {
         let child = try ChildProcess(executable: path, arguments: arguments, outputPath: log)
         child.waitForExit()
         return (child.exitCode, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
     /// Starts `vitalgate args...` in the background.
-    static func start(_ arguments: [String], log: String) throws -> ChildProcess {
+    public static func start(_ arguments: [String], log: String) throws -> ChildProcess {
         try ChildProcess(executable: path, arguments: arguments, outputPath: log)
     }
 }
