@@ -17,6 +17,8 @@ struct FleetRuntime {
     /// `nil`: sealing is off in the base configuration (benchmarks), so batch limits do not apply.
     var sealingPolicy: BatchPolicy?
     var storageMaxBytes: UInt64
+    /// The fleet's ledger section, if one was applied (`nil`: the local `[ledger]` configuration).
+    var ledger: ConfigSections.Ledger?
 
     /// The base configuration alone.
     init(base: IngestConfiguration, baseCatalog: SchemaCatalog) {
@@ -55,9 +57,14 @@ struct FleetRuntime {
             }
         }
         if let storage = sections.storage { storageMaxBytes = storage.maxBytes }
-        if let ledger = sections.ledger, ledger.backend != .local {
-            throw ConfigRejection(.unsupported(field: "ledger.backend",
-                                               detail: "this agent anchors to its embedded log only (backend local)"))
+        if let ledger = sections.ledger {
+            if let control = base.ledgerControl {
+                try control.check(ledger)
+            } else if ledger.backend != .local {
+                throw ConfigRejection(.unsupported(field: "ledger.backend",
+                                                   detail: "this agent runs without an anchoring worker (backend local only)"))
+            }
+            self.ledger = ledger
         }
         if let broker = sections.broker {
             guard let address = BrokerAddress(url: broker.url) else {

@@ -21,6 +21,8 @@ public struct IngestConfiguration: Sendable {
     public var sealing: SealingConfiguration?
     /// `nil` disables remote configuration.
     public var fleet: FleetSettings?
+    /// Where fleet `ledger` sections go; `nil`: only the `local` backend is accepted from the fleet.
+    public var ledgerControl: (any LedgerControl)?
     /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
     /// Nothing is ever evicted: the policy is to alert and keep storing.
     public var storageMaxBytes: UInt64 = 0

@@ -141,6 +141,7 @@ extension IngestService {
         }
         detecting = candidate.detection != nil
         if let policy = candidate.sealingPolicy { vault.updateSealingPolicy(policy) }
+        if old.ledger != candidate.ledger { configuration.ledgerControl?.apply(candidate.ledger) }
     }
 
     /// Records and reports a rejection or rollback; the running configuration is untouched.

@@ -65,6 +65,7 @@ public final class IngestService {
             }
         }
         decoder = MessageDecoder(catalog: runtime.catalog, limits: configuration.limits)
+        if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
         for state in vault.deviceStates() {
             decoder.restore(state.device, DeviceState(model: state.model, firmware: state.firmware, serial: state.serial,
                                                       patient: state.patient, bed: state.bed))

@@ -33,10 +33,11 @@ public struct RunCommand: ParsableCommand {
     public func run() throws {
         SignalFlag.install()
         let config = try agent.resolve()
-        let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration)
-        let anchoring = noSealing ? nil : try Self.makeAnchorWorker(config)
-        anchoring?.start()
+        let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
+        let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
+                                           ledgerControl: anchoring)
+        try anchoring?.start()
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics
@@ -67,8 +68,8 @@ public struct RunCommand: ParsableCommand {
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).
-    static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?) throws
-        -> IngestService {
+    static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?,
+                            ledgerControl: (any LedgerControl)? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -91,6 +92,7 @@ public struct RunCommand: ParsableCommand {
                 maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))) : nil)
         ingest.storageMaxBytes = UInt64(config.storage.maxBytes)
         ingest.fleet = try config.fleetSettings()
+        ingest.ledgerControl = ledgerControl
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }
