@@ -33,14 +33,7 @@ import VitalGateTesting
 
     static func publishReadings(_ broker: LocalBroker, count: Int = 10) throws {
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge-\(UInt32.random(in: 0...UInt32.max))")
-        let ts = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
-        try MQTTTestClient.publishAll(bridge, [
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/info", payload: Array(#"{"model":"OxiPatch","fw":"1.4.2"}"#.utf8)),
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/pair", payload: Array(#"{"patient":"MRN-7"}"#.utf8)),
-        ] + (0..<count).map { seq in
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals",
-                                payload: Array(#"{"seq":\#(seq),"ts":\#(ts + Int64(seq) * 1000),"spo2":97,"pr":70}"#.utf8))
-        })
+        try MQTTTestClient.publishAll(bridge, SampleTelemetry.oxiPatch(0..<count))
     }
 
     /// Mines a block every 0.3 s until `stats` reports at least `size` anchored; returns the last stats line.

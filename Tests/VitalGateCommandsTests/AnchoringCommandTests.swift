@@ -30,14 +30,7 @@ import VitalGateTesting
                                            "--broker", broker.address.description], log: dir.appending("agent.txt").path)
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         Thread.sleep(forTimeInterval: 0.5)
-        let ts = Int64(Date().timeIntervalSince1970 * 1000) - 60_000
-        try MQTTTestClient.publishAll(bridge, [
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/info", payload: Array(#"{"model":"OxiPatch","fw":"1.4.2"}"#.utf8)),
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/pair", payload: Array(#"{"patient":"MRN-7"}"#.utf8)),
-        ] + (0..<10).map { seq in
-            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals",
-                                payload: Array(#"{"seq":\#(seq),"ts":\#(ts + Int64(seq) * 1000),"spo2":97,"pr":70}"#.utf8))
-        })
+        try MQTTTestClient.publishAll(bridge, SampleTelemetry.oxiPatch(0..<10))
         Thread.sleep(forTimeInterval: 1.5)  // two batches of five close; the worker polls every 0.2 s
         agent.terminate(signal: SIGTERM)
         #expect(agent.exitCode == 0)
