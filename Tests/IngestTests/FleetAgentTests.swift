@@ -368,4 +368,41 @@ import VitalGateTesting
         let stats = try Vault(path: a.vaultPath, keys: a.keys).stats()
         #expect(stats.eventsByType["storage_cap_exceeded"] == 1 && stats.eventsByType["device_announced"] == 1)
     }
+
+    @Test func documentsAppliedWhileReadingsStreamInLoseAndDuplicateNothing() throws {
+        let broker = try LocalBroker()
+        let watcher = try ReportWatcher(broker.address)
+        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
+        let agents = [start(a, broker: broker.address), start(b, broker: broker.address)]
+        Thread.sleep(forTimeInterval: 0.4)
+        let total = 3_000
+        let address = broker.address
+        let streaming = Thread {
+            // The client is created and used on this thread only.
+            guard let bridge = try? MQTTTestClient.connect(address, id: "bridge") else { return }
+            try? MQTTTestClient.publishAll(bridge, SampleTelemetry.oxiPatch(0..<total), timeoutMs: 60_000)
+        }
+        streaming.start()
+        // Three group documents while the stream is flowing: batch limits and max_batch change each time.
+        for version in UInt64(1)...3 {
+            Thread.sleep(forTimeInterval: 0.15)
+            let sections = ConfigSections(ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 16 * version),
+                                          sealing: .init(batchMaxReadings: 7 * version, batchMaxAgeMs: 1_000, witnessKeys: []))
+            let seen = watcher.all.count
+            try Self.push(Self.signed(Self.document(version, .group("ward-3"), sections)),
+                          to: FleetSettings.desiredTopic(group: "ward-3"), on: broker.address)
+            for gw in [a, b] {
+                #expect(try watcher.await(gw.id, after: seen) { $0.version == version }?.status == .applied)
+            }
+        }
+        #expect(Self.waitFor(agents, timeout: 60) { $0.messages >= total + 2 }, "every message arrives")
+        agents.forEach { $0.stop() }
+        for gw in [a, b] {
+            let vault = try Vault(path: gw.vaultPath, keys: gw.keys)
+            let stats = try vault.stats()
+            #expect(stats.readings == total && stats.duplicates == 0 && stats.quarantined == 0, "\(gw.id): \(stats.json)")
+            #expect(try vault.configEvents().map(\.type) == Array(repeating: "config_applied", count: 3))
+            #expect(try vault.audit(gatewayID: gw.id).passed)
+        }
+    }
 }
