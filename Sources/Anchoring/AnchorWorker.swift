@@ -126,6 +126,7 @@ public final class AnchorWorker: Sendable {
                 guard latest.size > anchoredSize else { return .idle }
                 pendingSize = latest.size
                 try submit(latest, replacing: nil, store: store, now: now)
+                try store.succeeded()
                 return .progressed
             }
             pendingSize = pending.size
@@ -151,6 +152,7 @@ public final class AnchorWorker: Sendable {
                     throw error
                 }
                 try store.anchored(size: pending.size, evidence: JSONWriter.canonicalBytes(evidence.json), at: now)
+                try store.succeeded()
                 counters.withLock { $0.anchored += 1 }
                 logger.info("checkpoint anchored", metadata: ["size": "\(pending.size)", "backend": "\(backend.name)",
                                                               "where": "\(evidence.locator)"])
@@ -172,7 +174,7 @@ public final class AnchorWorker: Sendable {
                 $0.failures += 1
                 if error.code == .untrustworthyNode { $0.untrustworthy += 1 }
             }
-            if let pendingSize { try? store.failed(size: pendingSize, reason: error.description) }
+            try? store.failed(size: pendingSize, reason: error.description, at: now)
             if error.code == .untrustworthyNode || error.code == .invalidEvidence {
                 logger.error("the ledger node served data that does not verify; nothing is marked anchored",
                              metadata: ["error": "\(error)"])
@@ -182,6 +184,7 @@ public final class AnchorWorker: Sendable {
             return .failed
         } catch {
             counters.withLock { $0.failures += 1 }
+            try? store.failed(size: pendingSize, reason: "\(error)", at: now)
             logger.warning("anchoring round failed; retrying later", metadata: ["error": "\(error)"])
             return .failed
         }

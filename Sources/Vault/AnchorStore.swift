@@ -43,6 +43,14 @@ public struct AnchorLag: Sendable, Equatable {
     public var oldestUnanchoredAt: Int64?
     /// A submission in flight, if any.
     public var pending: AnchorRecord?
+    /// The last failed anchoring round (reason, ms since the epoch), until a round succeeds.
+    public var lastFailure: (reason: String, at: Int64)?
+
+    public static func == (lhs: AnchorLag, rhs: AnchorLag) -> Bool {
+        lhs.latestCheckpoint == rhs.latestCheckpoint && lhs.anchored == rhs.anchored
+            && lhs.oldestUnanchoredAt == rhs.oldestUnanchoredAt && lhs.pending == rhs.pending
+            && lhs.lastFailure?.reason == rhs.lastFailure?.reason && lhs.lastFailure?.at == rhs.lastFailure?.at
+    }
 }
 
 /// The anchor queue on its own connection to the vault file, for the anchoring worker's thread
@@ -123,11 +131,23 @@ public final class AnchorStore {
         }
     }
 
-    /// Records a failure on a pending submission (kept for a later attempt).
-    public func failed(size: UInt64, reason: String) throws(VaultError) {
+    /// Records a failed round (on the pending submission for `size`, if there is one), so that
+    /// `stats` can say why anchoring lags.
+    public func failed(size: UInt64?, reason: String, at time: Int64) throws(VaultError) {
+        let text = String(reason.prefix(500))
         try run("record a failure") {
-            try db.run("UPDATE anchors SET last_error = ? WHERE size = ?", [.text(String(reason.prefix(500))), .integer(Int64(size))])
+            if let size {
+                try db.run("UPDATE anchors SET last_error = ? WHERE size = ?", [.text(text), .integer(Int64(size))])
+            }
+            try db.run("INSERT INTO meta (key, value) VALUES ('anchor_last_failure', ?) "
+                       + "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                       [.blob(Array("\(time) \(text)".utf8))])
         }
+    }
+
+    /// Clears the last failure after a round that moved.
+    public func succeeded() throws(VaultError) {
+        try run("clear the last failure") { try db.run("DELETE FROM meta WHERE key = 'anchor_last_failure'") }
     }
 
     /// Marks `size` anchored with its verified evidence (a bundle `anchors` entry).
@@ -158,6 +178,11 @@ public final class AnchorStore {
         lag.oldestUnanchoredAt = try db.query("SELECT min(created_at) FROM checkpoints WHERE size > ?",
                                               [.integer(Int64(lag.anchored))]).first?.first?.integerValue
         lag.pending = try db.query("\(select) WHERE status = 'pending' ORDER BY size DESC LIMIT 1").first.map(record)
+        if let blob = try db.query("SELECT value FROM meta WHERE key = 'anchor_last_failure'").first?.first?.blobValue {
+            let text = String(decoding: blob, as: UTF8.self)
+            let parts = text.split(separator: " ", maxSplits: 1)
+            lag.lastFailure = (parts.count > 1 ? String(parts[1]) : "", Int64(parts.first ?? "") ?? 0)
+        }
         return lag
     }
 

@@ -36,6 +36,7 @@ public struct StatsCommand: ParsableCommand {
         let anchoring = stats.anchoring
         print("anchoring     checkpoint \(anchoring.latestCheckpoint), anchored \(anchoring.anchored), "
               + "\(anchoring.unanchoredBatches) batch(es) behind")
+        if let failure = anchoring.lastFailure { print("  last failure: \(failure.reason)") }
         if let pending = anchoring.pending {
             print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"
                   + (pending.lastError.map { ", last error: \($0)" } ?? ""))

@@ -183,4 +183,46 @@ import VitalGateTesting
         let text = try String(contentsOfFile: bundle, encoding: .utf8)
         #expect(text.contains("evm-receipt-log"), "\(text.prefix(400))")
     }
+
+    /// A ledger node that is down does not slow ingest: every reading is stored and sealed, the
+    /// agent stops cleanly, and `stats` says why anchoring lags.
+    @Test func aDeadNodeNeverBlocksIngest() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.appending("data").path
+        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: dir.appending("log.txt").path).code == 0)
+        let deadPort = try LocalBroker.freeLoopbackPort()
+        let config = dir.appending("agent.conf").path
+        try """
+            [gateway]
+            id = "dead-node-gw"
+            data_dir = "\(data)"
+            [schemas]
+            directory = "\(AgentBinary.schemas)"
+            [sealing]
+            batch_max_readings = 5
+            [ledger]
+            backend = "evm"
+            poll_seconds = 0.2
+            endpoint = "http://127.0.0.1:\(deadPort)"
+            chain_id = 1337
+            contract = "0x\(String(repeating: "11", count: 20))"
+            confirmations = 2
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let broker = try LocalBroker()
+        let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
+                                          log: dir.appending("agent.txt").path)
+        Thread.sleep(forTimeInterval: 0.5)
+        try Self.publishReadings(broker, count: 20)
+        Thread.sleep(forTimeInterval: 1.5)
+        let stopping = Date()
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0 && Date().timeIntervalSince(stopping) < 10)
+        let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: dir.appending("stats.txt").path)
+        let json = try JSONParser().parse(String(stats.output.split(separator: "\n").last ?? ""))
+        #expect(json["readings"]?.numberValue == 20)
+        let anchoring = json["anchoring"]
+        #expect(anchoring?["latest_checkpoint"]?.numberValue == 4 && anchoring?["anchored"]?.numberValue == 0)
+        #expect(anchoring?["last_failure"]?["reason"]?.stringValue?.contains("unavailable") == true, "\(stats.output)")
+    }
 }
