@@ -32,3 +32,18 @@ public enum AgentBinary {
         try ChildProcess(executable: path, arguments: arguments, outputPath: log)
     }
 }
+
+extension AgentBinary {
+    /// Writes an agent config file at `path`: gateway `id`, `dataDir`, the repository's schemas,
+    /// then `extra` (more sections, as config text).
+    public static func writeConfig(_ path: String, id: String, dataDir: String, extra: String) throws {
+        try """
+            [gateway]
+            id = "\(id)"
+            data_dir = "\(dataDir)"
+            [schemas]
+            directory = "\(schemas)"
+            \(extra)
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}

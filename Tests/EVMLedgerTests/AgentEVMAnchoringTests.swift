@@ -59,22 +59,17 @@ import VitalGateTesting
         let (data, endpoint, contract) = (setup.data, setup.endpoint, setup.contract)
         let log = dir.appending("log.txt").path
         let config = dir.appending("agent.conf").path
-        try """
-            [gateway]
-            id = "evm-gw"
-            data_dir = "\(data)"
-            [schemas]
-            directory = "\(AgentBinary.schemas)"
-            [sealing]
-            batch_max_readings = 5
-            [ledger]
-            backend = "evm"
-            poll_seconds = 0.2
-            endpoint = "\(endpoint)"
-            chain_id = \(peer.chainID)
-            contract = "\(contract.checksummed)"
-            confirmations = 2
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try AgentBinary.writeConfig(config, id: "evm-gw", dataDir: data, extra: """
+                [sealing]
+                batch_max_readings = 5
+                [ledger]
+                backend = "evm"
+                poll_seconds = 0.2
+                endpoint = "\(endpoint)"
+                chain_id = \(peer.chainID)
+                contract = "\(contract.checksummed)"
+                confirmations = 2
+                """)
 
         let broker = try LocalBroker()
         let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
@@ -127,20 +122,15 @@ import VitalGateTesting
         try JSONWriter.canonicalString(.object([("keys", .array([.object([("name", alice["name"]!), ("public_key", alice["public_key"]!)])]))]))
             .write(toFile: dir.appending("operators.json").path, atomically: true, encoding: .utf8)
         let config = dir.appending("agent.conf").path
-        try """
-            [gateway]
-            id = "fleet-evm-gw"
-            data_dir = "\(setup.data)"
-            [schemas]
-            directory = "\(AgentBinary.schemas)"
-            [sealing]
-            batch_max_readings = 5
-            [ledger]
-            poll_seconds = 0.2
-            [fleet]
-            enabled = true
-            operators_file = "\(dir.appending("operators.json").path)"
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try AgentBinary.writeConfig(config, id: "fleet-evm-gw", dataDir: setup.data, extra: """
+                [sealing]
+                batch_max_readings = 5
+                [ledger]
+                poll_seconds = 0.2
+                [fleet]
+                enabled = true
+                operators_file = "\(dir.appending("operators.json").path)"
+                """)
         let broker = try LocalBroker()
         let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
                                           log: dir.appending("agent.txt").path)
@@ -193,22 +183,17 @@ import VitalGateTesting
         #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: dir.appending("log.txt").path).code == 0)
         let deadPort = try LocalBroker.freeLoopbackPort()
         let config = dir.appending("agent.conf").path
-        try """
-            [gateway]
-            id = "dead-node-gw"
-            data_dir = "\(data)"
-            [schemas]
-            directory = "\(AgentBinary.schemas)"
-            [sealing]
-            batch_max_readings = 5
-            [ledger]
-            backend = "evm"
-            poll_seconds = 0.2
-            endpoint = "http://127.0.0.1:\(deadPort)"
-            chain_id = 1337
-            contract = "0x\(String(repeating: "11", count: 20))"
-            confirmations = 2
-            """.write(toFile: config, atomically: true, encoding: .utf8)
+        try AgentBinary.writeConfig(config, id: "dead-node-gw", dataDir: data, extra: """
+                [sealing]
+                batch_max_readings = 5
+                [ledger]
+                backend = "evm"
+                poll_seconds = 0.2
+                endpoint = "http://127.0.0.1:\(deadPort)"
+                chain_id = 1337
+                contract = "0x\(String(repeating: "11", count: 20))"
+                confirmations = 2
+                """)
         let broker = try LocalBroker()
         let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
                                           log: dir.appending("agent.txt").path)

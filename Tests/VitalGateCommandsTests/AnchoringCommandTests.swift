@@ -13,17 +13,12 @@ import VitalGateTesting
         defer { dir.remove() }
         let data = dir.appending("data").path
         let log = dir.appending("log.txt").path
-        try """
-            [gateway]
-            id = "anchor-cli"
-            data_dir = "\(data)"
-            [schemas]
-            directory = "\(AgentBinary.schemas)"
-            [sealing]
-            batch_max_readings = 5
-            [ledger]
-            poll_seconds = 0.2
-            """.write(toFile: dir.appending("agent.conf").path, atomically: true, encoding: .utf8)
+        try AgentBinary.writeConfig(dir.appending("agent.conf").path, id: "anchor-cli", dataDir: data, extra: """
+                [sealing]
+                batch_max_readings = 5
+                [ledger]
+                poll_seconds = 0.2
+                """)
         #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
         let broker = try LocalBroker()
         let agent = try AgentBinary.start(["run", "--config", dir.appending("agent.conf").path,

@@ -31,16 +31,11 @@ import VitalGateTesting
         ]))
         try operators.write(toFile: dir.appending("operators.json").path, atomically: true, encoding: .utf8)
         let data = dir.appending("data").path
-        try """
-            [gateway]
-            id = "gw-cli"
-            data_dir = "\(data)"
-            [schemas]
-            directory = "\(AgentBinary.schemas)"
-            [fleet]
-            enabled = true
-            operators_file = "\(dir.appending("operators.json").path)"
-            """.write(toFile: dir.appending("agent.conf").path, atomically: true, encoding: .utf8)
+        try AgentBinary.writeConfig(dir.appending("agent.conf").path, id: "gw-cli", dataDir: data, extra: """
+                [fleet]
+                enabled = true
+                operators_file = "\(dir.appending("operators.json").path)"
+                """)
 
         let broker = try LocalBroker()
         #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
