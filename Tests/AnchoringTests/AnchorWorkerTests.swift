@@ -181,4 +181,30 @@ import VitalGateTesting
         worker.stop()
         #expect(try vault.stats().anchoring.anchored == 1)
     }
+
+    /// Answers `.resubmit` once, as a backend does after a reorg drops the anchor's block.
+    final class ReorgedOnce: LedgerBackend, Sendable {
+        let name = "local"
+        let reorged = Atomic<Bool>(false)
+        func submit(_ request: AnchorRequest, replacing: AnchorTicket?) throws(LedgerError) -> AnchorTicket {
+            try LocalLedger().submit(request, replacing: replacing)
+        }
+        func progress(of ticket: AnchorTicket, for request: AnchorRequest) throws(LedgerError) -> AnchorProgress {
+            if !reorged.exchange(true, ordering: .relaxed) { return .resubmit(reason: "the anchor block was reorged out") }
+            return try LocalLedger().progress(of: ticket, for: request)
+        }
+    }
+
+    @Test func aReorgedAnchorIsPostedAgainForTheNewestCheckpoint() throws {
+        let vault = try vault(batches: 1)
+        let store = try store()
+        let worker = worker(ReorgedOnce())
+        #expect(worker.round(store) == .progressed)  // submits size 1
+        try addBatches(1, to: vault)                // size 2 is signed meanwhile
+        #expect(worker.round(store) == .progressed)  // reorged: size 1 abandoned, size 2 submitted
+        #expect(try store.pending()?.size == 2)
+        #expect(worker.round(store) == .progressed)  // anchored
+        #expect(worker.metrics.resubmissions == 1 && worker.metrics.submissions == 2 && worker.metrics.anchored == 1)
+        #expect(try vault.stats().anchoring.anchored == 2)
+    }
 }
