@@ -39,12 +39,17 @@ public final class AnchorWorker: Sendable {
         public var pollMs: Int
         /// First and largest delay after a failed round (doubling in between).
         public var retryMs: (first: Int, max: Int)
+        /// Run the rounds that are due once more when stopping (for a backend that answers at once,
+        /// such as `local`, so the checkpoint a clean stop seals is anchored too).
+        public var finishOnStop: Bool
 
-        public init(gatewayID: String, vaultPath: String, pollMs: Int = 2_000, retryMs: (first: Int, max: Int) = (1_000, 300_000)) {
+        public init(gatewayID: String, vaultPath: String, pollMs: Int = 2_000, retryMs: (first: Int, max: Int) = (1_000, 300_000),
+                    finishOnStop: Bool = false) {
             self.gatewayID = gatewayID
             self.vaultPath = vaultPath
             self.pollMs = pollMs
             self.retryMs = retryMs
+            self.finishOnStop = finishOnStop
         }
     }
 
@@ -91,6 +96,10 @@ public final class AnchorWorker: Sendable {
                     usleep(UInt32(min(100, wait - slept)) * 1000)
                     slept += 100
                 }
+            }
+            if configuration.finishOnStop {
+                var rounds = 0
+                while rounds < 4, round(store) == .progressed { rounds += 1 }
             }
         }
         thread.name = "vitalgate-anchor"

@@ -63,7 +63,8 @@ public struct RunCommand: ParsableCommand {
             verifier = LocalEvidenceVerifier(logKey: try Vault.logVerifierKey(keys: keys, gatewayID: config.gateway.id))
         }
         return AnchorWorker(configuration: .init(gatewayID: config.gateway.id, vaultPath: paths.vault,
-                                                 pollMs: Int(config.ledger.pollSeconds * 1000)),
+                                                 pollMs: Int(config.ledger.pollSeconds * 1000),
+                                                 finishOnStop: config.ledger.backend == "local"),
                             backend: backend, verifier: verifier)
     }
 

@@ -31,6 +31,8 @@ struct DemoSummary {
             ("unpaired", .number(Double(stats.unpaired))),
             ("events_by_type", counts(stats.eventsByType)),
             ("alerts", .number(Double(stats.alerts))),
+            ("checkpoints", .number(Double(stats.anchoring.latestCheckpoint))),
+            ("checkpoints_anchored", .number(Double(stats.anchoring.anchored))),
             ("throughput_msgs_per_s", .number((throughput * 10).rounded() / 10)),
             ("agent_peak_rss_mib", agentPeakRSSKiB.map { .number((Double($0) / 1024 * 10).rounded() / 10) } ?? .null),
             ("clean_stop", .bool(cleanStop)),
@@ -53,6 +55,7 @@ struct DemoSummary {
         lines.append("device events           \(stats.events)  "
                      + stats.eventsByType.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         lines.append("alerts                  \(stats.alerts)")
+        lines.append("log checkpoints         \(stats.anchoring.latestCheckpoint) (anchored up to \(stats.anchoring.anchored))")
         lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
         lines.append("agent stopped cleanly   \(cleanStop ? "yes" : "NO")")
         lines.append("data directory          \(dataDirectory)")
