@@ -27,6 +27,9 @@ public struct FleetState: Sendable, Equatable {
 
     /// The latest applied document per target key (`ConfigTarget.key`).
     public var applied: [String: Applied]
+    /// The highest rolled-back version per target key: spent, so its retained copy is not tried
+    /// again (after a restart it would stall ingest for the confirm timeout once more).
+    public var rolledBack: [String: UInt64]
     /// The rotated operator policy; `nil` while the locally pinned bootstrap policy applies.
     public var policy: TrustPolicy?
     /// The effective fleet sections: for each section, the copy from the latest document that
@@ -36,12 +39,28 @@ public struct FleetState: Sendable, Equatable {
     /// Nothing applied yet.
     public init() {
         applied = [:]
+        rolledBack = [:]
         policy = nil
         sections = ConfigSections()
     }
 
-    /// The version applied for `target`, if any.
-    public func appliedVersion(for target: ConfigTarget) -> UInt64? { applied[target.key]?.version }
+    /// The version a new document for `target` must exceed: the applied one, or a later
+    /// rolled-back one; `nil` if neither.
+    public func appliedVersion(for target: ConfigTarget) -> UInt64? {
+        switch (applied[target.key]?.version, rolledBack[target.key]) {
+        case (let a?, let r?): max(a, r)
+        case (let a?, nil): a
+        case (nil, let r?): r
+        case (nil, nil): nil
+        }
+    }
+
+    /// The state after a rollback of `version` for `target`: that version is spent.
+    public func rollingBack(version: UInt64, for target: ConfigTarget) -> FleetState {
+        var next = self
+        next.rolledBack[target.key] = max(version, rolledBack[target.key] ?? 0)
+        return next
+    }
 
     /// The state after applying `accepted` at `now`: present sections replace the effective
     /// ones, a rotation replaces the policy.
@@ -72,8 +91,11 @@ public struct FleetState: Sendable, Equatable {
         }
         var sections = self.sections
         sections.operators = policy.map { ConfigSections.Operators(policy: $0) }
+        let rolledBack: [(key: String, value: JSONValue)] = self.rolledBack.sorted { $0.key < $1.key }
+            .map { ($0.key, .number(Double($0.value))) }
         return JSONWriter.canonicalBytes(.object([
-            ("format", .number(1)), ("applied", .object(applied)), ("sections", .object(sections.jsonMembers)),
+            ("format", .number(1)), ("applied", .object(applied)), ("rolled_back", .object(rolledBack)),
+            ("sections", .object(sections.jsonMembers)),
         ]))
     }
 
@@ -100,11 +122,18 @@ public struct FleetState: Sendable, Equatable {
             try e.finish()
         }
         try a.finish()
+        var rolledBack: [String: UInt64] = [:]
+        if let value = r.optional("rolled_back") {
+            var b = try SchemaReader(value, path: r.field("rolled_back"))
+            for key in b.keys { rolledBack[key] = try b.unsigned(key) }
+            try b.finish()
+        }
         var s = try SchemaReader(try r.required("sections"), path: r.field("sections"))
         var sections = try ConfigSections.read(from: &s)
         try s.finish()
         try r.finish()
         self.applied = applied
+        self.rolledBack = rolledBack
         self.policy = sections.operators?.policy
         sections.operators = nil
         self.sections = sections

@@ -50,7 +50,8 @@ extension IngestService {
                 // Commit-confirmed: the new broker did not accept us in time. Back to the old one
                 // (the main loop reconnects it) with nothing changed.
                 conclude(.rolledBack, rejection: nil, envelope: envelope, hash: accepted.contentHash,
-                         signers: accepted.signerKeyIDs, client: client)
+                         signers: accepted.signerKeyIDs, client: client,
+                         spent: fleetState.rollingBack(version: accepted.version, for: accepted.document.target))
                 return
             }
             previous = client
@@ -146,7 +147,7 @@ extension IngestService {
 
     /// Records and reports a rejection or rollback; the running configuration is untouched.
     private func conclude(_ status: ConfigReport.Status, rejection: ConfigRejection?, envelope: SignedConfig?,
-                          hash: [UInt8]?, signers: [String]?, client: MQTTClient) {
+                          hash: [UInt8]?, signers: [String]?, client: MQTTClient, spent: FleetState? = nil) {
         let now = UInt64(Self.nowMs())
         let code = rejection?.reason.code ?? "broker-unconfirmed"
         let reason = rejection?.reason.description
@@ -158,7 +159,8 @@ extension IngestService {
         logger.warning("configuration \(status.rawValue)", metadata: ["code": "\(code)", "version": "\(report.version.map(String.init) ?? "-")"])
         do {
             try vault.recordConfigOutcome(auditRecord(report, signers: signers ?? envelope?.signatures.map(\.keyID) ?? []),
-                                          newFleetState: nil)
+                                          newFleetState: spent?.encoded)
+            if let spent { fleetState = spent }
         } catch {
             logger.error("cannot record a configuration outcome", metadata: ["error": "\(error)"])
         }

@@ -44,3 +44,16 @@ import Testing
         #expect(TrustPolicy(keys: [Fixtures.alice.operatorKey]).threshold(for: .ingest) == 1)
     }
 }
+
+@Suite struct FleetStateTests {
+    @Test func aRolledBackVersionIsSpentAndSurvivesEncoding() throws {
+        let accepted = try Fixtures.evaluate(try ConfigSigner.sign(Fixtures.document(version: 5), with: [Fixtures.alice])).get()
+        var state = FleetState().applying(accepted, at: 1)
+        #expect(state.appliedVersion(for: .gateway(Fixtures.gateway)) == 5)
+        state = state.rollingBack(version: 7, for: .gateway(Fixtures.gateway))
+        #expect(state.appliedVersion(for: .gateway(Fixtures.gateway)) == 7)
+        #expect(state.appliedVersion(for: .group("ward-3")) == nil)
+        let decoded = try FleetState(encoded: state.encoded)
+        #expect(decoded == state && decoded.rolledBack == ["gateway:\(Fixtures.gateway)": 7])
+    }
+}

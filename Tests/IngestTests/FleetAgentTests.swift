@@ -281,6 +281,11 @@ import VitalGateTesting
             broker: .init(url: "mqtt://127.0.0.1:\(deadPort)"), schemas: Self.fw3Bundle))), to: topic, on: broker.address)
         let rolledBack = try #require(try watcher.await(a.id, timeout: 15) { $0.status == .rolledBack })
         #expect(rolledBack.version == 1 && rolledBack.code == "broker-unconfirmed" && rolledBack.running.isEmpty)
+        // The rolled-back version is spent: the same document signed anew is a replay, not another try.
+        let seen = watcher.all.count
+        try Self.push(Self.signed(Self.document(1, .gateway(a.id), ConfigSections(
+            broker: .init(url: "mqtt://127.0.0.1:\(deadPort)"), schemas: Self.fw3Bundle)), [Self.bob]), to: topic, on: broker.address)
+        #expect(try watcher.await(a.id, after: seen) { _ in true }?.code == "replay")
 
         // Back on the first broker, with nothing of the document applied (fw3 still unknown).
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
@@ -299,7 +304,7 @@ import VitalGateTesting
         agents.forEach { $0.stop() }
 
         let events = try Vault(path: a.vaultPath, keys: a.keys).configEvents().map(\.type)
-        #expect(events == ["config_rolled_back", "config_applied"])
+        #expect(events == ["config_rolled_back", "config_rejected", "config_applied"])
         #expect(agents[1].metrics.withLock { $0.configApplied + $0.configRejected + $0.configRolledBack } == 0)
     }
 
