@@ -13,16 +13,30 @@ public final class ChildProcess: @unchecked Sendable {
     private var lock = pthread_mutex_t()
 
     /// Spawns `executable` with `arguments`; stdout/stderr go to `outputPath` (appended) or /dev/null.
+    /// - Parameters:
+    ///   - standardInput: a descriptor the child reads as stdin (e.g. a pipe's read end); /dev/null if `nil`.
+    ///   - standardOutput: a descriptor the child writes stdout to (e.g. a pipe's write end); then
+    ///     only stderr goes to `outputPath`.
     public init(executable: String, arguments: [String], outputPath: String? = nil,
-                environment: [String: String]? = nil) throws(ChildProcessError) {
+                environment: [String: String]? = nil, standardInput: Int32? = nil,
+                standardOutput: Int32? = nil) throws(ChildProcessError) {
         pthread_mutex_init(&lock, nil)
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         let out = outputPath ?? "/dev/null"
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        if let standardInput {
+            posix_spawn_file_actions_adddup2(&actions, standardInput, 0)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        }
+        if let standardOutput {
+            posix_spawn_file_actions_adddup2(&actions, standardOutput, 1)
+            posix_spawn_file_actions_addopen(&actions, 2, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_APPEND, 0o644)
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { argv.forEach { free($0) } }
         var env: [UnsafeMutablePointer<CChar>?]

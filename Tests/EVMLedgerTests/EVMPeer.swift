@@ -2,6 +2,7 @@
 import EVMLightClient
 import Foundation
 import Ledger
+import LocalBroker
 import Secp256k1
 import Telemetry
 #if canImport(Glibc)
@@ -10,18 +11,17 @@ import Glibc
 
 /// The py-evm JSON-RPC test peer (`Peer/evm_peer.py`), spawned for a test suite.
 ///
-/// Spawned with `posix_spawn` (like LocalBroker's `ChildProcess`, which cannot give the child a
-/// stdin pipe): stdin is a pipe the test process holds, and the peer runs with
+/// Spawned as a `ChildProcess`: stdin is a pipe the test process holds, and the peer runs with
 /// `--exit-on-stdin-eof`, so it exits when the test process does, even on a crash. Any failure to
 /// set up Python or start the peer throws: integration tests fail loudly, never skip.
 final class EVMPeer: @unchecked Sendable {
-    // @unchecked Sendable: `pid` and the descriptors are written only in `init`; `stop()` is
+    // @unchecked Sendable: `process` and the descriptors are written only in `init`; `stop()` is
     // guarded by `lock` and idempotent.
     let port: UInt16
     let chainID: UInt64
     let logPath: String
     let rpc: JSONRPCClient
-    private let pid: pid_t
+    private let process: ChildProcess
     private let stdinWrite: Int32
     private let stdoutRead: Int32
     private let lock = NSLock()
@@ -47,15 +47,12 @@ final class EVMPeer: @unchecked Sendable {
         let output = NSTemporaryDirectory() + "evm-peer-setup-\(getpid()).txt"
         defer { unlink(output) }
         do {
-            let pid = try spawn("/bin/bash", [peerDirectory + "/setup.sh"], stdin: nil, stdout: .file(output),
-                                stderr: .file(output + ".err"))
-            var status: Int32 = 0
-            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            // setup.sh prints the interpreter as its last line; pip's output precedes it.
+            let setup = try ChildProcess(executable: "/bin/bash", arguments: [peerDirectory + "/setup.sh"], outputPath: output)
+            let status = setup.waitForExit()
             let text = (try? String(contentsOfFile: output, encoding: .utf8)) ?? ""
-            let errors = (try? String(contentsOfFile: output + ".err", encoding: .utf8)) ?? ""
-            unlink(output + ".err")
             guard status == 0, let line = text.split(separator: "\n").last, FileManager.default.isExecutableFile(atPath: String(line)) else {
-                return .failure(Failure(description: "Peer/setup.sh failed (status \(status)): \(errors.suffix(2000))"))
+                return .failure(Failure(description: "Peer/setup.sh failed (status \(status)): \(text.suffix(2000))"))
             }
             return .success(String(line))
         } catch {
@@ -75,9 +72,10 @@ final class EVMPeer: @unchecked Sendable {
         }
         // Close-on-exec, so no other child inherits the peer's stdin (which would keep it alive).
         for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
-        pid = try Self.spawn(python, [Self.peerDirectory + "/evm_peer.py", "--port", "0", "--chain-id", String(chainID),
-                                      "--exit-on-stdin-eof"],
-                             stdin: input[0], stdout: .descriptor(output[1]), stderr: .file(logPath))
+        process = try ChildProcess(executable: python,
+                                   arguments: [Self.peerDirectory + "/evm_peer.py", "--port", "0", "--chain-id", String(chainID),
+                                               "--exit-on-stdin-eof"],
+                                   outputPath: logPath, standardInput: input[0], standardOutput: output[1])
         close(input[0])
         close(output[1])
         stdinWrite = input[1]
@@ -101,9 +99,7 @@ final class EVMPeer: @unchecked Sendable {
             }
         }
         guard let found else {
-            kill(pid, SIGKILL)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
+            process.terminate(signal: SIGKILL)
             let log = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
             throw Failure(description: "the EVM peer did not start (stdout \(text.debugDescription)); stderr: \(log.suffix(3000))")
         }
@@ -120,9 +116,7 @@ final class EVMPeer: @unchecked Sendable {
         defer { lock.unlock() }
         guard !stopped else { return }
         stopped = true
-        kill(pid, SIGTERM)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        process.terminate(signal: SIGTERM)
         close(stdinWrite)
         close(stdoutRead)
         unlink(logPath)
@@ -160,47 +154,5 @@ final class EVMPeer: @unchecked Sendable {
     func blockHash(_ number: UInt64) throws -> [UInt8] {
         let block = try call("eth_getBlockByNumber", [.string(Quantity(number).description), .bool(false)])
         return try NodeValues.fixedData(block["hash"], "hash", count: 32)
-    }
-
-    // MARK: Spawning
-
-    enum Output {
-        case file(String)
-        case descriptor(Int32)
-    }
-
-    static func spawn(_ executable: String, _ arguments: [String], stdin: Int32?, stdout: Output,
-                      stderr: Output) throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        if let stdin {
-            posix_spawn_file_actions_adddup2(&actions, stdin, 0)
-        } else {
-            posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        }
-        for (target, output) in [(Int32(1), stdout), (Int32(2), stderr)] {
-            switch output {
-            case .file(let path): posix_spawn_file_actions_addopen(&actions, target, path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-            case .descriptor(let fd): posix_spawn_file_actions_adddup2(&actions, fd, target)
-            }
-        }
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGCHLD] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
-        var child: pid_t = 0
-        let rc = posix_spawn(&child, executable, &actions, &attributes, argv, environ)
-        guard rc == 0 else { throw Failure(description: "posix_spawn \(executable) failed: errno \(rc)") }
-        return child
     }
 }
