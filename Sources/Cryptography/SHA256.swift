@@ -1,4 +1,7 @@
 internal import COpenSSL
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // The SHA-256 implementation, fetched from the default provider once per process.
 // EVP_MD objects are immutable after fetching and OpenSSL documents them as safe to use from
@@ -18,11 +21,15 @@ public enum SHA256 {
     /// cannot happen for SHA-256 short of memory exhaustion.
     public static func hash(_ data: some Sequence<UInt8>) -> [UInt8] {
         mustSucceed { () throws(CryptoError) in
-            try withContiguousBytes(data) { input throws(CryptoError) in
+            // One context per thread, re-initialised per hash: `EVP_Digest` allocates, initialises
+            // and frees a context on every call, which cost more than hashing a short input.
+            let context = try threadDigestContext()
+            return try withContiguousBytes(data) { input throws(CryptoError) in
                 try makeBytes(count: byteCount) { output throws(CryptoError) in
                     var length: UInt32 = 0
-                    try check(EVP_Digest(input.baseAddress, input.count, output, &length, sha256Digest, nil),
-                              "EVP_Digest")
+                    try check(EVP_DigestInit_ex2(context, sha256Digest, nil), "EVP_DigestInit_ex2")
+                    try check(EVP_DigestUpdate(context, input.baseAddress, input.count), "EVP_DigestUpdate")
+                    try check(EVP_DigestFinal_ex(context, output, &length), "EVP_DigestFinal_ex")
                     precondition(length == byteCount, "SHA-256 produced \(length) bytes")
                 }
             }
@@ -76,6 +83,22 @@ public enum SHA256 {
             }
         }
     }
+}
+
+/// The calling thread's `EVP_MD_CTX` for one-shot hashes, created on first use and freed when
+/// the thread exits. Only its own thread ever touches it, so no locking is needed.
+private let digestContextKey: pthread_key_t = {
+    var key = pthread_key_t()
+    let rc = pthread_key_create(&key) { context in EVP_MD_CTX_free(OpaquePointer(context)) }
+    precondition(rc == 0, "pthread_key_create failed")
+    return key
+}()
+
+private func threadDigestContext() throws(CryptoError) -> OpaquePointer {
+    if let existing = pthread_getspecific(digestContextKey) { return OpaquePointer(existing) }
+    let context = try checkNotNil(EVP_MD_CTX_new(), "EVP_MD_CTX_new")
+    pthread_setspecific(digestContextKey, UnsafeRawPointer(context))
+    return context
 }
 
 /// Owns one `EVP_MD_CTX` initialised for SHA-256.

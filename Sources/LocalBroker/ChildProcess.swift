@@ -10,6 +10,7 @@ public final class ChildProcess: @unchecked Sendable {
     public let pid: pid_t
     private var exitStatus: Int32?
     private var maxRSS: Int?
+    private var cpuAtExit: Double?
     private var lock = pthread_mutex_t()
 
     /// Spawns `executable` with `arguments`; stdout/stderr go to `outputPath` (appended) or /dev/null.
@@ -86,6 +87,7 @@ public final class ChildProcess: @unchecked Sendable {
         if r == pid {
             exitStatus = status
             maxRSS = usage.ru_maxrss
+            cpuAtExit = Self.seconds(usage)
             return false
         }
         return r == 0
@@ -109,6 +111,7 @@ public final class ChildProcess: @unchecked Sendable {
         while wait4(pid, &status, 0, &usage) < 0 && errno == EINTR {}
         exitStatus = status
         maxRSS = usage.ru_maxrss
+        cpuAtExit = Self.seconds(usage)
         return status
     }
 
@@ -121,6 +124,26 @@ public final class ChildProcess: @unchecked Sendable {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         }
         return nil
+    }
+
+    /// CPU time (user + system) the child has used so far: from /proc/PID/stat while it runs
+    /// (clock-tick resolution, usually 10 ms), from `wait4` once it has exited.
+    public var cpuSeconds: Double? {
+        pthread_mutex_lock(&lock)
+        let atExit = cpuAtExit
+        pthread_mutex_unlock(&lock)
+        if let atExit { return atExit }
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        // Fields after the ")" that ends the command name: state is field 3, utime 14, stime 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
+    private static func seconds(_ usage: rusage) -> Double {
+        Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec)
+            + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     /// `ru_maxrss` from `wait4` once the child has exited (see `currentPeakRSSKiB` for its caveat).

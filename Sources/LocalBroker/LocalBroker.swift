@@ -98,6 +98,9 @@ public final class LocalBroker: Sendable {
 
     public var isRunning: Bool { process.isRunning }
 
+    /// CPU time the broker process has used so far (see `ChildProcess.cpuSeconds`).
+    public var cpuSeconds: Double? { process.cpuSeconds }
+
     public func stop() {
         process.terminate()
         if ownsDirectory { try? FileManager.default.removeItem(at: directory) }

@@ -202,6 +202,14 @@ public final class Statement {
         }
     }
 
+    /// Binds `values` (when non-empty), returns the first result row (`nil` if there is none)
+    /// and resets the statement. For point lookups through a cached statement.
+    public func firstRow(_ values: SQLiteValue...) throws(SQLiteError) -> [SQLiteValue]? {
+        if values.isEmpty { reset() } else { try bind(values) }
+        defer { reset() }
+        return try step() ? row() : nil
+    }
+
     /// Reads all remaining rows as arrays of values, then resets the statement.
     public func allRows() throws(SQLiteError) -> [[SQLiteValue]] {
         defer { reset() }

@@ -121,35 +121,64 @@ extension Vault {
             }
         }
 
-        // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size.
-        let leaves = try read { try db.query("SELECT idx, header_hash FROM log_leaves ORDER BY idx") }
-        var tree = MerkleTree()
-        for row in leaves {
-            let idx = row[0].integerValue ?? -1
-            let leaf = row[1].blobValue ?? []
-            if idx < Int64(headers.count), headers[Int(idx)].header.hash != leaf {
-                found("log_leaves", idx, "differs from batch \(idx)'s header hash")
-            }
-            tree.append(leaf: leaf)
-        }
-        if leaves.count != headers.count {
-            found("log_leaves", Int64(leaves.count), "the log has \(leaves.count) leaves for \(headers.count) batches")
-        }
-        let checkpoints = try read { try db.query("SELECT size, note FROM checkpoints ORDER BY size") }
-        for row in checkpoints {
-            let size = row[0].integerValue ?? -1
-            report.checkpointsChecked += 1
-            do {
-                let verified = try SignedCheckpoint.open(Array((row[1].textValue ?? "").utf8), origin: origin,
-                                                         logVerifier: logVerifier)
-                if verified.checkpoint.size != UInt64(size) {
-                    found("checkpoints", size, "note is for size \(verified.checkpoint.size)")
-                } else if UInt64(size) <= tree.count,
-                          try tree.rootHash(treeSize: UInt64(size)) != verified.checkpoint.rootHash {
-                    found("checkpoints", size, "signed root differs from the log's root at that size")
+        // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size;
+        // every stored interior node is the one the leaves complete. Leaves and checkpoints are
+        // streamed side by side, so the log is never held in memory.
+        try read {
+            let leaves = try db.prepare("SELECT idx, header_hash FROM log_leaves ORDER BY idx")
+            let checkpoints = try db.prepare("SELECT size, note FROM checkpoints ORDER BY size")
+            let storedNode = try db.prepare("SELECT hash FROM log_nodes WHERE level = ? AND idx = ?")
+            var frontier = MerkleFrontier()
+            var nodes = 0
+            var pendingCheckpoint = try checkpoints.step()
+            func checkCheckpoints() {
+                while pendingCheckpoint, UInt64(max(checkpoints.int64(0), 0)) <= frontier.size {
+                    let size = checkpoints.int64(0)
+                    report.checkpointsChecked += 1
+                    do {
+                        let verified = try SignedCheckpoint.open(Array((checkpoints.text(1) ?? "").utf8), origin: origin,
+                                                                 logVerifier: logVerifier)
+                        if verified.checkpoint.size != UInt64(size) {
+                            found("checkpoints", size, "note is for size \(verified.checkpoint.size)")
+                        } else if UInt64(size) == frontier.size, frontier.rootHash != verified.checkpoint.rootHash {
+                            found("checkpoints", size, "signed root differs from the log's root at that size")
+                        }
+                    } catch {
+                        found("checkpoints", size, "does not verify under the log key")
+                    }
+                    pendingCheckpoint = (try? checkpoints.step()) ?? false
                 }
-            } catch {
-                found("checkpoints", size, "does not verify under the log key")
+            }
+            checkCheckpoints()  // a checkpoint of size 0 would be checked here
+            while try leaves.step() {
+                let idx = leaves.int64(0)
+                let leaf = leaves.blob(1) ?? []
+                if idx != Int64(frontier.size) {
+                    found("log_leaves", idx, "leaf index out of sequence (expected \(frontier.size))")
+                }
+                if idx < Int64(headers.count), headers[Int(idx)].header.hash != leaf {
+                    found("log_leaves", idx, "differs from batch \(idx)'s header hash")
+                }
+                for node in frontier.append(leafHash: MerkleHasher.leafHash(leaf)) where node.position.level > 0 {
+                    nodes += 1
+                    if try storedNode.firstRow(.integer(Int64(node.position.level)),
+                                               .integer(Int64(node.position.index)))?.first?.blobValue != node.hash {
+                        found("log_nodes", Int64(node.position.index),
+                              "node at level \(node.position.level) is missing or differs from the leaves' hash")
+                    }
+                }
+                checkCheckpoints()
+            }
+            if frontier.size != UInt64(headers.count) {
+                found("log_leaves", Int64(frontier.size), "the log has \(frontier.size) leaves for \(headers.count) batches")
+            }
+            while pendingCheckpoint {
+                found("checkpoints", checkpoints.int64(0), "signs a size beyond the log's \(frontier.size) leaves")
+                pendingCheckpoint = (try? checkpoints.step()) ?? false
+            }
+            let storedNodes = try db.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue ?? 0
+            if storedNodes != Int64(nodes) {
+                found("log_nodes", storedNodes, "\(storedNodes) interior nodes stored, the leaves complete \(nodes)")
             }
         }
         return report

@@ -35,21 +35,19 @@ extension Vault {
         } catch let error where error.code == .erased {
             readingSection = .init(erasedID: UInt64(id), commitment: commitment)
         }
-        let (header, signature, commitments, leaves, checkpoint, evidence) = try read {
-            () throws -> ([UInt8], [UInt8], [[UInt8]], [[UInt8]], (Int64, String)?, [UInt8]?) in
+        let logStore = try logStore()
+        let (header, signature, commitments, checkpoint, evidence) = try read {
+            () throws -> ([UInt8], [UInt8], [[UInt8]], (Int64, String)?, [UInt8]?) in
             let batch = try db.query("SELECT header, signature FROM batches WHERE seq = ?", [.integer(batchSeq)]).first
             let commitments = try db.query("""
                 SELECT commitment FROM readings WHERE id BETWEEN ? AND ? AND commitment IS NOT NULL ORDER BY id
                 """, [.integer(firstID), .integer(lastID)]).compactMap { $0.first?.blobValue }
-            // The in-memory log (kept while sealing is enabled) spares reading every leaf per proof.
-            let leaves = self.sealing != nil ? [] : try db.query("SELECT header_hash FROM log_leaves ORDER BY idx")
-                .compactMap { $0.first?.blobValue }
             let anchored = try db.query("""
                 SELECT a.size, c.note, a.evidence FROM anchors a JOIN checkpoints c ON c.size = a.size
                 WHERE a.status = 'anchored' AND a.size > ? ORDER BY a.size LIMIT 1
                 """, [.integer(batchSeq)]).first
             let latest = try anchored ?? db.query("SELECT size, note, NULL FROM checkpoints ORDER BY size DESC LIMIT 1").first
-            return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments, leaves,
+            return (batch?[0].blobValue ?? [], batch?[1].blobValue ?? [], commitments,
                     latest.map { ($0[0].integerValue ?? 0, $0[1].textValue ?? "") }, latest?[2].blobValue)
         }
         guard let (size, note) = checkpoint, size > batchSeq else {
@@ -63,14 +61,7 @@ extension Vault {
                              [.integer(firstID), .integer(id)]).first?.first?.integerValue ?? 0
             }
             let path = try BatchSealer.auditPath(try commitments.map { try Commitment(bytes: $0) }, leafIndex: Int(leaf))
-            let inclusion: [[UInt8]]
-            if let log = sealing?.log, log.count >= UInt64(size) {
-                inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
-            } else {
-                var log = MerkleTree()
-                for leaf in leaves.prefix(Int(size)) { log.append(leaf: leaf) }
-                inclusion = try log.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
-            }
+            let inclusion = try logStore.inclusionProof(leafIndex: UInt64(batchSeq), treeSize: UInt64(size))
             return ProofBundle(
                 reading: readingSection,
                 batch: .init(header: decodedHeader, signature: signature, leafIndex: UInt64(leaf), auditPath: path),
@@ -105,22 +96,19 @@ extension Vault {
     /// the older log is a prefix of the newer one. Returns both signed notes and the proof.
     public func consistencyProof(from oldSize: UInt64, to newSize: UInt64) throws(VaultError)
         -> (old: String, new: String, proof: [[UInt8]]) {
-        let (notes, leaves) = try read { () throws -> ([Int64: String], [[UInt8]]) in
+        let notes = try read { () throws -> [Int64: String] in
             let rows = try db.query("SELECT size, note FROM checkpoints WHERE size IN (?, ?)",
                                     [.integer(Int64(oldSize)), .integer(Int64(newSize))])
             var notes: [Int64: String] = [:]
             for row in rows { notes[row[0].integerValue ?? -1] = row[1].textValue }
-            let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx LIMIT ?", [.integer(Int64(newSize))])
-                .compactMap { $0.first?.blobValue }
-            return (notes, leaves)
+            return notes
         }
         guard let old = notes[Int64(oldSize)], let new = notes[Int64(newSize)] else {
             throw VaultError(.notFound, "no stored checkpoints of sizes \(oldSize) and \(newSize)")
         }
-        var tree = MerkleTree()
-        for leaf in leaves { tree.append(leaf: leaf) }
+        let store = try logStore()
         do {
-            return (old, new, try tree.consistencyProof(from: oldSize, to: newSize))
+            return (old, new, try store.consistencyProof(from: oldSize, to: newSize))
         } catch {
             throw VaultError(.notFound, "no consistency proof from \(oldSize) to \(newSize)", underlying: error)
         }

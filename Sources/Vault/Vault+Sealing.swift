@@ -25,7 +25,8 @@ struct SealingState {
     var configuration: SealingConfiguration
     var accumulator: BatchAccumulator
     var sealer: BatchSealer
-    var log: MerkleTree
+    /// The log's right edge (O(log n) hashes); the log itself is in the vault (`VaultLogStore`).
+    var log: MerkleFrontier
     /// The last reading id in a sealed batch (0 before the first batch).
     var lastSealedID: Int64
     let logSigner: NoteSigner
@@ -57,18 +58,16 @@ extension Vault {
         do { logSigner = try NoteSigner(name: configuration.origin, privateKey: try Self.logKey(from: keys.signingKeySeed)) } catch {
             throw VaultError(.crypto, "cannot create the log signer", underlying: error)
         }
-        let (lastHeader, lastSealedID, leaves, checkpoint, pending) = try read {
-            () throws -> (BatchHeader?, Int64, [[UInt8]], String?, Int) in
+        let log = try logStore().frontier()
+        let (lastHeader, lastSealedID, checkpoint, pending) = try read {
+            () throws -> (BatchHeader?, Int64, String?, Int) in
             let last = try db.query("SELECT header, last_id FROM batches ORDER BY seq DESC LIMIT 1").first
             let lastID = last?[1].integerValue ?? 0
-            let leaves = try db.query("SELECT header_hash FROM log_leaves ORDER BY idx").compactMap { $0.first?.blobValue }
             let note = try db.query("SELECT note FROM checkpoints ORDER BY size DESC LIMIT 1").first?.first?.textValue
             let pending = try db.query("SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL",
                                        [.integer(lastID)]).first?.first?.integerValue
-            return (try last?[0].blobValue.map { try BatchHeader(encoded: $0) }, lastID, leaves, note, Int(pending ?? 0))
+            return (try last?[0].blobValue.map { try BatchHeader(encoded: $0) }, lastID, note, Int(pending ?? 0))
         }
-        var log = MerkleTree()
-        for leaf in leaves { log.append(leaf: leaf) }
         sealing = SealingState(
             configuration: configuration, accumulator: BatchAccumulator(policy: configuration.policy),
             sealer: BatchSealer(gatewayID: configuration.gatewayID, configVersion: configuration.configVersion,
@@ -131,16 +130,19 @@ extension Vault {
 
     @discardableResult
     private func drive(_ event: BatchAccumulator.Event, now: Int64) throws(VaultError) -> Int {
-        guard var state = sealing else { return 0 }
+        guard sealing != nil else { return 0 }
+        // In place: this runs once per reading, and copying the state out and back cost more
+        // than the accumulator's work.
+        let actions = sealing!.accumulator.handle(event)
         var sealed = 0
-        for action in state.accumulator.handle(event) {
-            guard case .close(let reason, let count) = action, count > 0 else { continue }
+        for action in actions {
+            guard case .close(let reason, let count) = action, count > 0, var state = sealing else { continue }
             do {
                 try sealBatch(&state, count: count, reason: reason, now: now)
+                sealing = state
                 sealed += 1
             } catch {
                 // The rows stay unsealed; resynchronise the accumulator with the database.
-                sealing = state
                 let pending = (try? read { try db.query(
                     "SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL", [.integer(state.lastSealedID)]) })?
                     .first?.first?.integerValue ?? 0
@@ -150,7 +152,6 @@ extension Vault {
                 throw VaultError(.storage, "cannot seal a batch (\(pending) readings wait)", underlying: error)
             }
         }
-        sealing = state
         return sealed
     }
 
@@ -181,15 +182,13 @@ extension Vault {
                 """).run(.integer(Int64(header.sequence)), .integer(firstID), .integer(lastID), .blob(header.encoded),
                          .blob(batch.signedHeader.signature), .blob(header.hash), .text(reason.rawValue), .integer(now))
             lastSealedID = lastID
-            try db.cached("INSERT INTO log_leaves (idx, header_hash) VALUES (?, ?)")
-                .run(.integer(Int64(log.count)), .blob(header.hash))
-            log.append(leaf: header.hash)
+            try VaultLogStore(db: db).append(headerHash: header.hash, to: &log)
             let checkpoint = try SignedCheckpoint(
-                checkpoint: try Checkpoint(origin: state.configuration.origin, size: log.count, rootHash: log.rootHash),
+                checkpoint: try Checkpoint(origin: state.configuration.origin, size: log.size, rootHash: log.rootHash),
                 logSigner: state.logSigner)
             checkpointText = String(decoding: checkpoint.serialized, as: UTF8.self)
             try db.cached("INSERT INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)")
-                .run(.integer(Int64(log.count)), .text(checkpointText), .integer(now))
+                .run(.integer(Int64(log.size)), .text(checkpointText), .integer(now))
         }
         // Only after the commit: the in-memory chain and log follow the database.
         state.sealer = sealer

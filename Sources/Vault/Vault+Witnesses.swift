@@ -48,7 +48,7 @@ extension Vault {
         try write {
             try db.cached("UPDATE checkpoints SET note = ? WHERE size = ?").run(.text(text), .integer(Int64(size)))
         }
-        if var state = sealing, state.log.count == size {
+        if var state = sealing, state.log.size == size {
             state.latestCheckpoint = text
             sealing = state
         }

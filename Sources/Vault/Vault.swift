@@ -21,6 +21,8 @@ public final class Vault {
     /// Per-vault (single-thread) helpers for the per-reading hot path.
     let contentDigester: KeyedDigester
     let nonces = RandomPool()
+    /// Whether `log_nodes` was checked against the leaves since the vault was opened.
+    var logNodesChecked = false
     /// Present once `enableSealing` was called.
     var sealing: SealingState?
     /// Sealing attempts that failed after a committed store (rows were left for the next try).

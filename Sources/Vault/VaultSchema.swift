@@ -115,6 +115,17 @@ enum VaultSchema {
             anchored_at INTEGER
         );
         """,
+        // 4: the log's interior nodes, the root of every completed perfect subtree above the
+        // leaves, so roots and proofs are O(log n) lookups and the agent keeps only the log's
+        // frontier in memory. Filled from log_leaves on first use (VaultLogStore.ensureNodes).
+        """
+        CREATE TABLE log_nodes (
+            level INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            hash BLOB NOT NULL,
+            PRIMARY KEY (level, idx)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -34,41 +34,50 @@ public struct BenchIngestCommand: ParsableCommand {
         #endif
         let stream = Self.stream(count: messages, patients: patients, seed: seed)
         note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
-        let (decodeUs, storeUs) = try measurePipeline(stream)  // throws if anything is quarantined
-        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100)",
-                    decodeUs, storeUs))
-        var raw: [Double] = []
-        var agent: [Double] = []
-        var unsealed: [Double] = []
-        var agentRSS: [Int] = []
+        let (decodeUs, storeUs, sealedStoreUs) = try measurePipeline(stream)  // throws if anything is quarantined
+        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100), "
+                    + "with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
+        var raw: [Drain] = []
+        var agent: [Drain] = []
+        var unsealed: [Drain] = []
         for round in 1...max(rounds, 1) where rounds > 0 {
             raw.append(try measureRaw(stream))
             // Alternate which agent variant runs first, so order effects do not favour one.
-            if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false).0) }
-            let (rate, rss) = try measureAgent(stream, sealing: true)
-            agent.append(rate)
-            agentRSS.append(rss)
-            if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false).0) }
+            if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false)) }
+            agent.append(try measureAgent(stream, sealing: true))
+            if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false)) }
+            let (r, a, u) = (raw.last!, agent.last!, unsealed.last!)
             note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
                         + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
-                        round, raw.last!, rate, rate / raw.last!, unsealed.last!, (1 - rate / unsealed.last!) * 100))
+                        round, r.rate, a.rate, a.rate / r.rate, u.rate, (1 - a.rate / u.rate) * 100))
+            note(String(format: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; "
+                        + "agent %.1f us + its broker %.1f us; agent without sealing %.1f us", r.consumerCPUus,
+                        r.brokerCPUus, a.consumerCPUus, a.brokerCPUus, u.consumerCPUus))
         }
         var steady: SteadyResult?
         if steadySeconds > 0 { steady = try measureSteady() }
-        let medianRaw = raw.isEmpty ? 0 : raw.sorted()[raw.count / 2]
-        let medianAgent = agent.isEmpty ? 0 : agent.sorted()[agent.count / 2]
-        let medianUnsealed = unsealed.isEmpty ? 0 : unsealed.sorted()[unsealed.count / 2]
+        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
+        let medianRaw = median(raw.map(\.rate))
+        let medianAgent = median(agent.map(\.rate))
+        let medianUnsealed = median(unsealed.map(\.rate))
+        func rounded(_ value: Double) -> JSONValue { .number((value * 10).rounded() / 10) }
         let result = JSONValue.object([
             ("messages", .number(Double(stream.count))),
             ("rounds", .number(Double(rounds))),
             ("pipeline_decode_us_per_msg", .number((decodeUs * 100).rounded() / 100)),
             ("pipeline_store_us_per_msg", .number((storeUs * 100).rounded() / 100)),
-            ("raw_msgs_per_s", .array(raw.map { .number($0.rounded()) })),
-            ("agent_msgs_per_s", .array(agent.map { .number($0.rounded()) })),
+            ("pipeline_sealed_store_us_per_msg", .number((sealedStoreUs * 100).rounded() / 100)),
+            ("raw_msgs_per_s", .array(raw.map { .number($0.rate.rounded()) })),
+            ("agent_msgs_per_s", .array(agent.map { .number($0.rate.rounded()) })),
             ("median_ratio", .number((medianAgent / medianRaw * 1000).rounded() / 1000)),
-            ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rounded()) })),
+            ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rate.rounded()) })),
             ("median_sealing_cost_fraction", .number(((1 - medianAgent / medianUnsealed) * 1000).rounded() / 1000)),
-            ("agent_peak_rss_mib_queued", .number(Double(agentRSS.max() ?? 0) / 1024)),
+            ("raw_cpu_us_per_msg", rounded(median(raw.map(\.consumerCPUus)))),
+            ("raw_broker_cpu_us_per_msg", rounded(median(raw.map(\.brokerCPUus)))),
+            ("agent_cpu_us_per_msg", rounded(median(agent.map(\.consumerCPUus)))),
+            ("agent_broker_cpu_us_per_msg", rounded(median(agent.map(\.brokerCPUus)))),
+            ("agent_without_sealing_cpu_us_per_msg", rounded(median(unsealed.map(\.consumerCPUus)))),
+            ("agent_peak_rss_mib_queued", .number(Double(agent.map(\.peakRSSKiB).max() ?? 0) / 1024)),
             ("steady_rate_msgs_per_s", steady.map { .number($0.achievedRate.rounded()) } ?? .null),
             ("steady_agent_peak_rss_mib", steady.map { .number((Double($0.peakRSSKiB) / 1024 * 10).rounded() / 10) } ?? .null),
             ("steady_all_stored", steady.map { .bool($0.allStored) } ?? .null),
@@ -100,14 +109,11 @@ public struct BenchIngestCommand: ParsableCommand {
     }
 
     /// Decoding and storing the stream in this process, without MQTT: where the time goes.
-    private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> (Double, Double) {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        try DataPaths(data).ensureExists()
-        let vault = try Vault(path: DataPaths(data).vault, keys: GatewayKeys.generate())
+    /// Returns µs per message for decoding, storing, and storing with sealing on (fresh vaults).
+    private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> (Double, Double, Double) {
         var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var clock = ContinuousClock.now
+        let clock = ContinuousClock.now
         let incoming = stream.map {
             IncomingMessage(topic: $0.topic, payload: $0.payload, receivedAt: now,
                             outcome: decoder.decode(topic: $0.topic, payload: $0.payload, receivedAt: now))
@@ -116,17 +122,25 @@ public struct BenchIngestCommand: ParsableCommand {
         if let bad = incoming.first(where: { if case .quarantined = $0.outcome { true } else { false } }) {
             throw ValidationError("a clean simulator message was quarantined: \(bad.outcome)")
         }
-        let checkpointer = WALCheckpointer(path: vault.path)  // as in `run`
-        defer { checkpointer.stop() }
-        clock = ContinuousClock.now
-        for start in stride(from: 0, to: incoming.count, by: 100) {
-            _ = try vault.store(Array(incoming[start..<min(start + 100, incoming.count)]))
-        }
-        let storeTime = ContinuousClock.now - clock
         func us(_ d: Duration) -> Double {
             (Double(d.components.seconds) * 1e6 + Double(d.components.attoseconds) / 1e12) / Double(stream.count)
         }
-        return (us(decodeTime), us(storeTime))
+        func store(sealing: Bool) throws -> Duration {
+            let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
+            defer { try? FileManager.default.removeItem(atPath: data) }
+            try DataPaths(data).ensureExists()
+            let vault = try Vault(path: DataPaths(data).vault, keys: GatewayKeys.generate())
+            if sealing { try vault.enableSealing(SealingConfiguration(gatewayID: "bench"), now: now) }
+            let checkpointer = WALCheckpointer(path: vault.path)  // as in `run`
+            defer { checkpointer.stop() }
+            let clock = ContinuousClock.now
+            for start in stride(from: 0, to: incoming.count, by: 100) {
+                _ = try vault.store(Array(incoming[start..<min(start + 100, incoming.count)]))
+            }
+            if sealing { try vault.sealAll(now: now) }
+            return ContinuousClock.now - clock
+        }
+        return (us(decodeTime), us(try store(sealing: false)), us(try store(sealing: true)))
     }
 
     /// Queues `stream` for a persistent session `clientID` on `broker` (subscribed, then offline).
@@ -142,20 +156,33 @@ public struct BenchIngestCommand: ParsableCommand {
         publisher.disconnect()
     }
 
-    private func measureRaw(_ stream: [MQTTOptions.Message]) throws -> Double {
+    /// One consumer draining the queued stream: its rate, and CPU time per message of the
+    /// consumer and of the broker serving it (from /proc and `wait4`).
+    struct Drain {
+        var rate: Double
+        var consumerCPUus: Double
+        var brokerCPUus: Double
+        var peakRSSKiB = 0
+    }
+
+    private func measureRaw(_ stream: [MQTTOptions.Message]) throws -> Drain {
         let broker = try LocalBroker()
         try queue(stream, for: "bench-raw", on: broker)
+        let brokerBefore = broker.cpuSeconds ?? 0
         let started = Date()
         let sub = try ChildProcess(executable: Self.which("mosquitto_sub"), arguments: [
             "-h", "127.0.0.1", "-p", String(broker.port), "-V", "5", "-q", "1", "-c", "-x", "604800",
             "-i", "bench-raw", "-t", "wban/v1/+/+", "-C", String(stream.count)])
         sub.waitForExit()
         let seconds = Date().timeIntervalSince(started)
+        let brokerCPU = (broker.cpuSeconds ?? 0) - brokerBefore
         guard sub.exitCode == 0 else { throw ValidationError("mosquitto_sub failed") }
-        return Double(stream.count) / seconds
+        let count = Double(stream.count)
+        return Drain(rate: count / seconds, consumerCPUus: (sub.cpuSeconds ?? 0) / count * 1e6,
+                     brokerCPUus: brokerCPU / count * 1e6)
     }
 
-    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool) throws -> (Double, Int) {
+    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool) throws -> Drain {
         let broker = try LocalBroker()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -172,10 +199,12 @@ public struct BenchIngestCommand: ParsableCommand {
         try publisher.connect()
         try PublishWindow.publishAll(publisher, stream)
         publisher.disconnect()
+        let brokerBefore = broker.cpuSeconds ?? 0
         let started = Date()
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log",
                                      extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)]
+                                         + (sealing ? [] : ["--no-sealing"])
                                          + (agentConfig.map { ["--config", $0] } ?? []))
         // Sample the agent's own high-water mark while it runs (it exits by itself at the count).
         var peakKiB = 0
@@ -184,6 +213,7 @@ public struct BenchIngestCommand: ParsableCommand {
             usleep(2000)
         }
         let seconds = Date().timeIntervalSince(started)
+        let brokerCPU = (broker.cpuSeconds ?? 0) - brokerBefore
         let keys = try FileKeyStore.load(path: DataPaths(data).keyFile)
         let stats = try Vault(path: DataPaths(data).vault, keys: keys).stats()
         guard agent.process.exitCode == 0, stats.messages == stream.count else {
@@ -194,7 +224,13 @@ public struct BenchIngestCommand: ParsableCommand {
         guard stats.quarantined == 0, stats.readings + stats.events >= stream.count - stats.devices * 2 else {
             throw ValidationError("agent quarantined \(stats.quarantined) of a clean stream; figures would be meaningless")
         }
-        return (Double(stream.count) / seconds, peakKiB)
+        // And the variant is the one asked for: checkpoints exist exactly when sealing is on.
+        guard (stats.anchoring.latestCheckpoint > 0) == sealing else {
+            throw ValidationError("agent run \(sealing ? "without" : "with") checkpoints; the sealing variant was not applied")
+        }
+        let count = Double(stream.count)
+        return Drain(rate: count / seconds, consumerCPUus: (agent.process.cpuSeconds ?? 0) / count * 1e6,
+                     brokerCPUus: brokerCPU / count * 1e6, peakRSSKiB: peakKiB)
     }
 
     struct SteadyResult {

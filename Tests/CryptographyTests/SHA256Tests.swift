@@ -29,6 +29,22 @@ struct SHA256Tests {
         #expect(SHA256.hash(vector.message).hexString == vector.digest)
     }
 
+    /// One-shot hashes reuse a per-thread context: threads hashing at once must not mix state.
+    @Test func oneShotFromManyThreadsAtOnce() async {
+        let results = await withTaskGroup(of: Bool.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    (0..<2_000).allSatisfy { round in
+                        let vector = Self.vectors[(worker + round) % Self.vectors.count]
+                        return SHA256.hash(vector.message).hexString == vector.digest
+                    }
+                }
+            }
+            return await group.reduce(into: [Bool]()) { $0.append($1) }
+        }
+        #expect(results == Array(repeating: true, count: 8))
+    }
+
     @Test(arguments: vectors)
     func incrementalByteByByte(_ vector: Vector) {
         var hasher = SHA256.Hasher()

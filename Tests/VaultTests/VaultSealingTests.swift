@@ -57,6 +57,30 @@ import Vault
         let rows = try Connection(path: dbPath).query("SELECT close_reason FROM batches")
         #expect(rows.map { $0[0].textValue } == ["recovery"])
     }
+
+    /// Vaults sealed before the log's interior nodes were stored (schema 3) get them on first use,
+    /// and the log keeps growing from the restored frontier.
+    @Test func aVaultFromBeforeLogNodesIsRebuiltAndKeepsProving() throws {
+        let policy = try BatchPolicy(maxReadings: 3, maxAgeMilliseconds: 60_000)
+        do {
+            let vault = try Vault(path: dbPath, keys: keys)
+            try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+            try store(vault, seqs: 1...21)  // seven batches
+        }
+        let old = try Connection(path: dbPath)
+        #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
+        try old.execute("DROP TABLE log_nodes; PRAGMA user_version = 3;")
+        let vault = try Vault(path: dbPath, keys: keys)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+        try store(vault, seqs: 22...33)  // four more batches on the restored frontier
+        #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 11 - 3)
+        let trust = try vault.trustAnchors(gatewayID: "gw-test")
+        for id in [Int64(1), 11, 21, 22, 33] {
+            let report = BundleVerifier.verify(try vault.proofBundle(readingID: id, gatewayID: "gw-test"), trust: trust)
+            #expect(report.passed, "reading \(id): \(report.text)")
+        }
+        #expect(try vault.audit(gatewayID: "gw-test").passed)
+    }
 }
 
 @Suite struct VaultErasureTests {
