@@ -28,6 +28,7 @@ public final class IngestService {
     private var lastStorageCheck = Date.distantPast
     var overStorageCap = false
     private var publishedCheckpoint: String?
+    private var lastCheckpointPublish = Date.distantPast
     /// The catalogue loaded from `Firmware-Schemas/`; fleet-delivered schemas are added to it.
     let baseCatalog: SchemaCatalog
     /// What a fleet document changed, applied on top of `configuration`.
@@ -230,13 +231,18 @@ public final class IngestService {
         publishCheckpointIfNew(client)
     }
 
-    private func publishCheckpointIfNew(_ client: MQTTClient) {
-        guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint else { return }
+    /// Publishes the newest checkpoint at most once a second (each one replaces the retained
+    /// previous one, so under load a note per batch would only cost the broker), and always at
+    /// a clean stop (`force`).
+    private func publishCheckpointIfNew(_ client: MQTTClient, force: Bool = false) {
+        guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint,
+              force || Date().timeIntervalSince(lastCheckpointPublish) >= 1 else { return }
         do {
             try client.publish(MQTTOptions.Message(topic: configuration.checkpointTopic, payload: Array(note.utf8),
                                                    qos: 1, retain: true))
             try client.flush()
             publishedCheckpoint = note
+            lastCheckpointPublish = Date()
         } catch {
             logger.warning("cannot publish the checkpoint", metadata: ["error": "\(error)"])
         }
@@ -278,7 +284,7 @@ public final class IngestService {
                 logger.error("cannot seal the open batch at shutdown; it is sealed at the next start",
                              metadata: ["error": "\(error)"])
             }
-            publishCheckpointIfNew(client)
+            publishCheckpointIfNew(client, force: true)
         }
         if client.isConnected {
             _ = try? client.publish(MQTTOptions.Message(topic: configuration.statusTopic,

@@ -210,6 +210,12 @@ public final class Statement {
         return try step() ? row() : nil
     }
 
+    /// Binds `values`, reads all result rows as arrays of values, then resets the statement.
+    public func allRows(_ values: SQLiteValue...) throws(SQLiteError) -> [[SQLiteValue]] {
+        try bind(values)
+        return try allRows()
+    }
+
     /// Reads all remaining rows as arrays of values, then resets the statement.
     public func allRows() throws(SQLiteError) -> [[SQLiteValue]] {
         defer { reset() }

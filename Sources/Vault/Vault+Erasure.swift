@@ -28,6 +28,7 @@ extension Vault {
         }
         let pseudonymHex = entry.pseudonym.hexString
         let recordID = nextReadingID
+        var sealed: SealingState?
         let count = try write { () throws -> Int in
             try db.cached("UPDATE patients SET wrapped_key = NULL, identifier_ct = NULL, erased_at = ? WHERE id = ?")
                 .run(.integer(time), .integer(entry.ref))
@@ -44,13 +45,14 @@ extension Vault {
                 ("pseudonym", .string(pseudonymHex)), ("at", .number(Double(time))), ("v", .number(1)),
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
+            sealed = sealWithinStore(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ?", [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
         }
         nextReadingID += 1
         patientsByIdentifier[identifier] = nil
         patientsByRef[entry.ref] = PatientEntry(ref: entry.ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
-        try? readingsCommitted(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
+        if let sealed { sealing = sealed }
         return ErasureRecord(pseudonym: pseudonymHex, readings: count, at: time, sealedRecordID: recordID)
     }
 }

@@ -34,6 +34,7 @@ extension Vault {
     @discardableResult
     public func recordConfigOutcome(_ record: ConfigAuditRecord, newFleetState: [UInt8]?) throws(VaultError) -> Int64 {
         let recordID = nextReadingID
+        var sealed: SealingState?
         try write {
             try db.cached("INSERT INTO events (at, device, type, detail, patient_ref) VALUES (?, ?, ?, ?, NULL)")
                 .run(.integer(record.at), .text("-"), .text(record.type), .text(String(decoding: record.detail, as: UTF8.self)))
@@ -42,9 +43,10 @@ extension Vault {
             canonical += Array(",\"type\":\"\(record.type)\",\"v\":1}".utf8)
             try insertSealedRecord(id: recordID, canonical: canonical, at: record.at)
             if let newFleetState { try storeSealedState(Self.fleetStateKey, newFleetState) }
+            sealed = sealWithinStore(1, at: record.at)
         }
         nextReadingID += 1
-        try? readingsCommitted(1, at: record.at)
+        if let sealed { sealing = sealed }
         return recordID
     }
 

@@ -31,6 +31,9 @@ struct SealingState {
     var lastSealedID: Int64
     let logSigner: NoteSigner
     var latestCheckpoint: String?
+    /// A seal failed: rows above `lastSealedID` are not all counted by the accumulator, so the
+    /// next tick or stop seals every unsealed row (as after a crash) before anything else.
+    var retryPending = false
 }
 
 extension Vault {
@@ -123,77 +126,108 @@ extension Vault {
         sealing?.accumulator.changePolicy(policy)
     }
 
-    func readingsCommitted(_ count: Int, at time: Int64) throws(VaultError) {
-        guard sealing != nil else { return }
-        for _ in 0..<count { try drive(.readingCommitted(at: time), now: time) }
+    /// Called inside the store's transaction once its readings are inserted: feeds them to the
+    /// accumulator and seals the batches they close in the same transaction (one commit, and
+    /// with `synchronous = full` one fsync, instead of two). The sealing work runs under a
+    /// savepoint, so if it fails the readings still commit, unsealed, and are sealed later.
+    /// Returns the state to install once the transaction has committed.
+    func sealWithinStore(_ count: Int, at time: Int64) -> SealingState? {
+        guard var state = sealing, count > 0 else { return nil }
+        for _ in 0..<count {
+            for action in state.accumulator.handle(.readingCommitted(at: time)) {
+                guard case .close(let reason, let size) = action, size > 0 else { continue }
+                var sealed = state
+                do {
+                    try db.execute("SAVEPOINT seal")
+                    do {
+                        try sealBatchRows(&sealed, count: size, reason: reason, now: time)
+                        try db.execute("RELEASE seal")
+                        state = sealed
+                    } catch {
+                        try db.execute("ROLLBACK TO seal; RELEASE seal")
+                        throw error
+                    }
+                } catch {
+                    sealingFailures += 1
+                    resynchronise(&state, now: time)
+                }
+            }
+        }
+        return state
     }
 
     @discardableResult
     private func drive(_ event: BatchAccumulator.Event, now: Int64) throws(VaultError) -> Int {
         guard sealing != nil else { return 0 }
-        // In place: this runs once per reading, and copying the state out and back cost more
-        // than the accumulator's work.
-        let actions = sealing!.accumulator.handle(event)
         var sealed = 0
+        if sealing!.retryPending {
+            // Seal every unsealed row in recovery batches, then carry on with a clean accumulator.
+            let pending = try read {
+                try db.query("SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL",
+                             [.integer(sealing!.lastSealedID)]).first?.first?.integerValue ?? 0
+            }
+            sealing!.accumulator = BatchAccumulator(policy: sealing!.configuration.policy)
+            sealing!.retryPending = false
+            sealed += try drive(.recovered(pending: Int(pending), at: now), now: now)
+        }
+        let actions = sealing!.accumulator.handle(event)
         for action in actions {
             guard case .close(let reason, let count) = action, count > 0, var state = sealing else { continue }
             do {
-                try sealBatch(&state, count: count, reason: reason, now: now)
+                try write { try sealBatchRows(&state, count: count, reason: reason, now: now) }
                 sealing = state
                 sealed += 1
             } catch {
-                // The rows stay unsealed; resynchronise the accumulator with the database.
-                let pending = (try? read { try db.query(
-                    "SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL", [.integer(state.lastSealedID)]) })?
-                    .first?.first?.integerValue ?? 0
-                state.accumulator = BatchAccumulator(policy: state.configuration.policy)
-                _ = state.accumulator.handle(.recovered(pending: 0, at: now))
-                sealing = state
+                guard var current = sealing else { throw error }
+                let pending = resynchronise(&current, now: now)
+                sealing = current
                 throw VaultError(.storage, "cannot seal a batch (\(pending) readings wait)", underlying: error)
             }
         }
         return sealed
     }
 
-    /// Seals the oldest `count` unsealed readings in one transaction: batch row, reading
-    /// positions, log leaf and a new signed checkpoint.
-    private func sealBatch(_ state: inout SealingState, count: Int, reason: BatchAccumulator.CloseReason,
-                           now: Int64) throws {
-        var sealer = state.sealer
-        var log = state.log
-        var lastSealedID = state.lastSealedID
-        var checkpointText = ""
-        try write {
-            let rows = try db.query("""
-                SELECT id, commitment, received_at FROM readings
-                WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
-                """, [.integer(state.lastSealedID), .integer(Int64(count))])
-            guard let firstID = rows.first?[0].integerValue, let lastID = rows.last?[0].integerValue else { return }
-            // Readings from before sealing existed (no commitment) are skipped; the sealed range
-            // must still be contiguous among sealable rows.
-            let entries = try rows.map { row in
-                BatchEntry(commitment: try Commitment(bytes: row[1].blobValue ?? []), receivedAt: row[2].integerValue ?? 0)
-            }
-            let batch = try sealer.seal(entries)
-            let header = batch.signedHeader.header
-            try db.cached("""
-                INSERT INTO batches (seq, first_id, last_id, header, signature, hash, close_reason, sealed_at)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                """).run(.integer(Int64(header.sequence)), .integer(firstID), .integer(lastID), .blob(header.encoded),
-                         .blob(batch.signedHeader.signature), .blob(header.hash), .text(reason.rawValue), .integer(now))
-            lastSealedID = lastID
-            try VaultLogStore(db: db).append(headerHash: header.hash, to: &log)
-            let checkpoint = try SignedCheckpoint(
-                checkpoint: try Checkpoint(origin: state.configuration.origin, size: log.size, rootHash: log.rootHash),
-                logSigner: state.logSigner)
-            checkpointText = String(decoding: checkpoint.serialized, as: UTF8.self)
-            try db.cached("INSERT INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)")
-                .run(.integer(Int64(log.size)), .text(checkpointText), .integer(now))
+    /// After a failed seal the rows stay unsealed: restart the accumulator (later batches take
+    /// the oldest unsealed rows first). Returns how many readings wait.
+    @discardableResult
+    private func resynchronise(_ state: inout SealingState, now: Int64) -> Int64 {
+        state.accumulator = BatchAccumulator(policy: state.configuration.policy)
+        state.retryPending = true
+        return (try? db.query("SELECT count(*) FROM readings WHERE id > ? AND commitment IS NOT NULL",
+                              [.integer(state.lastSealedID)]))?.first?.first?.integerValue ?? 0
+    }
+
+    /// Seals the oldest `count` unsealed readings: batch row, log leaf and nodes, and a new
+    /// signed checkpoint. Call inside a transaction; `state` follows the rows, so callers pass a
+    /// copy and keep it only once the rows are committed.
+    private func sealBatchRows(_ state: inout SealingState, count: Int, reason: BatchAccumulator.CloseReason,
+                               now: Int64) throws {
+        let rows = try db.cached("""
+            SELECT id, commitment, received_at FROM readings
+            WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
+            """).allRows(.integer(state.lastSealedID), .integer(Int64(count)))
+        guard let firstID = rows.first?[0].integerValue, let lastID = rows.last?[0].integerValue else { return }
+        // Readings from before sealing existed (no commitment) are skipped; the sealed range
+        // must still be contiguous among sealable rows.
+        let entries = try rows.map { row in
+            BatchEntry(commitment: try Commitment(bytes: row[1].blobValue ?? []), receivedAt: row[2].integerValue ?? 0)
         }
-        // Only after the commit: the in-memory chain and log follow the database.
-        state.sealer = sealer
-        state.log = log
-        state.lastSealedID = lastSealedID
-        if !checkpointText.isEmpty { state.latestCheckpoint = checkpointText }
+        let batch = try state.sealer.seal(entries)
+        let header = batch.signedHeader.header
+        try db.cached("""
+            INSERT INTO batches (seq, first_id, last_id, header, signature, hash, close_reason, sealed_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            """).run(.integer(Int64(header.sequence)), .integer(firstID), .integer(lastID), .blob(header.encoded),
+                     .blob(batch.signedHeader.signature), .blob(header.hash), .text(reason.rawValue), .integer(now))
+        state.lastSealedID = lastID
+        try VaultLogStore(db: db).append(headerHash: header.hash, to: &state.log)
+        let checkpoint = try SignedCheckpoint(
+            checkpoint: try Checkpoint(origin: state.configuration.origin, size: state.log.size,
+                                       rootHash: state.log.rootHash),
+            logSigner: state.logSigner)
+        let text = String(decoding: checkpoint.serialized, as: UTF8.self)
+        try db.cached("INSERT INTO checkpoints (size, note, created_at) VALUES (?, ?, ?)")
+            .run(.integer(Int64(state.log.size)), .text(text), .integer(now))
+        state.latestCheckpoint = text
     }
 }

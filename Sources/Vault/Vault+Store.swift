@@ -12,6 +12,7 @@ extension Vault {
         let patientsBefore = (patientsByIdentifier, patientsByRef)
         let ids = (nextReadingID, nextQuarantineID, nextAlertID)
         let result: StoreResult
+        var sealed: SealingState?
         do {
             result = try write {
                 var result = StoreResult()
@@ -29,6 +30,7 @@ extension Vault {
                 for alert in alerts { try storeAlert(alert) }
                 result.alerts = alerts.count
                 try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
+                sealed = sealWithinStore(result.stored, at: messages.last?.receivedAt ?? 0)
                 return result
             }
         } catch {
@@ -38,11 +40,8 @@ extension Vault {
             (nextReadingID, nextQuarantineID, nextAlertID) = ids
             throw error
         }
-        // The batch is committed; a sealing failure must not make the caller think otherwise.
-        // The rows stay unsealed and are sealed at the next tick, restart or shutdown.
-        do { try readingsCommitted(result.stored, at: messages.last?.receivedAt ?? 0) } catch {
-            sealingFailures += 1
-        }
+        // Committed: the in-memory chain, log and accumulator follow the database.
+        if let sealed { sealing = sealed }
         return result
     }
 

@@ -58,6 +58,29 @@ import Vault
         #expect(rows.map { $0[0].textValue } == ["recovery"])
     }
 
+    /// A batch closing on count is sealed in the store's transaction; if sealing fails there, the
+    /// readings still commit (unsealed) and are sealed once sealing works again.
+    @Test func aSealingFailureInsideAStoreKeepsTheReadings() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+        let db = try Connection(path: dbPath)
+        try db.execute("CREATE TRIGGER fail_seal BEFORE INSERT ON batches BEGIN SELECT RAISE(ABORT, 'injected'); END;")
+        try store(vault, seqs: 1...10)
+        #expect(vault.sealingFailures >= 1)
+        #expect(try db.query("SELECT count(*) FROM readings").first?.first?.integerValue == 10)
+        #expect(try db.query("SELECT count(*) FROM batches").first?.first?.integerValue == 0)
+        try db.execute("DROP TRIGGER fail_seal")
+        try store(vault, seqs: 11...12)
+        try vault.sealAll(now: 1)
+        #expect(try db.query("SELECT max(last_id) FROM batches").first?.first?.integerValue == 12)
+        let trust = try vault.trustAnchors(gatewayID: "gw-test")
+        for id in Int64(1)...12 {
+            #expect(BundleVerifier.verify(try vault.proofBundle(readingID: id, gatewayID: "gw-test"), trust: trust).passed)
+        }
+        #expect(try vault.audit(gatewayID: "gw-test").passed)
+    }
+
     /// Vaults sealed before the log's interior nodes were stored (schema 3) get them on first use,
     /// and the log keeps growing from the restored frontier.
     @Test func aVaultFromBeforeLogNodesIsRebuiltAndKeepsProving() throws {
