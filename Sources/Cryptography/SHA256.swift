@@ -21,18 +21,50 @@ public enum SHA256 {
     /// cannot happen for SHA-256 short of memory exhaustion.
     public static func hash(_ data: some Sequence<UInt8>) -> [UInt8] {
         mustSucceed { () throws(CryptoError) in
-            // One context per thread, re-initialised per hash: `EVP_Digest` allocates, initialises
-            // and frees a context on every call, which cost more than hashing a short input.
+            try withContiguousBytes(data) { input throws(CryptoError) in try digest(input) }
+        }
+    }
+
+    /// Hashes an array (the hot path: commitments, Merkle nodes), without generic dispatch.
+    public static func hash(_ data: [UInt8]) -> [UInt8] {
+        mustSucceed { () throws(CryptoError) in
+            try data.withUnsafeBytes { input in Result { () throws(CryptoError) in try digest(input) } }.get()
+        }
+    }
+
+    /// Hashes an array slice, without generic dispatch.
+    public static func hash(_ data: ArraySlice<UInt8>) -> [UInt8] {
+        mustSucceed { () throws(CryptoError) in
+            try data.withUnsafeBytes { input in Result { () throws(CryptoError) in try digest(input) } }.get()
+        }
+    }
+
+    /// Hashes `input` into the first 32 bytes of `output`, allocating nothing (for loops that
+    /// hash many small inputs, such as Merkle tree levels).
+    /// - Precondition: `output.count >= 32`.
+    public static func hash(_ input: UnsafeRawBufferPointer, into output: UnsafeMutableRawBufferPointer) {
+        precondition(output.count >= byteCount, "SHA-256 output buffer too small")
+        mustSucceed { () throws(CryptoError) in
             let context = try threadDigestContext()
-            return try withContiguousBytes(data) { input throws(CryptoError) in
-                try makeBytes(count: byteCount) { output throws(CryptoError) in
-                    var length: UInt32 = 0
-                    try check(EVP_DigestInit_ex2(context, sha256Digest, nil), "EVP_DigestInit_ex2")
-                    try check(EVP_DigestUpdate(context, input.baseAddress, input.count), "EVP_DigestUpdate")
-                    try check(EVP_DigestFinal_ex(context, output, &length), "EVP_DigestFinal_ex")
-                    precondition(length == byteCount, "SHA-256 produced \(length) bytes")
-                }
-            }
+            var length: UInt32 = 0
+            try check(EVP_DigestInit_ex2(context, sha256Digest, nil), "EVP_DigestInit_ex2")
+            try check(EVP_DigestUpdate(context, nonNull(input), input.count), "EVP_DigestUpdate")
+            try check(EVP_DigestFinal_ex(context, output.baseAddress!.assumingMemoryBound(to: UInt8.self), &length),
+                      "EVP_DigestFinal_ex")
+            precondition(length == byteCount, "SHA-256 produced \(length) bytes")
+        }
+    }
+
+    private static func digest(_ input: UnsafeRawBufferPointer) throws(CryptoError) -> [UInt8] {
+        // One context per thread, re-initialised per hash: `EVP_Digest` allocates, initialises
+        // and frees a context on every call, which cost more than hashing a short input.
+        let context = try threadDigestContext()
+        return try makeBytes(count: byteCount) { output throws(CryptoError) in
+            var length: UInt32 = 0
+            try check(EVP_DigestInit_ex2(context, sha256Digest, nil), "EVP_DigestInit_ex2")
+            try check(EVP_DigestUpdate(context, nonNull(input), input.count), "EVP_DigestUpdate")
+            try check(EVP_DigestFinal_ex(context, output, &length), "EVP_DigestFinal_ex")
+            precondition(length == byteCount, "SHA-256 produced \(length) bytes")
         }
     }
 

@@ -48,7 +48,7 @@ public struct BatchSealer: Sendable {
 
     /// The RFC 6962 root of `commitments` (leaf `i` = commitment `i`'s 32 bytes).
     public static func root(_ commitments: [Commitment]) -> [UInt8] {
-        tree(commitments).rootHash
+        MerkleHasher.rootHash(ofLeaves: commitments.map(\.bytes))
     }
 
     /// The audit path of leaf `leafIndex` in the tree of `commitments`.

@@ -17,10 +17,58 @@ public enum MerkleHasher {
     public static let emptyTreeRoot: [UInt8] = SHA256.hash([UInt8]())
 
     /// The hash of a leaf: `SHA-256(0x00 ‖ leaf)`.
+    ///
+    /// The array overload is the hot path (batch trees, the log): the generic one, called across
+    /// the module boundary unspecialised, copied the leaf byte by byte through value witnesses.
+    public static func leafHash(_ leaf: [UInt8]) -> [UInt8] {
+        var input: [UInt8] = []
+        input.reserveCapacity(1 + leaf.count)
+        input.append(0x00)
+        input.append(contentsOf: leaf)
+        return SHA256.hash(input)
+    }
+
+    /// The hash of a leaf: `SHA-256(0x00 ‖ leaf)`.
     public static func leafHash(_ leaf: some Sequence<UInt8>) -> [UInt8] {
         var input: [UInt8] = [0x00]
         input.append(contentsOf: leaf)
         return SHA256.hash(input)
+    }
+
+    /// The Merkle tree hash (RFC 9162 §2.1.1) of `leaves`, computed bottom-up in one buffer: each
+    /// level pairs neighbours and carries an odd last node up unchanged, which yields the same
+    /// left-balanced tree as the recursive definition. For batch roots, where building a
+    /// ``MerkleTree`` allocated per node.
+    public static func rootHash(ofLeaves leaves: [[UInt8]]) -> [UInt8] {
+        guard !leaves.isEmpty else { return emptyTreeRoot }
+        var nodes = [UInt8](repeating: 0, count: leaves.count * hashByteCount)
+        for (index, leaf) in leaves.enumerated() {
+            nodes.replaceSubrange(index * hashByteCount..<(index + 1) * hashByteCount, with: leafHash(leaf))
+        }
+        var input = [UInt8](repeating: 0x01, count: 1 + 2 * hashByteCount)
+        var width = leaves.count
+        nodes.withUnsafeMutableBytes { level in
+            input.withUnsafeMutableBytes { buffer in
+                while width > 1 {
+                    for pair in 0..<width / 2 {
+                        UnsafeMutableRawBufferPointer(rebasing: buffer[1..<buffer.count]).copyMemory(
+                            from: UnsafeRawBufferPointer(
+                                rebasing: level[(2 * pair) * hashByteCount..<(2 * pair + 2) * hashByteCount]))
+                        SHA256.hash(UnsafeRawBufferPointer(buffer),
+                                    into: UnsafeMutableRawBufferPointer(
+                                        rebasing: level[pair * hashByteCount..<(pair + 1) * hashByteCount]))
+                    }
+                    if width % 2 == 1 {
+                        let last = width - 1
+                        UnsafeMutableRawBufferPointer(
+                            rebasing: level[(width / 2) * hashByteCount..<(width / 2 + 1) * hashByteCount]).copyMemory(
+                            from: UnsafeRawBufferPointer(rebasing: level[last * hashByteCount..<width * hashByteCount]))
+                    }
+                    width = (width + 1) / 2
+                }
+            }
+        }
+        return Array(nodes[0..<hashByteCount])
     }
 
     /// The hash of an interior node: `SHA-256(0x01 ‖ left ‖ right)`.

@@ -29,6 +29,12 @@ public struct MerkleTree: MerkleHashStore, Sendable {
         append(leafHash: MerkleHasher.leafHash(leaf))
     }
 
+    /// Appends a leaf given as an array (no generic dispatch on the hot path); returns its index.
+    @discardableResult
+    public mutating func append(leaf: [UInt8]) -> UInt64 {
+        append(leafHash: MerkleHasher.leafHash(leaf))
+    }
+
     /// Appends an already computed 32-byte leaf hash and returns its index.
     /// - Precondition: `leafHash.count == 32`.
     @discardableResult

@@ -28,8 +28,10 @@ public final class Vault {
     /// Sealing attempts that failed after a committed store (rows were left for the next try).
     public internal(set) var sealingFailures = 0
 
-    /// Opens (creating and migrating if needed) the vault database at `path`.
-    public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .normal)
+    /// Opens (creating and migrating if needed) the vault database at `path`. With `synchronous`
+    /// `.full` (the default) a committed transaction survives a power cut; `.normal` only a
+    /// crash of the process.
+    public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .full)
         throws(VaultError) {
         self.path = path
         self.keys = keys

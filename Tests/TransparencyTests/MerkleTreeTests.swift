@@ -50,6 +50,22 @@ struct MerkleTreeTests {
         #expect(try tree.rootHash(treeSize: 0) == MerkleHasher.emptyTreeRoot)
     }
 
+    /// The bottom-up batch root agrees with the RFC recursion for every size, and with the
+    /// reference tree's published roots.
+    @Test func bottomUpRootMatchesTheRFCRecursion() throws {
+        var random = SplitMix64(seed: 7)
+        let leaves = (0..<70).map { index in (0..<(index % 40)).map { _ in UInt8.random(in: 0...255, using: &random) } }
+        #expect(MerkleHasher.rootHash(ofLeaves: []) == MerkleHasher.emptyTreeRoot)
+        for n in 1...leaves.count {
+            #expect(MerkleHasher.rootHash(ofLeaves: Array(leaves[0..<n]))
+                == ReferenceMerkle.root(leaves[0..<n].map { MerkleHasher.leafHash($0) }[...]), "size \(n)")
+        }
+        let reference: [[UInt8]] = [[], [0x00], [0x10], [0x20, 0x21], [0x30, 0x31], [0x40, 0x41, 0x42, 0x43],
+                                    [0x50, 0x51, 0x52, 0x53, 0x54, 0x55, 0x56, 0x57]]
+        #expect(MerkleHasher.rootHash(ofLeaves: reference).hexString
+            == "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c")
+    }
+
     @Test func rootsAndProofsMatchTheRFCRecursion() throws {
         let hashes = Self.leaves(70)
         var tree = MerkleTree()

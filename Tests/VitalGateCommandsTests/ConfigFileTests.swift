@@ -138,7 +138,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             jitter = 0
             [ingest]
             topics = ["wban/v1/+/vitals", "wban/v1/+/info"]
-            synchronous = "full"
+            synchronous = "normal"
             [schemas]
             directory = "/opt/schemas"
             [detection]
@@ -150,7 +150,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         #expect(config.mqtt.tls.caFile == "/etc/vg/ca.pem" && config.mqtt.tls.insecure)
         #expect(config.reconnect.backoff == ReconnectBackoff(initialMs: 500, maxMs: 30_000, jitter: 0))
         #expect(config.ingest.topics == ["wban/v1/+/vitals", "wban/v1/+/info"])
-        #expect(config.ingest.synchronous == .full)
+        #expect(config.ingest.synchronous == .normal)
         #expect(config.schemas.directory == "/opt/schemas")
         #expect(!config.detection.enabled)
     }

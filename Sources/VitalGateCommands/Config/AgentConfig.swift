@@ -96,8 +96,10 @@ public struct AgentConfig: Sendable, Equatable {
         public var maxPayloadBytes = 16_384
         /// `max_future_skew_seconds`: device timestamps further ahead of the gateway clock are rejected.
         public var maxFutureSkewSeconds = 900
-        /// `synchronous`: `full` survives power loss, `normal` only process crashes (faster).
-        public var synchronous = Synchronous.normal
+        /// `synchronous`: `full` (default) survives power loss: every acknowledged batch is on disk;
+        /// `normal` survives process crashes only (the last commits may roll back after a power cut,
+        /// and the broker has already discarded them); `off` is for benchmarks.
+        public var synchronous = Synchronous.full
 
         /// The documented defaults.
         public init() {}
