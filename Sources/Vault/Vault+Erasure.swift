@@ -45,7 +45,7 @@ extension Vault {
                 ("pseudonym", .string(pseudonymHex)), ("at", .number(Double(time))), ("v", .number(1)),
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
-            sealed = sealWithinStore(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
+            sealed = try sealWithinStore(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ?", [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
         }

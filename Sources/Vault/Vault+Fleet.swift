@@ -43,7 +43,7 @@ extension Vault {
             canonical += Array(",\"type\":\"\(record.type)\",\"v\":1}".utf8)
             try insertSealedRecord(id: recordID, canonical: canonical, at: record.at)
             if let newFleetState { try storeSealedState(Self.fleetStateKey, newFleetState) }
-            sealed = sealWithinStore(1, at: record.at)
+            sealed = try sealWithinStore(1, at: record.at)
         }
         nextReadingID += 1
         if let sealed { sealing = sealed }

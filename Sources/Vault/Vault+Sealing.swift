@@ -131,23 +131,21 @@ extension Vault {
     /// with `synchronous = full` one fsync, instead of two). The sealing work runs under a
     /// savepoint, so if it fails the readings still commit, unsealed, and are sealed later.
     /// Returns the state to install once the transaction has committed.
-    func sealWithinStore(_ count: Int, at time: Int64) -> SealingState? {
+    /// - Throws: only if the savepoint itself cannot be opened or rolled back (the database is
+    ///   unusable); the store's transaction must then not commit.
+    func sealWithinStore(_ count: Int, at time: Int64) throws -> SealingState? {
         guard var state = sealing, count > 0 else { return nil }
         for _ in 0..<count {
             for action in state.accumulator.handle(.readingCommitted(at: time)) {
                 guard case .close(let reason, let size) = action, size > 0 else { continue }
                 var sealed = state
+                try db.execute("SAVEPOINT seal")
                 do {
-                    try db.execute("SAVEPOINT seal")
-                    do {
-                        try sealBatchRows(&sealed, count: size, reason: reason, now: time)
-                        try db.execute("RELEASE seal")
-                        state = sealed
-                    } catch {
-                        try db.execute("ROLLBACK TO seal; RELEASE seal")
-                        throw error
-                    }
+                    try sealBatchRows(&sealed, count: size, reason: reason, now: time)
+                    try db.execute("RELEASE seal")
+                    state = sealed
                 } catch {
+                    try db.execute("ROLLBACK TO seal; RELEASE seal")
                     sealingFailures += 1
                     resynchronise(&state, now: time)
                 }

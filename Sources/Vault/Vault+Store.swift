@@ -30,7 +30,7 @@ extension Vault {
                 for alert in alerts { try storeAlert(alert) }
                 result.alerts = alerts.count
                 try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
-                sealed = sealWithinStore(result.stored, at: messages.last?.receivedAt ?? 0)
+                sealed = try sealWithinStore(result.stored, at: messages.last?.receivedAt ?? 0)
                 return result
             }
         } catch {
