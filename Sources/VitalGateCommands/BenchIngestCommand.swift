@@ -35,8 +35,8 @@ public struct BenchIngestCommand: ParsableCommand {
         let stream = Self.stream(count: messages, patients: patients, seed: seed)
         note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
         let (decodeUs, storeUs, sealedStoreUs) = try measurePipeline(stream)  // throws if anything is quarantined
-        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100), "
-                    + "with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
+        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100, "
+                    + "synchronous normal), with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
         var raw: [Drain] = []
         var agent: [Drain] = []
         var unsealed: [Drain] = []
@@ -129,7 +129,8 @@ public struct BenchIngestCommand: ParsableCommand {
             let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
             defer { try? FileManager.default.removeItem(atPath: data) }
             try DataPaths(data).ensureExists()
-            let vault = try Vault(path: DataPaths(data).vault, keys: GatewayKeys.generate())
+            // CPU cost only: no sync at commit (the agent runs below with the deployed setting).
+            let vault = try Vault(path: DataPaths(data).vault, keys: GatewayKeys.generate(), synchronous: .normal)
             if sealing { try vault.enableSealing(SealingConfiguration(gatewayID: "bench"), now: now) }
             let checkpointer = WALCheckpointer(path: vault.path)  // as in `run`
             defer { checkpointer.stop() }
