@@ -54,7 +54,7 @@ extension PatientMonitor {
             findings.append(Finding(kind: "deterioration", category: .clinical,
                                     score: Finding.score(Double(index), trigger: config.deteriorationTrigger, scale: 1),
                                     device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
-                                    evidenceEnd: now))
+                                    evidenceEnd: now, episodic: true))
         }
         // single-channel drift: one sensor moves, the physiology around it does not
         for (v, trigger, kind) in [(V.temperature, Float(2.2), "drift_body_temperature"), (V.spo2, 2.2, "drift_spo2"),
@@ -65,7 +65,7 @@ extension PatientMonitor {
                 findings.append(Finding(kind: kind, category: .fault,
                                         score: Finding.score(Double(zc), trigger: Double(trigger), scale: 0.5),
                                         device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
-                                        evidenceEnd: now))
+                                        evidenceEnd: now, episodic: true))
             }
         }
     }

@@ -42,8 +42,9 @@ struct PatientMonitor: Equatable {
     }
 
     private func finding(_ kind: String, _ category: AlertCategory, _ score: Double, from start: Int64,
-                         to end: Int64) -> Finding {
-        Finding(kind: kind, category: category, score: score, device: nil, evidenceStart: start, evidenceEnd: end)
+                         to end: Int64, episodic: Bool = false) -> Finding {
+        Finding(kind: kind, category: category, score: score, device: nil, evidenceStart: start, evidenceEnd: end,
+                episodic: episodic)
     }
 
     /// Feeds one fresh reading of one of the patient's devices.
@@ -102,7 +103,7 @@ struct PatientMonitor: Equatable {
         if excess >= 1 {
             if decoupledSince == nil { decoupledSince = now - 300_000 }
             findings.append(finding("pulse_sources_disagree", .security, Finding.score(excess, trigger: 1, scale: 0.3),
-                                    from: decoupledSince ?? now, to: now))
+                                    from: decoupledSince ?? now, to: now, episodic: true))
         } else {
             decoupledSince = nil
         }
