@@ -34,6 +34,9 @@ struct PatientMonitor: Equatable {
             && a.trends == b.trends && a.gravity == b.gravity && a.systolic == b.systolic
     }
 
+    /// How long a desaturation must persist while the patient is active (ms).
+    static let motionArtefactMs: Int64 = 30_000
+
     /// Activity level 0...1 estimated from the accelerometer's dynamic component.
     var activity: Double {
         guard motionPower.samples > 0 else { return 0 }
@@ -143,6 +146,10 @@ struct PatientMonitor: Equatable {
         if drop < 3 { spo2Baseline.update(Float(current), alpha: 1.0 / 600) }
         if drop >= 5 || current <= 88 {
             if desaturationSince == nil { desaturationSince = now - 30_000 }
+            // motion artefacts (probe movement: short dips, not always flagged by a quality field)
+            // last up to ~20 s; while the patient moves, the fall must outlast them
+            let persisted = now - (desaturationSince ?? now) - 30_000
+            guard activity < config.activityGate || persisted >= Self.motionArtefactMs else { return }
             findings.append(finding("desaturation", .clinical, Finding.score(max(drop, 93 - current), trigger: 5, scale: 2),
                                     from: desaturationSince ?? now, to: now))
         } else {
