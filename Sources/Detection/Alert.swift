@@ -80,6 +80,10 @@ struct Finding: Equatable {
     var device: DeviceID?
     var evidenceStart: Int64
     var evidenceEnd: Int64
+    /// A finding of a windowed or trend statistic, whose evidence window lags the data: it is
+    /// alerted once per episode (see `AlertGate`), not reminded while the window still holds
+    /// old evidence after the condition ended.
+    var episodic = false
 
     /// Maps a detector statistic onto [0, 1] so that `x == trigger` scores exactly
     /// `Finding.anchor` (the default alert threshold) and `scale` sets how fast it saturates.

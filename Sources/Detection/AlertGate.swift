@@ -2,7 +2,15 @@
 /// threshold and no alert of the same kind for the same device (or, for patient-level
 /// findings, the same patient) was raised within the repeat interval. A persisting
 /// condition therefore yields one alert and then a reminder per interval, not a storm.
+///
+/// Episodic findings (windowed and trend statistics) are alerted once per episode: an episode
+/// lasts while the finding keeps recurring with gaps shorter than `episodeClearMs`, so a window
+/// that still holds the evidence of an ended condition cannot raise a late reminder. The time a
+/// finding was last seen is kept under the gate key plus `episodeSuffix` (same prefixes, so
+/// per-patient snapshots carry it; older snapshots without it simply start a new episode).
 struct AlertGate: Equatable {
+    static let episodeSuffix = "#seen"
+
     private(set) var lastRaised: [String: Int64] = [:]
 
     static func key(_ finding: Finding, patient: String?) -> String {
@@ -12,6 +20,12 @@ struct AlertGate: Equatable {
     mutating func admit(_ finding: Finding, patient: String?, at now: Int64, config: DetectionConfig) -> Bool {
         guard finding.score >= config.threshold else { return false }
         let key = Self.key(finding, patient: patient)
+        if finding.episodic {
+            let seen = key + Self.episodeSuffix
+            let previous = lastRaised[seen]
+            lastRaised[seen] = now
+            if let previous, now - previous < config.episodeClearMs { return false }
+        }
         if let last = lastRaised[key], now - last < config.repeatIntervalMs { return false }
         lastRaised[key] = now
         return true

@@ -6,6 +6,9 @@ public struct DetectionConfig: Sendable, Equatable {
     public var threshold: Double = 0.92
     /// A condition that persists is re-alerted at most this often (ms), per device or patient and kind.
     public var repeatIntervalMs: Int64 = 600_000
+    /// An episodic (windowed or trend) finding starts a new episode, and may alert again, only
+    /// after it has been absent for this long (ms); within an episode it is not reminded.
+    public var episodeClearMs: Int64 = 300_000
     /// Consecutive no-signal readings before a channel counts as "signal lost".
     public var signalLostReadings: Int = 3
     /// Consecutive identical outputs of a 1 Hz device before it counts as flatlined.

@@ -22,6 +22,13 @@ extension PatientMonitor {
         evaluateTrends(at: now, config: config, findings: &findings)
     }
 
+    /// The newest level of a vital: the median of the last 3 minutes, or for the sparse systolic
+    /// pressure (whose minute values are medians over 15 minutes) the latest measurement.
+    func recentValue(_ v: TrendState.Vital, gate: Float) -> Float? {
+        if v == .systolic { return systolic.last }
+        return trends.median(v, from: 0, to: 3, gate: gate, minimum: 2)
+    }
+
     private mutating func evaluateTrends(at now: Int64, config: DetectionConfig, findings: inout [Finding]) {
         typealias V = TrendState.Vital
         let gate = Float(config.activityGate)
@@ -54,19 +61,21 @@ extension PatientMonitor {
             findings.append(Finding(kind: "deterioration", category: .clinical,
                                     score: Finding.score(Double(index), trigger: config.deteriorationTrigger, scale: 1),
                                     device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
-                                    evidenceEnd: now))
+                                    evidenceEnd: now, episodic: true))
         }
         // single-channel drift: one sensor moves, the physiology around it does not
         for (v, trigger, kind) in [(V.temperature, Float(2.2), "drift_body_temperature"), (V.spo2, 2.2, "drift_spo2"),
                                    (V.systolic, 3.5, "drift_systolic_pressure")] {
             let zc = z[v.rawValue]
             let others = z.enumerated().filter { $0.offset != v.rawValue && $0.element >= 0.8 }.count
-            if zc >= trigger, others <= 1 {
-                findings.append(Finding(kind: kind, category: .fault,
-                                        score: Finding.score(Double(zc), trigger: Double(trigger), scale: 0.5),
-                                        device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
-                                        evidenceEnd: now))
-            }
+            // the newest data must still show the shift (the short median lags by minutes, so
+            // without this a sensor or vital that has already returned keeps "drifting")
+            guard zc >= trigger, others <= 1, let b = base[v.rawValue], let latest = recentValue(v, gate: gate),
+                  v.sign * (latest - b) / v.scale >= trigger / 2 else { continue }
+            findings.append(Finding(kind: kind, category: .fault,
+                                    score: Finding.score(Double(zc), trigger: Double(trigger), scale: 0.5),
+                                    device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
+                                    evidenceEnd: now, episodic: true))
         }
     }
 }

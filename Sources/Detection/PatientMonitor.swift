@@ -34,6 +34,9 @@ struct PatientMonitor: Equatable {
             && a.trends == b.trends && a.gravity == b.gravity && a.systolic == b.systolic
     }
 
+    /// How long a desaturation must persist while the patient is active (ms).
+    static let motionArtefactMs: Int64 = 30_000
+
     /// Activity level 0...1 estimated from the accelerometer's dynamic component.
     var activity: Double {
         guard motionPower.samples > 0 else { return 0 }
@@ -42,8 +45,9 @@ struct PatientMonitor: Equatable {
     }
 
     private func finding(_ kind: String, _ category: AlertCategory, _ score: Double, from start: Int64,
-                         to end: Int64) -> Finding {
-        Finding(kind: kind, category: category, score: score, device: nil, evidenceStart: start, evidenceEnd: end)
+                         to end: Int64, episodic: Bool = false) -> Finding {
+        Finding(kind: kind, category: category, score: score, device: nil, evidenceStart: start, evidenceEnd: end,
+                episodic: episodic)
     }
 
     /// Feeds one fresh reading of one of the patient's devices.
@@ -102,7 +106,7 @@ struct PatientMonitor: Equatable {
         if excess >= 1 {
             if decoupledSince == nil { decoupledSince = now - 300_000 }
             findings.append(finding("pulse_sources_disagree", .security, Finding.score(excess, trigger: 1, scale: 0.3),
-                                    from: decoupledSince ?? now, to: now))
+                                    from: decoupledSince ?? now, to: now, episodic: true))
         } else {
             decoupledSince = nil
         }
@@ -142,6 +146,10 @@ struct PatientMonitor: Equatable {
         if drop < 3 { spo2Baseline.update(Float(current), alpha: 1.0 / 600) }
         if drop >= 5 || current <= 88 {
             if desaturationSince == nil { desaturationSince = now - 30_000 }
+            // motion artefacts (probe movement: short dips, not always flagged by a quality field)
+            // last up to ~20 s; while the patient moves, the fall must outlast them
+            let persisted = now - (desaturationSince ?? now) - 30_000
+            guard activity < config.activityGate || persisted >= Self.motionArtefactMs else { return }
             findings.append(finding("desaturation", .clinical, Finding.score(max(drop, 93 - current), trigger: 5, scale: 2),
                                     from: desaturationSince ?? now, to: now))
         } else {
