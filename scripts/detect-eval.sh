@@ -3,7 +3,7 @@
 # seeds through `vitalgate detect --replay`, scores them with score_alerts.py at --budget 0.1,
 # and runs the cost benchmark. Generated data goes to a scratch directory outside git.
 #
-#   scripts/detect-eval.sh [SEED ...]         (default seeds: 101 202; never tune on these)
+#   scripts/detect-eval.sh [SEED ...]         (default seeds: 101 202; never tune on the seeds you report as held out)
 #
 # Environment: VITALGATE (binary, default .build/release/vitalgate), SHARED (default /work/shared),
 # SCRATCH (default ${TMPDIR:-/tmp}/vitalgate-detect-eval).
