@@ -1,5 +1,5 @@
 internal import Cryptography
-public import Telemetry
+import Telemetry
 
 /// What a gateway has applied from fleet documents, persisted (sealed, in the vault) so that it
 /// survives restarts: the version and hash applied per target, the operator policy in force

@@ -1,5 +1,5 @@
 internal import Cryptography
-public import Telemetry
+import Telemetry
 public import Transparency
 
 /// The `local` backend: the embedded log is the ledger. A checkpoint the log key signed is

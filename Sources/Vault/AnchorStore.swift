@@ -1,5 +1,5 @@
 import Foundation
-public import SQLite
+import SQLite
 
 /// A stored checkpoint of the embedded log, as the anchoring worker reads it.
 public struct StoredCheckpoint: Sendable, Equatable {

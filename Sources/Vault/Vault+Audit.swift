@@ -103,8 +103,9 @@ extension Vault {
             }
         }
 
-        // Quarantined payloads and alerts are not sealed, but their ciphertexts are bound to their
-        // row ids: an altered or moved row does not authenticate.
+        // Quarantined payloads are not sealed, but their ciphertexts are bound to their row ids: an
+        // altered or moved row does not authenticate. Alerts are sealed through their record (a
+        // readings row, checked above); the alert row's own ciphertext is checked here.
         for row in try read({ try db.query("SELECT id, payload_ct FROM quarantine ORDER BY id") }) {
             let id = row[0].integerValue ?? -1
             if (try? AES256GCM.open(try AES256GCM.SealedBox(combined: row[1].blobValue ?? []), key: gatewayKey,

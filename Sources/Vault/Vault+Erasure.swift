@@ -46,7 +46,8 @@ extension Vault {
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
             sealed = try sealWithinStore(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
-            return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ?", [.integer(entry.ref)])
+            return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ? AND kind != 'event'",
+                                    [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
         }
         nextReadingID += 1
@@ -58,19 +59,23 @@ extension Vault {
 }
 
 extension Vault {
-    /// Inserts a sealed non-reading record (kind `event`) under the gateway key.
-    func insertSealedRecord(id: Int64, canonical: [UInt8], at time: Int64) throws {
+    /// Inserts a sealed non-reading record (kind `event`, provable like a reading): under the
+    /// gateway key, or under a patient's data key when it concerns a patient (an alert), so that
+    /// erasing the patient erases it too.
+    func insertSealedRecord(id: Int64, canonical: [UInt8], at time: Int64, schema: String = "event-v1",
+                            device: String = "-", patientRef: Int64? = nil, key: [UInt8]? = nil) throws {
         var plaintext = [ReadingPlaintext.version2]
         plaintext.append(contentsOf: nonces.bytes(32))
         plaintext.append(contentsOf: canonical)
         let commitment = SHA256.hash(plaintext.dropFirst())
-        let sealed = try AES256GCM.seal(plaintext, key: gatewayKey, nonce: nonces.bytes(AES256GCM.nonceByteCount),
-                                        associatedData: Self.readingAAD(id: id, device: "-"))
+        let sealed = try AES256GCM.seal(plaintext, key: key ?? gatewayKey, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+                                        associatedData: Self.readingAAD(id: id, device: device))
         try db.cached("""
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
                                   digest, conflict, ciphertext, commitment)
-            VALUES (?, '-', 'event', 0, ?, ?, '-', 'event-v1', NULL, ?, 0, ?, ?)
-            """).run(.integer(id), .integer(time), .integer(time), .blob(contentDigester.digest(canonical)),
+            VALUES (?, ?, 'event', 0, ?, ?, '-', ?, ?, ?, 0, ?, ?)
+            """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
+                     patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
                      .blob(sealed.combined), .blob(commitment))
     }
 }

@@ -105,3 +105,56 @@ extension Vault {
         }
     }
 }
+
+extension Vault {
+    /// Decrypts stored alerts in id order (the alert's JSON line plus `id` and `record_id`, the
+    /// sealed record to `prove`), optionally for one patient and from/to an alert time. Alerts of
+    /// erased patients are skipped; a row that does not authenticate goes to `onError`.
+    public func exportAlerts(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
+                             _ body: (JSONValue) throws -> Void) throws {
+        var sql = "SELECT id, patient_ref, body_ct, record_id FROM alerts WHERE 1 = 1"
+        var args: [SQLiteValue] = []
+        if let patient = filter.patient {
+            guard let entry = patientsByIdentifier[patient] else { return }
+            sql += " AND patient_ref = ?"
+            args.append(.integer(entry.ref))
+        }
+        if let device = filter.device {
+            sql += " AND device = ?"
+            args.append(.text(device))
+        }
+        if let from = filter.from {
+            sql += " AND at >= ?"
+            args.append(.integer(from))
+        }
+        if let to = filter.to {
+            sql += " AND at < ?"
+            args.append(.integer(to))
+        }
+        let statement = try db.prepare(sql + " ORDER BY id")
+        try statement.bind(args)
+        while try statement.step() {
+            let id = statement.int64(0)
+            do {
+                let key = try contentKey(patientRef: statement.isNull(1) ? nil : statement.int64(1))
+                let plaintext: [UInt8]
+                do {
+                    plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: statement.blob(2) ?? []), key: key,
+                                                   associatedData: Self.alertAAD(id: id))
+                } catch {
+                    throw VaultError(.corruptRow, "alert \(id) does not authenticate", underlying: error)
+                }
+                guard case .object(var members) = try? JSONParser().parse(plaintext) else {
+                    throw VaultError(.corruptRow, "alert \(id) is not a JSON object")
+                }
+                members.append(("id", .number(Double(id))))
+                members.append(("record_id", statement.isNull(3) ? .null : .number(Double(statement.int64(3)))))
+                try body(.object(members))
+            } catch let error as VaultError where error.code == .erased {
+                continue
+            } catch let error as VaultError {
+                onError(id, error)
+            }
+        }
+    }
+}

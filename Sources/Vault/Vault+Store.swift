@@ -30,7 +30,8 @@ extension Vault {
                 for alert in alerts { try storeAlert(alert) }
                 result.alerts = alerts.count
                 try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
-                sealed = try sealWithinStore(result.stored, at: messages.last?.receivedAt ?? 0)
+                // Each alert added a sealed record too: the batch counts it like a reading.
+                sealed = try sealWithinStore(result.stored + alerts.count, at: messages.last?.receivedAt ?? 0)
                 return result
             }
         } catch {
@@ -132,12 +133,18 @@ extension Vault {
             key = entry.key ?? gatewayKey
         }
         let sealed = try AES256GCM.seal(alert.body, key: key, associatedData: Self.alertAAD(id: id))
+        // The alert is sealed with the readings: a record over its JSON line, provable like a
+        // reading (`prove` with the alert's record_id) and erased with the patient's key.
+        let recordID = nextReadingID
+        try insertSealedRecord(id: recordID, canonical: alert.body, at: alert.at, schema: "alert-v1",
+                               device: alert.device ?? "-", patientRef: patientRef, key: key)
+        nextReadingID += 1
         try db.cached("""
-            INSERT INTO alerts (id, at, device, patient_ref, category, kind, score, body_ct)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO alerts (id, at, device, patient_ref, category, kind, score, body_ct, record_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .integer(alert.at), alert.device.map { .text($0) } ?? .null,
                      patientRef.map { .integer($0) } ?? .null, .text(alert.category), .text(alert.kind),
-                     .real(alert.score), .blob(sealed.combined))
+                     .real(alert.score), .blob(sealed.combined), .integer(recordID))
         nextAlertID += 1
     }
 

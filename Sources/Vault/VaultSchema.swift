@@ -126,6 +126,11 @@ enum VaultSchema {
             PRIMARY KEY (level, idx)
         ) WITHOUT ROWID;
         """,
+        // 5: alerts are sealed like readings: each alert also gets a sealed record (a readings row
+        // of kind `event`, schema `alert-v1`, under the patient's key), named here.
+        """
+        ALTER TABLE alerts ADD COLUMN record_id INTEGER REFERENCES readings(id);
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

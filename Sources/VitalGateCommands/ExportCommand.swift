@@ -3,12 +3,16 @@ import Foundation
 import Telemetry
 import Vault
 
-/// `vitalgate export`: decrypted canonical readings as JSON Lines.
+/// `vitalgate export`: decrypted canonical readings (or, with `--alerts`, stored alerts) as JSON Lines.
 public struct ExportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write decrypted canonical readings as JSON Lines.",
-        discussion: "Times are device times: ms since the epoch or RFC 3339 (2025-11-23T08:00:00Z); --to is exclusive.")
+        abstract: "Write decrypted canonical readings (or alerts) as JSON Lines.",
+        discussion: """
+            Times are device times (alert times with --alerts): ms since the epoch or RFC 3339 \
+            (2025-11-23T08:00:00Z); --to is exclusive. Each alert carries `record_id`, the sealed \
+            record that `vitalgate prove` proves.
+            """)
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
     @Option(name: .long, help: "Only this patient identifier.") var patient: String?
@@ -16,6 +20,7 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "From this device time (inclusive).") var from: String?
     @Option(name: .long, help: "Up to this device time (exclusive).") var to: String?
     @Option(name: .long, help: "Output file (default: standard output).") var out: String?
+    @Flag(name: .long, help: "Export the stored alerts instead of readings.") var alerts = false
 
     public init() {}
 
@@ -45,11 +50,13 @@ public struct ExportCommand: ParsableCommand {
         var buffer: [UInt8] = []
         var exported = 0
         var failed: [Int64] = []
-        try vault.export(filter, onError: { id, error in
+        let what = alerts ? "alert" : "reading"
+        func skipped(_ id: Int64, _ error: VaultError) {
             failed.append(id)
-            FileHandle.standardError.write(Data("export: skipped reading \(id): \(error.code): \(error.reason)\n".utf8))
-        }) { row in
-            JSONWriter.write(row.json, into: &buffer)
+            FileHandle.standardError.write(Data("export: skipped \(what) \(id): \(error.code): \(error.reason)\n".utf8))
+        }
+        func emit(_ json: JSONValue) {
+            JSONWriter.write(json, into: &buffer)
             buffer.append(0x0A)
             exported += 1
             if buffer.count > 1 << 16 {
@@ -57,9 +64,14 @@ public struct ExportCommand: ParsableCommand {
                 buffer.removeAll(keepingCapacity: true)
             }
         }
+        if alerts {
+            try vault.exportAlerts(filter, onError: skipped) { emit($0) }
+        } else {
+            try vault.export(filter, onError: skipped) { emit($0.json) }
+        }
         sink.write(Data(buffer))
         if out != nil { try sink.close() }
-        FileHandle.standardError.write(Data("exported \(exported) readings\n".utf8))
+        FileHandle.standardError.write(Data("exported \(exported) \(what)s\n".utf8))
         if !failed.isEmpty { throw ExitCode(1) }
     }
 }

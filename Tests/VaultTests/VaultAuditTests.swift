@@ -42,7 +42,7 @@ import Vault
         Tamper(name: "alert body", sql: "UPDATE alerts SET body_ct = \(String(format: flip, "body_ct")) WHERE id = 1",
                expected: ("alerts", 1)),
         Tamper(name: "reading inserted into a sealed batch",
-               sql: "INSERT INTO readings SELECT 19, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 19 WHERE seq = 2",
+               sql: "INSERT INTO readings SELECT 20, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 20 WHERE seq = 2",
                expected: ("batches", 2)),
     ]
 
@@ -57,7 +57,7 @@ import Vault
                              outcome: .quarantined(device: nil, kind: nil, QuarantineVerdict(.invalidJSON, "syntax")))],
             alerts: [AlertRecord(at: 1, device: "OXP-7F31A2", patient: "MRN-1", category: "fault", kind: "probe_off",
                                  score: 0.95, body: Array("{}".utf8))])
-        return vault  // three batches of six, three checkpoints, one quarantined message, one alert
+        return vault  // three batches of six, three checkpoints, one quarantined message, one alert (its sealed record, id 19, is in the open batch)
     }
 
     @Test func anUntouchedVaultPasses() throws {

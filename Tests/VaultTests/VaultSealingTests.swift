@@ -81,6 +81,44 @@ import Vault
         #expect(try vault.audit(gatewayID: "gw-test").passed)
     }
 
+    /// An alert is sealed with the readings (a record under the patient's key), provable, and
+    /// erased with the patient while its proof still verifies.
+    @Test func alertsAreSealedProvableAndErasedWithThePatient() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+        let body = Array(#"{"category":"clinical","kind":"desaturation","patient":"MRN-1","score":0.97,"t":5}"#.utf8)
+        _ = try vault.store((1...3).map {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1_763_884_800_500 + Int64($0),
+                            outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+        }, alerts: [AlertRecord(at: 5, device: "OXP-7F31A2", patient: "MRN-1", category: "clinical",
+                                kind: "desaturation", score: 0.97, body: body)])
+        let db = try Connection(path: dbPath)
+        let recordID = try #require(try db.query("SELECT record_id FROM alerts").first?.first?.integerValue)
+        // Three readings and the alert's record filled the batch of four: it is sealed already.
+        #expect(try db.query("SELECT last_id FROM batches").first?.first?.integerValue == recordID)
+        let trust = try vault.trustAnchors(gatewayID: "gw-test")
+        let bundle = try vault.proofBundle(readingID: recordID, gatewayID: "gw-test")
+        #expect(bundle.reading.canonical == body)
+        #expect(BundleVerifier.verify(bundle, trust: trust).passed)
+        var exported: [JSONValue] = []
+        try vault.exportAlerts(ExportFilter(patient: "MRN-1"), onError: { id, _ in Issue.record("alert \(id)") }) {
+            exported.append($0)
+        }
+        #expect(exported.count == 1 && exported.first?["record_id"]?.numberValue == Double(recordID))
+        #expect(exported.first?["kind"]?.stringValue == "desaturation")
+        _ = try vault.erasePatient("MRN-1", by: "dpo", at: 10)
+        exported = []
+        try vault.exportAlerts(ExportFilter(), onError: { id, _ in Issue.record("alert \(id)") }) { exported.append($0) }
+        #expect(exported.isEmpty)  // erased with the patient
+        let erased = try vault.proofBundle(readingID: recordID, gatewayID: "gw-test")
+        #expect(erased.reading.canonical == nil)
+        #expect(BundleVerifier.verify(erased, trust: trust).passed)
+        try vault.sealAll(now: 11)
+        let report = try vault.audit(gatewayID: "gw-test")
+        #expect(report.passed, "\(report.findings)")
+    }
+
     /// Vaults sealed before the log's interior nodes were stored (schema 3) get them on first use,
     /// and the log keeps growing from the restored frontier.
     @Test func aVaultFromBeforeLogNodesIsRebuiltAndKeepsProving() throws {
@@ -92,7 +130,7 @@ import Vault
         }
         let old = try Connection(path: dbPath)
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
-        try old.execute("DROP TABLE log_nodes; PRAGMA user_version = 3;")
+        try old.execute("ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;")
         let vault = try Vault(path: dbPath, keys: keys)
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
         try store(vault, seqs: 22...33)  // four more batches on the restored frontier

@@ -26,7 +26,7 @@ public struct FleetKeygenCommand: ParsableCommand {
             throw ValidationError("\(path) exists; refusing to overwrite a key")
         }
         try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        let key = try Ed25519.PrivateKey()
+        let key = Ed25519.PrivateKey()
         let seed = key.rawRepresentation.hexString + "\n"
         guard FileManager.default.createFile(atPath: secretPath, contents: Data(seed.utf8),
                                              attributes: [.posixPermissions: 0o600]) else {
