@@ -114,8 +114,13 @@ final class AgentHarness: Sendable {
         let json = try JSONParser().parse(alert.payload)
         #expect(json["device"]?.stringValue == "OXP-7F31A2" && json["category"]?.stringValue == "fault")
         #expect((json["score"]?.numberValue ?? 0) >= 0.92)
-        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        let vault = try Vault(path: vaultPath, keys: keys)
+        let stats = try vault.stats()
         #expect(stats.alerts == 1 && stats.quarantinedByReason == ["implausible_value": 1])
+        // Stored with a sealed record over the same JSON line.
+        var stored: [JSONValue] = []
+        try vault.exportAlerts(ExportFilter(), onError: { id, _ in Issue.record("alert \(id)") }) { stored.append($0) }
+        #expect(stored.first?["kind"] == json["kind"] && stored.first?["record_id"]?.numberValue != nil)
     }
 
     @Test func checkpointsArePublishedRetainedAndAStopSealsEverything() throws {
