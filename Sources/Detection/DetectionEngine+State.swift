@@ -14,12 +14,45 @@ extension DetectionEngine {
         let ids = patientIDs
         w.write(ids.count)
         for p in ids { w.writeRaw(snapshot(patient: p) ?? []) }
+        writeUnpaired(&w)
+        return w.bytes
+    }
+
+    /// The state of the devices paired to no patient (with their alert-gate entries): together
+    /// with `snapshot(patient:)` for every patient it is the whole engine, saved in small parts.
+    public func snapshotUnpaired() -> [UInt8] {
+        var w = StateWriter(capacity: 4096)
+        header(&w, kind: 2)
+        writeUnpaired(&w)
+        return w.bytes
+    }
+
+    /// Restores the unpaired devices written by `snapshotUnpaired()` (patients are untouched).
+    public mutating func restoreUnpaired(from bytes: [UInt8]) throws(DetectionStateError) {
+        var r = StateReader(bytes)
+        try Self.checkHeader(&r, kind: 2)
+        let (monitors, keys, times) = try Self.readUnpaired(&r)
+        guard r.isAtEnd else { throw DetectionStateError("malformed unpaired state") }
+        for monitor in monitors { devices[monitor.device] = monitor }
+        for (k, t) in zip(keys, times) { gate.set(k, t) }
+    }
+
+    private func writeUnpaired(_ w: inout StateWriter) {
         let unpaired = devices.keys.filter { pairing[$0] == nil }.sorted()
         w.write(unpaired.count)
         for d in unpaired { w.write(devices[d]!) }
         let gateEntries = gate.entries(withPrefixes: unpaired.map { "d:" + $0.rawValue + "|" })
         w.write(gateEntries.map(\.0)); w.write(gateEntries.map(\.1))
-        return w.bytes
+    }
+
+    private static func readUnpaired(_ r: inout StateReader) throws(DetectionStateError)
+        -> ([DeviceMonitor], [String], [Int64]) {
+        let m = try r.readCount(max: 1 << 16)
+        var monitors: [DeviceMonitor] = []
+        for _ in 0..<m { monitors.append(try r.read(DeviceMonitor.self)) }
+        let keys: [String] = try r.read(), times: [Int64] = try r.read()
+        guard keys.count == times.count else { throw DetectionStateError("malformed unpaired state") }
+        return (monitors, keys, times)
     }
 
     /// Replaces the engine state with a snapshot taken by `snapshot()`.
@@ -29,13 +62,9 @@ extension DetectionEngine {
         var engine = DetectionEngine(config: config)
         let n = try r.readCount(max: 1 << 16)
         for _ in 0..<n { try engine.restorePatient(from: try r.readRaw()) }
-        let m = try r.readCount(max: 1 << 16)
-        for _ in 0..<m {
-            let monitor = try r.read(DeviceMonitor.self)
-            engine.devices[monitor.device] = monitor
-        }
-        let keys: [String] = try r.read(), times: [Int64] = try r.read()
-        guard keys.count == times.count, r.isAtEnd else { throw DetectionStateError("malformed engine state") }
+        let (monitors, keys, times) = try Self.readUnpaired(&r)
+        guard r.isAtEnd else { throw DetectionStateError("malformed engine state") }
+        for monitor in monitors { engine.devices[monitor.device] = monitor }
         for (k, t) in zip(keys, times) { engine.gate.set(k, t) }
         self = engine
     }

@@ -41,7 +41,13 @@ public final class IngestService {
     /// A report to publish once connected (after a rollback the old broker must be reached first).
     var pendingReport: ConfigReport?
 
-    static let detectionStateKey = "detection_state"
+    /// Detector state: one row per patient under that patient's data key (`patient_state`),
+    /// the unpaired devices under the gateway key. `legacyDetectionStateKey` is the single blob
+    /// of every patient that earlier versions saved under the gateway key; it is read once and
+    /// deleted by the next save.
+    static let detectionStateName = "detection"
+    static let unpairedDetectionStateKey = "detection_unpaired"
+    static let legacyDetectionStateKey = "detection_state"
 
     public init(configuration: IngestConfiguration, vault: Vault, catalog: SchemaCatalog,
                 logger: Logger = Logger(label: "vitalgate.ingest")) {
@@ -72,13 +78,7 @@ public final class IngestService {
                                                       patient: state.patient, bed: state.bed))
         }
         if let detection = runtime.detection ?? configuration.detection {
-            var engine = DetectionEngine(config: detection)
-            if let saved = try? vault.sealedState(Self.detectionStateKey) {
-                do { try engine.restore(saved) } catch {
-                    logger.warning("detection state not restored; starting cold", metadata: ["error": "\(error)"])
-                }
-            }
-            detector = engine
+            detector = Self.restoredEngine(detection, from: vault, logger: logger)
         }
     }
 
@@ -265,12 +265,42 @@ public final class IngestService {
         }
     }
 
+    /// Saves the detector state a patient at a time (memory stays at one patient's blob, ~43 KB,
+    /// where one blob of every patient cost several MB of transient copies).
     private func saveDetectionState() {
         lastStateSave = Date()
         guard let detector else { return }
-        do { try vault.setSealedState(Self.detectionStateKey, detector.snapshot()) } catch {
+        do {
+            try vault.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: Self.nowMs()) {
+                detector.snapshot(patient: $0)
+            }
+            try vault.setSealedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
+            try vault.removeSealedState(Self.legacyDetectionStateKey)
+        } catch {
             logger.warning("cannot save detection state", metadata: ["error": "\(error)"])
         }
+    }
+
+    /// A detection engine with the saved state: a legacy whole-engine blob if one is left, then
+    /// the unpaired devices and every patient's row (newer, so they win).
+    static func restoredEngine(_ config: DetectionConfig, from vault: Vault, logger: Logger) -> DetectionEngine {
+        var engine = DetectionEngine(config: config)
+        do {
+            if let legacy = try vault.sealedState(legacyDetectionStateKey) { try engine.restore(legacy) }
+            if let unpaired = try vault.sealedState(unpairedDetectionStateKey) { try engine.restoreUnpaired(from: unpaired) }
+            var failed = 0
+            try vault.forEachPatientState(detectionStateName, onError: { _, _ in failed += 1 }) { blob in
+                do { try engine.restorePatient(from: blob) } catch { failed += 1 }
+            }
+            if failed > 0 {
+                logger.warning("some patients' detection state was not restored; they start cold",
+                               metadata: ["patients": "\(failed)"])
+            }
+        } catch {
+            logger.warning("detection state not restored; starting cold", metadata: ["error": "\(error)"])
+            return DetectionEngine(config: config)
+        }
+        return engine
     }
 
     /// Clean stop: nothing unacknowledged is pending (each round stores then acknowledges),

@@ -32,6 +32,7 @@ extension Vault {
         let count = try write { () throws -> Int in
             try db.cached("UPDATE patients SET wrapped_key = NULL, identifier_ct = NULL, erased_at = ? WHERE id = ?")
                 .run(.integer(time), .integer(entry.ref))
+            try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(entry.ref))
             let detail = JSONWriter.canonicalString(.object([
                 ("by", .string(operatorName)), ("pseudonym", .string(pseudonymHex)),
             ]))

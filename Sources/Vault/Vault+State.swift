@@ -26,4 +26,63 @@ extension Vault {
             throw VaultError(.corruptRow, "state \(name) does not authenticate", underlying: error)
         }
     }
+
+    /// Deletes the state blob stored under `name` (nothing if there is none).
+    public func removeSealedState(_ name: String) throws(VaultError) {
+        try write { try db.cached("DELETE FROM meta WHERE key = ?").run(.text("state:\(name)")) }
+    }
+
+    /// Stores, in one transaction, a state blob per patient under that patient's data key, so
+    /// that erasing the patient erases it. `state` is asked for one patient at a time (memory
+    /// stays at one patient's blob). A patient the vault has not seen yet (paired, no reading
+    /// stored) is admitted; an erased one is skipped and never re-admitted by a state save.
+    public func setPatientStates(_ name: String, patients: [String], at time: Int64,
+                                 _ state: (String) -> [UInt8]?) throws(VaultError) {
+        try write {
+            for identifier in patients {
+                let entry: PatientEntry
+                if let known = patientsByIdentifier[identifier] {
+                    entry = known
+                } else if try db.cached("SELECT id FROM patients WHERE pseudonym = ?")
+                            .query1([.blob(pseudonym(of: identifier))]) != nil {
+                    continue  // erased (a live patient would be known)
+                } else {
+                    entry = try patient(for: identifier, at: time)
+                }
+                guard let key = entry.key, let value = state(identifier) else { continue }
+                let sealed = try AES256GCM.seal(value, key: key, associatedData: Self.patientStateAAD(name, entry.pseudonym))
+                try db.cached("""
+                    INSERT INTO patient_state (patient_ref, name, value) VALUES (?, ?, ?)
+                    ON CONFLICT(patient_ref, name) DO UPDATE SET value = excluded.value
+                    """).run(.integer(entry.ref), .text(name), .blob(sealed.combined))
+            }
+        }
+    }
+
+    /// Calls `body` with each patient's state blob stored under `name` (patients whose key was
+    /// erased are skipped); a row that does not authenticate goes to `onError` with its patient row.
+    public func forEachPatientState(_ name: String, onError: (Int64, VaultError) -> Void,
+                                    _ body: ([UInt8]) -> Void) throws(VaultError) {
+        let rows = try read {
+            try db.query("SELECT patient_ref, value FROM patient_state WHERE name = ? ORDER BY patient_ref", [.text(name)])
+        }
+        for row in rows {
+            let ref = row[0].integerValue ?? -1
+            guard let entry = patientsByRef[ref] else {
+                onError(ref, VaultError(.corruptRow, "patient state names unknown patient row \(ref)"))
+                continue
+            }
+            guard let key = entry.key else { continue }  // erased
+            do {
+                body(try AES256GCM.open(try AES256GCM.SealedBox(combined: row[1].blobValue ?? []), key: key,
+                                        associatedData: Self.patientStateAAD(name, entry.pseudonym)))
+            } catch {
+                onError(ref, VaultError(.corruptRow, "patient state \(name) does not authenticate", underlying: error))
+            }
+        }
+    }
+
+    static func patientStateAAD(_ name: String, _ pseudonym: [UInt8]) -> [UInt8] {
+        Array("vg-patient-state-v1:\(name):".utf8) + pseudonym
+    }
 }

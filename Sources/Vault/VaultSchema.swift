@@ -131,6 +131,16 @@ enum VaultSchema {
         """
         ALTER TABLE alerts ADD COLUMN record_id INTEGER REFERENCES readings(id);
         """,
+        // 6: state that belongs to one patient (the detector's trends and gate entries), one row
+        // per patient under that patient's data key: saved a patient at a time, erased with them.
+        """
+        CREATE TABLE patient_state (
+            patient_ref INTEGER NOT NULL REFERENCES patients(id),
+            name TEXT NOT NULL,
+            value BLOB NOT NULL,
+            PRIMARY KEY (patient_ref, name)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

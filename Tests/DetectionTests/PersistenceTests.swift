@@ -27,6 +27,33 @@ import Telemetry
         #expect(run(&after, second) == expected)
     }
 
+    /// The agent saves the engine in parts (each patient, then the unpaired devices); restoring
+    /// the parts gives back the whole engine.
+    @Test func engineSavedInPartsRestoresWhole() throws {
+        var p = SyntheticPatient()
+        let belt = p.belt
+        // The belt is never paired: its state is in the unpaired part.
+        let preamble = p.preamble().filter { outcome, _ in
+            if case .control(let device, _) = outcome { return device != belt }
+            return true
+        }
+        let stream = p.seconds(0..<1200).map { outcome, t -> (DecodeOutcome, Int64) in
+            if case .reading(let reading, _) = outcome, reading.device == belt { return (.reading(reading, patient: nil), t) }
+            return (outcome, t)
+        }
+        var engine = DetectionEngine()
+        _ = run(&engine, preamble + stream)
+        #expect(engine.patientIDs == [p.patient])
+        #expect(engine.snapshotUnpaired().count > 64)  // holds the belt's monitor
+        let parts = engine.patientIDs.compactMap { engine.snapshot(patient: $0) }
+        let unpaired = engine.snapshotUnpaired()
+        var restored = DetectionEngine()
+        try restored.restoreUnpaired(from: unpaired)
+        for part in parts { try restored.restorePatient(from: part) }
+        #expect(restored.snapshot() == engine.snapshot())
+        #expect(throws: DetectionStateError.self) { try restored.restoreUnpaired(from: parts[0]) }  // wrong kind
+    }
+
     @Test func perPatientSnapshotRoundTripsAndStaysSmall() throws {
         var p = SyntheticPatient()
         var engine = DetectionEngine()

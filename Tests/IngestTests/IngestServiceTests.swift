@@ -105,7 +105,7 @@ final class AgentHarness: Sendable {
         Thread.sleep(forTimeInterval: 0.3)
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         let ts = Int64(Date().timeIntervalSince1970 * 1000) - 5000
-        try MQTTTestClient.publishAll(bridge, setup + [MQTTOptions.Message(
+        try MQTTTestClient.publishAll(bridge, setup + [vitals(0), MQTTOptions.Message(
             topic: "wban/v1/OXP-7F31A2/vitals",
             payload: Array(#"{"seq":1,"ts":\#(ts),"spo2":140,"pr":72,"pi":3.1,"batt":88}"#.utf8))])
         #expect(agent.wait(timeoutSeconds: 10), "no alert was raised")
@@ -121,6 +121,12 @@ final class AgentHarness: Sendable {
         var stored: [JSONValue] = []
         try vault.exportAlerts(ExportFilter(), onError: { id, _ in Issue.record("alert \(id)") }) { stored.append($0) }
         #expect(stored.first?["kind"] == json["kind"] && stored.first?["record_id"]?.numberValue != nil)
+        // The stop saved the detector state: the patient's row, under the patient's key.
+        var patientStates = 0
+        try vault.forEachPatientState("detection", onError: { ref, _ in Issue.record("row \(ref)") }) { _ in
+            patientStates += 1
+        }
+        #expect(patientStates == 1)
     }
 
     @Test func checkpointsArePublishedRetainedAndAStopSealsEverything() throws {

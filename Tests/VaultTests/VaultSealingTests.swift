@@ -130,7 +130,7 @@ import Vault
         }
         let old = try Connection(path: dbPath)
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
-        try old.execute("ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;")
+        try old.execute("DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;")
         let vault = try Vault(path: dbPath, keys: keys)
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
         try store(vault, seqs: 22...33)  // four more batches on the restored frontier
@@ -141,6 +141,58 @@ import Vault
             #expect(report.passed, "reading \(id): \(report.text)")
         }
         #expect(try vault.audit(gatewayID: "gw-test").passed)
+    }
+}
+
+@Suite struct VaultPatientStateTests {
+    /// Per-patient state is stored under the patient's key: read back while the patient exists,
+    /// gone with the erasure, and a later save does not bring an erased patient back.
+    @Test func patientStateRoundTripsAndIsErasedWithThePatient() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-pstate-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let keys = GatewayKeys.generate()
+        let vault = try Vault(path: path, keys: keys)
+        _ = try vault.store(["MRN-1", "MRN-2"].enumerated().map { index, patient in
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1,
+                            outcome: .reading(Sample.reading(seq: UInt32(index + 1)), patient: patient))
+        })
+        var asked: [String] = []
+        try vault.setPatientStates("detection", patients: ["MRN-1", "MRN-2"], at: 2) {
+            asked.append($0)
+            return Array("state of \($0)".utf8)
+        }
+        #expect(asked == ["MRN-1", "MRN-2"])
+        func states(_ vault: Vault) throws -> [String] {
+            var found: [String] = []
+            try vault.forEachPatientState("detection", onError: { ref, _ in Issue.record("row \(ref)") }) {
+                found.append(String(decoding: $0, as: UTF8.self))
+            }
+            return found.sorted()
+        }
+        #expect(try states(try Vault(path: path, keys: keys)) == ["state of MRN-1", "state of MRN-2"])
+        // The blob is not readable under the gateway key or as another patient's row.
+        let db = try Connection(path: path)
+        try db.execute("UPDATE patient_state SET value = (SELECT value FROM patient_state WHERE patient_ref = 2) WHERE patient_ref = 1")
+        var errors = 0
+        try Vault(path: path, keys: keys).forEachPatientState("detection", onError: { _, _ in errors += 1 }) { _ in }
+        #expect(errors == 1)
+        _ = try vault.erasePatient("MRN-2", by: "dpo", at: 5)
+        #expect(try db.query("SELECT count(*) FROM patient_state WHERE patient_ref = 2").first?.first?.integerValue == 0)
+        // A later save skips the erased patient (no new key, no row) and admits a newly paired one.
+        asked = []
+        try vault.setPatientStates("detection", patients: ["MRN-2", "MRN-3"], at: 6) {
+            asked.append($0)
+            return Array("state of \($0)".utf8)
+        }
+        #expect(asked == ["MRN-3"])
+        #expect(try db.query("SELECT count(*) FROM patient_state WHERE patient_ref = 2").first?.first?.integerValue == 0)
+        #expect(try db.query("SELECT wrapped_key IS NULL FROM patients WHERE id = 2").first?.first?.integerValue == 1)
+        var found: [String] = []
+        try Vault(path: path, keys: keys).forEachPatientState("detection", onError: { _, _ in }) {
+            found.append(String(decoding: $0, as: UTF8.self))
+        }
+        #expect(found == ["state of MRN-3"])  // MRN-1's row was swapped above and fails; MRN-2 is erased
     }
 }
 
