@@ -19,7 +19,8 @@ public struct BenchIngestCommand: ParsableCommand {
     @Option(name: .long, help: "Simulated patients generating the stream.") var patients = 50
     @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 1
     @Option(name: .long, help: "Steady-rate phase: messages per second.") var rate = 5000.0
-    @Option(name: .long, help: "Steady-rate phase: seconds (0 skips it).") var steadySeconds = 20.0
+    @Option(name: .long, help: "Steady-rate phase: seconds (0 skips it; at least 70 to include a detector state save).")
+    var steadySeconds = 90.0
     @Option(name: .long, help: "Rounds of the raw/agent comparison.") var rounds = 3
     @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
     @Option(name: .long, help: "Agent configuration file (e.g. one with synchronous = \"full\").")
