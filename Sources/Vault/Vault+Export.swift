@@ -43,26 +43,11 @@ extension Vault {
     /// (with its id) and skipped: one corrupt row never hides the others.
     public func export(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                        _ body: (ExportedReading) throws -> Void) throws {
-        var sql = "SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings WHERE kind != 'event'"
-        var args: [SQLiteValue] = []
-        if let patient = filter.patient {
-            guard let entry = patientsByIdentifier[patient] else { return }
-            sql += " AND patient_ref = ?"
-            args.append(.integer(entry.ref))
-        }
-        if let device = filter.device {
-            sql += " AND device = ?"
-            args.append(.text(device))
-        }
-        if let from = filter.from {
-            sql += " AND device_time >= ?"
-            args.append(.integer(from))
-        }
-        if let to = filter.to {
-            sql += " AND device_time < ?"
-            args.append(.integer(to))
-        }
-        let statement = try db.prepare(sql + " ORDER BY id")
+        guard let (conditions, args) = conditions(filter, time: "device_time") else { return }
+        let statement = try db.prepare("""
+            SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings
+            WHERE kind != 'event'\(conditions) ORDER BY id
+            """)
         try statement.bind(args)
         while try statement.step() {
             let id = statement.int64(0)
@@ -112,26 +97,8 @@ extension Vault {
     /// erased patients are skipped; a row that does not authenticate goes to `onError`.
     public func exportAlerts(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                              _ body: (JSONValue) throws -> Void) throws {
-        var sql = "SELECT id, patient_ref, body_ct, record_id FROM alerts WHERE 1 = 1"
-        var args: [SQLiteValue] = []
-        if let patient = filter.patient {
-            guard let entry = patientsByIdentifier[patient] else { return }
-            sql += " AND patient_ref = ?"
-            args.append(.integer(entry.ref))
-        }
-        if let device = filter.device {
-            sql += " AND device = ?"
-            args.append(.text(device))
-        }
-        if let from = filter.from {
-            sql += " AND at >= ?"
-            args.append(.integer(from))
-        }
-        if let to = filter.to {
-            sql += " AND at < ?"
-            args.append(.integer(to))
-        }
-        let statement = try db.prepare(sql + " ORDER BY id")
+        guard let (conditions, args) = conditions(filter, time: "at") else { return }
+        let statement = try db.prepare("SELECT id, patient_ref, body_ct, record_id FROM alerts WHERE 1 = 1\(conditions) ORDER BY id")
         try statement.bind(args)
         while try statement.step() {
             let id = statement.int64(0)
@@ -156,5 +123,32 @@ extension Vault {
                 onError(id, error)
             }
         }
+    }
+}
+
+extension Vault {
+    /// `AND ...` conditions and their arguments for `filter` on a table with `patient_ref`,
+    /// `device` and the time column `time`; `nil` when the patient is unknown (nothing matches).
+    fileprivate func conditions(_ filter: ExportFilter, time: String) -> (String, [SQLiteValue])? {
+        var sql = ""
+        var args: [SQLiteValue] = []
+        if let patient = filter.patient {
+            guard let entry = patientsByIdentifier[patient] else { return nil }
+            sql += " AND patient_ref = ?"
+            args.append(.integer(entry.ref))
+        }
+        if let device = filter.device {
+            sql += " AND device = ?"
+            args.append(.text(device))
+        }
+        if let from = filter.from {
+            sql += " AND \(time) >= ?"
+            args.append(.integer(from))
+        }
+        if let to = filter.to {
+            sql += " AND \(time) < ?"
+            args.append(.integer(to))
+        }
+        return (sql, args)
     }
 }

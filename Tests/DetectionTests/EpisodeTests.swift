@@ -4,16 +4,6 @@ import Telemetry
 
 /// Episodes of windowed findings, drift recency, and desaturation under motion.
 @Suite struct EpisodeTests {
-    func alerts(seconds: Int, seed: UInt64 = 7,
-                edit: @escaping (Int, Reading, inout SyntheticPatient) -> Reading = { _, r, _ in r },
-                shift: @escaping (Int) -> SyntheticPatient.Shift = { _ in .init() }) -> [Alert] {
-        var p = SyntheticPatient(seed: seed)
-        var noise = SyntheticPatient(seed: seed &+ 1000)
-        var engine = DetectionEngine()
-        p.shift = shift
-        return run(&engine, p.preamble() + p.seconds(0..<seconds) { s, r in edit(s, r, &noise) })
-    }
-
     @Test func episodicFindingAlertsOncePerEpisode() {
         var gate = AlertGate()
         let config = DetectionConfig()

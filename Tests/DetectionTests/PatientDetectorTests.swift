@@ -4,16 +4,6 @@ import Telemetry
 
 /// One crafted clinical or cross-device anomaly per patient-level detector.
 @Suite struct PatientDetectorTests {
-    func alerts(seconds: Int, seed: UInt64 = 7,
-                edit: @escaping (Int, Reading, inout SyntheticPatient) -> Reading = { _, r, _ in r },
-                shift: @escaping (Int) -> SyntheticPatient.Shift = { _ in .init() }) -> [Alert] {
-        var p = SyntheticPatient(seed: seed)
-        var noise = SyntheticPatient(seed: seed &+ 1000)
-        var engine = DetectionEngine()
-        p.shift = shift
-        return run(&engine, p.preamble() + p.seconds(0..<seconds) { s, r in edit(s, r, &noise) })
-    }
-
     @Test func tachycardiaSeenByBothSources() {
         let found = alerts(seconds: 1500, shift: { s in .init(heartRate: (1200..<1400).contains(s) ? 80 : 0) })
         #expect(found.contains { $0.kind == "tachycardia" && $0.category == .clinical && second($0.t) < 1200 + 120 })

@@ -135,3 +135,15 @@ func run(_ engine: inout DetectionEngine, _ stream: [(DecodeOutcome, Int64)]) ->
 
 /// Seconds since the synthetic stream's start.
 func second(_ t: Int64) -> Int64 { (t - SyntheticPatient.t0) / 1000 }
+
+/// The alerts of one synthetic patient over `seconds` of stream, with readings edited and vitals
+/// shifted by the caller (shared by the patient-level detector tests).
+func alerts(seconds: Int, seed: UInt64 = 7,
+            edit: @escaping (Int, Reading, inout SyntheticPatient) -> Reading = { _, r, _ in r },
+            shift: @escaping (Int) -> SyntheticPatient.Shift = { _ in .init() }) -> [Alert] {
+    var p = SyntheticPatient(seed: seed)
+    var noise = SyntheticPatient(seed: seed &+ 1000)
+    var engine = DetectionEngine()
+    p.shift = shift
+    return run(&engine, p.preamble() + p.seconds(0..<seconds) { s, r in edit(s, r, &noise) })
+}
