@@ -145,7 +145,13 @@ extension Vault {
                             found("checkpoints", size, "signed root differs from the log's root at that size")
                         }
                     } catch {
-                        found("checkpoints", size, "does not verify under the log key")
+                        let note = checkpoints.text(1) ?? ""
+                        let noteOrigin = note.prefix { $0 != "\n" }
+                        if noteOrigin != origin {
+                            found("checkpoints", size, "is signed for the log \(noteOrigin), not \(origin) (another gateway id?)")
+                        } else {
+                            found("checkpoints", size, "does not verify under the log key")
+                        }
                     }
                     pendingCheckpoint = (try? checkpoints.step()) ?? false
                 }

@@ -37,7 +37,7 @@ public struct DemoCommand: ParsableCommand {
         let broker = try LocalBroker()
         note("broker: mosquitto on \(broker.address) (config \(broker.directory.path)/mosquitto.conf)")
         note("vault:  \(paths.vault)")
-        let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "demo-gw",
+        let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
                                      schemas: schemas, log: (data as NSString).appendingPathComponent("agent.log"))
         guard try agent.waitOnline(broker: broker.address) else {
             _ = agent.stop()
@@ -57,10 +57,13 @@ public struct DemoCommand: ParsableCommand {
         let stats = try Vault(path: paths.vault, keys: keys).stats()
         let summary = DemoSummary(published: report.published, faultsInjected: report.byFault.mapKeys(\.rawValue),
                                   processed: seen, stats: stats, elapsedSeconds: elapsed,
-                                  agentPeakRSSKiB: peakKiB, cleanStop: clean, dataDirectory: data)
+                                  agentPeakRSSKiB: peakKiB, cleanStop: clean, dataDirectory: data,
+                                  gateway: Self.gateway)
         print(json ? JSONWriter.canonicalString(summary.json) : summary.text)
         if seen < report.published || !clean { throw ExitCode(1) }
     }
+
+    static let gateway = "demo-gw"
 
     private func note(_ text: String) {
         if !json { FileHandle.standardError.write(Data((text + "\n").utf8)) }

@@ -11,6 +11,8 @@ struct DemoSummary {
     var agentPeakRSSKiB: Int?
     var cleanStop: Bool
     var dataDirectory: String
+    /// The demo agent's gateway id (`--gateway` for `audit`, `prove`, `keys trust` on that directory).
+    var gateway: String
 
     var throughput: Double { elapsedSeconds > 0 ? Double(processed) / elapsedSeconds : 0 }
 
@@ -37,6 +39,7 @@ struct DemoSummary {
             ("agent_peak_rss_mib", agentPeakRSSKiB.map { .number((Double($0) / 1024 * 10).rounded() / 10) } ?? .null),
             ("clean_stop", .bool(cleanStop)),
             ("data_dir", .string(dataDirectory)),
+            ("gateway", .string(gateway)),
         ])
     }
 
@@ -58,7 +61,7 @@ struct DemoSummary {
         lines.append("log checkpoints         \(stats.anchoring.latestCheckpoint) (anchored up to \(stats.anchoring.anchored))")
         lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
         lines.append("agent stopped cleanly   \(cleanStop ? "yes" : "NO")")
-        lines.append("data directory          \(dataDirectory)")
+        lines.append("data directory          \(dataDirectory)  (gateway \(gateway))")
         return lines.joined(separator: "\n")
     }
 }
