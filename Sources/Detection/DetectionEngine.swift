@@ -76,6 +76,18 @@ public struct DetectionEngine: Sendable {
     /// Patients with detection state.
     public var patientIDs: [String] { patients.keys.sorted() }
 
+    /// Drops everything the engine holds about `patient` (an erased patient): the patient's
+    /// monitor, the value history of the devices paired to them, and their alert-gate entries.
+    /// The devices stay known, unpaired, with fresh histories.
+    public mutating func forgetPatient(_ patient: String) {
+        let paired = pairing.filter { $0.value == patient }.map(\.key)
+        for device in paired {
+            assign(device, to: nil)  // clears the device's value history
+        }
+        patients[patient] = nil
+        gate.forget(withPrefixes: ["p:" + patient + "|"] + paired.map { "d:" + $0.rawValue + "|" })
+    }
+
     /// The latest trend evaluation of a patient (z per vital: heart rate, respiratory rate, SpO2,
     /// systolic pressure, temperature; NEWS2 now; NEWS2 at baseline; deterioration index; activity).
     public func trendDiagnostics(patient: String) -> [Double] {

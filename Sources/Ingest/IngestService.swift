@@ -105,7 +105,10 @@ public final class IngestService {
             for document in documents { handleConfigDocument(document, client: &client) }
             if configuration.sealing != nil { tickSealing(client) }
             if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
-            if Date().timeIntervalSince(lastStorageCheck) > 5 { checkStorageCap(client) }
+            if Date().timeIntervalSince(lastStorageCheck) > 5 {
+                checkStorageCap(client)
+                forgetErasedPatients()
+            }
         }
         shutDown(client)
     }
@@ -262,6 +265,20 @@ public final class IngestService {
             if case .quarantined(_, _, let verdict) = message.outcome {
                 metrics.quarantinedByReason[verdict.reason.rawValue, default: 0] += 1
             }
+        }
+    }
+
+    /// Drops the keys and detector state of patients erased by another process (the
+    /// `erase-patient` command while the agent runs).
+    private func forgetErasedPatients() {
+        do {
+            let erased = try vault.refreshErasures()
+            guard !erased.isEmpty else { return }
+            for patient in erased { detector?.forgetPatient(patient) }
+            logger.notice("patients erased while running: their keys and detector state are dropped",
+                          metadata: ["patients": "\(erased.count)"])
+        } catch {
+            logger.warning("cannot check for erased patients", metadata: ["error": "\(error)"])
         }
     }
 

@@ -19,19 +19,27 @@ extension Vault {
     /// checkpoints (which never held content) keep verifying. Recorded as a `patient_erased`
     /// event naming the operator and the pseudonym.
     ///
-    /// Run it with the agent stopped: a running agent keeps the data key it already unwrapped in
-    /// memory until it restarts.
+    /// A running agent picks the erasure up within seconds (`refreshErasures`); readings it
+    /// stores for the patient in between are under the destroyed key, so they are erased too.
     public func erasePatient(_ identifier: String, by operatorName: String, at time: Int64) throws(VaultError)
         -> ErasureRecord {
         guard let entry = patientsByIdentifier[identifier] else {
             throw VaultError(.notFound, "no patient with that identifier (already erased, or never seen)")
         }
         let pseudonymHex = entry.pseudonym.hexString
-        let recordID = nextReadingID
+        let idBefore = nextReadingID
+        var recordID: Int64 = 0
         var sealed: SealingState?
-        let count = try write { () throws -> Int in
-            try db.cached("UPDATE patients SET wrapped_key = NULL, identifier_ct = NULL, erased_at = ? WHERE id = ?")
-                .run(.integer(time), .integer(entry.ref))
+        let count: Int
+        do { count = try write { () throws -> Int in
+            let foreign = try syncReadingIDs()
+            recordID = nextReadingID
+            // The row gives up its pseudonym: a later re-admission gets a new row (DECISIONS 16).
+            try db.cached("""
+                UPDATE patients SET wrapped_key = NULL, identifier_ct = NULL, erased_at = ?,
+                                    erased_pseudonym = pseudonym, pseudonym = randomblob(32)
+                WHERE id = ?
+                """).run(.integer(time), .integer(entry.ref))
             try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(entry.ref))
             let detail = JSONWriter.canonicalString(.object([
                 ("by", .string(operatorName)), ("pseudonym", .string(pseudonymHex)),
@@ -46,10 +54,13 @@ extension Vault {
                 ("pseudonym", .string(pseudonymHex)), ("at", .number(Double(time))), ("v", .number(1)),
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
-            sealed = try sealWithinStore(1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
+            sealed = try sealWithinStore(foreign + 1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ? AND kind != 'event'",
                                     [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
+        } } catch {
+            nextReadingID = idBefore
+            throw error
         }
         nextReadingID += 1
         patientsByIdentifier[identifier] = nil
@@ -78,5 +89,26 @@ extension Vault {
             """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
                      patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
                      .blob(sealed.combined), .blob(commitment))
+    }
+}
+
+extension Vault {
+    /// Picks up erasures made through another connection (`vitalgate erase-patient` while the
+    /// agent runs): forgets those patients' data keys and identifiers, so their next reading
+    /// re-admits them under a new key instead of using the destroyed one. Returns the
+    /// identifiers this vault knew them by (to drop their detector state).
+    public func refreshErasures() throws(VaultError) -> [String] {
+        guard patientsByRef.values.contains(where: { $0.key != nil }) else { return [] }
+        let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
+        var forgotten: [String] = []
+        for row in erased {
+            guard let ref = row.first?.integerValue, let entry = patientsByRef[ref], entry.key != nil else { continue }
+            if let identifier = entry.identifier {
+                patientsByIdentifier[identifier] = nil
+                forgotten.append(identifier)
+            }
+            patientsByRef[ref] = PatientEntry(ref: ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
+        }
+        return forgotten
     }
 }

@@ -33,9 +33,12 @@ extension Vault {
     /// - Returns: the id of the sealed record.
     @discardableResult
     public func recordConfigOutcome(_ record: ConfigAuditRecord, newFleetState: [UInt8]?) throws(VaultError) -> Int64 {
-        let recordID = nextReadingID
+        let idBefore = nextReadingID
+        var recordID: Int64 = 0
         var sealed: SealingState?
-        try write {
+        do { try write {
+            let foreign = try syncReadingIDs()
+            recordID = nextReadingID
             try db.cached("INSERT INTO events (at, device, type, detail, patient_ref) VALUES (?, ?, ?, ?, NULL)")
                 .run(.integer(record.at), .text("-"), .text(record.type), .text(String(decoding: record.detail, as: UTF8.self)))
             var canonical = Array("{\"detail\":".utf8)
@@ -43,7 +46,10 @@ extension Vault {
             canonical += Array(",\"type\":\"\(record.type)\",\"v\":1}".utf8)
             try insertSealedRecord(id: recordID, canonical: canonical, at: record.at)
             if let newFleetState { try storeSealedState(Self.fleetStateKey, newFleetState) }
-            sealed = try sealWithinStore(1, at: record.at)
+            sealed = try sealWithinStore(foreign + 1, at: record.at)
+        } } catch {
+            nextReadingID = idBefore
+            throw error
         }
         nextReadingID += 1
         if let sealed { sealing = sealed }

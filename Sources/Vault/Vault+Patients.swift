@@ -49,15 +49,17 @@ extension Vault {
         let wrapped = try keys.wrap(key, context: Array("patient-data-key".utf8) + pseudonym)
         let identifierCT = try AES256GCM.seal(Array(identifier.utf8), key: key,
                                               associatedData: Array("vg-patient-id-v1".utf8) + pseudonym).combined
-        if let existing = try db.cached("SELECT id FROM patients WHERE pseudonym = ?").query1([.blob(pseudonym)]) {
-            // A pseudonym whose key was erased: the patient is re-admitted with a new key.
-            try db.cached("UPDATE patients SET wrapped_key = ?, identifier_ct = ?, erased_at = NULL WHERE id = ?")
-                .run(.blob(wrapped), .blob(identifierCT), .integer(existing))
-            let entry = PatientEntry(ref: existing, pseudonym: pseudonym, key: key, identifier: identifier)
+        // A live row this vault has not loaded (written through another connection): use its key.
+        if let row = try db.cached("SELECT id, wrapped_key FROM patients WHERE pseudonym = ?").firstRow(.blob(pseudonym)),
+           let ref = row[0].integerValue, let existingWrapped = row[1].blobValue {
+            let entry = PatientEntry(ref: ref, pseudonym: pseudonym,
+                                     key: try keys.unwrap(existingWrapped, context: Array("patient-data-key".utf8) + pseudonym),
+                                     identifier: identifier)
             patientsByIdentifier[identifier] = entry
-            patientsByRef[existing] = entry
+            patientsByRef[ref] = entry
             return entry
         }
+        // New, or re-admitted after an erasure (the erased row gave up its pseudonym): a new row and key.
         try db.cached("INSERT INTO patients (pseudonym, wrapped_key, identifier_ct, created_at) VALUES (?, ?, ?, ?)")
             .run(.blob(pseudonym), .blob(wrapped), .blob(identifierCT), .integer(time))
         let entry = PatientEntry(ref: db.lastInsertRowID, pseudonym: pseudonym, key: key, identifier: identifier)

@@ -43,9 +43,9 @@ extension Vault {
                 let entry: PatientEntry
                 if let known = patientsByIdentifier[identifier] {
                     entry = known
-                } else if try db.cached("SELECT id FROM patients WHERE pseudonym = ?")
+                } else if try db.cached("SELECT id FROM patients WHERE erased_pseudonym = ?")
                             .query1([.blob(pseudonym(of: identifier))]) != nil {
-                    continue  // erased (a live patient would be known)
+                    continue  // erased: a state save does not re-admit
                 } else {
                     entry = try patient(for: identifier, at: time)
                 }

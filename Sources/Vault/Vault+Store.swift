@@ -16,6 +16,7 @@ extension Vault {
         do {
             result = try write {
                 var result = StoreResult()
+                let foreign = try syncReadingIDs()
                 for message in messages {
                     switch message.outcome {
                     case .reading(let reading, let patient):
@@ -31,7 +32,7 @@ extension Vault {
                 result.alerts = alerts.count
                 try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
                 // Each alert added a sealed record too: the batch counts it like a reading.
-                sealed = try sealWithinStore(result.stored + alerts.count, at: messages.last?.receivedAt ?? 0)
+                sealed = try sealWithinStore(foreign + result.stored + alerts.count, at: messages.last?.receivedAt ?? 0)
                 return result
             }
         } catch {

@@ -80,6 +80,19 @@ public final class Vault {
         }
     }
 
+    /// Takes the next reading id from the table. Call inside the write transaction that inserts:
+    /// another connection (`erase-patient` while the agent runs) may have added a sealed record
+    /// since this vault last looked, and reusing its id would fail every later store. Returns how
+    /// many such rows there are: they are sealable records, and the caller's batch counts them.
+    func syncReadingIDs() throws -> Int {
+        let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
+        guard maxID >= nextReadingID else { return 0 }
+        let foreign = try db.cached("SELECT count(*) FROM readings WHERE id >= ? AND commitment IS NOT NULL")
+            .firstRow(.integer(nextReadingID))?.first?.integerValue ?? 0
+        nextReadingID = maxID + 1
+        return Int(foreign)
+    }
+
     /// Runs `body` in an immediate transaction, mapping storage errors.
     func write<T>(_ body: () throws -> T) throws(VaultError) -> T {
         do {

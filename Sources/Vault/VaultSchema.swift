@@ -141,6 +141,15 @@ enum VaultSchema {
             PRIMARY KEY (patient_ref, name)
         ) WITHOUT ROWID;
         """,
+        // 7: an erased patient's row gives up its pseudonym (kept in erased_pseudonym), so the same
+        // person re-admitted later gets a new row and key, and the erased row's readings stay
+        // erased instead of being read with the new key.
+        """
+        ALTER TABLE patients ADD COLUMN erased_pseudonym BLOB;
+        UPDATE patients SET erased_pseudonym = pseudonym, pseudonym = randomblob(32)
+            WHERE erased_at IS NOT NULL AND wrapped_key IS NULL;
+        CREATE INDEX patients_erased_pseudonym ON patients(erased_pseudonym) WHERE erased_pseudonym IS NOT NULL;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

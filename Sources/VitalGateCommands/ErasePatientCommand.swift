@@ -7,7 +7,7 @@ public struct ErasePatientCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "erase-patient",
         abstract: "Crypto-erase a patient: their readings become unreadable; every proof still verifies.",
-        discussion: "Stop the agent first: a running agent keeps data keys it already holds until it restarts.")
+        discussion: "A running agent picks the erasure up within about 5 s and drops the key and detector state it holds.")
 
     @Argument(help: "Patient identifier as paired (e.g. MRN-00012345).") var patient: String
     @Option(name: .long, help: "Who requests the erasure (recorded in the event).") var by: String

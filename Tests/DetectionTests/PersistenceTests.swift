@@ -54,6 +54,21 @@ import Telemetry
         #expect(throws: DetectionStateError.self) { try restored.restoreUnpaired(from: parts[0]) }  // wrong kind
     }
 
+    /// An erased patient is forgotten: no monitor, no saved state, devices unpaired.
+    @Test func aForgottenPatientLeavesNothingBehind() throws {
+        var p = SyntheticPatient()
+        var engine = DetectionEngine()
+        _ = run(&engine, p.preamble() + p.seconds(0..<600))
+        #expect(engine.snapshot(patient: p.patient) != nil)
+        engine.forgetPatient(p.patient)
+        #expect(engine.patientIDs.isEmpty && engine.snapshot(patient: p.patient) == nil)
+        let unpaired = engine.snapshotUnpaired()
+        var restored = DetectionEngine()
+        try restored.restoreUnpaired(from: unpaired)
+        #expect(restored.snapshot() == engine.snapshot())  // the devices remain, as unpaired ones
+        #expect(!String(decoding: engine.snapshot(), as: UTF8.self).contains(p.patient))
+    }
+
     @Test func perPatientSnapshotRoundTripsAndStaysSmall() throws {
         var p = SyntheticPatient()
         var engine = DetectionEngine()

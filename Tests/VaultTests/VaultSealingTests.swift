@@ -130,7 +130,10 @@ import Vault
         }
         let old = try Connection(path: dbPath)
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
-        try old.execute("DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;")
+        try old.execute("""
+            DROP INDEX patients_erased_pseudonym; ALTER TABLE patients DROP COLUMN erased_pseudonym;
+            DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;
+            """)
         let vault = try Vault(path: dbPath, keys: keys)
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
         try store(vault, seqs: 22...33)  // four more batches on the restored frontier
@@ -193,6 +196,46 @@ import Vault
             found.append(String(decoding: $0, as: UTF8.self))
         }
         #expect(found == ["state of MRN-3"])  // MRN-1's row was swapped above and fails; MRN-2 is erased
+    }
+}
+
+@Suite struct VaultConcurrentErasureTests {
+    /// `erase-patient` runs as another process while the agent holds the vault open: the agent
+    /// picks the erasure up, and the patient's next reading is re-admitted under a new key.
+    @Test func anErasureByAnotherConnectionIsPickedUp() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase2-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let keys = GatewayKeys.generate()
+        let agent = try Vault(path: path, keys: keys)
+        try agent.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 4,
+                                                                                            maxAgeMilliseconds: 60_000)),
+                                now: 0)
+        func reading(_ seq: UInt32) -> IncomingMessage {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: seq), patient: "MRN-1"))
+        }
+        _ = try agent.store([reading(1), reading(2)])
+        #expect(try agent.refreshErasures().isEmpty)
+        _ = try Vault(path: path, keys: keys).erasePatient("MRN-1", by: "dpo", at: 5)
+        #expect(try agent.refreshErasures() == ["MRN-1"])
+        #expect(try agent.refreshErasures().isEmpty)  // once
+        _ = try agent.store([reading(3)])
+        var exported: [Int64] = []
+        try Vault(path: path, keys: keys).export(ExportFilter(patient: "MRN-1"), onError: { id, _ in Issue.record("row \(id)") }) {
+            exported.append($0.id)
+        }
+        #expect(exported == [4])  // only the reading stored after the erasure (id 3 is its record), under the new key
+        let db = try Connection(path: path)
+        // The erased row stays erased (its readings stay unreadable); the re-admission is a new row.
+        #expect(try db.query("SELECT erased_at IS NULL FROM patients ORDER BY id").map { $0[0].integerValue } == [0, 1])
+        // The other process's erasure record (id 3) is sealed by the agent's batches: 1, 2, 3, 4.
+        #expect(try db.query("SELECT id FROM readings WHERE kind = 'event'").first?.first?.integerValue == 3)
+        #expect(try db.query("SELECT last_id FROM batches").first?.first?.integerValue == 4)
+        _ = try agent.store([reading(4)])
+        try agent.sealAll(now: 6)
+        #expect(try db.query("SELECT max(last_id) FROM batches").first?.first?.integerValue == 5)
+        let report = try agent.audit(gatewayID: "gw")
+        #expect(report.passed && report.readingsErased == 2, "\(report.findings)")
     }
 }
 
