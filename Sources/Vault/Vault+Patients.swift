@@ -45,10 +45,6 @@ extension Vault {
     func patient(for identifier: String, at time: Int64) throws -> PatientEntry {
         if let entry = patientsByIdentifier[identifier] { return entry }
         let pseudonym = self.pseudonym(of: identifier)
-        let key = SecureRandom.bytes(32)
-        let wrapped = try keys.wrap(key, context: Array("patient-data-key".utf8) + pseudonym)
-        let identifierCT = try AES256GCM.seal(Array(identifier.utf8), key: key,
-                                              associatedData: Array("vg-patient-id-v1".utf8) + pseudonym).combined
         // A live row this vault has not loaded (written through another connection): use its key.
         if let row = try db.cached("SELECT id, wrapped_key FROM patients WHERE pseudonym = ?").firstRow(.blob(pseudonym)),
            let ref = row[0].integerValue, let existingWrapped = row[1].blobValue {
@@ -60,6 +56,10 @@ extension Vault {
             return entry
         }
         // New, or re-admitted after an erasure (the erased row gave up its pseudonym): a new row and key.
+        let key = SecureRandom.bytes(32)
+        let wrapped = try keys.wrap(key, context: Array("patient-data-key".utf8) + pseudonym)
+        let identifierCT = try AES256GCM.seal(Array(identifier.utf8), key: key,
+                                              associatedData: Array("vg-patient-id-v1".utf8) + pseudonym).combined
         try db.cached("INSERT INTO patients (pseudonym, wrapped_key, identifier_ct, created_at) VALUES (?, ?, ?, ?)")
             .run(.blob(pseudonym), .blob(wrapped), .blob(identifierCT), .integer(time))
         let entry = PatientEntry(ref: db.lastInsertRowID, pseudonym: pseudonym, key: key, identifier: identifier)
