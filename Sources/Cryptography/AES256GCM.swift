@@ -98,6 +98,28 @@ public enum AES256GCM {
         return try SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
     }
 
+    /// `seal(plaintext, key:, nonce:, associatedData:).combined`, written straight into one
+    /// buffer: `nonce ‖ ciphertext ‖ tag` (no separate ciphertext and tag arrays).
+    public static func sealCombined(
+        _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8]
+    ) throws(CryptoError) -> [UInt8] {
+        try validate(key: key)
+        try validate(nonce: nonce)
+        let context = try checkNotNil(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")
+        defer { EVP_CIPHER_CTX_free(context) }
+
+        try check(EVP_EncryptInit_ex2(context, aes256GCMCipher, key, nonce, nil), "EVP_EncryptInit_ex2")
+        try authenticate(associatedData, context: context, update: EVP_EncryptUpdate)
+        return try makeBytes(count: nonceByteCount + plaintext.count + tagByteCount) { output throws(CryptoError) in
+            nonce.withUnsafeBufferPointer { output.update(from: $0.baseAddress!, count: nonceByteCount) }
+            try transform(plaintext, into: output + nonceByteCount, context: context, update: EVP_EncryptUpdate)
+            try finish(context, EVP_EncryptFinal_ex, "EVP_EncryptFinal_ex")
+            try check(EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount),
+                                          output + nonceByteCount + plaintext.count),
+                      "EVP_CIPHER_CTX_ctrl(GET_TAG)")
+        }
+    }
+
     /// Verifies and decrypts `box`.
     ///
     /// - Returns: the plaintext, only if the tag matches the nonce, ciphertext and
@@ -187,20 +209,27 @@ public enum AES256GCM {
     private static func transform(
         _ data: [UInt8], context: OpaquePointer, update: Update
     ) throws(CryptoError) -> [UInt8] {
+        try makeBytes(count: data.count) { output throws(CryptoError) in
+            try transform(data, into: output, context: context, update: update)
+        }
+    }
+
+    /// Encrypts or decrypts `data` into `output`, which has room for `data.count` bytes.
+    private static func transform(
+        _ data: [UInt8], into output: UnsafeMutablePointer<UInt8>, context: OpaquePointer, update: Update
+    ) throws(CryptoError) {
         try data.withUnsafeBufferPointer { input throws(CryptoError) in
-            try makeBytes(count: input.count) { output throws(CryptoError) in
-                var offset = 0
-                while offset < input.count {
-                    let chunk = min(input.count - offset, chunkSize)
-                    var written: Int32 = 0
-                    try check(update(context, output + offset, &written, input.baseAddress! + offset, Int32(chunk)),
-                              "EVP_CipherUpdate")
-                    guard Int(exactly: written) == chunk else {
-                        throw CryptoError(code: .openSSLFailure,
-                                          reason: "EVP_CipherUpdate wrote \(written) of \(chunk) bytes")
-                    }
-                    offset += chunk
+            var offset = 0
+            while offset < input.count {
+                let chunk = min(input.count - offset, chunkSize)
+                var written: Int32 = 0
+                try check(update(context, output + offset, &written, input.baseAddress! + offset, Int32(chunk)),
+                          "EVP_CipherUpdate")
+                guard Int(exactly: written) == chunk else {
+                    throw CryptoError(code: .openSSLFailure,
+                                      reason: "EVP_CipherUpdate wrote \(written) of \(chunk) bytes")
                 }
+                offset += chunk
             }
         }
     }

@@ -54,12 +54,21 @@ public final class RandomPool {
     public init() {}
 
     public func bytes(_ count: Int) -> [UInt8] {
+        Array(take(count))
+    }
+
+    /// Appends `count` fresh random bytes to `out` (no intermediate array).
+    public func append(_ count: Int, to out: inout [UInt8]) {
+        out.append(contentsOf: take(count))
+    }
+
+    private func take(_ count: Int) -> ArraySlice<UInt8> {
         precondition(count >= 0 && count <= 4096)
         if offset + count > buffer.count {
             buffer = SecureRandom.bytes(4096)
             offset = 0
         }
         defer { offset += count }
-        return Array(buffer[offset..<(offset + count)])
+        return buffer[offset..<(offset + count)]
     }
 }

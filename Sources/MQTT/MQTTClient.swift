@@ -215,7 +215,13 @@ public final class MQTTClient {
     private var mayWrite: Bool { unacknowledged == 0 && context.inbox.isEmpty }
 
     private func flushWrites() throws(MQTTError) {
-        guard mayWrite else { return }
+        guard mayWrite, mosquitto_want_write(handle) else { return }
+        // libmosquitto writes each queued packet with its own send(): a batch's PUBACKs would
+        // leave as one TCP segment each. Corking the socket while they are written sends
+        // them in as few segments as fit; uncorking pushes out the rest at once.
+        let fd = mosquitto_socket(handle)
+        setCork(fd, true)
+        defer { setCork(fd, false) }
         var rounds = 0
         while mosquitto_want_write(handle) && rounds < 1000 {
             let rc = mosquitto_loop_write(handle, 1)
@@ -226,6 +232,13 @@ public final class MQTTClient {
             if mosquitto_want_write(handle) { try waitForSocket(events: Int16(POLLOUT), timeoutMs: 100) }
             rounds += 1
         }
+    }
+
+    private func setCork(_ fd: Int32, _ on: Bool) {
+        guard fd >= 0 else { return }
+        var value: Int32 = on ? 1 : 0
+        // Best effort: on a socket that is not TCP it fails and nothing changes.
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_CORK, &value, socklen_t(MemoryLayout<Int32>.size))
     }
 
     private func waitForSocket(events: Int16, timeoutMs: Int) throws(MQTTError) {

@@ -9,6 +9,11 @@ public struct MessageDecoder: Sendable {
     public private(set) var catalog: SchemaCatalog
     public var limits: DecodeLimits
     public private(set) var devices: [DeviceID: DeviceState] = [:]
+    /// Schemas already resolved for a model and firmware string: the catalogue lookup parses
+    /// the version and compares it with every schema, which is worth doing once, not per message.
+    private var resolved: [SchemaKey: FirmwareSchema] = [:]
+    private struct SchemaKey: Hashable { var model: String; var firmware: String }
+    private static let resolvedLimit = 1024
 
     public init(catalog: SchemaCatalog, limits: DecodeLimits = DecodeLimits()) {
         self.catalog = catalog
@@ -19,6 +24,7 @@ public struct MessageDecoder: Sendable {
     /// Replaces the schema catalogue (a fleet configuration change); device states are kept.
     public mutating func replaceCatalog(_ catalog: SchemaCatalog) {
         self.catalog = catalog
+        resolved.removeAll()
     }
 
     public mutating func restore(_ device: DeviceID, _ state: DeviceState) {
@@ -57,7 +63,7 @@ public struct MessageDecoder: Sendable {
             guard let state = devices[device], let model = state.model, let firmware = state.firmware else {
                 return quarantine(QuarantineVerdict(.unknownDevice, "no info message seen for device"))
             }
-            guard let schema = catalog.schema(model: model, firmware: firmware) else {
+            guard let schema = schema(model: model, firmware: firmware) else {
                 return quarantine(QuarantineVerdict(.unknownFirmware, "no schema for model and firmware"))
             }
             guard let spec = schema.messages[kind] else {
@@ -74,6 +80,16 @@ public struct MessageDecoder: Sendable {
                 return .reading(reading, patient: state.patient)
             }
         }
+    }
+
+    private mutating func schema(model: String, firmware: String) -> FirmwareSchema? {
+        let key = SchemaKey(model: model, firmware: firmware)
+        if let schema = resolved[key] { return schema }
+        guard let schema = catalog.schema(model: model, firmware: firmware) else { return nil }
+        // Devices choose the strings; bound the memo rather than trust them.
+        if resolved.count >= Self.resolvedLimit { resolved.removeAll() }
+        resolved[key] = schema
+        return schema
     }
 
     static func verdict(for error: JSONError) -> QuarantineVerdict {

@@ -4,6 +4,8 @@ public enum Base64 {
 
     /// Appends the base64 encoding of `bytes` to `out`.
     public static func encode(_ bytes: some Collection<UInt8>, into out: inout [UInt8]) {
+        let done: Void? = bytes.withContiguousStorageIfAvailable { encode(UnsafeRawBufferPointer($0), into: &out) }
+        if done != nil { return }
         var iterator = bytes.makeIterator()
         while let a = iterator.next() {
             let b = iterator.next()
@@ -13,6 +15,35 @@ public enum Base64 {
             out.append(alphabet[Int(n >> 12 & 63)])
             out.append(b == nil ? UInt8(ascii: "=") : alphabet[Int(n >> 6 & 63)])
             out.append(c == nil ? UInt8(ascii: "=") : alphabet[Int(n & 63)])
+        }
+    }
+
+    /// Appends the base64 encoding of `bytes` to `out`, writing into the array's storage.
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
+        let start = out.count
+        let length = (bytes.count + 2) / 3 * 4
+        out.append(contentsOf: repeatElement(0, count: length))
+        out.withUnsafeMutableBufferPointer { output in
+            alphabet.withUnsafeBufferPointer { symbols in
+                var i = 0
+                var o = start
+                while i + 3 <= bytes.count {
+                    let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
+                    output[o] = symbols[Int(n >> 18 & 63)]
+                    output[o + 1] = symbols[Int(n >> 12 & 63)]
+                    output[o + 2] = symbols[Int(n >> 6 & 63)]
+                    output[o + 3] = symbols[Int(n & 63)]
+                    i += 3
+                    o += 4
+                }
+                let rest = bytes.count - i
+                guard rest > 0 else { return }
+                let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+                output[o] = symbols[Int(n >> 18 & 63)]
+                output[o + 1] = symbols[Int(n >> 12 & 63)]
+                output[o + 2] = rest == 2 ? symbols[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+                output[o + 3] = UInt8(ascii: "=")
+            }
         }
     }
 

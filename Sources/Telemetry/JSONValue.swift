@@ -29,11 +29,20 @@ public enum JSONValue: Sendable, Equatable {
 
     /// Follows a dotted path (`SpO2.v`) through nested objects.
     public func value(at path: String) -> JSONValue? {
-        var current: JSONValue? = self
-        for component in path.split(separator: ".", omittingEmptySubsequences: false) {
-            current = current?[String(component)]
+        // Walks the components in place: this runs several times per message.
+        var current = self
+        var rest = path[...]
+        while let dot = rest.utf8.firstIndex(of: UInt8(ascii: ".")) {
+            guard let next = current.member(rest[..<dot]) else { return nil }
+            current = next
+            rest = rest[rest.utf8.index(after: dot)...]
         }
-        return current
+        return current.member(rest)
+    }
+
+    private func member(_ key: Substring) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
     }
 
     /// Follows pre-split path components through nested objects.

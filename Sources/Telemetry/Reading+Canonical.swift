@@ -18,42 +18,38 @@ extension Reading {
     }
 
     public func writeCanonical(into out: inout [UInt8]) {
-        func key(_ k: StaticString) {
-            out.append(UInt8(ascii: "\""))
-            out.append(contentsOf: UnsafeBufferPointer(start: k.utf8Start, count: k.utf8CodeUnitCount))
-            out.append(contentsOf: "\":".utf8)
+        // Runs once per stored reading: literal runs (keys with their quotes, colons and
+        // commas) are appended whole.
+        func raw(_ text: StaticString) {
+            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
         }
-        out.append(UInt8(ascii: "{"))
-        key("device"); JSONWriter.writeString(device.rawValue, into: &out)
-        out.append(UInt8(ascii: ",")); key("fw"); JSONWriter.writeString(firmware, into: &out)
-        out.append(UInt8(ascii: ",")); key("kind"); JSONWriter.writeString(kind.rawValue, into: &out)
-        out.append(UInt8(ascii: ",")); key("m"); out.append(UInt8(ascii: "{"))
+        raw("{\"device\":"); JSONWriter.writeString(device.rawValue, into: &out)
+        raw(",\"fw\":"); JSONWriter.writeString(firmware, into: &out)
+        raw(",\"kind\":"); JSONWriter.writeString(kind.rawValue, into: &out)
+        raw(",\"m\":{")
         let ordered = measurements.isSorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
             ? measurements : measurements.sorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
         for (i, m) in ordered.enumerated() {
             if i > 0 { out.append(UInt8(ascii: ",")) }
             JSONWriter.writeString(m.channel, into: &out)
-            out.append(contentsOf: ":{".utf8)
-            var first = true
-            func sep() { if !first { out.append(UInt8(ascii: ",")) }; first = false }
-            if case .noSignal = m.value { sep(); key("nosig"); out.append(contentsOf: "true".utf8) }
-            if let q = m.quality { sep(); key("q"); JSONWriter.writeNumber(q, into: &out) }
+            out.append(UInt8(ascii: ":"))
+            // Members in key order (nosig, q, samples, u, v); "u" is always present.
+            var opener: StaticString = "{"
+            if case .noSignal = m.value { raw("{\"nosig\":true"); opener = "," }
+            if let q = m.quality { raw(opener); raw("\"q\":"); JSONWriter.writeNumber(q, into: &out); opener = "," }
             if case .samples(let xs) = m.value {
-                sep(); key("samples")
+                raw(opener); raw("\"samples\":\"")
+                Self.writeSamples(xs, into: &out)
                 out.append(UInt8(ascii: "\""))
-                var bytes: [UInt8] = []
-                bytes.reserveCapacity(xs.count * 2)
-                for x in xs { bytes.append(UInt8(truncatingIfNeeded: x)); bytes.append(UInt8(truncatingIfNeeded: x >> 8)) }
-                Base64.encode(bytes, into: &out)
-                out.append(UInt8(ascii: "\""))
+                opener = ","
             }
-            sep(); key("u"); JSONWriter.writeString(m.unit, into: &out)
+            raw(opener); raw("\"u\":"); JSONWriter.writeString(m.unit, into: &out)
             switch m.value {
-            case .number(let n): sep(); key("v"); JSONWriter.writeNumber(n, into: &out)
-            case .text(let s): sep(); key("v"); JSONWriter.writeString(s, into: &out)
-            case .flag(let b): sep(); key("v"); out.append(contentsOf: (b ? "true" : "false").utf8)
+            case .number(let n): raw(",\"v\":"); JSONWriter.writeNumber(n, into: &out)
+            case .text(let s): raw(",\"v\":"); JSONWriter.writeString(s, into: &out)
+            case .flag(let b): if b { raw(",\"v\":true") } else { raw(",\"v\":false") }
             case .series(let xs):
-                sep(); key("v"); out.append(UInt8(ascii: "["))
+                raw(",\"v\":[")
                 for (j, x) in xs.enumerated() {
                     if j > 0 { out.append(UInt8(ascii: ",")) }
                     JSONWriter.writeNumber(x, into: &out)
@@ -63,13 +59,25 @@ extension Reading {
             }
             out.append(UInt8(ascii: "}"))
         }
-        out.append(UInt8(ascii: "}"))
-        out.append(UInt8(ascii: ",")); key("model"); JSONWriter.writeString(model, into: &out)
-        out.append(UInt8(ascii: ",")); key("schema"); JSONWriter.writeString(schemaID, into: &out)
-        out.append(UInt8(ascii: ",")); key("seq"); JSONWriter.writeNumber(Double(seq), into: &out)
-        out.append(UInt8(ascii: ",")); key("t"); JSONWriter.writeNumber(Double(deviceTime), into: &out)
-        out.append(UInt8(ascii: ",")); key("v"); JSONWriter.writeNumber(Double(Self.canonicalVersion), into: &out)
-        out.append(UInt8(ascii: "}"))
+        raw("},\"model\":"); JSONWriter.writeString(model, into: &out)
+        raw(",\"schema\":"); JSONWriter.writeString(schemaID, into: &out)
+        raw(",\"seq\":"); JSONWriter.writeInteger(Int64(seq), into: &out)
+        raw(",\"t\":"); JSONWriter.writeNumber(Double(deviceTime), into: &out)
+        raw(",\"v\":1}")  // canonicalVersion
+        assert(Self.canonicalVersion == 1, "the literal above writes version 1")
+    }
+
+    /// Base64 of the samples as little-endian int16.
+    private static func writeSamples(_ samples: [Int16], into out: inout [UInt8]) {
+        #if _endian(little)
+        // In memory the samples already are little-endian int16.
+        samples.withUnsafeBytes { Base64.encode($0, into: &out) }
+        #else
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(samples.count * 2)
+        for x in samples { bytes.append(UInt8(truncatingIfNeeded: x)); bytes.append(UInt8(truncatingIfNeeded: x >> 8)) }
+        Base64.encode(bytes, into: &out)
+        #endif
     }
 
     /// The canonical form as a JSON value (for export and inspection).

@@ -49,7 +49,9 @@ extension Vault {
 
     private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {
         // Arrival time is not part of the canonical content, so a redelivered copy has equal bytes.
-        var versioned = [ReadingPlaintext.version1]
+        var versioned: [UInt8] = []
+        versioned.reserveCapacity(reading.kind == .waveform ? 1024 : 384)
+        versioned.append(ReadingPlaintext.version1)
         reading.writeCanonical(into: &versioned)
         let digest = contentDigester.digest(versioned)  // over 0x01 ‖ canonical: no salt, so copies match
         let lookup = try db.cached(
@@ -88,14 +90,15 @@ extension Vault {
         let id = nextReadingID
         // Plaintext v2: 0x02 ‖ salt ‖ canonical. The salt lives only inside the ciphertext, so
         // erasing the data key destroys it with the content; the commitment stays verifiable.
-        var plaintext = [ReadingPlaintext.version2]
+        var plaintext: [UInt8] = []
         plaintext.reserveCapacity(versioned.count + 32)
-        plaintext.append(contentsOf: nonces.bytes(32))  // the salt
+        plaintext.append(ReadingPlaintext.version2)
+        nonces.append(32, to: &plaintext)  // the salt
         plaintext.append(contentsOf: versioned.dropFirst())
         // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
         let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
-        let sealed = try AES256GCM.seal(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
-                                        associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
+        let sealed = try AES256GCM.sealCombined(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+                                                associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached("""
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
                                   digest, conflict, ciphertext, commitment)
@@ -103,7 +106,7 @@ extension Vault {
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed.combined), .blob(commitment.bytes))
+                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(commitment.bytes))
         nextReadingID += 1
         result.stored += 1
     }

@@ -54,6 +54,10 @@ struct AES256GCMTests {
         #expect(box.ciphertext.hexString == vector.ciphertext)
         #expect(box.tag.hexString == vector.tag)
         #expect(box.combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
+        let combined = try AES256GCM.sealCombined(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
+                                                  nonce: Self.bytes(vector.nonce),
+                                                  associatedData: Self.bytes(vector.associatedData))
+        #expect(combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
     }
 
     @Test(arguments: vectors)

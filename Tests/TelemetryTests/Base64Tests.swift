@@ -22,3 +22,30 @@ import Testing
         #expect(Base64.decode("Zm=v") == nil)
     }
 }
+
+@Suite struct Base64EncodingPathTests {
+    /// Reference: RFC 4648 bit grouping, written independently of `Base64`.
+    private func reference(_ bytes: [UInt8]) -> String {
+        let symbols = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")
+        var bits = bytes.flatMap { byte in (0..<8).reversed().map { (byte >> UInt8($0)) & 1 } }
+        while bits.count % 6 != 0 { bits.append(0) }
+        var text = stride(from: 0, to: bits.count, by: 6).map { start in
+            symbols[bits[start..<start + 6].reduce(0) { Int($0) << 1 | Int($1) }]
+        }
+        while text.count % 4 != 0 { text.append("=") }
+        return String(text)
+    }
+
+    @Test("contiguous and non-contiguous inputs encode alike, for every length 0...67")
+    func encodePaths() {
+        for length in 0...67 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 151 &+ 7) }
+            var contiguous: [UInt8] = [0x7B]
+            Base64.encode(bytes, into: &contiguous)
+            var lazy: [UInt8] = [0x7B]
+            Base64.encode(bytes.lazy.map { $0 }, into: &lazy)  // not contiguous: the iterator path
+            #expect(contiguous == lazy)
+            #expect(String(decoding: contiguous.dropFirst(), as: UTF8.self) == reference(bytes))
+        }
+    }
+}
