@@ -72,7 +72,7 @@ let package = Package(
         .target(name: "VitalGateCommands",
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
-                               "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency",
+                               "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

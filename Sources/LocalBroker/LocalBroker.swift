@@ -51,9 +51,31 @@ public final class LocalBroker: Sendable {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         self.directory = dir
         ownsDirectory = directory == nil
-        let port = try requestedPort ?? Self.freeLoopbackPort()
-        self.port = port
         usesTLS = tls != nil
+        // The free port is only reserved until it is probed: another process (often a client's
+        // outgoing connection) can take it before mosquitto binds it. Then mosquitto exits, and
+        // a new port is tried.
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try requestedPort ?? Self.freeLoopbackPort()
+            let process = try Self.start(port: port, tls: tls, limits: limits, executable: executable, in: dir)
+            if Self.waitUntilListening(port: port, timeoutMs: 5000, while: process) {
+                self.port = port
+                self.process = process
+                return
+            }
+            process.terminate(signal: SIGKILL)
+            guard requestedPort == nil, attempt < 3 else {
+                if ownsDirectory { try? FileManager.default.removeItem(at: dir) }
+                throw LocalBrokerError(reason: "mosquitto did not start listening on port \(port)")
+            }
+        }
+    }
+
+    /// Writes the configuration for `port` and starts mosquitto with it.
+    private static func start(port: Int32, tls: TLS?, limits: Limits, executable: String?,
+                              in dir: URL) throws -> ChildProcess {
         let tlsLines = tls.map {
             """
             cafile \($0.caFile)
@@ -84,14 +106,9 @@ public final class LocalBroker: Sendable {
             """
         let configURL = dir.appendingPathComponent("mosquitto.conf")
         try config.write(to: configURL, atomically: true, encoding: .utf8)
-        let process = try ChildProcess(executable: try executable ?? Self.findMosquitto(),
-                                       arguments: ["-c", configURL.path],
-                                       outputPath: dir.appendingPathComponent("mosquitto.out").path)
-        self.process = process
-        guard Self.waitUntilListening(port: port, timeoutMs: 5000) else {
-            process.terminate(signal: SIGKILL)
-            throw LocalBrokerError(reason: "mosquitto did not start listening on port \(port)")
-        }
+        return try ChildProcess(executable: try executable ?? Self.findMosquitto(),
+                                arguments: ["-c", configURL.path],
+                                outputPath: dir.appendingPathComponent("mosquitto.out").path)
     }
 
     deinit { stop() }
@@ -135,9 +152,10 @@ public final class LocalBroker: Sendable {
         return Int32(UInt16(bigEndian: addr.sin_port))
     }
 
-    static func waitUntilListening(port: Int32, timeoutMs: Int) -> Bool {
+    /// Waits until something accepts connections on `port`, giving up early if `process` exits.
+    static func waitUntilListening(port: Int32, timeoutMs: Int, while process: ChildProcess) -> Bool {
         var waited = 0
-        while waited < timeoutMs {
+        while waited < timeoutMs && process.isRunning {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
@@ -149,7 +167,8 @@ public final class LocalBroker: Sendable {
                 }
             }
             close(fd)
-            if connected { return true }
+            // Our broker, not one that already had the port (ours would be exiting).
+            if connected { return process.isRunning }
             usleep(20_000)
             waited += 20
         }

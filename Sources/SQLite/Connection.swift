@@ -13,6 +13,9 @@ public final class Connection {
     let handle: OpaquePointer
     /// Statements prepared through ``cached(_:)``, keyed by their exact SQL text.
     private var statementCache: [String: Statement] = [:]
+    /// Statements for SQL given as string literals, keyed by the literal's address (a literal
+    /// lives as long as the program), so a lookup does not hash the SQL text.
+    private var literalCache: [UnsafePointer<UInt8>: Statement] = [:]
 
     /// Opens (and, unless `readOnly`, creates) the database at `path`.
     ///
@@ -47,6 +50,7 @@ public final class Connection {
         // Finalize cached statements first; statements still held elsewhere keep the handle
         // alive as a "zombie" until they are finalized (that is what close_v2 is for).
         statementCache.removeAll()
+        literalCache.removeAll()
         // close_v2 only fails for a bad handle; there is nobody to report to in deinit.
         sqlite3_close_v2(handle)
     }
@@ -78,6 +82,20 @@ public final class Connection {
         // PERSISTENT hints SQLite that the statement is long-lived (different allocator).
         let statement = try prepare(sql, flags: UInt32(SQLITE_PREPARE_PERSISTENT))
         statementCache[sql] = statement
+        return statement
+    }
+
+    /// ``cached(_:)`` for SQL written as a literal, for statements that run per message:
+    /// the cache is keyed by the literal's address instead of its text.
+    public func cached(literal sql: StaticString) throws(SQLiteError) -> Statement {
+        if let statement = literalCache[sql.utf8Start] {
+            statement.reset()
+            statement.clearBindings()
+            return statement
+        }
+        let text = sql.withUTF8Buffer { String(decoding: $0, as: UTF8.self) }
+        let statement = try prepare(text, flags: UInt32(SQLITE_PREPARE_PERSISTENT))
+        literalCache[sql.utf8Start] = statement
         return statement
     }
 

@@ -71,7 +71,7 @@ public final class Statement {
                               operation: "bind \(verb)")
         }
         reset()
-        clearBindings()
+        // Every parameter is bound below, replacing its old value: no need to clear first.
         for (index, value) in values.enumerated() {
             try bind(value, at: index)
         }

@@ -54,7 +54,7 @@ extension Vault {
         versioned.append(ReadingPlaintext.version1)
         reading.writeCanonical(into: &versioned)
         let digest = contentDigester.digest(versioned)  // over 0x01 ‖ canonical: no salt, so copies match
-        let lookup = try db.cached(
+        let lookup = try db.cached(literal: 
             "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
         try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
                         .text(reading.kind.rawValue))
@@ -67,14 +67,14 @@ extension Vault {
         }
         lookup.reset()
         if let original = duplicateOf {
-            try db.cached("UPDATE readings SET duplicates = duplicates + 1 WHERE id = ?").run(.integer(original))
+            try db.cached(literal: "UPDATE readings SET duplicates = duplicates + 1 WHERE id = ?").run(.integer(original))
             result.duplicates += 1
             return
         }
         let conflict = !sameIdentity.isEmpty
         if conflict {
             for id in sameIdentity {
-                try db.cached("UPDATE readings SET conflict = 1 WHERE id = ?").run(.integer(id))
+                try db.cached(literal: "UPDATE readings SET conflict = 1 WHERE id = ?").run(.integer(id))
             }
             result.conflicts += 1
         }
@@ -99,7 +99,7 @@ extension Vault {
         let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
         let sealed = try AES256GCM.sealCombined(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                                 associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
-        try db.cached("""
+        try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
                                   digest, conflict, ciphertext, commitment)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -118,7 +118,7 @@ extension Vault {
         var plaintext = Array(message.topic.utf8) + [0]
         plaintext += message.payload
         let sealed = try AES256GCM.seal(plaintext, key: gatewayKey, associatedData: Self.quarantineAAD(id: id))
-        try db.cached("""
+        try db.cached(literal: """
             INSERT INTO quarantine (id, received_at, device, kind, reason, detail, payload_ct)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .integer(message.receivedAt), device.map { .text($0) } ?? .null,
@@ -143,7 +143,7 @@ extension Vault {
         try insertSealedRecord(id: recordID, canonical: alert.body, at: alert.at, schema: "alert-v1",
                                device: alert.device ?? "-", patientRef: patientRef, key: key)
         nextReadingID += 1
-        try db.cached("""
+        try db.cached(literal: """
             INSERT INTO alerts (id, at, device, patient_ref, category, kind, score, body_ct, record_id)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .integer(alert.at), alert.device.map { .text($0) } ?? .null,
@@ -154,7 +154,7 @@ extension Vault {
 
     private func bumpCounters(_ deltas: [String: Int]) throws {
         for (name, delta) in deltas where delta != 0 {
-            try db.cached("""
+            try db.cached(literal: """
                 INSERT INTO counters (name, value) VALUES (?, ?)
                 ON CONFLICT(name) DO UPDATE SET value = value + excluded.value
                 """).run(.text(name), .integer(Int64(delta)))

@@ -4,7 +4,7 @@ public import ArgumentParser
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (build with -c release for meaningful figures).",
-        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self])
+        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self])
 
     public init() {}
 }

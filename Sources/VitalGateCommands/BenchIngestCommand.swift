@@ -4,6 +4,7 @@ import LocalBroker
 import MQTT
 import Simulator
 import Schemas
+import SQLite
 import Telemetry
 import Vault
 
@@ -39,21 +40,26 @@ public struct BenchIngestCommand: ParsableCommand {
         note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100, "
                     + "synchronous normal), with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
         var raw: [Drain] = []
+        var floor: [Drain] = []
         var agent: [Drain] = []
         var unsealed: [Drain] = []
         for round in 1...max(rounds, 1) where rounds > 0 {
             raw.append(try measureRaw(stream))
+            floor.append(try measureClientFloor(stream))
             // Alternate which agent variant runs first, so order effects do not favour one.
             if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false)) }
             agent.append(try measureAgent(stream, sealing: true))
             if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false)) }
-            let (r, a, u) = (raw.last!, agent.last!, unsealed.last!)
+            let (r, f, a, u) = (raw.last!, floor.last!, agent.last!, unsealed.last!)
             note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
                         + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
                         round, r.rate, a.rate, a.rate / r.rate, u.rate, (1 - a.rate / u.rate) * 100))
-            note(String(format: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; "
+            note(String(format: "  draining only (no start-up or shutdown): raw %.0f, agent's MQTT client alone %.0f "
+                        + "(%.2f of raw), agent %.0f msg/s (ratio %.2f)", r.drainRate, f.drainRate,
+                        f.drainRate / r.drainRate, a.drainRate, a.drainRate / r.drainRate))
+            note(String(format: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; client alone %.1f us; "
                         + "agent %.1f us + its broker %.1f us; agent without sealing %.1f us", r.consumerCPUus,
-                        r.brokerCPUus, a.consumerCPUus, a.brokerCPUus, u.consumerCPUus))
+                        r.brokerCPUus, f.consumerCPUus, a.consumerCPUus, a.brokerCPUus, u.consumerCPUus))
         }
         var steady: SteadyResult?
         if steadySeconds > 0 { steady = try measureSteady() }
@@ -61,6 +67,8 @@ public struct BenchIngestCommand: ParsableCommand {
         let medianRaw = median(raw.map(\.rate))
         let medianAgent = median(agent.map(\.rate))
         let medianUnsealed = median(unsealed.map(\.rate))
+        let medianDrainRatio = median(zip(agent, raw).map { $0.drainRate / $1.drainRate })
+        let medianFloorRatio = median(zip(floor, raw).map { $0.drainRate / $1.drainRate })
         func rounded(_ value: Double) -> JSONValue { .number((value * 10).rounded() / 10) }
         let result = JSONValue.object([
             ("messages", .number(Double(stream.count))),
@@ -71,6 +79,12 @@ public struct BenchIngestCommand: ParsableCommand {
             ("raw_msgs_per_s", .array(raw.map { .number($0.rate.rounded()) })),
             ("agent_msgs_per_s", .array(agent.map { .number($0.rate.rounded()) })),
             ("median_ratio", .number((medianAgent / medianRaw * 1000).rounded() / 1000)),
+            ("raw_drain_msgs_per_s", .array(raw.map { .number($0.drainRate.rounded()) })),
+            ("client_alone_drain_msgs_per_s", .array(floor.map { .number($0.drainRate.rounded()) })),
+            ("agent_drain_msgs_per_s", .array(agent.map { .number($0.drainRate.rounded()) })),
+            ("median_drain_ratio", .number((medianDrainRatio * 1000).rounded() / 1000)),
+            ("median_client_alone_drain_ratio", .number((medianFloorRatio * 1000).rounded() / 1000)),
+            ("client_alone_cpu_us_per_msg", rounded(median(floor.map(\.consumerCPUus)))),
             ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rate.rounded()) })),
             ("median_sealing_cost_fraction", .number(((1 - medianAgent / medianUnsealed) * 1000).rounded() / 1000)),
             ("raw_cpu_us_per_msg", rounded(median(raw.map(\.consumerCPUus)))),
@@ -88,6 +102,8 @@ public struct BenchIngestCommand: ParsableCommand {
         } else {
             print(String(format: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
                          medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
+            print(String(format: "median ratio while draining (start-up and shutdown left out): %.2f; "
+                         + "the agent's MQTT client alone: %.2f", medianDrainRatio, medianFloorRatio))
             print(String(format: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
                          medianAgent, medianUnsealed, (1 - medianAgent / medianUnsealed) * 100))
             if let steady {
@@ -165,23 +181,56 @@ public struct BenchIngestCommand: ParsableCommand {
         var consumerCPUus: Double
         var brokerCPUus: Double
         var peakRSSKiB = 0
+        /// Messages per second while draining, without the process's start-up and shutdown:
+        /// for `mosquitto_sub` and `bench drain`, wall time minus a one-message run's; for the
+        /// agent, from the vault's arrival stamps of the first and the last batch.
+        var drainRate: Double
     }
 
     private func measureRaw(_ stream: [MQTTOptions.Message]) throws -> Drain {
+        try measureConsumer(stream, clientID: "bench-raw") { broker, count in
+            (try Self.which("mosquitto_sub"), [
+                "-h", "127.0.0.1", "-p", String(broker.port), "-V", "5", "-q", "1", "-c", "-x", "604800",
+                "-i", "bench-raw", "-t", "wban/v1/+/+", "-C", String(count)])
+        }
+    }
+
+    /// The agent's MQTT client alone (`bench drain`): receive and acknowledge in batches, nothing stored.
+    private func measureClientFloor(_ stream: [MQTTOptions.Message]) throws -> Drain {
+        try measureConsumer(stream, clientID: "bench-floor") { broker, count in
+            (AgentProcess.executable, ["bench", "drain", "--broker", broker.address.description,
+                                       "--client-id", "bench-floor", "--messages", String(count)])
+        }
+    }
+
+    /// Times a consumer process draining `stream` queued for session `clientID`. Its start-up
+    /// (exec, connect, session resume) is timed afterwards on a one-message queue of the same
+    /// session and subtracted for the drain rate.
+    private func measureConsumer(_ stream: [MQTTOptions.Message], clientID: String,
+                                 command: (LocalBroker, Int) throws -> (String, [String])) throws -> Drain {
         let broker = try LocalBroker()
-        try queue(stream, for: "bench-raw", on: broker)
+        try queue(stream, for: clientID, on: broker)
+        func timedRun(_ count: Int) throws -> (seconds: Double, process: ChildProcess) {
+            let (executable, arguments) = try command(broker, count)
+            let started = Date()
+            let process = try ChildProcess(executable: executable, arguments: arguments)
+            process.waitForExit()
+            let seconds = Date().timeIntervalSince(started)
+            guard process.exitCode == 0 else { throw ValidationError("\(executable) failed") }
+            return (seconds, process)
+        }
         let brokerBefore = broker.cpuSeconds ?? 0
-        let started = Date()
-        let sub = try ChildProcess(executable: Self.which("mosquitto_sub"), arguments: [
-            "-h", "127.0.0.1", "-p", String(broker.port), "-V", "5", "-q", "1", "-c", "-x", "604800",
-            "-i", "bench-raw", "-t", "wban/v1/+/+", "-C", String(stream.count)])
-        sub.waitForExit()
-        let seconds = Date().timeIntervalSince(started)
+        let (seconds, process) = try timedRun(stream.count)
         let brokerCPU = (broker.cpuSeconds ?? 0) - brokerBefore
-        guard sub.exitCode == 0 else { throw ValidationError("mosquitto_sub failed") }
+        let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
+                                                            persistentSession: false))
+        try publisher.connect()
+        try PublishWindow.publishAll(publisher, [stream[stream.count - 1]])
+        publisher.disconnect()
+        let startup = try timedRun(1).seconds
         let count = Double(stream.count)
-        return Drain(rate: count / seconds, consumerCPUus: (sub.cpuSeconds ?? 0) / count * 1e6,
-                     brokerCPUus: brokerCPU / count * 1e6)
+        return Drain(rate: count / seconds, consumerCPUus: (process.cpuSeconds ?? 0) / count * 1e6,
+                     brokerCPUus: brokerCPU / count * 1e6, drainRate: count / max(seconds - startup, 1e-3))
     }
 
     private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool) throws -> Drain {
@@ -231,8 +280,17 @@ public struct BenchIngestCommand: ParsableCommand {
             throw ValidationError("agent run \(sealing ? "without" : "with") checkpoints; the sealing variant was not applied")
         }
         let count = Double(stream.count)
+        // Every batch's rows carry the batch's arrival time (ms). The span from the first to the
+        // last batch leaves out the first batch's receive and the last one's commit: about
+        // one batch (0.2 % of the stream) and the 1 ms resolution.
+        let span = try Connection(path: DataPaths(data).vault, readOnly: true).query(
+            "SELECT min(received_at), max(received_at) FROM readings")
+        guard case .integer(let first)? = span.first?[0], case .integer(let last)? = span.first?[1], last > first else {
+            throw ValidationError("agent run left no arrival stamps to time the drain")
+        }
         return Drain(rate: count / seconds, consumerCPUus: (agent.process.cpuSeconds ?? 0) / count * 1e6,
-                     brokerCPUus: brokerCPU / count * 1e6, peakRSSKiB: peakKiB)
+                     brokerCPUus: brokerCPU / count * 1e6, peakRSSKiB: peakKiB,
+                     drainRate: count / (Double(last - first) / 1000))
     }
 
     struct SteadyResult {

@@ -177,6 +177,24 @@ struct ConnectionTests {
         #expect(try db.prepare(sql) !== first)
     }
 
+    @Test func literalStatementCacheReturnsTheSameResetStatement() throws {
+        let db = try Connection(path: directory.path("literal-cache.sqlite"))
+        try db.execute("CREATE TABLE t (x, y); INSERT INTO t VALUES (1, 'a'), (2, NULL), (3, 'c');")
+        func lookup() throws -> Statement { try db.cached(literal: "SELECT x FROM t WHERE x >= ? AND y IS ? ORDER BY x") }
+        let first = try lookup()
+        try first.bind([.integer(1), .text("c")])
+        #expect(try first.allRows() == [[3]])
+        let second = try lookup()
+        #expect(first === second)
+        #expect(try second.step() == false)  // reset and cleared: both parameters NULL
+        // A full re-bind replaces every earlier value, including text with NULL.
+        try second.bind([.integer(1), .text("a")])
+        #expect(try second.allRows() == [[1]])
+        try second.bind([.integer(0), .null])
+        #expect(try second.allRows() == [[2]])
+        #expect(try db.cached("SELECT x FROM t WHERE x >= ? AND y IS ? ORDER BY x") !== first)
+    }
+
     @Test func lastInsertRowIDAndChanges() throws {
         let db = try Connection(path: directory.path("rowid.sqlite"))
         try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x)")
