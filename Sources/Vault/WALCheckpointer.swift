@@ -16,9 +16,8 @@ public final class WALCheckpointer: Sendable {
 
     private let shared = Shared()
 
-    /// Starts checkpointing `path` every `intervalMs`. When the log has grown past
-    /// `restartFrames` pages, the checkpoint also restarts it (see below).
-    public init(path: String, intervalMs: Int = 250, restartFrames: Int = 1024) {
+    /// Starts checkpointing `path` every `intervalMs`.
+    public init(path: String, intervalMs: Int = 500) {
         let thread = Thread { [shared] in
             defer { shared.done.signal() }
             guard let db = try? Connection(path: path) else {
@@ -32,17 +31,7 @@ public final class WALCheckpointer: Sendable {
                     usleep(20_000)
                     slept += 20
                 }
-                do {
-                    let (walFrames, _) = try db.checkpoint(.passive)
-                    // A passive checkpoint never catches up with a writer that commits all the
-                    // time, so the log would only restart at the ingest connection's automatic
-                    // checkpoint (~40 MB copied on the ingest thread, and a log file that keeps
-                    // growing). RESTART waits for the current write transaction, copies the few
-                    // frames committed since the passive pass, and lets the next writer start at
-                    // the head of the log again. If a reader holds it up past the busy timeout, it
-                    // is simply tried again next time.
-                    if walFrames >= restartFrames { _ = try? db.checkpoint(.restart) }
-                } catch { shared.failures.add(1, ordering: .relaxed) }
+                do { _ = try db.checkpoint(.passive) } catch { shared.failures.add(1, ordering: .relaxed) }
             }
         }
         thread.name = "vitalgate-wal-checkpoint"

@@ -26,6 +26,10 @@ public struct BenchIngestCommand: ParsableCommand {
     @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
     @Option(name: .long, help: "Agent configuration file (e.g. one with synchronous = \"full\").")
     var agentConfig: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "Another vitalgate executable (e.g. an earlier build) whose agent is also timed in every round, side by side.",
+        valueName: "path"))
+    var baselineAgent: String?
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     public init() {}
@@ -43,13 +47,24 @@ public struct BenchIngestCommand: ParsableCommand {
         var floor: [Drain] = []
         var agent: [Drain] = []
         var unsealed: [Drain] = []
+        var baseline: [Drain] = []
         for round in 1...max(rounds, 1) where rounds > 0 {
             raw.append(try measureRaw(stream))
             floor.append(try measureClientFloor(stream))
+            if let baselineAgent, round % 2 == 1 {
+                baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
+            }
             // Alternate which agent variant runs first, so order effects do not favour one.
             if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false)) }
             agent.append(try measureAgent(stream, sealing: true))
             if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false)) }
+            if let baselineAgent, round % 2 == 0 {
+                baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
+            }
+            if let b = baseline.last {
+                note(String(format: "  baseline agent %.0f msg/s (draining %.0f, CPU %.1f us/msg); this build / baseline: %.2f",
+                            b.rate, b.drainRate, b.consumerCPUus, agent.last!.drainRate / b.drainRate))
+            }
             let (r, f, a, u) = (raw.last!, floor.last!, agent.last!, unsealed.last!)
             note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
                         + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
@@ -69,6 +84,7 @@ public struct BenchIngestCommand: ParsableCommand {
         let medianUnsealed = median(unsealed.map(\.rate))
         let medianDrainRatio = median(zip(agent, raw).map { $0.drainRate / $1.drainRate })
         let medianFloorRatio = median(zip(floor, raw).map { $0.drainRate / $1.drainRate })
+        let medianBaselineRatio = median(zip(agent, baseline).map { $0.drainRate / $1.drainRate })
         func rounded(_ value: Double) -> JSONValue { .number((value * 10).rounded() / 10) }
         let result = JSONValue.object([
             ("messages", .number(Double(stream.count))),
@@ -85,6 +101,12 @@ public struct BenchIngestCommand: ParsableCommand {
             ("median_drain_ratio", .number((medianDrainRatio * 1000).rounded() / 1000)),
             ("median_client_alone_drain_ratio", .number((medianFloorRatio * 1000).rounded() / 1000)),
             ("client_alone_cpu_us_per_msg", rounded(median(floor.map(\.consumerCPUus)))),
+            ("baseline_agent_drain_msgs_per_s", baselineAgent == nil ? .null
+                : .array(baseline.map { .number($0.drainRate.rounded()) })),
+            ("baseline_agent_cpu_us_per_msg", baselineAgent == nil ? .null
+                : rounded(median(baseline.map(\.consumerCPUus)))),
+            ("median_agent_vs_baseline", baselineAgent == nil ? .null
+                : .number((medianBaselineRatio * 1000).rounded() / 1000)),
             ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rate.rounded()) })),
             ("median_sealing_cost_fraction", .number(((1 - medianAgent / medianUnsealed) * 1000).rounded() / 1000)),
             ("raw_cpu_us_per_msg", rounded(median(raw.map(\.consumerCPUus)))),
@@ -104,6 +126,10 @@ public struct BenchIngestCommand: ParsableCommand {
                          medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
             print(String(format: "median ratio while draining (start-up and shutdown left out): %.2f; "
                          + "the agent's MQTT client alone: %.2f", medianDrainRatio, medianFloorRatio))
+            if baselineAgent != nil {
+                print(String(format: "this build / baseline agent while draining (median of rounds): %.2f",
+                             medianBaselineRatio))
+            }
             print(String(format: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
                          medianAgent, medianUnsealed, (1 - medianAgent / medianUnsealed) * 100))
             if let steady {
@@ -233,7 +259,8 @@ public struct BenchIngestCommand: ParsableCommand {
                      brokerCPUus: brokerCPU / count * 1e6, drainRate: count / max(seconds - startup, 1e-3))
     }
 
-    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool) throws -> Drain {
+    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool,
+                              executable: String? = nil) throws -> Drain {
         let broker = try LocalBroker()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -242,7 +269,8 @@ public struct BenchIngestCommand: ParsableCommand {
         // Same session treatment as the raw consumer: subscribed, offline while the stream is queued.
         let first = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log",
-                                     extraArguments: ["--no-detection"] + (agentConfig.map { ["--config", $0] } ?? []))
+                                     extraArguments: ["--no-detection"] + (agentConfig.map { ["--config", $0] } ?? []),
+                                     executable: executable)
         guard try first.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
         _ = first.stop()
         let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
@@ -256,7 +284,8 @@ public struct BenchIngestCommand: ParsableCommand {
                                      log: data + "/agent.log",
                                      extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)]
                                          + (sealing ? [] : ["--no-sealing"])
-                                         + (agentConfig.map { ["--config", $0] } ?? []))
+                                         + (agentConfig.map { ["--config", $0] } ?? []),
+                                     executable: executable)
         // Sample the agent's own high-water mark while it runs (it exits by itself at the count).
         var peakKiB = 0
         while agent.process.isRunning {

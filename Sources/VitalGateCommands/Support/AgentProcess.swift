@@ -15,12 +15,13 @@ final class AgentProcess {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
+    /// Starts `executable run ...` (by default this executable).
     init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
-         extraArguments: [String] = []) throws {
+         extraArguments: [String] = [], executable: String? = nil) throws {
         self.dataDirectory = dataDirectory
         self.gateway = gateway
         process = try ChildProcess(
-            executable: Self.executable,
+            executable: executable ?? Self.executable,
             arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway,
                         "--schemas", schemas] + extraArguments,
             outputPath: log)
