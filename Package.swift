@@ -92,7 +92,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",
-                                 "Simulator", "Fleet", "Cryptography"],
+                                 "Simulator", "Fleet", "Cryptography", "SQLite"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
                     swiftSettings: strict),

@@ -40,6 +40,9 @@ public final class IngestService {
     var judgedHashes: Set<[UInt8]> = []
     /// A report to publish once connected (after a rollback the old broker must be reached first).
     var pendingReport: ConfigReport?
+    /// Alerts raised by batches that are stored but not yet acknowledged; published with the
+    /// acknowledgement.
+    private var pendingAlerts: [Alert] = []
 
     /// Detector state: one row per patient under that patient's data key (`patient_state`),
     /// the unpaired devices under the gateway key. `legacyDetectionStateKey` is the single blob
@@ -96,20 +99,38 @@ public final class IngestService {
         let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
         func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
         var everConnected = false
+        let storer = StoreWorker(vault: vault)
+        defer { storer.stop() }
+        var lastTick = Date.distantPast
         while !stopping() {
             if !client.isConnected {
+                // Whatever is still queued finishes first; a new connection starts clean.
+                settle(storer.waitIdle(), client)
+                storer.clearFailure()
+                pendingAlerts.removeAll()
                 guard connect(client, first: !everConnected, stopping: stopping) else { continue }
                 everConnected = true
             }
-            let documents = pumpOnce(client)
-            for document in documents { handleConfigDocument(document, client: &client) }
-            if configuration.sealing != nil { tickSealing(client) }
-            if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
-            if Date().timeIntervalSince(lastStorageCheck) > 5 {
-                checkStorageCap(client)
-                forgetErasedPatients()
+            let documents = pumpOnce(client, storer)
+            if !documents.isEmpty {
+                quiesce(storer, client)
+                for document in documents { handleConfigDocument(document, client: &client) }
+            }
+            // The vault is this thread's only while no batch is being stored: periodic work
+            // runs between batches, or waits for them once it is overdue.
+            let due = Date().timeIntervalSince(lastStateSave) > 60 || Date().timeIntervalSince(lastStorageCheck) > 5
+            let tickDue = configuration.sealing != nil && Date().timeIntervalSince(lastTick) > 1
+            if storer.pending == 0 || due || tickDue {
+                quiesce(storer, client)
+                if configuration.sealing != nil { tickSealing(client); lastTick = Date() }
+                if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
+                if Date().timeIntervalSince(lastStorageCheck) > 5 {
+                    checkStorageCap(client)
+                    forgetErasedPatients()
+                }
             }
         }
+        quiesce(storer, client)
         shutDown(client)
     }
 
@@ -158,19 +179,33 @@ public final class IngestService {
         }
     }
 
-    /// One receive → store → acknowledge round. Returns the configuration documents received
-    /// (acknowledged with the batch; retained copies come back if the agent stops first).
-    private func pumpOnce(_ client: MQTTClient) -> [InboundMessage] {
+    /// One round: hand the finished batches' outcomes over, acknowledge once everything
+    /// received is stored, then receive and decode the next batch and queue it for storing.
+    /// Returns the configuration documents received (acknowledged like any message; retained
+    /// copies come back if the agent stops first).
+    ///
+    /// Acknowledgements are written only when no received message is waiting for its
+    /// transaction (`MQTTClient` writes every queued PUBACK at once). Under a backlog that is
+    /// when the broker's window (`max_inflight`) is used up; under live traffic, between batches.
+    private func pumpOnce(_ client: MQTTClient, _ storer: StoreWorker) -> [InboundMessage] {
+        settle(storer.takeOutcomes(), client)
+        guard client.isConnected else { return [] }
+        if storer.pending >= 2 {
+            settle(storer.waitForOutcome(), client)
+            return []
+        }
+        let idle = storer.pending == 0
+        if idle { acknowledgeStored(storer, client) }
         var batch: [InboundMessage]
         do {
-            batch = try client.receive(timeoutMs: 100, maxMessages: runtime.maxBatch)
+            batch = try client.receive(timeoutMs: idle ? 100 : 0, maxMessages: runtime.maxBatch)
         } catch {
             metrics.connectionLosses += 1
             logger.warning("connection lost", metadata: ["error": "\(error)"])
             return []
         }
         guard !batch.isEmpty else {
-            try? client.flush()
+            if idle { try? client.flush() } else { settle(storer.waitForOutcome(), client) }
             return []
         }
         var documents: [InboundMessage] = []
@@ -192,32 +227,57 @@ public final class IngestService {
             incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
                                             outcome: outcome))
         }
+        guard !incoming.isEmpty else { return documents }
         let records = alerts.map {
             AlertRecord(at: $0.t, device: $0.device?.rawValue, patient: $0.patient, category: $0.category.rawValue,
                         kind: $0.kind, score: $0.score, body: Array($0.jsonLine.utf8))
         }
-        do {
-            let result = try vault.store(incoming, alerts: records)
-            record(result, incoming)
-        } catch {
-            metrics.storeFailures += 1
-            logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
-                         metadata: ["error": "\(error)", "messages": "\(batch.count)"])
-            client.abortConnection()
-            return []
+        storer.submit(incoming, alerts: records)
+        pendingAlerts += alerts
+        return documents
+    }
+
+    /// Counts stored batches; on a failed one, drops the connection without acknowledging, so
+    /// the broker redelivers it and everything received after it.
+    private func settle(_ outcomes: [StoreWorker.Outcome], _ client: MQTTClient) {
+        for outcome in outcomes {
+            switch outcome.result {
+            case .success(let result):
+                record(result, outcome.incoming)
+            case .failure(let error):
+                if !outcome.skipped { metrics.storeFailures += 1 }
+                guard client.isConnected else { continue }  // already dropped for an earlier batch
+                logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
+                             metadata: ["error": "\(error)", "messages": "\(outcome.incoming.count)"])
+                client.abortConnection()
+                pendingAlerts.removeAll()
+            }
         }
+    }
+
+    /// Waits for every queued batch, then acknowledges. The vault is this thread's afterwards.
+    private func quiesce(_ storer: StoreWorker, _ client: MQTTClient) {
+        settle(storer.waitIdle(), client)
+        acknowledgeStored(storer, client)
+    }
+
+    /// Acknowledges everything received (all of it is stored: call only with nothing pending)
+    /// and publishes the alerts of those batches.
+    private func acknowledgeStored(_ storer: StoreWorker, _ client: MQTTClient) {
+        settle(storer.takeOutcomes(), client)  // a batch that just finished may have failed
+        guard client.isConnected, storer.pending == 0 else { return }
         do {
             try client.acknowledge()
-            for alert in alerts {
+            for alert in pendingAlerts {
                 try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: Array(alert.jsonLine.utf8),
                                                        qos: 1, retain: false))
             }
+            pendingAlerts.removeAll()
             try client.flush()
         } catch {
             metrics.connectionLosses += 1
             logger.warning("connection lost after storing a batch", metadata: ["error": "\(error)"])
         }
-        return documents
     }
 
     func markStorageChecked() { lastStorageCheck = Date() }

@@ -6,6 +6,7 @@ import LocalBroker
 import MQTT
 import Schemas
 import Sealing
+import SQLite
 import Synchronization
 import Telemetry
 import Testing
@@ -162,5 +163,40 @@ final class AgentHarness: Sendable {
         #expect(second.wait(timeoutSeconds: 20))
         let stats = try Vault(path: vaultPath, keys: keys).stats()
         #expect(stats.readings == 150 && stats.duplicates == 0 && stats.unpaired == 0)
+    }
+
+    @Test func batchesTheVaultCannotStoreAreNotAcknowledgedAndArriveOnceItRecovers() throws {
+        let broker = try LocalBroker()
+        let vaultPath = dir.appending("vault.sqlite").path
+        _ = try Vault(path: vaultPath, keys: keys)
+        // Every reading insert fails while `fail_switch` has a row (another connection's trigger).
+        let saboteur = try Connection(path: vaultPath)
+        try saboteur.busyTimeout(ms: 5000)
+        try saboteur.execute("""
+            CREATE TABLE fail_switch (on_ INTEGER);
+            INSERT INTO fail_switch VALUES (1);
+            CREATE TRIGGER fail_readings BEFORE INSERT ON readings WHEN EXISTS (SELECT 1 FROM fail_switch)
+            BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END;
+            """)
+        // A window of several batches, so that batches are stored while later ones arrive.
+        let agent = AgentHarness(configuration: IngestConfiguration(
+            gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-test-gw", maxInflight: 1000),
+            maxBatch: 50, backoff: ReconnectBackoff(initialMs: 50, maxMs: 200)),
+                                 vaultPath: vaultPath, keys: keys) { $0.stored >= 600 }
+        Thread.sleep(forTimeInterval: 0.3)
+        let publisher = try MQTTTestClient.connect(broker.address, id: "bridge")
+        try MQTTTestClient.publishAll(publisher, setup + (0..<600).map(vitals))
+        let failing = Date()
+        while agent.metrics.withLock({ $0.storeFailures }) < 2 && Date().timeIntervalSince(failing) < 10 {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(agent.metrics.withLock { $0.stored } == 0)
+        try saboteur.execute("DELETE FROM fail_switch")
+        #expect(agent.wait(timeoutSeconds: 30), "the agent did not store everything after the vault recovered")
+        let metrics = agent.metrics.withLock { $0 }
+        #expect(metrics.storeFailures >= 2 && metrics.connectionLosses + metrics.connects >= 2)
+        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        // Nothing was acknowledged unstored (all arrived again) and nothing stored twice.
+        #expect(stats.readings == 600 && stats.duplicates == 0 && stats.conflicts == 0)
     }
 }
