@@ -9,10 +9,12 @@ public import Vault
 
 /// The agent's pipeline: MQTT → decode → (detect) → vault → acknowledge.
 ///
-/// Runs on the calling thread until `stop()` returns true or the configured duration ends.
-/// A batch of messages is committed to the vault in one transaction before any of their
-/// QoS 1 acknowledgements is written (see `MQTTClient`). If the vault cannot store a batch,
-/// the connection is dropped without acknowledging, and the broker redelivers later.
+/// Runs on the calling thread until `stop()` returns true or the configured duration ends;
+/// batches are committed by a `StoreWorker` thread while the next ones are received. A batch
+/// of messages is committed to the vault in one transaction before any of their QoS 1
+/// acknowledgements is written (see `MQTTClient`), and acknowledgements are written only when
+/// every received message is committed (docs/DECISIONS.md 17). If the vault cannot store a
+/// batch, the connection is dropped without acknowledging, and the broker redelivers later.
 public final class IngestService {
     public let configuration: IngestConfiguration
     public internal(set) var metrics = IngestMetrics()
@@ -190,12 +192,17 @@ public final class IngestService {
     private func pumpOnce(_ client: MQTTClient, _ storer: StoreWorker) -> [InboundMessage] {
         settle(storer.takeOutcomes(), client)
         guard client.isConnected else { return [] }
-        if storer.pending >= 2 {
-            settle(storer.waitForOutcome(), client)
+        let idle = storer.pending == 0
+        if idle {
+            acknowledgeStored(storer, client)
+        } else if client.unacknowledgedCount >= Int(client.options.maxInflight) {
+            // The broker should stop at our receive maximum, but mosquitto 2.0.11 stops
+            // honouring it after the first acknowledgements of a resumed session and sends a
+            // whole backlog at once: without this, nothing would be acknowledged until it is
+            // drained, and a crash meanwhile would bring all of it back.
+            quiesce(storer, client)
             return []
         }
-        let idle = storer.pending == 0
-        if idle { acknowledgeStored(storer, client) }
         var batch: [InboundMessage]
         do {
             batch = try client.receive(timeoutMs: idle ? 100 : 0, maxMessages: runtime.maxBatch)
@@ -232,6 +239,10 @@ public final class IngestService {
             AlertRecord(at: $0.t, device: $0.device?.rawValue, patient: $0.patient, category: $0.category.rawValue,
                         kind: $0.kind, score: $0.score, body: Array($0.jsonLine.utf8))
         }
+        // Double buffering: this batch was decoded while the previous one was stored; it is
+        // handed over once that one is done, so at most two decoded batches are held.
+        if storer.pending > 0 { settle(storer.waitIdle(), client) }
+        guard client.isConnected else { return [] }  // dropped: the broker redelivers this batch too
         storer.submit(incoming, alerts: records)
         pendingAlerts += alerts
         return documents

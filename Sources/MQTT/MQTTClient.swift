@@ -151,6 +151,9 @@ public final class MQTTClient {
         return mid
     }
 
+    /// Messages handed out by `receive` and not yet acknowledged.
+    public var unacknowledgedCount: Int { unacknowledged }
+
     /// Publications whose QoS 1 handshake completed since the client was created.
     public var completedPublishes: Int { context.completedPublishes }
 

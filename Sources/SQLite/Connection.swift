@@ -17,7 +17,11 @@ public final class Connection {
     /// lives as long as the program), so a lookup does not hash the SQL text.
     private var literalCache: [UnsafePointer<UInt8>: Statement] = [:]
 
-    /// Opens (and, unless `readOnly`, creates) the database at `path`.
+    /// How long a new connection waits for locks held by others (ms).
+    public static let defaultBusyTimeoutMs = 5000
+
+    /// Opens (and, unless `readOnly`, creates) the database at `path`. Locks held by other
+    /// connections are waited for up to ``defaultBusyTimeoutMs``.
     ///
     /// The file header is read immediately, so a file that is not a SQLite database fails
     /// here with ``SQLiteError/Code/notADatabase`` instead of at first use.
@@ -36,6 +40,10 @@ public final class Connection {
                 throw SQLiteError(extendedCode: SQLITE_NOMEM, message: "sqlite3_open_v2 returned no handle",
                                   operation: "open")
             }
+            // Wait for other connections' locks rather than fail at once: right after a crash the
+            // first connection to read runs WAL recovery, and any other one opening meanwhile
+            // would get SQLITE_BUSY_RECOVERY. `busyTimeout(ms:)` changes the wait.
+            sqlite3_busy_timeout(db, Int32(Self.defaultBusyTimeoutMs))
             // Opening is lazy; reading the schema makes SQLite parse the header now.
             try check(sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nil, nil, nil), db, "open (read schema)")
         } catch {

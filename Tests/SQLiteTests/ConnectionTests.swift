@@ -195,6 +195,22 @@ struct ConnectionTests {
         #expect(try db.cached("SELECT x FROM t WHERE x >= ? AND y IS ? ORDER BY x") !== first)
     }
 
+    @Test func openingWaitsForAnotherConnectionsLockInsteadOfFailing() throws {
+        let path = directory.path("locked.sqlite")
+        let holder = LockHolder(try Connection(path: path))
+        try holder.db.execute("CREATE TABLE t (x); BEGIN EXCLUSIVE; INSERT INTO t VALUES (1);")
+        let released = DispatchSemaphore(value: 0)
+        Thread {
+            usleep(300_000)
+            do { try holder.db.execute("COMMIT") } catch { Issue.record("commit failed: \(error)") }
+            released.signal()
+        }.start()
+        // The exclusive lock makes reading the schema busy; the open waits instead of failing.
+        let reader = try Connection(path: path)
+        #expect(try reader.query("SELECT count(*) FROM t") == [[1]])
+        released.wait()
+    }
+
     @Test func lastInsertRowIDAndChanges() throws {
         let db = try Connection(path: directory.path("rowid.sqlite"))
         try db.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, x)")
@@ -247,4 +263,11 @@ struct ConnectionTests {
         let exec = #expect(throws: SQLiteError.self) { try db.execute("CREATE TABLE t (x); CREATE TABLE t (x);") }
         #expect(exec?.message.contains("already exists") == true)
     }
+}
+
+/// Hands a connection to one other thread. `@unchecked Sendable`: the test thread does not touch
+/// `db` after starting that thread (it only opens a connection of its own).
+private final class LockHolder: @unchecked Sendable {
+    let db: Connection
+    init(_ db: Connection) { self.db = db }
 }
