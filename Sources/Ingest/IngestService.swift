@@ -256,11 +256,11 @@ public final class IngestService {
             case .success(let result):
                 record(result, outcome.incoming)
             case .failure(let error):
-                if !outcome.skipped { metrics.storeFailures += 1 }
-                guard client.isConnected else { continue }  // already dropped for an earlier batch
+                guard !outcome.skipped else { continue }  // queued behind a failed batch, not attempted
+                metrics.storeFailures += 1
                 logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
                              metadata: ["error": "\(error)", "messages": "\(outcome.incoming.count)"])
-                client.abortConnection()
+                if client.isConnected { client.abortConnection() }
                 pendingAlerts.removeAll()
             }
         }
