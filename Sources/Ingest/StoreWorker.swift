@@ -20,9 +20,10 @@ final class StoreWorker {
         var skipped = false
     }
 
-    /// State shared with the thread. `@unchecked Sendable`: every field is read and written
-    /// only with `condition` locked; the vault is handed over under the rule above.
+    /// State shared with the thread.
     private final class Shared: @unchecked Sendable {
+        // @unchecked Sendable is safe: every field is read and written only with `condition`
+        // locked, and the vault is used by one thread at a time under the rule above.
         let condition = NSCondition()
         let vault: Vault
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
