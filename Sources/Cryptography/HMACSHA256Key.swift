@@ -1,16 +1,16 @@
 internal import COpenSSL
 
-/// HMAC-SHA256 under one key, with the key schedule done once: each code duplicates a keyed
-/// template context instead of re-initialising (which looks the digest up by name and hashes
-/// the padded key again). For the vault's per-reading digests.
+/// HMAC-SHA256 under one key, with the key schedule done once: each code re-initialises the
+/// keyed context with `EVP_MAC_init(ctx, NULL, 0, NULL)`, which restarts from the stored inner
+/// and outer key states (no digest lookup by name, no hashing of the padded key, no context
+/// allocation). For the vault's per-reading digests.
 ///
-/// Not `Sendable`: the template is read by `EVP_MAC_CTX_dup`, which OpenSSL does not document
-/// as safe to call concurrently on one source. Use one instance per thread.
+/// Not `Sendable`: it owns one mutable OpenSSL context. Use one instance per thread.
 public final class HMACSHA256Key {
-    private let template: OpaquePointer
+    private let context: OpaquePointer
 
     public init(key: [UInt8]) {
-        template = mustSucceed { () throws(CryptoError) in
+        context = mustSucceed { () throws(CryptoError) in
             let context = try checkNotNil(EVP_MAC_CTX_new(hmacAlgorithm), "EVP_MAC_CTX_new")
             let digestName = UnsafeMutablePointer(mutating: cString("SHA256"))
             var parameters = [
@@ -24,13 +24,13 @@ public final class HMACSHA256Key {
         }
     }
 
-    deinit { EVP_MAC_CTX_free(template) }
+    deinit { EVP_MAC_CTX_free(context) }
 
     /// HMAC-SHA256 of the concatenation of `parts` (no concatenated copy is made).
     public func authenticationCode(_ parts: [UInt8]...) -> [UInt8] {
         mustSucceed { () throws(CryptoError) in
-            let context = try checkNotNil(EVP_MAC_CTX_dup(template), "EVP_MAC_CTX_dup")
-            defer { EVP_MAC_CTX_free(context) }
+            // A NULL key keeps the key set at init and restarts the computation.
+            try check(EVP_MAC_init(context, nil, 0, nil), "EVP_MAC_init (same key)")
             for part in parts {
                 try withContiguousBytes(part) { bytes throws(CryptoError) in
                     try check(EVP_MAC_update(context, nonNull(bytes), bytes.count), "EVP_MAC_update")

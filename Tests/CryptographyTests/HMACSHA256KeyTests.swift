@@ -14,6 +14,12 @@ import Testing
             #expect(HMACSHA256Key(key: k).authenticationCode(message) ==
                     HMACSHA256.authenticationCode(key: k, message: message))
         }
+        // Codes computed one after another on the same instance do not carry state over.
+        let reused = HMACSHA256Key(key: Array("Jefe".utf8))
+        let messages = (0..<20).map { SecureRandom.bytes($0 * 37) }
+        for message in messages + messages.reversed() {
+            #expect(reused.authenticationCode(message) == HMACSHA256.authenticationCode(key: Array("Jefe".utf8), message: message))
+        }
     }
 
     @Test func randomPoolGivesFreshBytesAcrossRefills() {
