@@ -9,9 +9,9 @@ import Vault
 /// after `waitIdle()` has returned and before its next `submit`: the condition's lock orders
 /// the two, so the vault is never used by both threads at once.
 ///
-/// After a batch fails, the batches queued behind it are not stored (they report
-/// `skippedAfterFailure`): the caller drops the connection so that the broker redelivers all
-/// of them, and calls `clearFailure()` once idle.
+/// After a batch fails, the batches queued behind it are not stored (their outcomes are
+/// `skipped`): the caller drops the connection so that the broker redelivers all of them, and
+/// calls `clearFailure()` once idle.
 final class StoreWorker {
     struct Outcome {
         var incoming: [IncomingMessage]
