@@ -165,6 +165,28 @@ final class AgentHarness: Sendable {
         #expect(stats.readings == 150 && stats.duplicates == 0 && stats.unpaired == 0)
     }
 
+    @Test func aBacklogQueuedOverMQTT311IsStoredExactlyOnce() throws {
+        // MQTT 3.1.1 has no receive maximum: the broker's own window (max_inflight_messages)
+        // paces the pipeline instead.
+        let broker = try LocalBroker()
+        let vaultPath = dir.appending("vault.sqlite").path
+        func agent(until: @escaping @Sendable (IngestMetrics) -> Bool) -> AgentHarness {
+            AgentHarness(configuration: IngestConfiguration(
+                gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-test-gw",
+                                                        protocolVersion: .v311),
+                backoff: ReconnectBackoff(initialMs: 50, maxMs: 500)), vaultPath: vaultPath, keys: keys, until: until)
+        }
+        let first = agent { _ in false }
+        Thread.sleep(forTimeInterval: 0.3)  // subscribed: the persistent session exists
+        first.stop()
+        let publisher = try MQTTTestClient.connect(broker.address, id: "bridge")
+        try MQTTTestClient.publishAll(publisher, setup + (0..<1500).map(vitals))
+        let second = agent { $0.messages >= 1502 }
+        #expect(second.wait(timeoutSeconds: 30))
+        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        #expect(stats.readings == 1500 && stats.duplicates == 0 && stats.conflicts == 0)
+    }
+
     @Test func batchesTheVaultCannotStoreAreNotAcknowledgedAndArriveOnceItRecovers() throws {
         let broker = try LocalBroker()
         let vaultPath = dir.appending("vault.sqlite").path
