@@ -10,10 +10,10 @@ public import Vault
 /// The agent's pipeline: MQTT → decode → (detect) → vault → acknowledge.
 ///
 /// Runs on the calling thread until `stop()` returns true or the configured duration ends;
-/// batches are committed by a `StoreWorker` thread while the next ones are received. A batch
-/// of messages is committed to the vault in one transaction before any of their QoS 1
-/// acknowledgements is written (see `MQTTClient`), and acknowledgements are written only when
-/// every received message is committed (docs/DECISIONS.md 17). If the vault cannot store a
+/// batches are stored by a `StoreWorker` thread while the next ones are received. A batch of
+/// messages is committed to the vault in one transaction, and acknowledgements are written
+/// only when every received message is committed and synced to disk (see `MQTTClient`;
+/// docs/DECISIONS.md 17 and 18). If the vault cannot store a
 /// batch, the connection is dropped without acknowledging, and the broker redelivers later.
 public final class IngestService {
     public let configuration: IngestConfiguration
@@ -186,9 +186,10 @@ public final class IngestService {
     /// Returns the configuration documents received (acknowledged like any message; retained
     /// copies come back if the agent stops first).
     ///
-    /// Acknowledgements are written only when no received message is waiting for its
-    /// transaction (`MQTTClient` writes every queued PUBACK at once). Under a backlog that is
-    /// when the broker's window (`max_inflight`) is used up; under live traffic, between batches.
+    /// Acknowledgements are written only when no received message is waiting for its commit
+    /// and sync (`MQTTClient` writes every queued PUBACK at once). Under a backlog that is when
+    /// the broker's window (`max_inflight`) is used up, and the batches received until then
+    /// are synced together; under live traffic, after each batch.
     private func pumpOnce(_ client: MQTTClient, _ storer: StoreWorker) -> [InboundMessage] {
         settle(storer.takeOutcomes(), client)
         guard client.isConnected else { return [] }
@@ -212,7 +213,7 @@ public final class IngestService {
             return []
         }
         guard !batch.isEmpty else {
-            if idle { try? client.flush() } else { settle(storer.waitForOutcome(), client) }
+            if idle { try? client.flush() } else { quiesce(storer, client) }  // nothing more: sync and acknowledge
             return []
         }
         var documents: [InboundMessage] = []
@@ -241,7 +242,7 @@ public final class IngestService {
         }
         // Double buffering: this batch was decoded while the previous one was stored; it is
         // handed over once that one is done, so at most two decoded batches are held.
-        if storer.pending > 0 { settle(storer.waitIdle(), client) }
+        settle(storer.waitForRoom(), client)
         guard client.isConnected else { return [] }  // dropped: the broker redelivers this batch too
         storer.submit(incoming, alerts: records)
         pendingAlerts += alerts

@@ -2,21 +2,28 @@ import Foundation
 import Vault
 
 /// Stores batches on a thread of its own, so that the ingest thread can receive and decode
-/// the next batch while one is being committed.
+/// the next batch while one is being stored.
 ///
-/// **Who may touch the vault.** The worker thread uses the vault only while it runs a job.
-/// The ingest thread may use it directly (sealing ticks, state saves, fleet documents) only
-/// after `waitIdle()` has returned and before its next `submit`: the condition's lock orders
-/// the two, so the vault is never used by both threads at once.
+/// **One sync per acknowledgement.** Each batch is committed in its own transaction, but
+/// syncing is deferred (`Vault.deferSync()`): the commits are synced together, and their
+/// readings sealed, when the ingest thread asks for it (`waitIdle()`, before it acknowledges)
+/// or when the worker stops. Under a backlog that is one disk sync per acknowledgement window
+/// instead of one per batch. A batch's outcome is handed over only once it is synced.
+///
+/// **Who may touch the vault.** The worker thread uses the vault only while it stores or
+/// syncs. The ingest thread may use it directly (sealing ticks, state saves, fleet documents)
+/// only after `waitIdle()` has returned and before its next `submit`: the condition's lock
+/// orders the two, and `waitIdle()` leaves nothing deferred, so the vault is never used by
+/// both threads at once.
 ///
 /// After a batch fails, the batches queued behind it are not stored (their outcomes are
-/// `skipped`): the caller drops the connection so that the broker redelivers all of them, and
-/// calls `clearFailure()` once idle.
+/// `skipped`): the caller drops the connection so that the broker redelivers all of them (the
+/// ones stored before it come back as duplicates), and calls `clearFailure()` once idle.
 final class StoreWorker {
     struct Outcome {
         var incoming: [IncomingMessage]
         var result: Result<StoreResult, VaultError>
-        /// Not attempted: an earlier batch failed.
+        /// Not attempted, or not synced, because of another batch's failure.
         var skipped = false
     }
 
@@ -27,8 +34,12 @@ final class StoreWorker {
         let condition = NSCondition()
         let vault: Vault
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
+        /// Stored and committed, not yet synced.
+        var unsynced: [Outcome] = []
+        /// Synced (or failed), not yet taken by the ingest thread.
         var outcomes: [Outcome] = []
         var busy = false
+        var syncRequested = false
         var failed = false
         var stopping = false
         var finished = false
@@ -51,19 +62,50 @@ final class StoreWorker {
         let condition = shared.condition
         condition.lock()
         while true {
-            while shared.jobs.isEmpty && !shared.stopping { condition.wait() }
-            if shared.jobs.isEmpty { break }
-            let job = shared.jobs.removeFirst()
-            let skip = shared.failed
-            shared.busy = true
-            condition.unlock()
-            let result: Result<StoreResult, VaultError> = skip
-                ? .failure(VaultError(.storage, "not stored: an earlier batch of this connection failed"))
-                : Result { () throws(VaultError) in try shared.vault.store(job.incoming, alerts: job.alerts) }
-            condition.lock()
-            shared.busy = false
-            if case .failure = result { shared.failed = true }
-            shared.outcomes.append(Outcome(incoming: job.incoming, result: result, skipped: skip))
+            while shared.jobs.isEmpty && !(shared.syncRequested && !shared.unsynced.isEmpty) && !shared.stopping {
+                condition.wait()
+            }
+            if !shared.jobs.isEmpty {
+                let job = shared.jobs.removeFirst()
+                let skip = shared.failed
+                shared.busy = true
+                condition.unlock()
+                let result: Result<StoreResult, VaultError> = skip
+                    ? .failure(VaultError(.storage, "not stored: an earlier batch of this connection failed"))
+                    : Result { () throws(VaultError) in
+                        try shared.vault.deferSync()
+                        return try shared.vault.store(job.incoming, alerts: job.alerts)
+                    }
+                condition.lock()
+                shared.busy = false
+                let outcome = Outcome(incoming: job.incoming, result: result, skipped: skip)
+                if case .failure = result {
+                    shared.failed = true
+                    shared.outcomes.append(outcome)
+                } else {
+                    shared.unsynced.append(outcome)
+                }
+            } else if !shared.unsynced.isEmpty {
+                // Asked to sync (or stopping), with nothing left to store.
+                condition.unlock()
+                let synced = Result { () throws(VaultError) in try shared.vault.syncDeferred() }
+                condition.lock()
+                if case .failure(let error) = synced {
+                    shared.failed = true
+                    // The first batch carries the error (logged once); none of them may be acknowledged.
+                    for index in shared.unsynced.indices {
+                        shared.unsynced[index].result = .failure(error)
+                        shared.unsynced[index].skipped = index > 0
+                    }
+                }
+                shared.outcomes += shared.unsynced
+                shared.unsynced.removeAll()
+            } else if shared.stopping {
+                break
+            }
+            // A request is answered once nothing is left to sync; it must not carry over to
+            // batches submitted later.
+            if shared.jobs.isEmpty && shared.unsynced.isEmpty { shared.syncRequested = false }
             condition.broadcast()
         }
         shared.finished = true
@@ -71,7 +113,7 @@ final class StoreWorker {
         condition.unlock()
     }
 
-    /// Queues a batch (and the alerts raised by it) to be stored in one transaction.
+    /// Queues a batch (and the alerts raised by it) to be stored.
     func submit(_ incoming: [IncomingMessage], alerts: [AlertRecord]) {
         shared.condition.lock()
         shared.jobs.append((incoming, alerts))
@@ -79,34 +121,40 @@ final class StoreWorker {
         shared.condition.unlock()
     }
 
-    /// Batches queued or being stored.
+    /// Batches submitted whose outcome has not been handed over: queued, being stored, or
+    /// stored but not yet synced.
     var pending: Int {
         shared.condition.lock()
         defer { shared.condition.unlock() }
-        return shared.jobs.count + (shared.busy ? 1 : 0)
+        return shared.jobs.count + (shared.busy ? 1 : 0) + shared.unsynced.count
     }
 
-    /// Outcomes of the batches finished since the last call, in submission order; does not wait.
+    /// Outcomes of the batches synced (or failed) since the last call, in submission order; does not wait.
     func takeOutcomes() -> [Outcome] {
         shared.condition.lock()
         defer { shared.condition.unlock() }
         return takeLocked()
     }
 
-    /// Waits until at least one more batch has finished (or nothing is pending).
-    func waitForOutcome() -> [Outcome] {
-        shared.condition.lock()
-        defer { shared.condition.unlock() }
-        while shared.outcomes.isEmpty && (shared.busy || !shared.jobs.isEmpty) { shared.condition.wait() }
-        return takeLocked()
-    }
-
-    /// Waits until every queued batch has finished; the vault is then the caller's until it
-    /// submits again.
-    func waitIdle() -> [Outcome] {
+    /// Waits until the worker has stored every queued batch (without syncing them), so that
+    /// the next one can be submitted while at most one is held decoded.
+    func waitForRoom() -> [Outcome] {
         shared.condition.lock()
         defer { shared.condition.unlock() }
         while shared.busy || !shared.jobs.isEmpty { shared.condition.wait() }
+        return takeLocked()
+    }
+
+    /// Waits until every queued batch is stored and synced; the vault is then the caller's
+    /// until it submits again.
+    func waitIdle() -> [Outcome] {
+        shared.condition.lock()
+        defer { shared.condition.unlock() }
+        if shared.busy || !shared.jobs.isEmpty || !shared.unsynced.isEmpty {
+            shared.syncRequested = true
+            shared.condition.broadcast()
+        }
+        while shared.busy || !shared.jobs.isEmpty || !shared.unsynced.isEmpty { shared.condition.wait() }
         return takeLocked()
     }
 
@@ -123,7 +171,7 @@ final class StoreWorker {
         return outcomes
     }
 
-    /// Finishes the queued batches and ends the thread.
+    /// Stores and syncs the queued batches and ends the thread.
     func stop() {
         shared.condition.lock()
         shared.stopping = true

@@ -81,6 +81,21 @@ extension Connection {
         try execute("PRAGMA synchronous = \(mode.rawValue)")
     }
 
+    /// Syncs the journal (in WAL mode: the write-ahead log) to disk through SQLite's own file
+    /// handle and VFS (`SQLITE_FCNTL_JOURNAL_POINTER`, then `xSync`): every transaction this
+    /// connection committed so far becomes durable, as if it had been committed with
+    /// `synchronous = full`. Does nothing if no journal is open.
+    public func syncJournal() throws(SQLiteError) {
+        var file: UnsafeMutablePointer<sqlite3_file>?
+        try check(sqlite3_file_control(handle, "main", SQLITE_FCNTL_JOURNAL_POINTER, &file), handle,
+                  "sqlite3_file_control(JOURNAL_POINTER)")
+        guard let file, let methods = file.pointee.pMethods, let sync = methods.pointee.xSync else { return }
+        let synced = sync(file, SQLITE_SYNC_NORMAL)
+        guard synced == SQLITE_OK else {
+            throw SQLiteError(extendedCode: synced, message: "the journal could not be synced", operation: "journal sync")
+        }
+    }
+
     /// Copies committed WAL frames into the database file (`sqlite3_wal_checkpoint_v2`).
     /// - Returns: the number of frames in the WAL and how many were checkpointed (both -1
     ///   when the database is not in WAL mode).

@@ -6,33 +6,24 @@ import Telemetry
 extension Vault {
     /// Stores a batch in one transaction: readings (deduplicated, conflicts flagged),
     /// quarantined messages with their reason, device events, and alerts. Either the whole
-    /// batch is committed or nothing is.
+    /// batch is committed or nothing is. While syncing is deferred (``deferSync()``), the
+    /// commit is not synced and the readings are sealed by ``syncDeferred()``.
     public func store(_ messages: [IncomingMessage], alerts: [AlertRecord] = []) throws(VaultError) -> StoreResult {
         let devicesBefore = devices
         let patientsBefore = (patientsByIdentifier, patientsByRef)
         let ids = (nextReadingID, nextQuarantineID, nextAlertID)
+        let receivedAt = messages.last?.receivedAt ?? 0
         let result: StoreResult
         var sealed: SealingState?
+        var unsealed = 0
         do {
             result = try write {
-                var result = StoreResult()
-                let foreign = try syncReadingIDs()
-                for message in messages {
-                    switch message.outcome {
-                    case .reading(let reading, let patient):
-                        try storeReading(reading, patient: patient, into: &result)
-                    case .control(let device, let control):
-                        try applyControl(control, device: device.rawValue, at: message.receivedAt, into: &result)
-                    case .quarantined(let device, let kind, let verdict):
-                        try storeQuarantined(message, device: device?.rawValue, kind: kind?.rawValue, verdict: verdict)
-                        result.quarantined += 1
-                    }
+                let (result, sealable) = try storeRows(messages, alerts: alerts)
+                if deferred != nil {
+                    unsealed = sealable
+                } else {
+                    sealed = try sealWithinStore(sealable, at: receivedAt)
                 }
-                for alert in alerts { try storeAlert(alert) }
-                result.alerts = alerts.count
-                try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
-                // Each alert added a sealed record too: the batch counts it like a reading.
-                sealed = try sealWithinStore(foreign + result.stored + alerts.count, at: messages.last?.receivedAt ?? 0)
                 return result
             }
         } catch {
@@ -44,7 +35,32 @@ extension Vault {
         }
         // Committed: the in-memory chain, log and accumulator follow the database.
         if let sealed { sealing = sealed }
+        if unsealed > 0 { deferred?.add(unsealed, at: receivedAt) }
         return result
+    }
+
+    /// The rows of one batch, inside the caller's transaction. Returns what was stored and how
+    /// many sealed records it added (readings, alerts, and rows other writers inserted).
+    private func storeRows(_ messages: [IncomingMessage], alerts: [AlertRecord]) throws
+        -> (result: StoreResult, sealable: Int) {
+        var result = StoreResult()
+        let foreign = try syncReadingIDs()
+        for message in messages {
+            switch message.outcome {
+            case .reading(let reading, let patient):
+                try storeReading(reading, patient: patient, into: &result)
+            case .control(let device, let control):
+                try applyControl(control, device: device.rawValue, at: message.receivedAt, into: &result)
+            case .quarantined(let device, let kind, let verdict):
+                try storeQuarantined(message, device: device?.rawValue, kind: kind?.rawValue, verdict: verdict)
+                result.quarantined += 1
+            }
+        }
+        for alert in alerts { try storeAlert(alert) }
+        result.alerts = alerts.count
+        try bumpCounters(["duplicates": result.duplicates, "messages": messages.count])
+        // Each alert added a sealed record too: the batch counts it like a reading.
+        return (result, foreign + result.stored + alerts.count)
     }
 
     private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {

@@ -27,6 +27,10 @@ public final class Vault {
     var sealing: SealingState?
     /// Sealing attempts that failed after a committed store (rows were left for the next try).
     public internal(set) var sealingFailures = 0
+    /// The `synchronous` level the vault was opened with.
+    let synchronous: Connection.SynchronousMode
+    /// Present while syncing is deferred (`deferSync()`).
+    var deferred: DeferredSync?
 
     /// Opens (creating and migrating if needed) the vault database at `path`. With `synchronous`
     /// `.full` (the default) a committed transaction survives a power cut; `.normal` only a
@@ -35,6 +39,7 @@ public final class Vault {
         throws(VaultError) {
         self.path = path
         self.keys = keys
+        self.synchronous = synchronous
         do {
             db = try Connection(path: path)
             try db.busyTimeout(ms: 5000)

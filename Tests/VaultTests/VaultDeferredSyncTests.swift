@@ -1,0 +1,123 @@
+import Foundation
+import Sealing
+import SQLite
+import Telemetry
+import Testing
+@testable import Vault
+
+/// Deferred sync: batches committed unsynced, then sealed and synced together.
+@Suite struct VaultDeferredSyncTests {
+    let dir: URL
+    let keys = GatewayKeys.generate()
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-defer-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
+
+    private func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws {
+        _ = try vault.store(seqs.map {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1_763_884_800_500 + Int64($0),
+                            outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+        })
+    }
+
+    private func count(_ sql: String, _ db: Connection) throws -> Int64? {
+        try db.query(sql).first?.first?.integerValue
+    }
+
+    private func sealedVault(maxReadings: Int = 7) throws -> Vault {
+        let vault = try Vault(path: dbPath, keys: keys)
+        let policy = try BatchPolicy(maxReadings: maxReadings, maxAgeMilliseconds: 60_000)
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+        return vault
+    }
+
+    /// A checkpoint can leave the gateway as soon as another connection reads it, so none may
+    /// name a batch before the batch is synced: readings are visible at once, batches and
+    /// checkpoints only after `syncDeferred`.
+    @Test func batchesAndCheckpointsAppearOnlyOnceTheDeferredReadingsAreSynced() throws {
+        let vault = try sealedVault()
+        let other = try Connection(path: dbPath, readOnly: true)
+        try vault.deferSync()
+        #expect(vault.isSyncDeferred)
+        #expect(try count("PRAGMA synchronous", vault.db) == 1)  // NORMAL while deferred
+        try store(vault, seqs: 1...10)
+        try store(vault, seqs: 11...20)
+        #expect(try count("SELECT count(*) FROM readings", other) == 20)
+        #expect(try count("SELECT count(*) FROM batches", other) == 0)
+        #expect(try count("SELECT count(*) FROM checkpoints", other) == 0)
+
+        try vault.syncDeferred()
+        #expect(!vault.isSyncDeferred)
+        #expect(try count("PRAGMA synchronous", vault.db) == 2)  // FULL again, as opened
+        #expect(try count("SELECT count(*) FROM batches", other) == 2)  // two of 7 closed on count
+        #expect(try count("SELECT max(last_id) FROM batches", other) == 14)
+        try vault.sealAll(now: 1)
+        let trust = try vault.trustAnchors(gatewayID: "gw-test")
+        for id in Int64(1)...20 {
+            #expect(BundleVerifier.verify(try vault.proofBundle(readingID: id, gatewayID: "gw-test"), trust: trust).passed)
+        }
+    }
+
+    /// Without sealing the same holds for the readings, and a second sync has nothing to do.
+    @Test func syncingWithoutSealingOrWithNothingDeferred() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        try vault.syncDeferred()  // nothing deferred: no effect
+        try vault.deferSync()
+        try vault.deferSync()  // already deferred: no effect
+        try store(vault, seqs: 1...5)
+        try vault.syncDeferred()
+        try vault.syncDeferred()
+        #expect(try count("PRAGMA synchronous", vault.db) == 2)
+        #expect(try vault.stats().readings == 5)
+    }
+
+    /// A vault opened at `normal` stays there: deferring changes nothing but when readings are sealed.
+    @Test func aVaultOpenedAtNormalKeepsItsLevel() throws {
+        let vault = try Vault(path: dbPath, keys: keys, synchronous: .normal)
+        try vault.deferSync()
+        try store(vault, seqs: 1...5)
+        try vault.syncDeferred()
+        #expect(try count("PRAGMA synchronous", vault.db) == 1)
+        #expect(try vault.stats().readings == 5)
+    }
+
+    /// The process dies between the commits and their sync: the readings are there on restart
+    /// (a crash of the process loses nothing committed) and are sealed in recovery batches.
+    @Test func readingsCommittedButNotYetSyncedAreSealedAfterACrash() throws {
+        do {
+            let vault = try sealedVault()
+            try vault.deferSync()
+            try store(vault, seqs: 1...10)
+        }
+        let vault = try Vault(path: dbPath, keys: keys)
+        let recovered = try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test"), now: 10)
+        #expect(recovered >= 1)
+        let db = try Connection(path: dbPath, readOnly: true)
+        #expect(try count("SELECT count(*) FROM readings", db) == 10)
+        #expect(try count("SELECT max(last_id) FROM batches", db) == 10)
+        let trust = try vault.trustAnchors(gatewayID: "gw-test")
+        #expect(BundleVerifier.verify(try vault.proofBundle(readingID: 10, gatewayID: "gw-test"), trust: trust).passed)
+    }
+
+    /// If sealing fails at the sync, the readings stay stored and synced, and the next tick
+    /// seals every one of them.
+    @Test func aSealingFailureAtTheSyncLeavesTheReadingsForTheNextTick() throws {
+        let vault = try sealedVault(maxReadings: 4)
+        let db = try Connection(path: dbPath)
+        try db.execute("CREATE TRIGGER fail_seal BEFORE INSERT ON batches BEGIN SELECT RAISE(ABORT, 'injected'); END;")
+        try vault.deferSync()
+        try store(vault, seqs: 1...10)
+        try vault.syncDeferred()
+        #expect(vault.sealingFailures >= 1)
+        #expect(try count("SELECT count(*) FROM batches", db) == 0)
+        #expect(try count("SELECT count(*) FROM readings", db) == 10)
+        try db.execute("DROP TRIGGER fail_seal")
+        try vault.sealingTick(now: 2)
+        try vault.sealAll(now: 3)
+        #expect(try count("SELECT max(last_id) FROM batches", db) == 10)
+    }
+}
