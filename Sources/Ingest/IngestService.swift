@@ -19,8 +19,6 @@ public final class IngestService {
     public let configuration: IngestConfiguration
     public internal(set) var metrics = IngestMetrics()
     let vault: Vault
-    /// Canonical bytes, digests and commitments of readings, prepared on this thread.
-    private let preparer: ReadingPreparer
     var decoder: MessageDecoder
     var detector: DetectionEngine?
     /// Whether detection runs (a fleet document may switch it off and on; the engine keeps its state).
@@ -60,7 +58,6 @@ public final class IngestService {
                 logger: Logger = Logger(label: "vitalgate.ingest")) {
         self.configuration = configuration
         self.vault = vault
-        preparer = vault.makeReadingPreparer()
         self.logger = logger
         backoff = configuration.backoff
         baseCatalog = catalog
@@ -235,10 +232,8 @@ public final class IngestService {
         for message in batch {
             let outcome = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: now)
             if detecting, detector != nil { alerts += detector!.process(outcome, at: now) }
-            var prepared = IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
-                                           outcome: outcome)
-            preparer.prepare(&prepared)  // here, while the store thread stores the previous batch
-            incoming.append(prepared)
+            incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
+                                            outcome: outcome))
         }
         guard !incoming.isEmpty else { return documents }
         let records = alerts.map {

@@ -5,11 +5,7 @@ public struct IncomingMessage: Sendable {
     public var topic: String
     public var payload: [UInt8]
     public var receivedAt: Int64
-    public var outcome: DecodeOutcome {
-        didSet { prepared = nil }  // prepared for the old outcome
-    }
-    /// Set by a ``ReadingPreparer`` for a reading; the store then skips that work.
-    public internal(set) var prepared: PreparedReading?
+    public var outcome: DecodeOutcome
 
     public init(topic: String, payload: [UInt8], receivedAt: Int64, outcome: DecodeOutcome) {
         self.topic = topic

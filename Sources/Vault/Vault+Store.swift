@@ -48,7 +48,7 @@ extension Vault {
         for message in messages {
             switch message.outcome {
             case .reading(let reading, let patient):
-                try storeReading(reading, prepared: message.prepared, patient: patient, into: &result)
+                try storeReading(reading, patient: patient, into: &result)
             case .control(let device, let control):
                 try applyControl(control, device: device.rawValue, at: message.receivedAt, into: &result)
             case .quarantined(let device, let kind, let verdict):
@@ -63,10 +63,13 @@ extension Vault {
         return (result, foreign + result.stored + alerts.count)
     }
 
-    private func storeReading(_ reading: Reading, prepared: PreparedReading?, patient: String?,
-                              into result: inout StoreResult) throws {
-        let prepared = prepared ?? ReadingPreparer.prepare(reading, digester: contentDigester, salts: nonces)
-        let digest = prepared.digest
+    private func storeReading(_ reading: Reading, patient: String?, into result: inout StoreResult) throws {
+        // Arrival time is not part of the canonical content, so a redelivered copy has equal bytes.
+        var versioned: [UInt8] = []
+        versioned.reserveCapacity(reading.kind == .waveform ? 1024 : 384)
+        versioned.append(ReadingPlaintext.version1)
+        reading.writeCanonical(into: &versioned)
+        let digest = contentDigester.digest(versioned)  // over 0x01 ‖ canonical: no salt, so copies match
         let lookup = try db.cached(literal: 
             "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
         try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
@@ -101,7 +104,16 @@ extension Vault {
             result.unpaired += 1
         }
         let id = nextReadingID
-        let sealed = try AES256GCM.sealCombined(prepared.plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+        // Plaintext v2: 0x02 ‖ salt ‖ canonical. The salt lives only inside the ciphertext, so
+        // erasing the data key destroys it with the content; the commitment stays verifiable.
+        var plaintext: [UInt8] = []
+        plaintext.reserveCapacity(versioned.count + 32)
+        plaintext.append(ReadingPlaintext.version2)
+        nonces.append(32, to: &plaintext)  // the salt
+        plaintext.append(contentsOf: versioned.dropFirst())
+        // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
+        let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
+        let sealed = try AES256GCM.sealCombined(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                                 associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
@@ -110,7 +122,7 @@ extension Vault {
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(prepared.commitment.bytes))
+                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(commitment.bytes))
         nextReadingID += 1
         result.stored += 1
     }

@@ -53,7 +53,7 @@ public final class Vault {
         }
         try VaultSchema.migrate(db)
         gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
-        contentDigester = keys.makeDigester(domain: Self.contentDigestDomain)
+        contentDigester = keys.makeDigester(domain: "reading-content-v1")
         nextReadingID = try Self.maxID(db, "readings") + 1
         nextQuarantineID = try Self.maxID(db, "quarantine") + 1
         nextAlertID = try Self.maxID(db, "alerts") + 1
