@@ -17,12 +17,7 @@ import Testing
 
     var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
 
-    private func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws {
-        _ = try vault.store(seqs.map {
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1_763_884_800_500 + Int64($0),
-                            outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-        })
-    }
+    private func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws { try Sample.store(vault, seqs: seqs) }
 
     private func count(_ sql: String, _ db: Connection) throws -> Int64? {
         try db.query(sql).first?.first?.integerValue

@@ -16,6 +16,14 @@ enum Sample {
                                Measurement(channel: Channel.pulseRate, value: .noSignal, unit: "/min")])
     }
 
+    /// Stores readings `seqs` of patient MRN-1, one batch, arriving 1 ms apart.
+    static func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws {
+        _ = try vault.store(seqs.map {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1_763_884_800_500 + Int64($0),
+                            outcome: .reading(reading(seq: $0), patient: "MRN-1"))
+        })
+    }
+
     static func message(_ outcome: DecodeOutcome, payload: String = "{}") -> IncomingMessage {
         IncomingMessage(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array(payload.utf8),
                         receivedAt: 1_763_884_800_500, outcome: outcome)
