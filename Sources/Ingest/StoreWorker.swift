@@ -36,9 +36,12 @@ final class StoreWorker {
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
         /// Stored and committed, not yet synced.
         var unsynced: [Outcome] = []
-        /// Synced (or failed), not yet taken by the ingest thread.
+        /// Failed, or stored and synced, not yet taken by the ingest thread.
         var outcomes: [Outcome] = []
         var busy = false
+        /// The vault defers syncing (even if every batch since failed): it must be synced
+        /// before the ingest thread may use it.
+        var deferred = false
         var syncRequested = false
         var failed = false
         var stopping = false
@@ -62,13 +65,14 @@ final class StoreWorker {
         let condition = shared.condition
         condition.lock()
         while true {
-            while shared.jobs.isEmpty && !(shared.syncRequested && !shared.unsynced.isEmpty) && !shared.stopping {
+            while shared.jobs.isEmpty && !(shared.syncRequested && shared.deferred) && !shared.stopping {
                 condition.wait()
             }
             if !shared.jobs.isEmpty {
                 let job = shared.jobs.removeFirst()
                 let skip = shared.failed
                 shared.busy = true
+                if !skip { shared.deferred = true }
                 condition.unlock()
                 let result: Result<StoreResult, VaultError> = skip
                     ? .failure(VaultError(.storage, "not stored: an earlier batch of this connection failed"))
@@ -85,7 +89,7 @@ final class StoreWorker {
                 } else {
                     shared.unsynced.append(outcome)
                 }
-            } else if !shared.unsynced.isEmpty {
+            } else if shared.deferred {
                 // Asked to sync (or stopping), with nothing left to store.
                 condition.unlock()
                 let synced = Result { () throws(VaultError) in try shared.vault.syncDeferred() }
@@ -93,11 +97,13 @@ final class StoreWorker {
                 if case .failure(let error) = synced {
                     shared.failed = true
                     // The first batch carries the error (logged once); none of them may be acknowledged.
+                    if shared.unsynced.isEmpty { shared.unsynced = [Outcome(incoming: [], result: .failure(error))] }
                     for index in shared.unsynced.indices {
                         shared.unsynced[index].result = .failure(error)
                         shared.unsynced[index].skipped = index > 0
                     }
                 }
+                shared.deferred = false
                 shared.outcomes += shared.unsynced
                 shared.unsynced.removeAll()
             } else if shared.stopping {
@@ -105,7 +111,7 @@ final class StoreWorker {
             }
             // A request is answered once nothing is left to sync; it must not carry over to
             // batches submitted later.
-            if shared.jobs.isEmpty && shared.unsynced.isEmpty { shared.syncRequested = false }
+            if shared.jobs.isEmpty && !shared.deferred { shared.syncRequested = false }
             condition.broadcast()
         }
         shared.finished = true
@@ -129,7 +135,8 @@ final class StoreWorker {
         return shared.jobs.count + (shared.busy ? 1 : 0) + shared.unsynced.count
     }
 
-    /// Outcomes of the batches synced (or failed) since the last call, in submission order; does not wait.
+    /// Outcomes handed over since the last call (a failure at once, a stored batch once it is
+    /// synced; in submission order otherwise); does not wait.
     func takeOutcomes() -> [Outcome] {
         shared.condition.lock()
         defer { shared.condition.unlock() }
@@ -150,11 +157,11 @@ final class StoreWorker {
     func waitIdle() -> [Outcome] {
         shared.condition.lock()
         defer { shared.condition.unlock() }
-        if shared.busy || !shared.jobs.isEmpty || !shared.unsynced.isEmpty {
+        if shared.busy || !shared.jobs.isEmpty || shared.deferred {
             shared.syncRequested = true
             shared.condition.broadcast()
         }
-        while shared.busy || !shared.jobs.isEmpty || !shared.unsynced.isEmpty { shared.condition.wait() }
+        while shared.busy || !shared.jobs.isEmpty || shared.deferred { shared.condition.wait() }
         return takeLocked()
     }
 
