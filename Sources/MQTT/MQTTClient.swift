@@ -271,13 +271,18 @@ public final class MQTTClient {
             try checkIO(mosquitto_loop_write(handle, 1), "write")
         }
         if ready > 0 && pfd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 && allowRead {
-            // Read whole packets while the socket stays readable, up to the batch limit.
+            // Read whole packets while the socket stays readable, up to the batch limit. After a
+            // read that delivered a message, read again without asking poll first: under a
+            // backlog more is almost always there, and an empty read costs no more than a poll.
+            var delivered = false
             repeat {
+                let before = context.inbox.count
                 try checkIO(mosquitto_loop_read(handle, 1), "read")
+                delivered = context.inbox.count > before
                 pfd.revents = 0
                 pfd.events = Int16(POLLIN)
             } while context.inbox.count < maxMessages && !(stopAtConnack && context.connackCode != nil)
-                && poll(&pfd, 1, 0) > 0 && pfd.revents & Int16(POLLIN) != 0
+                && (delivered || (poll(&pfd, 1, 0) > 0 && pfd.revents & Int16(POLLIN) != 0))
         }
         try checkIO(mosquitto_loop_misc(handle), "loop_misc")
     }
