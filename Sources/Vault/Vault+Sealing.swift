@@ -126,9 +126,10 @@ extension Vault {
         sealing?.accumulator.changePolicy(policy)
     }
 
-    /// Called inside the store's transaction once its readings are inserted: feeds them to the
-    /// accumulator and seals the batches they close in the same transaction (one commit, and
-    /// with `synchronous = full` one fsync, instead of two). The sealing work runs under a
+    /// Called inside the store's transaction once its readings are inserted (or, while syncing
+    /// is deferred, in the transaction of `syncDeferred()`): feeds them to the accumulator and
+    /// seals the batches they close in the same transaction (one commit, and with
+    /// `synchronous = full` one fsync, instead of two). The sealing work runs under a
     /// savepoint, so if it fails the readings still commit, unsealed, and are sealed later.
     /// Returns the state to install once the transaction has committed.
     /// - Throws: only if the savepoint itself cannot be opened or rolled back (the database is
