@@ -14,7 +14,8 @@ public import Vault
 /// messages is committed to the vault in one transaction, and acknowledgements are written
 /// only when every received message is committed and synced to disk (see `MQTTClient`;
 /// docs/DECISIONS.md 17 and 18). If the vault cannot store a
-/// batch, the connection is dropped without acknowledging, and the broker redelivers later.
+/// batch, the connection is dropped without acknowledging, and the broker redelivers once the
+/// storage backoff has passed (IngestService+StorageOutage).
 public final class IngestService {
     public let configuration: IngestConfiguration
     public internal(set) var metrics = IngestMetrics()
@@ -25,7 +26,15 @@ public final class IngestService {
     var detecting: Bool
     var logger: Logger
     private var backoff: ReconnectBackoff
-    private var random = SystemRandomNumberGenerator()
+    var random = SystemRandomNumberGenerator()
+    /// Backoff between attempts to store while the vault fails (IngestService+StorageOutage).
+    var storageBackoff: ReconnectBackoff
+    /// Wait before the next connection, after a batch could not be stored.
+    var storageRetryDelayMs = 0
+    /// The vault's current storage outage, if any.
+    var storageOutage: StorageOutage?
+    /// An outage that has ended and is not yet recorded as an event.
+    var endedStorageOutage: StorageOutage?
     private var lastStateSave = Date()
     private var lastStorageCheck = Date.distantPast
     var overStorageCap = false
@@ -60,6 +69,7 @@ public final class IngestService {
         self.vault = vault
         self.logger = logger
         backoff = configuration.backoff
+        storageBackoff = configuration.backoff
         baseCatalog = catalog
         runtime = FleetRuntime(base: configuration, baseCatalog: catalog)
         detecting = configuration.detection != nil
@@ -110,8 +120,14 @@ public final class IngestService {
                 settle(storer.waitIdle(), client)
                 storer.clearFailure()
                 pendingAlerts.removeAll()
+                if storageRetryDelayMs > 0 {
+                    sleep(ms: storageRetryDelayMs, unless: stopping)
+                    storageRetryDelayMs = 0
+                    if stopping() { break }
+                }
                 guard connect(client, first: !everConnected, stopping: stopping) else { continue }
                 everConnected = true
+                storageOutage?.retried = true
             }
             let documents = pumpOnce(client, storer)
             if !documents.isEmpty {
@@ -126,6 +142,7 @@ public final class IngestService {
                 quiesce(storer, client)
                 if configuration.sealing != nil { tickSealing(client); lastTick = Date() }
                 if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
+                recordEndedStorageOutage()
                 if Date().timeIntervalSince(lastStorageCheck) > 5 {
                     checkStorageCap(client)
                     forgetErasedPatients()
@@ -156,6 +173,7 @@ public final class IngestService {
             try client.publish(reportMessage(report))
             pendingReport = nil
         }
+        try publishStorageAlert(client)
         try client.flush()
     }
 
@@ -172,11 +190,7 @@ public final class IngestService {
             metrics.connectFailures += 1
             let delay = backoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
             logger.warning("connect failed; retrying", metadata: ["error": "\(error)", "delay_ms": "\(delay)"])
-            var slept = 0
-            while slept < delay && !stopping() {
-                usleep(UInt32(min(100, delay - slept)) * 1000)
-                slept += 100
-            }
+            sleep(ms: delay, unless: stopping)
             return false
         }
     }
@@ -250,18 +264,16 @@ public final class IngestService {
     }
 
     /// Counts stored batches; on a failed one, drops the connection without acknowledging, so
-    /// the broker redelivers it and everything received after it.
+    /// the broker redelivers it and everything received after it (after a backoff).
     private func settle(_ outcomes: [StoreWorker.Outcome], _ client: MQTTClient) {
         for outcome in outcomes {
             switch outcome.result {
             case .success(let result):
                 record(result, outcome.incoming)
+                storageSucceeded()
             case .failure(let error):
                 guard !outcome.skipped else { continue }  // queued behind a failed batch, not attempted
-                metrics.storeFailures += 1
-                logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
-                             metadata: ["error": "\(error)", "messages": "\(outcome.incoming.count)"])
-                if client.isConnected { client.abortConnection() }
+                storageFailed(error, messages: outcome.incoming.count, client)
                 pendingAlerts.removeAll()
             }
         }
@@ -396,6 +408,7 @@ public final class IngestService {
     /// so publish `offline`, disconnect, and persist detector state.
     private func shutDown(_ client: MQTTClient) {
         saveDetectionState()
+        recordEndedStorageOutage()
         if configuration.sealing != nil {
             // A clean stop leaves no reading unsealed.
             do { try vault.sealAll(now: Self.nowMs()) } catch {

@@ -8,6 +8,8 @@ final class CallbackContext {
     var sessionPresent = false
     var disconnected = false
     var completedPublishes = 0
+    /// Message ids of QoS 1/2 publications whose handshake has not completed.
+    var unconfirmed: Set<Int32> = []
 }
 
 private func context(_ userdata: UnsafeMutableRawPointer?) -> CallbackContext? {
@@ -40,6 +42,8 @@ let onDisconnectCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointe
     context(userdata)?.disconnected = true
 }
 
-let onPublishCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void = { _, userdata, _ in
-    context(userdata)?.completedPublishes += 1
+let onPublishCallback: @convention(c) (OpaquePointer?, UnsafeMutableRawPointer?, Int32) -> Void = { _, userdata, mid in
+    guard let context = context(userdata) else { return }
+    context.completedPublishes += 1
+    context.unconfirmed.remove(mid)
 }

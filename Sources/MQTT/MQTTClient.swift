@@ -148,6 +148,7 @@ public final class MQTTClient {
             mosquitto_publish(handle, &mid, message.topic, Int32(message.payload.count), $0.baseAddress,
                               message.qos, message.retain)
         }, "publish")
+        if message.qos > 0 { context.unconfirmed.insert(mid) }
         return mid
     }
 
@@ -194,9 +195,28 @@ public final class MQTTClient {
         try flushWrites()
     }
 
+    /// QoS 1/2 publications not yet acknowledged by the broker (libmosquitto resends them after
+    /// a reconnect).
+    public var unconfirmedPublishes: Int { context.unconfirmed.count }
+
     /// Drops the TCP connection at once, without writing anything queued (used when a
     /// received batch could not be stored: the broker must redeliver it).
-    public func abortConnection() {
+    ///
+    /// With `awaitingConfirmationsMs` > 0 it first keeps reading, for at most that long, until
+    /// the broker has acknowledged this client's own QoS 1 publications, so they are not sent
+    /// again after the reconnect. Messages that arrive meanwhile are discarded unacknowledged
+    /// (the broker redelivers them too), and nothing is written.
+    public func abortConnection(awaitingConfirmationsMs: Int = 0) {
+        if awaitingConfirmationsMs > 0 && !context.unconfirmed.isEmpty && isConnected {
+            readOnly = true
+            let deadline = ContinuousClock.now + .milliseconds(awaitingConfirmationsMs)
+            while !context.unconfirmed.isEmpty && ContinuousClock.now < deadline {
+                do { try pumpNetwork(timeoutMs: 10, allowRead: true, maxMessages: 1024) } catch { break }
+                context.inbox.removeAll(keepingCapacity: true)
+            }
+            readOnly = false
+        }
+        context.inbox.removeAll(keepingCapacity: true)
         let fd = mosquitto_socket(handle)
         if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         context.disconnected = true
@@ -215,7 +235,9 @@ public final class MQTTClient {
 
     /// Queued packets may include acknowledgements; they may leave only when every message
     /// received so far has been handed out and acknowledged by the owner.
-    private var mayWrite: Bool { unacknowledged == 0 && context.inbox.isEmpty }
+    private var mayWrite: Bool { unacknowledged == 0 && context.inbox.isEmpty && !readOnly }
+    /// Set while reading before an abort: nothing may be written then.
+    private var readOnly = false
 
     private func flushWrites() throws(MQTTError) {
         guard mayWrite, mosquitto_want_write(handle) else { return }

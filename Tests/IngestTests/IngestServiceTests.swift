@@ -187,8 +187,10 @@ final class AgentHarness: Sendable {
         #expect(stats.readings == 1500 && stats.duplicates == 0 && stats.conflicts == 0)
     }
 
-    @Test func batchesTheVaultCannotStoreAreNotAcknowledgedAndArriveOnceItRecovers() throws {
+    @Test func batchesTheVaultCannotStoreAreNotAcknowledgedRetriedWithBackoffAndArriveOnceItRecovers() throws {
         let broker = try LocalBroker()
+        let operatorClient = try MQTTTestClient.connect(broker.address, id: "operator")
+        try operatorClient.subscribe("vitalgate/test-gw/alerts", qos: 1)
         let vaultPath = dir.appending("vault.sqlite").path
         _ = try Vault(path: vaultPath, keys: keys)
         // Every reading insert fails while `fail_switch` has a row (another connection's trigger).
@@ -203,22 +205,34 @@ final class AgentHarness: Sendable {
         // A window of several batches, so that batches are stored while later ones arrive.
         let agent = AgentHarness(configuration: IngestConfiguration(
             gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-test-gw", maxInflight: 1000),
-            maxBatch: 50, backoff: ReconnectBackoff(initialMs: 50, maxMs: 200)),
+            maxBatch: 50, backoff: ReconnectBackoff(initialMs: 100, maxMs: 400)),
                                  vaultPath: vaultPath, keys: keys) { $0.stored >= 600 }
         Thread.sleep(forTimeInterval: 0.3)
         let publisher = try MQTTTestClient.connect(broker.address, id: "bridge")
         try MQTTTestClient.publishAll(publisher, setup + (0..<600).map(vitals))
         let failing = Date()
-        while agent.metrics.withLock({ $0.storeFailures }) < 2 && Date().timeIntervalSince(failing) < 10 {
+        while agent.metrics.withLock({ $0.storeFailures }) < 1 && Date().timeIntervalSince(failing) < 10 {
             Thread.sleep(forTimeInterval: 0.05)
         }
-        #expect(agent.metrics.withLock { $0.stored } == 0)
+        Thread.sleep(forTimeInterval: 2)
+        let during = agent.metrics.withLock { $0 }
+        #expect(during.stored == 0 && during.storeFailures >= 2)
+        // Retries wait 100, 200, 400, 400, ... ms (±20 %): at most ~8 in these 2 s. Without
+        // the backoff every redelivery failed at once, hundreds of times a second.
+        #expect(during.storeFailures <= 10, "\(during.storeFailures) failed attempts in 2 s")
         try saboteur.execute("DELETE FROM fail_switch")
         #expect(agent.wait(timeoutSeconds: 30), "the agent did not store everything after the vault recovered")
         let metrics = agent.metrics.withLock { $0 }
         #expect(metrics.storeFailures >= 2 && metrics.connectionLosses + metrics.connects >= 2)
-        let stats = try Vault(path: vaultPath, keys: keys).stats()
+        let vault = try Vault(path: vaultPath, keys: keys)
+        let stats = try vault.stats()
         // Nothing was acknowledged unstored (all arrived again) and nothing stored twice.
         #expect(stats.readings == 600 && stats.duplicates == 0 && stats.conflicts == 0)
+        // One alert for the outage, however many attempts failed, and the outage on record.
+        let alerts = try MQTTTestClient.collect(operatorClient, count: 2, timeoutMs: 1500)
+        #expect(alerts.count == 1)
+        let alert = try JSONParser().parse(try #require(alerts.first).payload)
+        #expect(alert["kind"]?.stringValue == "vault_write_failed" && alert["cause"]?.stringValue == "storage_error")
+        #expect(stats.eventsByType["vault_write_failed"] == 1)
     }
 }

@@ -48,6 +48,31 @@ import VitalGateTesting
         #expect(nothingElse.isEmpty)
     }
 
+    @Test func anAbortCanWaitForItsOwnPublicationsWithoutAcknowledgingWhatItReceived() throws {
+        let broker = try LocalBroker()
+        let sub = try MQTTTestClient.connect(broker.address, id: "durable", persistent: true)
+        try sub.subscribe("t/#", qos: 1)
+        let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")
+        try watcher.subscribe("gw/alerts", qos: 1)
+        let pub = try MQTTTestClient.connect(broker.address, id: "pub")
+        // As after the agent's reconnect: messages are already on their way to it when it
+        // publishes (an alert), so the broker's PUBACK comes behind them.
+        try MQTTTestClient.publishAll(pub, messages(5))
+        try sub.publish(MQTTOptions.Message(topic: "gw/alerts", payload: Array("alert".utf8), qos: 1))
+        try sub.flush()
+        let first = try sub.receive(timeoutMs: 2000, maxMessages: 1)
+        #expect(first.count == 1 && sub.unconfirmedPublishes == 1)
+        // Storing `first` failed: drop the connection, but read the PUBACK first.
+        sub.abortConnection(awaitingConfirmationsMs: 2000)
+        #expect(sub.unconfirmedPublishes == 0)
+        try sub.reconnect()
+        try sub.subscribe("t/#", qos: 1)
+        let again = try MQTTTestClient.collect(sub, count: 5, timeoutMs: 5000)
+        #expect(again.count == 5, "what arrived before and during the abort was not acknowledged")
+        let alerts = try MQTTTestClient.collect(watcher, count: 2, timeoutMs: 1000)
+        #expect(alerts.count == 1, "the publication was sent again after the reconnect")
+    }
+
     @Test func lastWillIsPublishedWhenTheConnectionDrops() throws {
         let broker = try LocalBroker()
         let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")

@@ -116,3 +116,24 @@ import Testing
         #expect(try count("SELECT max(last_id) FROM batches", db) == 10)
     }
 }
+
+/// Why a write failed, as alerts and events name it.
+@Suite struct VaultStorageCauseTests {
+    @Test func aFullDatabaseIsNamedDiskFullAndLeavesEarlierReadingsIntact() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-full-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let keys = GatewayKeys.generate()
+        let vault = try Vault(path: path, keys: keys)
+        try Sample.store(vault, seqs: 1...10)
+        // SQLite answers SQLITE_FULL once the file would pass max_page_count, as on a full disk.
+        let pages = try #require(try vault.db.query("PRAGMA page_count").first?.first?.integerValue)
+        _ = try vault.db.query("PRAGMA max_page_count = \(pages)")
+        let error = try #require(throws: VaultError.self) { try Sample.store(vault, seqs: 11...2000) }
+        #expect(error.storageCause == "disk_full")
+        #expect(try Vault(path: path, keys: keys).stats().readings == 10)
+        #expect(VaultError(.crypto, "x").storageCause == "crypto")
+        #expect(VaultError(.storage, "x").storageCause == "storage_error")
+    }
+}

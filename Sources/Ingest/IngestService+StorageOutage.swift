@@ -1,0 +1,81 @@
+import Foundation
+import MQTT
+import Telemetry
+import Vault
+
+/// What the agent does while the vault cannot store (a full disk, a read-only or failing
+/// file): nothing received is acknowledged, the broker keeps the messages, and the agent
+/// retries with backoff instead of taking every redelivery straight back into the same failure.
+/// One alert per outage goes out on the alerts topic; the outage is recorded as a gateway
+/// event (`vault_write_failed`) once the vault stores again.
+extension IngestService {
+    /// A batch could not be stored: drop the connection unacknowledged, and wait before the
+    /// broker is asked to redeliver.
+    func storageFailed(_ error: VaultError, messages: Int, _ client: MQTTClient) {
+        metrics.storeFailures += 1
+        storageRetryDelayMs = storageBackoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
+        if storageOutage == nil {
+            storageOutage = StorageOutage(since: Self.nowMs(), cause: error.storageCause)
+            logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
+                         metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in_ms": "\(storageRetryDelayMs)"])
+        } else {
+            storageOutage!.failedBatches += 1
+            logger.warning("still cannot store; the broker keeps the messages",
+                           metadata: ["error": "\(error)", "failed_batches": "\(storageOutage!.failedBatches)",
+                                      "retry_in_ms": "\(storageRetryDelayMs)"])
+        }
+        // Own publications (status, this outage's alert) are confirmed first where the broker
+        // answers within a second, or libmosquitto would send them again at every retry.
+        if client.isConnected { client.abortConnection(awaitingConfirmationsMs: 1000) }
+    }
+
+    /// A batch was stored: an outage, if any, is over once the batch came after a retry.
+    func storageSucceeded() {
+        guard let outage = storageOutage, outage.retried else { return }
+        storageOutage = nil
+        storageBackoff.reset()
+        storageRetryDelayMs = 0
+        endedStorageOutage = outage
+        logger.notice("the vault stores again", metadata: [
+            "failed_batches": "\(outage.failedBatches)", "cause": "\(outage.cause)",
+            "outage_ms": "\(Self.nowMs() - outage.since)"])
+    }
+
+    /// Publishes the current outage's alert if it has not gone out yet (called once connected).
+    func publishStorageAlert(_ client: MQTTClient) throws(MQTTError) {
+        guard let outage = storageOutage, !outage.alerted else { return }
+        let body = JSONWriter.canonicalBytes(.object([
+            ("t", .number(Double(outage.since))), ("gateway", .string(configuration.gatewayID)),
+            ("category", .string("fault")), ("kind", .string("vault_write_failed")), ("score", .number(1)),
+            ("cause", .string(outage.cause)),
+        ]))
+        try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: body, qos: 1, retain: false))
+        storageOutage!.alerted = true
+    }
+
+    /// Records an outage that has ended as a gateway event (the vault is writable again, and
+    /// this thread's: call between batches).
+    func recordEndedStorageOutage() {
+        guard let outage = endedStorageOutage else { return }
+        let now = Self.nowMs()
+        let detail = JSONWriter.canonicalBytes(.object([
+            ("since", .number(Double(outage.since))), ("until", .number(Double(now))),
+            ("failed_batches", .number(Double(outage.failedBatches))), ("cause", .string(outage.cause)),
+        ]))
+        do {
+            try vault.recordGatewayEvent(type: "vault_write_failed", detail: detail, at: now)
+            endedStorageOutage = nil
+        } catch {
+            logger.warning("cannot record the storage outage yet", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Sleeps `ms` in steps of at most 100 ms, returning early once `stopping()` is true.
+    func sleep(ms: Int, unless stopping: () -> Bool) {
+        var slept = 0
+        while slept < ms && !stopping() {
+            usleep(UInt32(min(100, ms - slept)) * 1000)
+            slept += 100
+        }
+    }
+}
