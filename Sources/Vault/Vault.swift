@@ -31,12 +31,19 @@ public final class Vault {
     let synchronous: Connection.SynchronousMode
     /// Present while syncing is deferred (`deferSync()`).
     var deferred: DeferredSync?
+    /// Held for the vault's lifetime when opened as the agent's (`exclusiveWriter`).
+    private let writerLock: WriterLock?
 
     /// Opens (creating and migrating if needed) the vault database at `path`. With `synchronous`
     /// `.full` (the default) a committed transaction survives a power cut; `.normal` only a
     /// crash of the process.
-    public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .full)
-        throws(VaultError) {
+    ///
+    /// With `exclusiveWriter` (the agent) the vault is first locked against other agents
+    /// (`<path>.lock`, see `WriterLock`), or this throws `inUse`. Commands that read, and
+    /// `erase-patient`, open it without the lock and may run beside the agent.
+    public init(path: String, keys: any KeyStore, synchronous: Connection.SynchronousMode = .full,
+                exclusiveWriter: Bool = false) throws(VaultError) {
+        writerLock = exclusiveWriter ? try WriterLock(path: path + ".lock") : nil
         self.path = path
         self.keys = keys
         self.synchronous = synchronous

@@ -16,6 +16,8 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         public static let notFound = Code(rawValue: "not_found")
         /// Input from outside (e.g. a cosigned checkpoint) was refused.
         public static let rejected = Code(rawValue: "rejected")
+        /// Another agent process holds the vault's writer lock.
+        public static let inUse = Code(rawValue: "in_use")
         public var description: String { rawValue }
     }
 

@@ -79,7 +79,7 @@ public struct RunCommand: ParsableCommand {
         case .normal: .normal
         case .full: .full
         }
-        let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous)
+        let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous, exclusiveWriter: true)
         let catalog = try SchemaCatalog.load(directory: config.schemas.directory)
         var ingest = IngestConfiguration(
             gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
