@@ -269,11 +269,11 @@ public final class IngestService {
         for outcome in outcomes {
             switch outcome.result {
             case .success(let result):
-                record(result, outcome.incoming)
+                record(result, outcome)
                 storageSucceeded()
             case .failure(let error):
                 guard !outcome.skipped else { continue }  // queued behind a failed batch, not attempted
-                storageFailed(error, messages: outcome.incoming.count, client)
+                storageFailed(error, messages: outcome.messages, client)
                 pendingAlerts.removeAll()
             }
         }
@@ -335,9 +335,9 @@ public final class IngestService {
         }
     }
 
-    private func record(_ result: StoreResult, _ incoming: [IncomingMessage]) {
+    private func record(_ result: StoreResult, _ outcome: StoreWorker.Outcome) {
         metrics.batches += 1
-        metrics.messages += incoming.count
+        metrics.messages += outcome.messages
         metrics.stored += result.stored
         metrics.duplicates += result.duplicates
         metrics.conflicts += result.conflicts
@@ -345,11 +345,7 @@ public final class IngestService {
         metrics.quarantined += result.quarantined
         metrics.events += result.events
         metrics.alerts += result.alerts
-        for message in incoming {
-            if case .quarantined(_, _, let verdict) = message.outcome {
-                metrics.quarantinedByReason[verdict.reason.rawValue, default: 0] += 1
-            }
-        }
+        for reason in outcome.quarantineReasons { metrics.quarantinedByReason[reason, default: 0] += 1 }
     }
 
     /// Drops the keys and detector state of patients erased by another process (the

@@ -20,11 +20,25 @@ import Vault
 /// `skipped`): the caller drops the connection so that the broker redelivers all of them (the
 /// ones stored before it come back as duplicates), and calls `clearFailure()` once idle.
 final class StoreWorker {
+    /// What became of one batch. It keeps only counts, not the messages: a batch's outcome is
+    /// held until the sync, and under a backlog a whole `max_inflight` window waits for it.
     struct Outcome {
-        var incoming: [IncomingMessage]
+        /// Messages in the batch.
+        var messages: Int
+        /// The reason of each quarantined message in the batch.
+        var quarantineReasons: [String]
         var result: Result<StoreResult, VaultError>
         /// Not attempted, or not synced, because of another batch's failure.
         var skipped = false
+
+        init(batch: [IncomingMessage], result: Result<StoreResult, VaultError>, skipped: Bool = false) {
+            messages = batch.count
+            quarantineReasons = batch.compactMap {
+                if case .quarantined(_, _, let verdict) = $0.outcome { verdict.reason.rawValue } else { nil }
+            }
+            self.result = result
+            self.skipped = skipped
+        }
     }
 
     /// State shared with the thread.
@@ -82,7 +96,7 @@ final class StoreWorker {
                     }
                 condition.lock()
                 shared.busy = false
-                let outcome = Outcome(incoming: job.incoming, result: result, skipped: skip)
+                let outcome = Outcome(batch: job.incoming, result: result, skipped: skip)
                 if case .failure = result {
                     shared.failed = true
                     shared.outcomes.append(outcome)
@@ -97,7 +111,7 @@ final class StoreWorker {
                 if case .failure(let error) = synced {
                     shared.failed = true
                     // The first batch carries the error (logged once); none of them may be acknowledged.
-                    if shared.unsynced.isEmpty { shared.unsynced = [Outcome(incoming: [], result: .failure(error))] }
+                    if shared.unsynced.isEmpty { shared.unsynced = [Outcome(batch: [], result: .failure(error))] }
                     for index in shared.unsynced.indices {
                         shared.unsynced[index].result = .failure(error)
                         shared.unsynced[index].skipped = index > 0

@@ -84,7 +84,7 @@ import VitalGateTesting
         #expect(options.persistentSession)
         #expect(options.sessionExpirySeconds == 604_800)
         #expect(options.keepAliveSeconds == 30)
-        #expect(options.maxInflight == 1000)
+        #expect(options.maxInflight == 10_000)
         #expect(options.username == nil && options.password == nil && options.tls == nil)
 
         var named = AgentConfig()

@@ -16,13 +16,16 @@ import VitalGateTesting
 @Suite struct CrashRecoveryTests {
     /// A key file, a broker, and the agent's persistent session: the agent is installed and
     /// subscribed before devices publish, so it runs once until its retained `online` appears.
-    private func installAgent(_ dir: TemporaryDirectory) throws -> (broker: LocalBroker, data: String, log: String,
-                                                                    args: [String]) {
+    /// Starts the agent once (to create its session) and kills it; `config` is extra config text.
+    private func installAgent(_ dir: TemporaryDirectory, config: String = "") throws
+        -> (broker: LocalBroker, data: String, log: String, args: [String]) {
         let data = dir.appending("data").path
         let log = dir.appending("agent.log").path
         #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
         let broker = try LocalBroker()
-        let agentArgs = ["run", "--broker", "mqtt://127.0.0.1:\(broker.port)", "--data-dir", data,
+        let configFile = dir.appending("agent.conf").path
+        try AgentBinary.writeConfig(configFile, id: "crash-gw", dataDir: data, extra: config)
+        let agentArgs = ["run", "--config", configFile, "--broker", "mqtt://127.0.0.1:\(broker.port)", "--data-dir", data,
                          "--gateway", "crash-gw", "--schemas", AgentBinary.schemas, "--no-detection"]
         let firstRun = try AgentBinary.start(agentArgs, log: log)
         let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")
@@ -139,7 +142,8 @@ import VitalGateTesting
     @Test func sigkillWhileDrainingABacklogLosesAndDuplicatesNothing() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let (broker, data, log, agentArgs) = try installAgent(dir)
+        // A window of 1,000 (not the default 10,000), so that the backlog spans several.
+        let (broker, data, log, agentArgs) = try installAgent(dir, config: "[mqtt]\nmax_inflight = 1000")
         let total = 12_000
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         try MQTTTestClient.publishAll(bridge, Self.setup + Self.vitals(0..<total,

@@ -52,9 +52,9 @@ public struct AgentConfig: Sendable, Equatable {
         public var keepAliveSeconds = 30
         /// `session_expiry_seconds` (MQTT 5), how long the broker keeps the session offline.
         public var sessionExpirySeconds = 604_800
-        /// `max_inflight`: unacknowledged QoS 1 messages the broker may send at once. Several
-        /// batches' worth, so that a batch is received while the previous one is stored.
-        public var maxInflight = 1000
+        /// `max_inflight`: unacknowledged QoS 1 messages the broker may send at once, and the
+        /// acknowledgement window under a backlog (docs/DECISIONS.md 20).
+        public var maxInflight = 10_000
         /// `username`; empty for anonymous.
         public var username = ""
         /// `password_file`: a file holding the password (never the password itself).
