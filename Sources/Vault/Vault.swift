@@ -56,7 +56,7 @@ public final class Vault {
             // Checkpoints normally run on a `WALCheckpointer`; this is the safety net (~40 MB).
             try db.execute("PRAGMA wal_autocheckpoint = 10000")
         } catch {
-            throw VaultError(.storage, "cannot open the vault database", underlying: error)
+            throw VaultError(.storage, "cannot open the vault database" + Self.fullDiskHint(path), underlying: error)
         }
         try VaultSchema.migrate(db)
         gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
