@@ -26,6 +26,8 @@ public struct IngestConfiguration: Sendable {
     /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
     /// Nothing is ever evicted: the policy is to alert and keep storing.
     public var storageMaxBytes: UInt64 = 0
+    /// Seconds between publications of the counters on `metricsTopic` (retained); 0: never.
+    public var metricsIntervalSeconds: Double = 0
 
     public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
                 backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),
@@ -45,6 +47,7 @@ public struct IngestConfiguration: Sendable {
     public var statusTopic: String { "vitalgate/\(gatewayID)/status" }
     public var alertsTopic: String { "vitalgate/\(gatewayID)/alerts" }
     public var checkpointTopic: String { "vitalgate/\(gatewayID)/checkpoint" }
+    public var metricsTopic: String { "vitalgate/\(gatewayID)/metrics" }
     /// Topics that carry fleet configuration for this gateway (empty without `fleet`).
     public var configTopics: [String] {
         guard let fleet else { return [] }

@@ -37,6 +37,10 @@ public final class IngestService {
     var endedStorageOutage: StorageOutage?
     private var lastStateSave = Date()
     private var lastStorageCheck = Date.distantPast
+    /// When the metrics were last published (IngestService+Metrics).
+    var lastMetricsPublish = Date.distantPast
+    /// When this service started running (ms since the epoch).
+    var startedAt: Int64 = 0
     var overStorageCap = false
     private var publishedCheckpoint: String?
     private var lastCheckpointPublish = Date.distantPast
@@ -111,6 +115,7 @@ public final class IngestService {
         let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
         func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
         var everConnected = false
+        startedAt = Self.nowMs()
         let storer = StoreWorker(vault: vault)
         defer { storer.stop() }
         var lastTick = Date.distantPast
@@ -130,6 +135,7 @@ public final class IngestService {
                 storageOutage?.retried = true
             }
             let documents = pumpOnce(client, storer)
+            publishMetricsIfDue(client)
             if !documents.isEmpty {
                 quiesce(storer, client)
                 for document in documents { handleConfigDocument(document, client: &client) }
@@ -414,6 +420,7 @@ public final class IngestService {
             }
             publishCheckpointIfNew(client, force: true)
         }
+        publishMetricsIfDue(client, force: true)
         if client.isConnected {
             _ = try? client.publish(MQTTOptions.Message(topic: configuration.statusTopic,
                                                         payload: Array("offline".utf8), qos: 1, retain: true))

@@ -92,6 +92,7 @@ public struct RunCommand: ParsableCommand {
                 maxReadings: config.sealing.batchMaxReadings,
                 maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))) : nil)
         ingest.storageMaxBytes = UInt64(config.storage.maxBytes)
+        ingest.metricsIntervalSeconds = Double(config.gateway.metricsIntervalSeconds)
         ingest.fleet = try config.fleetSettings()
         ingest.ledgerControl = ledgerControl
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)

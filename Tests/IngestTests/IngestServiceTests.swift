@@ -96,6 +96,42 @@ final class AgentHarness: Sendable {
         #expect(stats.eventsByType == ["device_announced": 1, "paired": 1] && stats.unpaired == 0)
     }
 
+    @Test func countersArePublishedRetainedWhileRunningAndAtTheStop() throws {
+        let broker = try LocalBroker()
+        let vaultPath = dir.appending("vault.sqlite").path
+        var config = IngestConfiguration(gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-test-gw"),
+                                         detection: nil)
+        config.metricsIntervalSeconds = 0.2
+        let agent = AgentHarness(configuration: config, vaultPath: vaultPath, keys: keys)
+        let operatorClient = try MQTTTestClient.connect(broker.address, id: "operator")
+        try operatorClient.subscribe("vitalgate/test-gw/metrics", qos: 1)
+        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
+        Thread.sleep(forTimeInterval: 0.3)
+        try MQTTTestClient.publishAll(bridge, setup + (0..<50).map(vitals) + [
+            MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array("{\"seq\":1,".utf8))])
+        // While running: a later publication shows everything counted.
+        var running: JSONValue?
+        for _ in 0..<50 where running?["stored"]?.numberValue != 50 {
+            for message in try MQTTTestClient.collect(operatorClient, count: 1, timeoutMs: 100) {
+                running = try JSONParser().parse(message.payload)
+            }
+        }
+        let live = try #require(running)
+        #expect(live["stored"]?.numberValue == 50 && live["messages"]?.numberValue == 53)
+        #expect(live["quarantined_by_reason"]?["invalid_json"]?.numberValue == 1)
+        #expect(live["gateway"]?.stringValue == "test-gw" && (live["vault_bytes"]?.numberValue ?? 0) > 0)
+        agent.stop()
+        // After the stop, a new subscriber gets the final counters, retained.
+        let late = try MQTTTestClient.connect(broker.address, id: "late")
+        try late.subscribe("vitalgate/test-gw/metrics", qos: 1)
+        let retained = try #require(try MQTTTestClient.collect(late, count: 1, timeoutMs: 3000).first)
+        let final = try JSONParser().parse(retained.payload)
+        #expect(final["stored"]?.numberValue == 50 && (final["t"]?.numberValue ?? 0) >= (live["t"]?.numberValue ?? .infinity))
+        // Counts only: no device id or patient identifier in it.
+        let text = String(decoding: retained.payload, as: UTF8.self)
+        #expect(!text.contains("OXP-7F31A2") && !text.contains("MRN"))
+    }
+
     @Test func anAlertIsPublishedOnTheAlertsTopicAndStored() throws {
         let broker = try LocalBroker()
         let nurse = try MQTTTestClient.connect(broker.address, id: "nurse-station")

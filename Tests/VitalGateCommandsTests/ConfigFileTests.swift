@@ -22,7 +22,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         let file = try ConfigFile.parse(text)
         let keys = file.sections.flatMap { section in section.entries.map { "\(section.name).\($0.key)" } }
         #expect(keys == [
-            "gateway.id", "gateway.data_dir",
+            "gateway.id", "gateway.data_dir", "gateway.metrics_interval_seconds",
             "mqtt.broker", "mqtt.protocol", "mqtt.client_id", "mqtt.keepalive_seconds",
             "mqtt.session_expiry_seconds", "mqtt.max_inflight", "mqtt.username", "mqtt.password_file",
             "mqtt.tls.ca_file", "mqtt.tls.cert_file", "mqtt.tls.key_file", "mqtt.tls.insecure",

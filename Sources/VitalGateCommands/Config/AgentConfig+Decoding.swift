@@ -24,6 +24,7 @@ extension AgentConfig {
         switch (v.section, v.entry.key) {
         case ("gateway", "id"): gateway.id = try v.string()
         case ("gateway", "data_dir"): gateway.dataDirectory = try v.string()
+        case ("gateway", "metrics_interval_seconds"): gateway.metricsIntervalSeconds = try v.integer()
 
         case ("mqtt", "broker"): mqtt.broker = try v.string()
         case ("mqtt", "protocol"): mqtt.protocolVersion = try v.choice(MQTTOptions.ProtocolVersion.self)

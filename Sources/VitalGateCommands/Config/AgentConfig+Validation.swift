@@ -9,6 +9,8 @@ extension AgentConfig {
         try check(Self.isTopicLevel(gateway.id), "gateway.id",
                   "must be 1-64 characters of A-Z a-z 0-9 . _ - (it is used in topics)")
         try check(!gateway.dataDirectory.isEmpty, "gateway.data_dir", "must not be empty")
+        try check((0...86_400).contains(gateway.metricsIntervalSeconds), "gateway.metrics_interval_seconds",
+                  "must be in 0...86400 (0: never)")
 
         try check(BrokerAddress(url: mqtt.broker) != nil, "mqtt.broker",
                   "must be mqtt://host[:port] or mqtts://host[:port]")

@@ -17,6 +17,9 @@ public struct AgentConfig: Sendable, Equatable {
         public var id = "gw-local"
         /// Directory of the vault, keys and state (`data_dir`).
         public var dataDirectory = "data"
+        /// `metrics_interval_seconds`: how often the agent's counters are published, retained, on
+        /// `vitalgate/{id}/metrics`; 0: never.
+        public var metricsIntervalSeconds = 60
 
         /// The documented defaults.
         public init() {}

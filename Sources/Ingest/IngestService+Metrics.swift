@@ -1,0 +1,29 @@
+import Foundation
+import MQTT
+import Telemetry
+
+/// The agent's counters, published retained on `vitalgate/{gateway}/metrics` every
+/// `metricsIntervalSeconds` and at a clean stop, so that an operator sees a running gateway's
+/// figures (and, from a stale `t`, one that stopped reporting) without reading its logs.
+extension IngestService {
+    /// Queues the metrics message if one is due (`force`: now). It leaves with the next write:
+    /// at once when nothing received awaits storage, else with the next acknowledgements.
+    func publishMetricsIfDue(_ client: MQTTClient, force: Bool = false) {
+        let interval = configuration.metricsIntervalSeconds
+        guard interval > 0, client.isConnected,
+              force || Date().timeIntervalSince(lastMetricsPublish) >= interval else { return }
+        guard case .object(var fields) = metrics.json else { return }
+        fields += [
+            ("t", .number(Double(Self.nowMs()))), ("gateway", .string(configuration.gatewayID)),
+            ("started_at", .number(Double(startedAt))), ("vault_bytes", .number(Double(vault.fileBytes))),
+        ]
+        do {
+            try client.publish(MQTTOptions.Message(topic: configuration.metricsTopic,
+                                                   payload: JSONWriter.canonicalBytes(.object(fields)), qos: 1, retain: true))
+            try client.flush()
+            lastMetricsPublish = Date()
+        } catch {
+            logger.warning("cannot publish the metrics", metadata: ["error": "\(error)"])
+        }
+    }
+}
