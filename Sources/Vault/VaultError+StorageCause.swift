@@ -1,4 +1,3 @@
-import Glibc
 import SQLite
 
 extension VaultError {
@@ -17,19 +16,5 @@ extension VaultError {
         case .busy, .locked: return "busy"
         default: return "storage_error"
         }
-    }
-}
-
-extension Vault {
-    /// `"; its file system is full"` when the file system holding `path` has less than 64 KiB
-    /// left for it, else `""`. SQLite reports a full disk met while opening (creating the WAL
-    /// index) as a generic I/O error; this says what an operator should look at.
-    static func fullDiskHint(_ path: String) -> String {
-        var directory = path
-        if let slash = path.lastIndex(of: "/") { directory = slash == path.startIndex ? "/" : String(path[..<slash]) } else { directory = "." }
-        var info = statvfs()
-        guard statvfs(directory, &info) == 0 else { return "" }
-        let free = UInt64(info.f_bavail) * UInt64(info.f_frsize)
-        return free < 64 * 1024 ? "; its file system is full (\(free) bytes available)" : ""
     }
 }
