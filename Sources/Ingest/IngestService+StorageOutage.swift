@@ -29,9 +29,11 @@ extension IngestService {
         if client.isConnected { client.abortConnection(awaitingConfirmationsMs: 1000) }
     }
 
-    /// A batch was stored: an outage, if any, is over once the batch came after a retry.
-    func storageSucceeded() {
-        guard let outage = storageOutage, outage.retried else { return }
+    /// A batch was stored: an outage, if any, is over once a batch received after a retry has
+    /// stored readings. (A batch of retained `info`/`pair` messages alone, which every
+    /// reconnect brings, writes elsewhere and proves little about the readings table.)
+    func storageSucceeded(_ result: StoreResult) {
+        guard let outage = storageOutage, outage.retried, result.stored + result.duplicates > 0 else { return }
         storageOutage = nil
         storageBackoff.reset()
         storageRetryDelayMs = 0

@@ -276,7 +276,7 @@ public final class IngestService {
             switch outcome.result {
             case .success(let result):
                 record(result, outcome)
-                storageSucceeded()
+                storageSucceeded(result)
             case .failure(let error):
                 guard !outcome.skipped else { continue }  // queued behind a failed batch, not attempted
                 storageFailed(error, messages: outcome.messages, client)

@@ -205,13 +205,16 @@ public final class MQTTClient {
     /// With `awaitingConfirmationsMs` > 0 it first keeps reading, for at most that long, until
     /// the broker has acknowledged this client's own QoS 1 publications, so they are not sent
     /// again after the reconnect. Messages that arrive meanwhile are discarded unacknowledged
-    /// (the broker redelivers them too), and nothing is written.
+    /// (the broker redelivers them too), and nothing is written. It reads at most `maxInflight`
+    /// messages doing so: libmosquitto queues a PUBACK for each (~100 bytes) until the abort.
     public func abortConnection(awaitingConfirmationsMs: Int = 0) {
         if awaitingConfirmationsMs > 0 && !context.unconfirmed.isEmpty && isConnected {
             readOnly = true
             let deadline = ContinuousClock.now + .milliseconds(awaitingConfirmationsMs)
-            while !context.unconfirmed.isEmpty && ContinuousClock.now < deadline {
-                do { try pumpNetwork(timeoutMs: 10, allowRead: true, maxMessages: 1024) } catch { break }
+            var discarded = 0
+            while !context.unconfirmed.isEmpty && ContinuousClock.now < deadline && discarded < Int(options.maxInflight) {
+                do { try pumpNetwork(timeoutMs: 10, allowRead: true, maxMessages: 256) } catch { break }
+                discarded += context.inbox.count
                 context.inbox.removeAll(keepingCapacity: true)
             }
             readOnly = false
