@@ -26,14 +26,18 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        // Serves libmosquitto's byte-sized socket reads from a buffer (defines read(); DECISIONS 22).
+        .target(name: "CMosquittoReadBuffer"),
 
         // MARK: Wrappers: the only targets that import C
-        .target(name: "MQTT", dependencies: ["CMosquitto"], swiftSettings: strict),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CMosquittoReadBuffer"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "Secp256k1", dependencies: ["CSecp256k1"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
+        // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
+        .target(name: "Threading", swiftSettings: strict),
 
         // MARK: Pure-value core and domain targets
         .target(name: "Telemetry", swiftSettings: strict),
@@ -41,7 +45,7 @@ let package = Package(
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "EVMLightClient", dependencies: ["Secp256k1"], swiftSettings: strict),
         // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
-        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry"],
+        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "Threading"],
                 swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
         .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
@@ -55,17 +59,17 @@ let package = Package(
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
-                dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency",
+                dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency", "Threading",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
                 dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection", "Fleet", "Sealing",
-                               "Cryptography", .product(name: "Logging", package: "swift-log")],
+                               "Cryptography", "Threading", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // Anchoring worker: the log's checkpoints → a ledger backend, off the ingest thread.
         .target(name: "Anchoring",
-                dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", "Threading", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // MARK: Command line
@@ -82,6 +86,7 @@ let package = Package(
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: strict),

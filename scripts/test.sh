@@ -10,6 +10,13 @@ swift build --build-tests > .build/build.log 2>&1 && swift build --product vital
 status=$?
 grep -E "error:|warning: " .build/build.log | grep -v "^\[" | head -50
 [ $status -eq 0 ] || { tail -30 .build/build.log; exit $status; }
+# The agent links FoundationEssentials only (DECISIONS 21): full Foundation would bring ICU
+# (~50 MB of executable) and ~3 MB of resident memory. An `import Foundation` in any target
+# the executable uses brings it back; say so here rather than in a benchmark.
+if readelf -d .build/debug/vitalgate | grep -E "NEEDED.*(libFoundation\.so|lib_FoundationICU|libFoundationInternationalization)"; then
+  echo "vitalgate links full Foundation: a target it depends on imports Foundation (use FoundationEssentials)"
+  exit 1
+fi
 # The EVM ledger tests run a py-evm JSON-RPC peer from a pinned virtual environment (PyPI).
 VITALGATE_EVM_PEER_PYTHON="$(Tests/EVMLedgerTests/Peer/setup.sh)" || { echo "cannot set up the EVM test peer"; exit 1; }
 export VITALGATE_EVM_PEER_PYTHON

@@ -1,8 +1,10 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 public import Ledger
 public import Logging
 import Synchronization
 import Telemetry
+import Threading
 import Transparency
 public import Vault
 
@@ -59,7 +61,7 @@ public final class AnchorWorker: Sendable {
     private let logger: Logger
     private let stopFlag = Atomic<Bool>(false)
     private let counters = Mutex(Metrics())
-    private let done = DispatchSemaphore(value: 0)
+    private let done = PThreadSemaphore()
 
     /// Creates a worker; `start()` runs it.
     public init(configuration: Configuration, backend: any LedgerBackend, verifier: any AnchorEvidenceVerifier,
@@ -75,7 +77,7 @@ public final class AnchorWorker: Sendable {
 
     /// Starts the worker thread.
     public func start() {
-        let thread = Thread { [self] in
+        WorkerThread.start(name: "vitalgate-anchor") { [self] in
             defer { done.signal() }
             let store: AnchorStore
             do { store = try AnchorStore(vaultPath: configuration.vaultPath) } catch {
@@ -102,8 +104,6 @@ public final class AnchorWorker: Sendable {
                 while rounds < 4, round(store) == .progressed { rounds += 1 }
             }
         }
-        thread.name = "vitalgate-anchor"
-        thread.start()
     }
 
     /// Stops the worker and waits for its thread (at most one backend call's timeout).

@@ -1,5 +1,6 @@
 public import Telemetry
-import Foundation
+import FoundationEssentials
+import Glibc
 
 /// What an alert is about: a device fault, the patient's condition, or a security concern.
 public enum AlertCategory: String, Sendable, CaseIterable, Hashable {

@@ -1,4 +1,5 @@
 public import Ledger
+import Threading
 
 /// A minimal HTTP/1.1 client over POSIX sockets for talking JSON-RPC to a node.
 ///

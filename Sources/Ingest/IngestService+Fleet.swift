@@ -1,7 +1,8 @@
 import Cryptography
 import Detection
 import Fleet
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQTT
 import Telemetry
 import Vault
@@ -171,7 +172,7 @@ extension IngestService {
         var members: [(key: String, value: JSONValue)] = []
         if let target = report.target { members.append(("target", .string(target))) }
         if let version = report.version { members.append(("version", .number(Double(version)))) }
-        if let hash = report.contentHash { members.append(("hash", .string(hash.map { String(format: "%02x", $0) }.joined()))) }
+        if let hash = report.contentHash { members.append(("hash", .string(hash.hexString))) }
         members.append(("signers", .array(signers.map { .string($0) })))
         members.append(("outcome", .string(report.status.rawValue)))
         if let code = report.code { members.append(("code", .string(code))) }

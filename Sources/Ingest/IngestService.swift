@@ -1,6 +1,6 @@
 import Detection
 import Fleet
-import Foundation
+import FoundationEssentials
 public import Logging
 import MQTT
 public import Schemas

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Threading
 import Vault
 
 /// Stores batches on a thread of its own, so that the ingest thread can receive and decode
@@ -45,7 +46,7 @@ final class StoreWorker {
     private final class Shared: @unchecked Sendable {
         // @unchecked Sendable is safe: every field is read and written only with `condition`
         // locked, and the vault is used by one thread at a time under the rule above.
-        let condition = NSCondition()
+        let condition = PThreadCondition()
         let vault: Vault
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
         /// Stored and committed, not yet synced.
@@ -68,9 +69,7 @@ final class StoreWorker {
 
     init(vault: Vault) {
         shared = Shared(vault: vault)
-        let thread = Thread { [shared] in Self.work(shared) }
-        thread.name = "vitalgate-store"
-        thread.start()
+        WorkerThread.start(name: "vitalgate-store") { [shared] in Self.work(shared) }
     }
 
     deinit { stop() }

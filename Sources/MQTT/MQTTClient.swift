@@ -1,4 +1,5 @@
 internal import CMosquitto
+internal import CMosquittoReadBuffer
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,6 +27,9 @@ public final class MQTTClient {
     private let context = CallbackContext()
     private var unacknowledged = 0
     private var deferredError: MQTTError?
+    /// Serves libmosquitto's byte-sized reads of a plain TCP connection from one buffer
+    /// (DECISIONS 22); nil for TLS, whose reads go through OpenSSL untouched.
+    private let readBuffer: OpaquePointer?
 
     public init(options: MQTTOptions) throws(MQTTError) {
         MQTTLibrary.ensureInitialized()
@@ -35,6 +39,8 @@ public final class MQTTClient {
             throw MQTTError(code: -1, operation: "mosquitto_new", reason: "cannot create client (invalid client id?)")
         }
         self.handle = handle
+        let usesTLS = options.tls != nil || options.broker.usesTLS
+        readBuffer = usesTLS ? nil : mqtt_read_buffer_create(Self.readBufferBytes)
         try MQTTLibrary.check(mosquitto_threaded_set(handle, true), "threaded_set")
         let version = Int32(options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311)
         try MQTTLibrary.check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, version),
@@ -58,7 +64,15 @@ public final class MQTTClient {
 
     deinit {
         mosquitto_destroy(handle)
+        mqtt_read_buffer_destroy(readBuffer)
     }
+
+    /// 64 KiB: a few hundred typical messages per system call under a backlog.
+    private static let readBufferBytes = 64 * 1024
+
+    /// `read()` calls that filled the read buffer since the client was created (nil without a
+    /// buffer): under a backlog, far fewer than the messages received.
+    public var bufferedSocketReads: UInt64? { readBuffer.map { mqtt_read_buffer_fills($0) } }
 
     private func configureTLS(_ tls: MQTTOptions.TLS) throws(MQTTError) {
         // libmosquitto needs a CA file or path; default to the system bundle.
@@ -75,6 +89,7 @@ public final class MQTTClient {
 
     /// Connects (TCP, TLS, CONNECT/CONNACK) and waits for the broker's answer.
     public func connect() throws(MQTTError) {
+        resetReadBuffer()
         context.connackCode = nil
         context.disconnected = false
         unacknowledged = 0
@@ -100,6 +115,7 @@ public final class MQTTClient {
     /// Reconnects with the same options; packets queued on the old connection (including
     /// acknowledgements of messages that were never stored) are discarded.
     public func reconnect() throws(MQTTError) {
+        resetReadBuffer()
         context.connackCode = nil
         context.disconnected = false
         unacknowledged = 0
@@ -220,6 +236,7 @@ public final class MQTTClient {
             readOnly = false
         }
         context.inbox.removeAll(keepingCapacity: true)
+        resetReadBuffer()
         let fd = mosquitto_socket(handle)
         if fd >= 0 { _ = shutdown(fd, Int32(SHUT_RDWR)) }
         context.disconnected = true
@@ -291,7 +308,13 @@ public final class MQTTClient {
         // (queued acknowledgements keep the socket "wanting" to write) and callers would spin.
         if mosquitto_want_write(handle) && mayWrite { events |= Int16(POLLOUT) }
         var pfd = pollfd(fd: fd, events: events, revents: 0)
-        let ready = poll(&pfd, 1, Int32(max(0, timeoutMs)))
+        // Bytes already in the read buffer are as good as a readable socket: poll must not wait.
+        let buffered = allowRead && bufferedBytes(fd) > 0
+        var ready = poll(&pfd, 1, buffered ? 0 : Int32(max(0, timeoutMs)))
+        if buffered {
+            ready = max(ready, 1)
+            pfd.revents |= Int16(POLLIN)
+        }
         if ready > 0 && pfd.revents & Int16(POLLOUT) != 0 && mayWrite {
             try checkIO(mosquitto_loop_write(handle, 1), "write")
         }
@@ -302,14 +325,32 @@ public final class MQTTClient {
             var delivered = false
             repeat {
                 let before = context.inbox.count
-                try checkIO(mosquitto_loop_read(handle, 1), "read")
+                try checkIO(readPackets(fd), "read")
                 delivered = context.inbox.count > before
                 pfd.revents = 0
                 pfd.events = Int16(POLLIN)
             } while context.inbox.count < maxMessages && !(stopAtConnack && context.connackCode != nil)
-                && (delivered || (poll(&pfd, 1, 0) > 0 && pfd.revents & Int16(POLLIN) != 0))
+                && (delivered || bufferedBytes(fd) > 0 || (poll(&pfd, 1, 0) > 0 && pfd.revents & Int16(POLLIN) != 0))
         }
         try checkIO(mosquitto_loop_misc(handle), "loop_misc")
+    }
+
+    /// One `mosquitto_loop_read` (a packet), its socket reads served by the read buffer.
+    private func readPackets(_ fd: Int32) -> Int32 {
+        guard let readBuffer else { return mosquitto_loop_read(handle, 1) }
+        mqtt_read_buffer_begin(readBuffer, fd)
+        defer { mqtt_read_buffer_end() }
+        return mosquitto_loop_read(handle, 1)
+    }
+
+    private func bufferedBytes(_ fd: Int32) -> Int {
+        guard let readBuffer else { return 0 }
+        return mqtt_read_buffer_pending(readBuffer, fd)
+    }
+
+    /// Bytes of a connection that is being dropped or replaced must not reach the next one.
+    private func resetReadBuffer() {
+        if let readBuffer { mqtt_read_buffer_reset(readBuffer) }
     }
 
     private func checkIO(_ rc: Int32, _ operation: String) throws(MQTTError) {

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Telemetry
 
 /// All firmware schemas known to the gateway, loaded from a directory of `*.json` files.
@@ -19,11 +19,11 @@ public struct SchemaCatalog: Sendable {
             names = try FileManager.default.contentsOfDirectory(atPath: directory)
                 .filter { $0.hasSuffix(".json") }.sorted()
         } catch {
-            throw SchemaError(file: directory, "cannot list directory (\(error.localizedDescription))")
+            throw SchemaError(file: directory, "cannot list directory (\(error))")
         }
         var catalog = try SchemaCatalog(schemas: [])
         for name in names {
-            let path = (directory as NSString).appendingPathComponent(name)
+            let path = FilePaths.join(directory, name)
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw SchemaError(file: name, "cannot read file")
             }

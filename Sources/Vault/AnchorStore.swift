@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import SQLite
 
 /// A stored checkpoint of the embedded log, as the anchoring worker reads it.

@@ -1,4 +1,6 @@
-import Foundation
+import FoundationEssentials
+import Glibc
+import Telemetry
 
 /// The default key store: a JSON key file readable only by its owner (mode 0600), kept apart
 /// from the vault database so that a copy of the database alone reveals nothing.
@@ -6,7 +8,7 @@ public enum FileKeyStore {
     /// Creates a new key file at `path` (mode 0600; its directory 0700). Refuses to overwrite.
     @discardableResult
     public static func initialize(path: String) throws(VaultError) -> GatewayKeys {
-        let directory = (path as NSString).deletingLastPathComponent
+        let directory = FilePaths.parent(of: path)
         if !directory.isEmpty {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
@@ -16,7 +18,7 @@ public enum FileKeyStore {
             }
         }
         let keys = GatewayKeys.generate()
-        let text = Array(keys.serialized(createdAt: ISO8601DateFormatter().string(from: Date())).utf8)
+        let text = Array(keys.serialized(createdAt: Date().formatted(.iso8601)).utf8)
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
         guard fd >= 0 else {
             throw VaultError(.keyFile, errno == EEXIST ? "key file already exists; refusing to overwrite it"

@@ -1,6 +1,8 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import SQLite
 import Synchronization
+import Threading
 
 /// Checkpoints the vault's write-ahead log from a background thread with its own connection,
 /// so the copy into the database file (and its fsync) stays off the ingest thread. The ingest
@@ -9,7 +11,7 @@ public final class WALCheckpointer: Sendable {
     /// State shared with the thread (kept apart so the thread does not retain `self`).
     private final class Shared: Sendable {
         let stopFlag = Atomic<Bool>(false)
-        let done = DispatchSemaphore(value: 0)
+        let done = PThreadSemaphore()
         /// Checkpoints that failed (e.g. busy); they are retried at the next interval.
         let failures = Atomic<Int>(0)
     }
@@ -18,7 +20,7 @@ public final class WALCheckpointer: Sendable {
 
     /// Starts checkpointing `path` every `intervalMs`.
     public init(path: String, intervalMs: Int = 500) {
-        let thread = Thread { [shared] in
+        WorkerThread.start(name: "vitalgate-wal") { [shared] in
             defer { shared.done.signal() }
             guard let db = try? Connection(path: path) else {
                 shared.failures.add(1, ordering: .relaxed)
@@ -34,8 +36,6 @@ public final class WALCheckpointer: Sendable {
                 do { _ = try db.checkpoint(.passive) } catch { shared.failures.add(1, ordering: .relaxed) }
             }
         }
-        thread.name = "vitalgate-wal-checkpoint"
-        thread.start()
     }
 
     public var failedCheckpoints: Int { shared.failures.load(ordering: .relaxed) }

@@ -1,5 +1,6 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
+import Glibc
 import LocalBroker
 import MQTT
 import Simulator
@@ -41,7 +42,7 @@ public struct BenchIngestCommand: ParsableCommand {
         let stream = Self.stream(count: messages, patients: patients, seed: seed)
         note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
         let (decodeUs, storeUs, sealedStoreUs) = try measurePipeline(stream)  // throws if anything is quarantined
-        note(String(format: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100, "
+        note(String(printf: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100, "
                     + "synchronous normal), with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
         var raw: [Drain] = []
         var floor: [Drain] = []
@@ -62,17 +63,17 @@ public struct BenchIngestCommand: ParsableCommand {
                 baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
             }
             if let b = baseline.last {
-                note(String(format: "  baseline agent %.0f msg/s (draining %.0f, CPU %.1f us/msg); this build / baseline: %.2f",
+                note(String(printf: "  baseline agent %.0f msg/s (draining %.0f, CPU %.1f us/msg); this build / baseline: %.2f",
                             b.rate, b.drainRate, b.consumerCPUus, agent.last!.drainRate / b.drainRate))
             }
             let (r, f, a, u) = (raw.last!, floor.last!, agent.last!, unsealed.last!)
-            note(String(format: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
+            note(String(printf: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
                         + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
                         round, r.rate, a.rate, a.rate / r.rate, u.rate, (1 - a.rate / u.rate) * 100))
-            note(String(format: "  draining only (no start-up or shutdown): raw %.0f, agent's MQTT client alone %.0f "
+            note(String(printf: "  draining only (no start-up or shutdown): raw %.0f, agent's MQTT client alone %.0f "
                         + "(%.2f of raw), agent %.0f msg/s (ratio %.2f)", r.drainRate, f.drainRate,
                         f.drainRate / r.drainRate, a.drainRate, a.drainRate / r.drainRate))
-            note(String(format: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; client alone %.1f us; "
+            note(String(printf: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; client alone %.1f us; "
                         + "agent %.1f us + its broker %.1f us; agent without sealing %.1f us", r.consumerCPUus,
                         r.brokerCPUus, f.consumerCPUus, a.consumerCPUus, a.brokerCPUus, u.consumerCPUus))
         }
@@ -124,21 +125,21 @@ public struct BenchIngestCommand: ParsableCommand {
         if json {
             print(JSONWriter.canonicalString(result))
         } else {
-            print(String(format: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
+            print(String(printf: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
                          medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
-            print(String(format: "median ratio while draining (start-up and shutdown left out): %.2f; "
+            print(String(printf: "median ratio while draining (start-up and shutdown left out): %.2f; "
                          + "the agent's MQTT client alone: %.2f", medianDrainRatio, medianFloorRatio))
             if baselineAgent != nil {
-                print(String(format: "this build / baseline agent while draining (median of rounds): %.2f",
+                print(String(printf: "this build / baseline agent while draining (median of rounds): %.2f",
                              medianBaselineRatio))
             }
-            print(String(format: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
+            print(String(printf: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
                          medianAgent, medianUnsealed, (1 - medianAgent / medianUnsealed) * 100))
             if let steady {
-                print(String(format: "steady %.0f msg/s for %.0f s: agent peak RSS %.1f MiB, %d readings, "
-                             + "%d quarantined, all stored as readings: %@",
+                print(String(printf: "steady %.0f msg/s for %.0f s: agent peak RSS %.1f MiB, %d readings, "
+                             + "%d quarantined, all stored as readings: " + (steady.allStored ? "yes" : "NO"),
                              steady.achievedRate, steadySeconds, Double(steady.peakRSSKiB) / 1024, steady.readings,
-                             steady.quarantined, steady.allStored ? "yes" : "NO"))
+                             steady.quarantined))
             }
         }
     }
@@ -370,7 +371,7 @@ public struct BenchIngestCommand: ParsableCommand {
     }
 
     private func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+        FileStream.standardError.write(text + "\n")
     }
 }
 

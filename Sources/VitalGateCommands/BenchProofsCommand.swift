@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Sealing
 import Telemetry
 import Vault
@@ -79,7 +79,7 @@ public struct BenchProofsCommand: ParsableCommand {
         if json {
             print(JSONWriter.canonicalString(.object(line)))
         } else {
-            print(String(format: "%9d readings: prove %.2f ms, verify %.2f ms, bundle %.0f bytes, paths %d + %d hashes "
+            print(String(printf: "%9d readings: prove %.2f ms, verify %.2f ms, bundle %.0f bytes, paths %d + %d hashes "
                          + "(filled in %.1f s)", size, seconds(proveTotal) / n * 1000, seconds(verifyTotal) / n * 1000,
                          Double(bytes) / n, auditPath, logPath, fillSeconds))
         }

@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import LocalBroker
 import MQTT
 import Simulator
@@ -38,7 +38,7 @@ public struct DemoCommand: ParsableCommand {
         note("broker: mosquitto on \(broker.address) (config \(broker.directory.path)/mosquitto.conf)")
         note("vault:  \(paths.vault)")
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
-                                     schemas: schemas, log: (data as NSString).appendingPathComponent("agent.log"))
+                                     schemas: schemas, log: FilePaths.join(data, "agent.log"))
         guard try agent.waitOnline(broker: broker.address) else {
             _ = agent.stop()
             throw ValidationError("the agent did not come online; see \(data)/agent.log")
@@ -66,7 +66,7 @@ public struct DemoCommand: ParsableCommand {
     static let gateway = "demo-gw"
 
     private func note(_ text: String) {
-        if !json { FileHandle.standardError.write(Data((text + "\n").utf8)) }
+        if !json { FileStream.standardError.write(text + "\n") }
     }
 }
 

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Detection
-import Foundation
+import FoundationEssentials
+import Glibc
 import Telemetry
 
 /// `vitalgate bench detect`: the cost of detection (no decoding) on a synthetic ward of
@@ -33,8 +34,8 @@ public struct DetectBenchCommand: ParsableCommand {
         let meanSize = sizes.isEmpty ? 0 : sizes.reduce(0, +) / sizes.count
         print("""
             bench detect: \(patients) patients x 5 devices, \(seconds) s, \(readings.count) messages
-            inference: \(String(format: "%.3f", ns / Double(max(1, readings.count)) / 1000)) us per message (mean), \
-            total \(String(format: "%.2f", ns / 1e9)) s, \(alerts) alerts
+            inference: \(String(printf: "%.3f", ns / Double(max(1, readings.count)) / 1000)) us per message (mean), \
+            total \(String(printf: "%.2f", ns / 1e9)) s, \(alerts) alerts
             per-patient state (serialised): mean \(meanSize) B, max \(maxSize) B (limit 65536 B)
             """)
     }
@@ -53,15 +54,15 @@ struct DetectBenchWard {
         out.reserveCapacity(patients * seconds * 3 + patients * seconds / 50)
         var ids: [[DeviceID]] = []
         for p in 0..<patients {
-            let patient = String(format: "MRN-%08d", 10_000_000 + p)
-            let row = ["OXP", "CDS", "RSP", "THD", "CUF"].map { DeviceID(String(format: "%@-%06X", $0, p))! }
+            let patient = String(printf: "MRN-%08d", 10_000_000 + p)
+            let row = ["OXP", "CDS", "RSP", "THD", "CUF"].map { DeviceID($0 + String(printf: "-%06X", p))! }
             ids.append(row)
             for d in row { out.append((.control(d, .pair(patient: patient, bed: nil, at: nil)), t0)) }
         }
         var hr = (0..<patients).map { _ in 70 + 20 * rng.unit() }
         for s in 0..<seconds {
             for p in 0..<patients {
-                let patient = String(format: "MRN-%08d", 10_000_000 + p)
+                let patient = String(printf: "MRN-%08d", 10_000_000 + p)
                 hr[p] += 0.001 * (75 - hr[p]) + rng.normal()
                 let t = t0 + Int64(s) * 1000 + Int64(p * 7 % 1000)
                 func add(_ d: Int, _ m: [Telemetry.Measurement], delay: Int64) {

@@ -1,6 +1,8 @@
 public import ArgumentParser
 import Detection
-import Foundation
+import FoundationEssentials
+import Glibc
+import LocalBroker
 import Schemas
 import Telemetry
 
@@ -45,14 +47,10 @@ public struct DetectCommand: ParsableCommand {
         if let stateIn, let data = FileManager.default.contents(atPath: stateIn) {
             try replayer.engine.restore([UInt8](data))
         }
-        guard FileManager.default.createFile(atPath: alerts, contents: nil),
-              let out = FileHandle(forWritingAtPath: alerts) else {
+        guard let out = FileStream.create(path: alerts) else {
             throw ValidationError("cannot create the alerts file")
         }
-        var trendOut: FileHandle?
-        if let trendLog, FileManager.default.createFile(atPath: trendLog, contents: nil) {
-            trendOut = FileHandle(forWritingAtPath: trendLog)
-        }
+        let trendOut = trendLog.flatMap { FileStream.create(path: $0) }
         var buffer: [UInt8] = []
         var nextTrendDump: Int64 = 0
         let lines = try ReplayLineSource.forEachLine(path: replay) { line in
@@ -61,52 +59,49 @@ public struct DetectCommand: ParsableCommand {
                                                  buffer.append(contentsOf: alert.jsonLine.utf8)
                                                  buffer.append(0x0A)
                                              }) else { return }
-            if buffer.count >= 1 << 16 { out.write(Data(buffer)); buffer.removeAll(keepingCapacity: true) }
+            if buffer.count >= 1 << 16 { out.write(buffer); buffer.removeAll(keepingCapacity: true) }
             if let trendOut, now >= nextTrendDump {
                 nextTrendDump = now + 60_000
                 var text = ""
                 for p in replayer.engine.patientIDs {
                     let d = replayer.engine.trendDiagnostics(patient: p)
-                    if !d.isEmpty { text += "\(now)\t\(p)\t" + d.map { String(format: "%.2f", $0) }.joined(separator: "\t") + "\n" }
+                    if !d.isEmpty { text += "\(now)\t\(p)\t" + d.map { String(printf: "%.2f", $0) }.joined(separator: "\t") + "\n" }
                 }
-                trendOut.write(Data(text.utf8))
+                trendOut.write(text)
             }
         }
-        out.write(Data(buffer))
-        try out.close()
-        try trendOut?.close()
+        guard out.write(buffer) else { throw ValidationError("cannot write the alerts file") }
         if let stateOut {
             guard FileManager.default.createFile(atPath: stateOut, contents: Data(replayer.engine.snapshot())) else {
                 throw ValidationError("cannot write the state file")
             }
         }
-        FileHandle.standardError.write(Data(
-            "detect: \(lines) lines (\(replayer.skippedLines) not messages), \(replayer.alertCount) alerts\n".utf8))
+        FileStream.standardError.write(
+            "detect: \(lines) lines (\(replayer.skippedLines) not messages), \(replayer.alertCount) alerts\n")
     }
 }
 
 /// Reads a file line by line; `.gz` files are decompressed by a `gzip -dc` child process.
 enum ReplayLineSource {
     static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
-        let handle: FileHandle
-        var process: Process?
+        let handle: FileStream
+        var process: ChildProcess?
         if path.hasSuffix(".gz") {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            p.arguments = ["gzip", "-dc", path]
-            let pipe = Pipe()
-            p.standardOutput = pipe
-            try p.run()
-            process = p
-            handle = pipe.fileHandleForReading
+            var ends: [Int32] = [0, 0]
+            guard pipe(&ends) == 0 else { throw ValidationError("cannot create a pipe for gzip") }
+            defer { close(ends[1]) }  // the child holds its own copy; EOF comes when it exits
+            _ = fcntl(ends[0], F_SETFD, FD_CLOEXEC)
+            process = try ChildProcess(executable: "/usr/bin/env", arguments: ["gzip", "-dc", path],
+                                       outputPath: nil, standardOutput: ends[1])
+            handle = FileStream(descriptor: ends[0], owned: true)
         } else {
-            guard let h = FileHandle(forReadingAtPath: path) else { throw ValidationError("cannot open the replay file") }
+            guard let h = FileStream.open(readingAt: path) else { throw ValidationError("cannot open the replay file") }
             handle = h
         }
         var pending: [UInt8] = []
         var lines = 0
         while true {
-            let chunk = handle.readData(ofLength: 1 << 20)
+            let chunk = handle.read(upTo: 1 << 20)
             if chunk.isEmpty { break }
             pending.append(contentsOf: chunk)
             var start = pending.startIndex
@@ -118,8 +113,8 @@ enum ReplayLineSource {
         }
         if !pending.isEmpty { lines += 1; try body(pending[...]) }
         if let process {
-            process.waitUntilExit()
-            guard process.terminationStatus == 0 else { throw ValidationError("gzip -dc failed on the replay file") }
+            let status = process.waitForExit()
+            guard status == 0 else { throw ValidationError("gzip -dc failed on the replay file") }
         }
         return lines
     }

@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Vault
 
 /// `vitalgate erase-patient PATIENT --by NAME --yes`.

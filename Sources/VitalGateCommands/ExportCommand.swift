@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Telemetry
 import Vault
 
@@ -27,9 +27,8 @@ public struct ExportCommand: ParsableCommand {
     static func parseTime(_ text: String?) throws -> Int64? {
         guard let text else { return nil }
         if let ms = Int64(text) { return ms }
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        let date = formatter.date(from: text) ?? ISO8601DateFormatter().date(from: text)
+        let date = (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)))
+            ?? (try? Date(text, strategy: .iso8601))
         guard let date else { throw ValidationError("not a time: use ms since the epoch or RFC 3339") }
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
     }
@@ -39,13 +38,12 @@ public struct ExportCommand: ParsableCommand {
         let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
         let filter = ExportFilter(patient: patient, device: device, from: try Self.parseTime(from),
                                   to: try Self.parseTime(to))
-        let sink: FileHandle
+        let sink: FileStream
         if let out {
-            guard FileManager.default.createFile(atPath: out, contents: nil, attributes: [.posixPermissions: 0o600]),
-                  let handle = FileHandle(forWritingAtPath: out) else { throw ValidationError("cannot create \(out)") }
-            sink = handle
+            guard let stream = FileStream.create(path: out, mode: 0o600) else { throw ValidationError("cannot create \(out)") }
+            sink = stream
         } else {
-            sink = FileHandle.standardOutput
+            sink = FileStream.standardOutput
         }
         var buffer: [UInt8] = []
         var exported = 0
@@ -53,14 +51,14 @@ public struct ExportCommand: ParsableCommand {
         let what = alerts ? "alert" : "reading"
         func skipped(_ id: Int64, _ error: VaultError) {
             failed.append(id)
-            FileHandle.standardError.write(Data("export: skipped \(what) \(id): \(error.code): \(error.reason)\n".utf8))
+            FileStream.standardError.write("export: skipped \(what) \(id): \(error.code): \(error.reason)\n")
         }
         func emit(_ json: JSONValue) {
             JSONWriter.write(json, into: &buffer)
             buffer.append(0x0A)
             exported += 1
             if buffer.count > 1 << 16 {
-                sink.write(Data(buffer))
+                sink.write(buffer)
                 buffer.removeAll(keepingCapacity: true)
             }
         }
@@ -69,9 +67,8 @@ public struct ExportCommand: ParsableCommand {
         } else {
             try vault.export(filter, onError: skipped) { emit($0.json) }
         }
-        sink.write(Data(buffer))
-        if out != nil { try sink.close() }
-        FileHandle.standardError.write(Data("exported \(exported) \(what)s\n".utf8))
+        guard sink.write(buffer) else { throw ValidationError("cannot write the export") }
+        FileStream.standardError.write("exported \(exported) \(what)s\n")
         if !failed.isEmpty { throw ExitCode(1) }
     }
 }

@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Cryptography
-import Foundation
+import FoundationEssentials
 import Vault
 
 /// `vitalgate keys init|show`.

@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import Sealing
 import Telemetry
 import Transparency
@@ -94,7 +94,7 @@ public struct TrustCommand: ParsableCommand {
 enum Output {
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else {
-            FileHandle.standardOutput.write(Data(bytes))
+            FileStream.standardOutput.write(bytes)
             return
         }
         guard FileManager.default.createFile(atPath: path, contents: Data(bytes)) else {

@@ -4,7 +4,7 @@ import Detection
 import EVMLedger
 import Ledger
 import Fleet
-import Foundation
+import FoundationEssentials
 import Ingest
 import Logging
 import Schemas

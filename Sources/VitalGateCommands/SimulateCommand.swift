@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MQTT
 import Simulator
 
@@ -120,14 +120,14 @@ public struct SimulateCommand: ParsableCommand {
             let until = duration.map { "for \($0) simulated s" } ?? count.map { "for \($0) messages" }
                 ?? "until interrupted"
             let line = "simulate: \(patients) patients -> \(address) \(pace), \(until)\n"
-            FileHandle.standardError.write(Data(line.utf8))
+            FileStream.standardError.write(line)
         }
         let report = try publisher.run(until: .init(simulatedSeconds: duration, messages: count),
                                        stop: { SignalFlag.stopRequested })
         print(json ? report.json : report.description)
         if report.acknowledged < report.published {
-            FileHandle.standardError.write(Data(
-                "simulate: \(report.published - report.acknowledged) publications were not acknowledged\n".utf8))
+            FileStream.standardError.write(
+                "simulate: \(report.published - report.acknowledged) publications were not acknowledged\n")
             throw ExitCode.failure
         }
     }

@@ -73,6 +73,39 @@ import VitalGateTesting
         #expect(alerts.count == 1, "the publication was sent again after the reconnect")
     }
 
+    /// libmosquitto reads a packet in 3-4 one-byte-or-more reads; the client serves them from
+    /// one buffer. A backlog of mixed sizes (1- and 2-byte remaining lengths, and payloads
+    /// larger than the buffer, which pass straight through) must arrive whole and in order,
+    /// with far fewer socket reads than messages.
+    @Test func aBacklogIsReadWholeThroughTheBufferWithFewSocketReads() throws {
+        let broker = try LocalBroker()
+        let sub = try MQTTTestClient.connect(broker.address, id: "backlog", persistent: true)
+        try sub.subscribe("t/#", qos: 1)
+        sub.abortConnection()
+        let pub = try MQTTTestClient.connect(broker.address, id: "pub")
+        let sizes = (0..<3000).map { i in i % 1000 == 999 ? 100_000 + i : [7, 120, 250, 900][i % 4] }
+        let sent = sizes.enumerated().map { i, size in
+            MQTTOptions.Message(topic: "t/\(i % 7)", payload: (0..<size).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ i) },
+                                qos: 1)
+        }
+        try MQTTTestClient.publishAll(pub, sent)
+        try sub.reconnect()
+        let readsBefore = try #require(sub.bufferedSocketReads)
+        let got = try MQTTTestClient.collect(sub, count: sent.count, timeoutMs: 20_000)
+        #expect(got.count == sent.count)
+        #expect(got.map(\.topic) == sent.map(\.topic))
+        #expect(got.map(\.payload) == sent.map(\.payload))
+        let reads = try #require(sub.bufferedSocketReads) - readsBefore
+        // Zero would mean libmosquitto's reads bypassed the buffer (read() not interposed).
+        #expect(reads > 0 && reads < UInt64(sent.count / 10), "\(reads) socket reads for \(sent.count) messages")
+    }
+
+    @Test func aTLSClientHasNoReadBuffer() throws {
+        let client = try MQTTClient(options: MQTTOptions(broker: BrokerAddress(host: "127.0.0.1", port: 8883, usesTLS: true),
+                                                         clientID: "tls"))
+        #expect(client.bufferedSocketReads == nil)
+    }
+
     @Test func lastWillIsPublishedWhenTheConnectionDrops() throws {
         let broker = try LocalBroker()
         let watcher = try MQTTTestClient.connect(broker.address, id: "watcher")

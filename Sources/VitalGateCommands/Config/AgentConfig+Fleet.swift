@@ -1,5 +1,5 @@
 import Fleet
-import Foundation
+import FoundationEssentials
 import Ingest
 import Telemetry
 import Transparency

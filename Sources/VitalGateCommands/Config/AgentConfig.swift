@@ -1,5 +1,5 @@
 public import MQTT
-import Foundation
+import FoundationEssentials
 
 /// The agent's settings, one nested struct per section of `Config/vitalgate.conf`, each
 /// value defaulting to what that file documents.

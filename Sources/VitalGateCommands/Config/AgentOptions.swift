@@ -1,5 +1,5 @@
 public import ArgumentParser
-import Foundation
+import FoundationEssentials
 import MQTT
 
 /// Command-line options shared by the commands that run the agent, for `@OptionGroup`:

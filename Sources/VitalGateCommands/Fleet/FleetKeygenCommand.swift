@@ -1,7 +1,7 @@
 public import ArgumentParser
 import Cryptography
 import Fleet
-import Foundation
+import FoundationEssentials
 import Telemetry
 
 /// `vitalgate fleet keygen --name NAME [--out DIR]`: a new operator signing key.
@@ -20,8 +20,8 @@ public struct FleetKeygenCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let secretPath = (out as NSString).appendingPathComponent("\(name).key")
-        let publicPath = (out as NSString).appendingPathComponent("\(name).pub.json")
+        let secretPath = FilePaths.join(out, "\(name).key")
+        let publicPath = FilePaths.join(out, "\(name).pub.json")
         for path in [secretPath, publicPath] where FileManager.default.fileExists(atPath: path) {
             throw ValidationError("\(path) exists; refusing to overwrite a key")
         }
@@ -46,10 +46,10 @@ public struct FleetKeygenCommand: ParsableCommand {
     static func loadSigner(path: String) throws -> ConfigSigner {
         guard let data = FileManager.default.contents(atPath: path),
               let text = String(data: data, encoding: .utf8),
-              let seed = [UInt8](hex: text.trimmingCharacters(in: .whitespacesAndNewlines)), seed.count == 32 else {
+              let seed = [UInt8](hex: String(text.filter { !$0.isWhitespace })), seed.count == 32 else {
             throw ValidationError("\(path) is not an operator key file (64 hex digits)")
         }
-        let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        let name = FilePaths.stem(of: path)
         return ConfigSigner(name: name, privateKey: try Ed25519.PrivateKey(rawRepresentation: seed))
     }
 }

@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Glibc
 import MQTT
 
 /// Short-lived MQTT sessions for the operator tools (clean session, random client id).

@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Fleet
-import Foundation
+import FoundationEssentials
 import Ingest
 import MQTT
 

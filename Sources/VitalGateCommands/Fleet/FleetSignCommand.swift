@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Fleet
-import Foundation
+import FoundationEssentials
 import Telemetry
 
 /// `vitalgate fleet sign DOC --key K [--key K2…]`: signs a document, or adds signatures to an
@@ -44,7 +44,7 @@ public struct FleetSignCommand: ParsableCommand {
         let envelope = SignedConfig.envelope(document: documentJSON, signatures: signatures)
         if let out {
             try Data(envelope).write(to: URL(fileURLWithPath: out))
-            FileHandle.standardError.write(Data("wrote \(out): \(signatures.count) signature(s), \(envelope.count) bytes\n".utf8))
+            FileStream.standardError.write("wrote \(out): \(signatures.count) signature(s), \(envelope.count) bytes\n")
         } else {
             print(String(decoding: envelope, as: UTF8.self))
         }

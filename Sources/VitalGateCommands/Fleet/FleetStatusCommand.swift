@@ -1,6 +1,6 @@
 public import ArgumentParser
 import Fleet
-import Foundation
+import FoundationEssentials
 import MQTT
 import Telemetry
 
@@ -26,7 +26,7 @@ public struct FleetStatusCommand: ParsableCommand {
         var reports: [String: ConfigReport] = [:]
         for message in messages where !message.payload.isEmpty {
             guard let value = try? JSONParser().parse(message.payload), let report = try? ConfigReport(json: value) else {
-                FileHandle.standardError.write(Data("ignoring a malformed report on \(message.topic)\n".utf8))
+                FileStream.standardError.write("ignoring a malformed report on \(message.topic)\n")
                 continue
             }
             reports[report.gateway] = report
@@ -36,16 +36,21 @@ public struct FleetStatusCommand: ParsableCommand {
             print(JSONWriter.canonicalString(.object(sorted.map { ($0.key, $0.value.json) })))
             return
         }
-        print("gateway".padding(toLength: 20, withPad: " ", startingAt: 0) + " status       target               version  running / reason")
+        print(Self.column("gateway", 20) + " status       target               version  running / reason")
         for (gateway, report) in sorted {
             let running = report.running.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
-            let columns = [gateway.padding(toLength: 20, withPad: " ", startingAt: 0),
-                           report.status.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0),
-                           (report.target ?? "-").padding(toLength: 20, withPad: " ", startingAt: 0),
-                           (report.version.map(String.init) ?? "-").padding(toLength: 8, withPad: " ", startingAt: 0),
+            let columns = [Self.column(gateway, 20),
+                           Self.column(report.status.rawValue, 12),
+                           Self.column((report.target ?? "-"), 20),
+                           Self.column((report.version.map(String.init) ?? "-"), 8),
                            running + (report.reason.map { "  " + $0 } ?? "")]
             print(columns.joined(separator: " "))
         }
         if sorted.isEmpty { print("(no gateway has reported on this broker)") }
+    }
+
+    /// `text` cut or padded with spaces to `width` characters.
+    private static func column(_ text: String, _ width: Int) -> String {
+        text.count >= width ? String(text.prefix(width)) : text + String(repeating: " ", count: width - text.count)
     }
 }

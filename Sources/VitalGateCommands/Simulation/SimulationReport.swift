@@ -1,6 +1,6 @@
 public import Simulator
 public import Telemetry
-import Foundation
+import FoundationEssentials
 
 /// What a `SimulationPublisher` run published, counted from the messages actually handed to
 /// the broker (not from the simulator's look-ahead).
@@ -113,6 +113,6 @@ public struct SimulationReport: Sendable, Equatable, CustomStringConvertible {
 
     /// `value` with `digits` decimals (a valid JSON number).
     private static func fixed(_ value: Double, _ digits: Int) -> String {
-        String(format: "%.\(digits)f", value.isFinite ? value : 0)
+        String(printf: "%.\(digits)f", value.isFinite ? value : 0)
     }
 }

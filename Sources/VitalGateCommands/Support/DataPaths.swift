@@ -1,4 +1,5 @@
-import Foundation
+import FoundationEssentials
+import Telemetry
 
 /// Where things live under a data directory.
 public struct DataPaths: Sendable {
@@ -6,8 +7,8 @@ public struct DataPaths: Sendable {
 
     public init(_ directory: String) { self.directory = directory }
 
-    public var vault: String { (directory as NSString).appendingPathComponent("vault.sqlite") }
-    public var keyFile: String { (directory as NSString).appendingPathComponent("keys/gateway.keys") }
+    public var vault: String { FilePaths.join(directory, "vault.sqlite") }
+    public var keyFile: String { FilePaths.join(directory, "keys/gateway.keys") }
 
     /// Creates the directory (0700) if needed.
     public func ensureExists() throws {

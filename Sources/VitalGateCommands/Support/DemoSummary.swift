@@ -46,8 +46,8 @@ struct DemoSummary {
     var text: String {
         var lines = ["VitalGate demo summary", ""]
         lines.append("published by simulator  \(published)  (faults injected: \(faultsInjected.values.reduce(0, +)))")
-        lines.append("processed by agent      \(processed)  in \(String(format: "%.1f", elapsedSeconds)) s "
-                     + "(\(String(format: "%.0f", throughput)) msg/s)")
+        lines.append("processed by agent      \(processed)  in \(String(printf: "%.1f", elapsedSeconds)) s "
+                     + "(\(String(printf: "%.0f", throughput)) msg/s)")
         lines.append("readings stored         \(stats.readings)")
         for (family, n) in stats.readingsByModel.sorted(by: { $0.key < $1.key }) { lines.append("  \(family): \(n)") }
         lines.append("quarantined             \(stats.quarantined)")
@@ -59,7 +59,7 @@ struct DemoSummary {
                      + stats.eventsByType.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: " "))
         lines.append("alerts                  \(stats.alerts)")
         lines.append("log checkpoints         \(stats.anchoring.latestCheckpoint) (anchored up to \(stats.anchoring.anchored))")
-        lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(format: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
+        lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(printf: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
         lines.append("agent stopped cleanly   \(cleanStop ? "yes" : "NO")")
         lines.append("data directory          \(dataDirectory)  (gateway \(gateway))")
         return lines.joined(separator: "\n")

@@ -1,0 +1,58 @@
+import Glibc
+import Synchronization
+import Testing
+import Threading
+
+@Suite struct WorkerThreadTests {
+    @Test func aWorkerRunsItsBodyOnItsOwnNamedThread() throws {
+        let done = PThreadSemaphore()
+        let name = Mutex<String>("")
+        WorkerThread.start(name: "vg-test-worker-with-a-long-name") {
+            var bytes = [UInt8](repeating: 0, count: 64)
+            let fd = open("/proc/thread-self/comm", O_RDONLY)
+            if fd >= 0 {
+                let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress, 64) }
+                close(fd)
+                name.withLock { $0 = String(decoding: bytes.prefix(max(0, n)), as: UTF8.self) }
+            }
+            done.signal()
+        }
+        done.wait()
+        // The kernel keeps 15 bytes of a thread name.
+        #expect(name.withLock { $0 } == "vg-test-worker-\n")
+    }
+
+    @Test func aConditionHandsWorkBetweenThreads() {
+        let condition = PThreadCondition()
+        let finished = PThreadSemaphore()
+        nonisolated(unsafe) var queue: [Int] = []  // guarded by `condition`
+        nonisolated(unsafe) var total = 0          // written by the worker, read after `finished`
+        WorkerThread.start(name: "vg-test-consumer") {
+            condition.lock()
+            var seen = 0
+            while seen < 100 {
+                while queue.isEmpty { condition.wait() }
+                total += queue.removeFirst()
+                seen += 1
+            }
+            condition.unlock()
+            finished.signal()
+        }
+        for value in 1...100 {
+            condition.lock()
+            queue.append(value)
+            condition.broadcast()
+            condition.unlock()
+        }
+        finished.wait()
+        #expect(total == 5050)
+    }
+
+    @Test func aSemaphoreCountsSignalsGivenBeforeTheWait() {
+        let semaphore = PThreadSemaphore()
+        semaphore.signal()
+        semaphore.signal()
+        semaphore.wait()
+        semaphore.wait()  // would block forever if the second signal were lost
+    }
+}
