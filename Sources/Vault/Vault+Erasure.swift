@@ -65,6 +65,7 @@ extension Vault {
         nextReadingID += 1
         patientsByIdentifier[identifier] = nil
         patientsByRef[entry.ref] = PatientEntry(ref: entry.ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
+        sealers.removeAll()
         if let sealed { sealing = sealed }
         return ErasureRecord(pseudonym: pseudonymHex, readings: count, at: time, sealedRecordID: recordID)
     }
@@ -101,14 +102,17 @@ extension Vault {
         guard patientsByRef.values.contains(where: { $0.key != nil }) else { return [] }
         let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
         var forgotten: [String] = []
+        var changed = false
         for row in erased {
             guard let ref = row.first?.integerValue, let entry = patientsByRef[ref], entry.key != nil else { continue }
+            changed = true
             if let identifier = entry.identifier {
                 patientsByIdentifier[identifier] = nil
                 forgotten.append(identifier)
             }
             patientsByRef[ref] = PatientEntry(ref: ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
         }
+        if changed { sealers.removeAll() }
         return forgotten
     }
 }

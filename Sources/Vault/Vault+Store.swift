@@ -113,8 +113,8 @@ extension Vault {
         plaintext.append(contentsOf: versioned.dropFirst())
         // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
         let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
-        let sealed = try AES256GCM.sealCombined(plaintext, key: key, nonce: nonces.bytes(AES256GCM.nonceByteCount),
-                                                associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
+        let sealed = try sealer(for: key).sealCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+                                                       associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
                                   digest, conflict, ciphertext, commitment)
@@ -125,6 +125,16 @@ extension Vault {
                      .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(commitment.bytes))
         nextReadingID += 1
         result.stored += 1
+    }
+
+    /// The cached sealing context for `key` (one per patient and the gateway key; the cache is
+    /// cleared past 4,096 keys rather than grown).
+    private func sealer(for key: [UInt8]) throws(CryptoError) -> AES256GCM.KeyedSealer {
+        if let sealer = sealers[key] { return sealer }
+        if sealers.count >= 4096 { sealers.removeAll() }
+        let sealer = try AES256GCM.KeyedSealer(key: key)
+        sealers[key] = sealer
+        return sealer
     }
 
     private func storeQuarantined(_ message: IncomingMessage, device: String?, kind: String?,

@@ -158,3 +158,28 @@ struct AES256GCMTests {
         #expect(try AES256GCM.open(AES256GCM.SealedBox(combined: box.combined), key: key, associatedData: [9]) == [])
     }
 }
+
+@Suite struct AES256GCMKeyedSealerTests {
+    /// The vault seals every reading of a patient with one `KeyedSealer`: each message must come
+    /// out exactly as a fresh one-shot seal with the same nonce, and open with the key.
+    @Test func aKeyedSealerMatchesOneShotSealsMessageAfterMessage() throws {
+        let key = SecureRandom.bytes(32)
+        let sealer = try AES256GCM.KeyedSealer(key: key)
+        for length in [0, 1, 15, 16, 17, 300, 1_024, 4_099] {
+            let plaintext = SecureRandom.bytes(length)
+            let nonce = SecureRandom.bytes(AES256GCM.nonceByteCount)
+            let aad = Array("reading:\(length)".utf8)
+            let reused = try sealer.sealCombined(plaintext, nonce: nonce, associatedData: aad)
+            #expect(reused == (try AES256GCM.sealCombined(plaintext, key: key, nonce: nonce, associatedData: aad)))
+            #expect(try AES256GCM.open(try AES256GCM.SealedBox(combined: reused), key: key, associatedData: aad) == plaintext)
+        }
+    }
+
+    @Test func aKeyedSealerRejectsBadKeysAndNonces() throws {
+        #expect(throws: CryptoError.self) { try AES256GCM.KeyedSealer(key: SecureRandom.bytes(16)) }
+        let sealer = try AES256GCM.KeyedSealer(key: SecureRandom.bytes(32))
+        #expect(throws: CryptoError.self) { try sealer.sealCombined([1, 2, 3], nonce: [0, 1], associatedData: []) }
+        // A failed call leaves the context usable.
+        #expect(try sealer.sealCombined([1, 2, 3], nonce: SecureRandom.bytes(12), associatedData: []).count == 12 + 3 + 16)
+    }
+}
