@@ -53,9 +53,6 @@ public final class Vault {
         do {
             db = try Connection(path: path)
             try db.busyTimeout(ms: 5000)
-            // A new vault uses 16 KiB pages (an existing one keeps its size): a quarter of the
-            // WAL frames, each written with two pwrite calls, of 4 KiB pages (DECISIONS 23).
-            try db.execute("PRAGMA page_size = 16384")
             try db.journalModeWAL()
             try db.setSynchronous(synchronous)
             try db.execute("PRAGMA foreign_keys = ON")
