@@ -26,7 +26,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
-        // Serves libmosquitto's byte-sized socket reads from a buffer (defines read(); DECISIONS 22).
+        // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
         .target(name: "CMosquittoReadBuffer"),
 
         // MARK: Wrappers: the only targets that import C

@@ -1,12 +1,17 @@
 #include "mosquitto_read_buffer.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 
 /* glibc's public alias of read(); calling it reaches the real system call wrapper whatever
  * read() resolves to in this executable. */
 extern ssize_t __read(int fd, void *buf, size_t count);
+extern ssize_t __write(int fd, const void *buf, size_t count);
+extern int __close(int fd);
 
 struct mqtt_read_buffer {
     int fd;
@@ -79,4 +84,140 @@ ssize_t read(int fd, void *out, size_t count) {
     memcpy(out, buffer->data + buffer->start, n);
     buffer->start += n;
     return (ssize_t)n;
+}
+
+/* ---- Writes ---- */
+
+struct mqtt_write_buffer {
+    int fd;
+    size_t used;
+    size_t capacity;
+    uint64_t sends;
+    unsigned char *data;
+};
+
+static __thread mqtt_write_buffer *active_writer;
+
+/* Kept between windows; a buffer that grew past this is shrunk back after its flush. */
+static const size_t write_buffer_initial = 16 * 1024;
+static const size_t write_buffer_keep = 1024 * 1024;
+
+mqtt_write_buffer *mqtt_write_buffer_create(void) {
+    mqtt_write_buffer *buffer = calloc(1, sizeof *buffer);
+    if (buffer == NULL) return NULL;
+    buffer->data = malloc(write_buffer_initial);
+    if (buffer->data == NULL) {
+        free(buffer);
+        return NULL;
+    }
+    buffer->fd = -1;
+    buffer->capacity = write_buffer_initial;
+    return buffer;
+}
+
+void mqtt_write_buffer_destroy(mqtt_write_buffer *buffer) {
+    if (buffer == NULL) return;
+    if (active_writer == buffer) active_writer = NULL;
+    free(buffer->data);
+    free(buffer);
+}
+
+void mqtt_write_buffer_begin(mqtt_write_buffer *buffer, int fd) {
+    buffer->fd = fd;
+    buffer->used = 0;
+    active_writer = buffer;
+}
+
+static long long now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* Writes out what was collected; 0, or -1 with errno. */
+static int flush_collected(mqtt_write_buffer *buffer, int timeout_ms) {
+    if (buffer->fd < 0) { /* closed inside the window: flushed then (close() below) */
+        buffer->used = 0;
+        return 0;
+    }
+    size_t offset = 0;
+    int rc = 0;
+    long long deadline = now_ms() + timeout_ms;
+    while (offset < buffer->used) {
+        ssize_t n = __write(buffer->fd, buffer->data + offset, buffer->used - offset);
+        buffer->sends++;
+        if (n > 0) {
+            offset += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            long long left = deadline - now_ms();
+            if (left <= 0) {
+                errno = ETIMEDOUT;
+                rc = -1;
+                break;
+            }
+            struct pollfd p = {.fd = buffer->fd, .events = POLLOUT, .revents = 0};
+            if (poll(&p, 1, (int)left) < 0 && errno != EINTR) {
+                rc = -1;
+                break;
+            }
+            continue;
+        }
+        if (n == 0) errno = EPIPE;
+        rc = -1;
+        break;
+    }
+    buffer->used = 0;
+    return rc;
+}
+
+int mqtt_write_buffer_end(mqtt_write_buffer *buffer, int timeout_ms) {
+    active_writer = NULL;
+    int rc = flush_collected(buffer, timeout_ms);
+    if (buffer->capacity > write_buffer_keep) {
+        unsigned char *smaller = realloc(buffer->data, write_buffer_initial);
+        if (smaller != NULL) {
+            buffer->data = smaller;
+            buffer->capacity = write_buffer_initial;
+        }
+    }
+    return rc;
+}
+
+uint64_t mqtt_write_buffer_sends(const mqtt_write_buffer *buffer) { return buffer->sends; }
+
+ssize_t write(int fd, const void *in, size_t count) {
+    mqtt_write_buffer *buffer = active_writer;
+    if (buffer == NULL || fd != buffer->fd) return __write(fd, in, count);
+    if (count > buffer->capacity - buffer->used) {
+        size_t capacity = buffer->capacity;
+        while (count > capacity - buffer->used) capacity *= 2;
+        unsigned char *larger = realloc(buffer->data, capacity);
+        if (larger == NULL) {
+            errno = ENOMEM; /* libmosquitto reports an error and the connection is dropped */
+            return -1;
+        }
+        buffer->data = larger;
+        buffer->capacity = capacity;
+    }
+    memcpy(buffer->data + buffer->used, in, count);
+    buffer->used += count;
+    return (ssize_t)count;
+}
+
+/* libmosquitto closes its socket itself, inside the windows: right after "writing" a DISCONNECT
+ * (which must therefore leave first), or on an error. Whatever was collected for the
+ * descriptor is sent before it is closed, and neither buffer touches the number again: once
+ * closed it may be reused by any open() in the process. */
+int close(int fd) {
+    mqtt_write_buffer *writer = active_writer;
+    if (writer != NULL && fd == writer->fd) {
+        (void)flush_collected(writer, 1000);
+        writer->fd = -1;
+    }
+    mqtt_read_buffer *reader = active_buffer;
+    if (reader != NULL && fd == reader->fd) mqtt_read_buffer_reset(reader);
+    return __close(fd);
 }

@@ -27,9 +27,10 @@ public final class MQTTClient {
     private let context = CallbackContext()
     private var unacknowledged = 0
     private var deferredError: MQTTError?
-    /// Serves libmosquitto's byte-sized reads of a plain TCP connection from one buffer
-    /// (DECISIONS 22); nil for TLS, whose reads go through OpenSSL untouched.
+    /// Serve libmosquitto's byte-sized reads, and collect its packet-sized writes, of a plain
+    /// TCP connection (DECISIONS 22); nil for TLS, whose I/O goes through OpenSSL untouched.
     private let readBuffer: OpaquePointer?
+    private let writeBuffer: OpaquePointer?
 
     public init(options: MQTTOptions) throws(MQTTError) {
         MQTTLibrary.ensureInitialized()
@@ -41,6 +42,7 @@ public final class MQTTClient {
         self.handle = handle
         let usesTLS = options.tls != nil || options.broker.usesTLS
         readBuffer = usesTLS ? nil : mqtt_read_buffer_create(Self.readBufferBytes)
+        writeBuffer = usesTLS ? nil : mqtt_write_buffer_create()
         try MQTTLibrary.check(mosquitto_threaded_set(handle, true), "threaded_set")
         let version = Int32(options.protocolVersion == .v5 ? MQTT_PROTOCOL_V5 : MQTT_PROTOCOL_V311)
         try MQTTLibrary.check(mosquitto_int_option(handle, MOSQ_OPT_PROTOCOL_VERSION, version),
@@ -65,6 +67,7 @@ public final class MQTTClient {
     deinit {
         mosquitto_destroy(handle)
         mqtt_read_buffer_destroy(readBuffer)
+        mqtt_write_buffer_destroy(writeBuffer)
     }
 
     /// 64 KiB: a few hundred typical messages per system call under a backlog.
@@ -73,6 +76,10 @@ public final class MQTTClient {
     /// `read()` calls that filled the read buffer since the client was created (nil without a
     /// buffer): under a backlog, far fewer than the messages received.
     public var bufferedSocketReads: UInt64? { readBuffer.map { mqtt_read_buffer_fills($0) } }
+
+    /// `write()` calls that sent collected packets since the client was created (nil without a
+    /// buffer): far fewer than the acknowledgements sent.
+    public var bufferedSocketWrites: UInt64? { writeBuffer.map { mqtt_write_buffer_sends($0) } }
 
     private func configureTLS(_ tls: MQTTOptions.TLS) throws(MQTTError) {
         // libmosquitto needs a CA file or path; default to the system bundle.
@@ -269,7 +276,7 @@ public final class MQTTClient {
         defer { setCork(fd, false) }
         var rounds = 0
         while mosquitto_want_write(handle) && rounds < 1000 {
-            let rc = mosquitto_loop_write(handle, 1)
+            let rc = writePackets(fd)
             if rc != MOSQ_ERR_SUCCESS.rawValue {
                 context.disconnected = true
                 try MQTTLibrary.check(rc, "write")
@@ -278,6 +285,22 @@ public final class MQTTClient {
             rounds += 1
         }
     }
+
+    /// `mosquitto_loop_write`, its packets collected and sent together when it returns.
+    private func writePackets(_ fd: Int32) -> Int32 {
+        guard let writeBuffer else { return mosquitto_loop_write(handle, 1) }
+        mqtt_write_buffer_begin(writeBuffer, fd)
+        let rc = mosquitto_loop_write(handle, 1)
+        // Everything libmosquitto was told is written must leave now, or the connection is
+        // dropped (what was not acknowledged is redelivered, what was published is resent).
+        if mqtt_write_buffer_end(writeBuffer, Self.writeTimeoutMs) != 0 && rc == MOSQ_ERR_SUCCESS.rawValue {
+            return Int32(MOSQ_ERR_ERRNO.rawValue)
+        }
+        return rc
+    }
+
+    /// How long collected packets may wait for a socket that does not accept them.
+    private static let writeTimeoutMs: Int32 = 10_000
 
     private func setCork(_ fd: Int32, _ on: Bool) {
         guard fd >= 0 else { return }
@@ -316,7 +339,7 @@ public final class MQTTClient {
             pfd.revents |= Int16(POLLIN)
         }
         if ready > 0 && pfd.revents & Int16(POLLOUT) != 0 && mayWrite {
-            try checkIO(mosquitto_loop_write(handle, 1), "write")
+            try checkIO(writePackets(fd), "write")
         }
         if ready > 0 && pfd.revents & Int16(POLLIN | POLLHUP | POLLERR) != 0 && allowRead {
             // Read whole packets while the socket stays readable, up to the batch limit. After a

@@ -5,7 +5,7 @@
 #include <stdint.h>
 
 /*
- * A user-space read buffer for libmosquitto's socket.
+ * User-space read and write buffers for libmosquitto's socket.
  *
  * libmosquitto 2.0 reads each packet with separate read() calls: one byte for the command,
  * one per byte of the remaining length, then the rest; 3-4 system calls per message, ~12 % of
@@ -40,5 +40,31 @@ void mqtt_read_buffer_reset(mqtt_read_buffer *buffer);
 
 /// read() system calls made to fill the buffer since it was created (for tests and metrics).
 uint64_t mqtt_read_buffer_fills(const mqtt_read_buffer *buffer);
+
+/*
+ * The same for writes. libmosquitto writes every queued packet (each PUBACK: 4 bytes) with its
+ * own write(). Between mqtt_write_buffer_begin() and mqtt_write_buffer_end() on one thread,
+ * write()s of the given descriptor are copied into a buffer and reported as complete; the end
+ * writes the buffer out in as few write() calls as the socket takes, waiting for it to become
+ * writable if it must.
+ */
+
+typedef struct mqtt_write_buffer mqtt_write_buffer;
+
+/// An empty buffer (it grows as needed). NULL if out of memory.
+mqtt_write_buffer *mqtt_write_buffer_create(void);
+
+void mqtt_write_buffer_destroy(mqtt_write_buffer *buffer);
+
+/// Collects this thread's writes of `fd` until mqtt_write_buffer_end().
+void mqtt_write_buffer_begin(mqtt_write_buffer *buffer, int fd);
+
+/// Ends the window and writes out everything collected, waiting at most `timeout_ms` in all for
+/// the socket to accept it. 0 on success; -1 with errno set if the socket failed or the time ran
+/// out (the connection must then be dropped: part of the data may have been sent).
+int mqtt_write_buffer_end(mqtt_write_buffer *buffer, int timeout_ms);
+
+/// write() system calls made to send collected data since the buffer was created.
+uint64_t mqtt_write_buffer_sends(const mqtt_write_buffer *buffer);
 
 #endif
