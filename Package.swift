@@ -27,10 +27,10 @@ let package = Package(
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
-        .target(name: "CMosquittoReadBuffer"),
+        .target(name: "CMosquittoBuffers"),
 
         // MARK: Wrappers: the only targets that import C
-        .target(name: "MQTT", dependencies: ["CMosquitto", "CMosquittoReadBuffer"], swiftSettings: strict),
+        .target(name: "MQTT", dependencies: ["CMosquitto", "CMosquittoBuffers"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "Secp256k1", dependencies: ["CSecp256k1"], swiftSettings: strict),

@@ -1,5 +1,5 @@
 internal import CMosquitto
-internal import CMosquittoReadBuffer
+internal import CMosquittoBuffers
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,4 +1,4 @@
-#include "mosquitto_read_buffer.h"
+#include "mosquitto_buffers.h"
 
 #include <errno.h>
 #include <poll.h>
