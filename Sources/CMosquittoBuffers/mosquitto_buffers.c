@@ -7,8 +7,8 @@
 #include <sys/types.h>
 #include <time.h>
 
-/* glibc's public alias of read(); calling it reaches the real system call wrapper whatever
- * read() resolves to in this executable. */
+/* glibc's public aliases of read(), write() and close(): calling them reaches the real system
+ * call wrappers whatever those names resolve to in this executable. */
 extern ssize_t __read(int fd, void *buf, size_t count);
 extern ssize_t __write(int fd, const void *buf, size_t count);
 extern int __close(int fd);
