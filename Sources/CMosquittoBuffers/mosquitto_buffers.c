@@ -2,10 +2,14 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <time.h>
+#include <unistd.h>
 
 /* glibc's public aliases of read(), write() and close(): calling them reaches the real system
  * call wrappers whatever those names resolve to in this executable. */
@@ -188,7 +192,50 @@ int mqtt_write_buffer_end(mqtt_write_buffer *buffer, int timeout_ms) {
 
 uint64_t mqtt_write_buffer_sends(const mqtt_write_buffer *buffer) { return buffer->sends; }
 
+/* ---- libmosquitto's wake-up socket pair ---- */
+
+/* Write ends of the socket pairs created by mosquitto_new(), one bit per descriptor. */
+#define WAKEUP_FD_LIMIT 65536
+static _Atomic uint64_t wakeup_fds[WAKEUP_FD_LIMIT / 64];
+static _Atomic uint64_t wakeup_skipped;
+static __thread int capturing_wakeup_pair;
+
+static int is_wakeup_fd(int fd) {
+    if (fd < 0 || fd >= WAKEUP_FD_LIMIT) return 0;
+    return (int)((atomic_load_explicit(&wakeup_fds[fd / 64], memory_order_relaxed) >> (fd % 64)) & 1);
+}
+
+static void mark_wakeup_fd(int fd, int marked) {
+    if (fd < 0 || fd >= WAKEUP_FD_LIMIT) return;
+    uint64_t bit = (uint64_t)1 << (fd % 64);
+    if (marked) {
+        atomic_fetch_or_explicit(&wakeup_fds[fd / 64], bit, memory_order_relaxed);
+    } else {
+        atomic_fetch_and_explicit(&wakeup_fds[fd / 64], ~bit, memory_order_relaxed);
+    }
+}
+
+void mqtt_wakeup_capture_begin(void) { capturing_wakeup_pair = 1; }
+
+void mqtt_wakeup_capture_end(void) { capturing_wakeup_pair = 0; }
+
+uint64_t mqtt_wakeup_writes_skipped(void) { return atomic_load_explicit(&wakeup_skipped, memory_order_relaxed); }
+
+/* glibc exports no alias of socketpair(); the system call is the same on every Linux target. */
+int socketpair(int domain, int type, int protocol, int sv[2]) {
+    int rc = (int)syscall(SYS_socketpair, domain, type, protocol, sv);
+    /* libmosquitto keeps sv[0] as the read end and writes its wake-up bytes to sv[1]. */
+    if (rc == 0 && capturing_wakeup_pair && domain == AF_UNIX) mark_wakeup_fd(sv[1], 1);
+    return rc;
+}
+
 ssize_t write(int fd, const void *in, size_t count) {
+    if (count == 1 && is_wakeup_fd(fd)) {
+        /* Only mosquitto_loop() reads the pair, and it is never called: the byte would wake
+         * nobody, and once the pair is full each write fails anyway. */
+        atomic_fetch_add_explicit(&wakeup_skipped, 1, memory_order_relaxed);
+        return 1;
+    }
     mqtt_write_buffer *buffer = active_writer;
     if (buffer == NULL || fd != buffer->fd) return __write(fd, in, count);
     if (count > buffer->capacity - buffer->used) {
@@ -212,6 +259,7 @@ ssize_t write(int fd, const void *in, size_t count) {
  * descriptor is sent before it is closed, and neither buffer touches the number again: once
  * closed it may be reused by any open() in the process. */
 int close(int fd) {
+    if (is_wakeup_fd(fd)) mark_wakeup_fd(fd, 0);
     mqtt_write_buffer *writer = active_writer;
     if (writer != NULL && fd == writer->fd) {
         (void)flush_collected(writer, 1000);

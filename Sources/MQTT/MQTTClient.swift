@@ -36,7 +36,11 @@ public final class MQTTClient {
         MQTTLibrary.ensureInitialized()
         self.options = options
         let userdata = Unmanaged.passUnretained(context).toOpaque()
-        guard let handle = mosquitto_new(options.clientID, !options.persistentSession, userdata) else {
+        // The client's wake-up socket pair is created here; its useless writes are skipped.
+        mqtt_wakeup_capture_begin()
+        let created = mosquitto_new(options.clientID, !options.persistentSession, userdata)
+        mqtt_wakeup_capture_end()
+        guard let handle = created else {
             throw MQTTError(code: -1, operation: "mosquitto_new", reason: "cannot create client (invalid client id?)")
         }
         self.handle = handle
@@ -80,6 +84,10 @@ public final class MQTTClient {
     /// `write()` calls that sent collected packets since the client was created (nil without a
     /// buffer): far fewer than the acknowledgements sent.
     public var bufferedSocketWrites: UInt64? { writeBuffer.map { mqtt_write_buffer_sends($0) } }
+
+    /// Wake-up bytes that libmosquitto tried to write to its internal socket pair (one per
+    /// queued packet) and that were skipped, by all clients of the process so far (DECISIONS 24).
+    public static var skippedWakeUpWrites: UInt64 { mqtt_wakeup_writes_skipped() }
 
     private func configureTLS(_ tls: MQTTOptions.TLS) throws(MQTTError) {
         // libmosquitto needs a CA file or path; default to the system bundle.

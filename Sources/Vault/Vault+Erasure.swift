@@ -1,4 +1,5 @@
 import Cryptography
+import Sealing
 import SQLite
 import Telemetry
 
@@ -90,6 +91,9 @@ extension Vault {
             """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
                      patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
                      .blob(sealed.combined), .blob(commitment))
+        if sealing != nil {
+            commitmentCache.append(id: id, entry: BatchEntry(commitment: try Commitment(bytes: commitment), receivedAt: time))
+        }
     }
 }
 

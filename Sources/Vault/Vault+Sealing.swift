@@ -57,6 +57,7 @@ extension Vault {
     @discardableResult
     public func enableSealing(_ configuration: SealingConfiguration, now: Int64) throws(VaultError) -> Int {
         let identity = try identityKey
+        commitmentCache.invalidate()  // rows stored until now were not recorded in it
         let logSigner: NoteSigner
         do { logSigner = try NoteSigner(name: configuration.origin, privateKey: try Self.logKey(from: keys.signingKeySeed)) } catch {
             throw VaultError(.crypto, "cannot create the log signer", underlying: error)
@@ -201,15 +202,24 @@ extension Vault {
     /// copy and keep it only once the rows are committed.
     private func sealBatchRows(_ state: inout SealingState, count: Int, reason: BatchAccumulator.CloseReason,
                                now: Int64) throws {
-        let rows = try db.cached("""
-            SELECT id, commitment, received_at FROM readings
-            WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
-            """).allRows(.integer(state.lastSealedID), .integer(Int64(count)))
-        guard let firstID = rows.first?[0].integerValue, let lastID = rows.last?[0].integerValue else { return }
-        // Readings from before sealing existed (no commitment) are skipped; the sealed range
-        // must still be contiguous among sealable rows.
-        let entries = try rows.map { row in
-            BatchEntry(commitment: try Commitment(bytes: row[1].blobValue ?? []), receivedAt: row[2].integerValue ?? 0)
+        commitmentCache.dropSealed(through: sealing?.lastSealedID ?? 0)  // the committed state's
+        let entries: [BatchEntry]
+        let firstID: Int64, lastID: Int64
+        if let cached = commitmentCache.batch(after: state.lastSealedID, count: count) {
+            (entries, firstID, lastID) = (Array(cached.entries), cached.first, cached.last)
+            batchesSealedFromCache += 1
+        } else {
+            let rows = try db.cached("""
+                SELECT id, commitment, received_at FROM readings
+                WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
+                """).allRows(.integer(state.lastSealedID), .integer(Int64(count)))
+            guard let first = rows.first?[0].integerValue, let last = rows.last?[0].integerValue else { return }
+            // Readings from before sealing existed (no commitment) are skipped; the sealed
+            // range must still be contiguous among sealable rows.
+            entries = try rows.map { row in
+                BatchEntry(commitment: try Commitment(bytes: row[1].blobValue ?? []), receivedAt: row[2].integerValue ?? 0)
+            }
+            (firstID, lastID) = (first, last)
         }
         let batch = try state.sealer.seal(entries)
         let header = batch.signedHeader.header

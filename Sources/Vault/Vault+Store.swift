@@ -123,6 +123,9 @@ extension Vault {
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
                      .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(commitment.bytes))
+        if sealing != nil {
+            commitmentCache.append(id: id, entry: BatchEntry(commitment: commitment, receivedAt: reading.receivedAt))
+        }
         nextReadingID += 1
         result.stored += 1
     }

@@ -28,6 +28,11 @@ public final class Vault {
     var logNodesChecked = false
     /// Present once `enableSealing` was called.
     var sealing: SealingState?
+    /// Commitments inserted and not yet sealed, while sealing is on (so batches are sealed
+    /// without reading them back).
+    var commitmentCache = CommitmentCache()
+    /// Batches sealed from `commitmentCache` rather than read back (for tests).
+    var batchesSealedFromCache = 0
     /// Sealing attempts that failed after a committed store (rows were left for the next try).
     public internal(set) var sealingFailures = 0
     /// The `synchronous` level the vault was opened with.
@@ -103,6 +108,7 @@ public final class Vault {
     func syncReadingIDs() throws -> Int {
         let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
         guard maxID >= nextReadingID else { return 0 }
+        commitmentCache.invalidate()  // another connection's rows are not in it
         let foreign = try db.cached("SELECT count(*) FROM readings WHERE id >= ? AND commitment IS NOT NULL")
             .firstRow(.integer(nextReadingID))?.first?.integerValue ?? 0
         nextReadingID = maxID + 1
@@ -114,8 +120,10 @@ public final class Vault {
         do {
             return try db.transaction(.immediate, body)
         } catch let error as VaultError {
+            commitmentCache.invalidate()  // it may name rows that were rolled back
             throw error
         } catch {
+            commitmentCache.invalidate()
             throw VaultError(.storage, "write transaction failed", underlying: error)
         }
     }

@@ -67,4 +67,22 @@ int mqtt_write_buffer_end(mqtt_write_buffer *buffer, int timeout_ms);
 /// write() system calls made to send collected data since the buffer was created.
 uint64_t mqtt_write_buffer_sends(const mqtt_write_buffer *buffer);
 
+/*
+ * libmosquitto's wake-up bytes. For every packet it queues, libmosquitto writes one byte to an
+ * internal socket pair so that mosquitto_loop() wakes from select(). That loop is never used
+ * here (the owner drives the client), nobody reads the pair, and under a backlog each PUBACK
+ * costs a write() that fails because the pair is full. The write ends of socket pairs created
+ * on a thread between mqtt_wakeup_capture_begin() and mqtt_wakeup_capture_end() (around
+ * mosquitto_new()) are remembered, and one-byte writes to them return at once. close()
+ * forgets a descriptor.
+ */
+
+/// Remembers the socket pairs this thread creates until mqtt_wakeup_capture_end().
+void mqtt_wakeup_capture_begin(void);
+
+void mqtt_wakeup_capture_end(void);
+
+/// Wake-up bytes not written since the process started (all clients; for tests and metrics).
+uint64_t mqtt_wakeup_writes_skipped(void);
+
 #endif
