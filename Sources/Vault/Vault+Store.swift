@@ -70,18 +70,22 @@ extension Vault {
         versioned.append(ReadingPlaintext.version1)
         reading.writeCanonical(into: &versioned)
         let digest = contentDigester.digest(versioned)  // over 0x01 ‖ canonical: no salt, so copies match
-        let lookup = try db.cached(literal: 
-            "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
-        try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
-                        .text(reading.kind.rawValue))
         var sameIdentity: [Int64] = []
         var duplicateOf: Int64?
-        while try lookup.step() {
-            let id = lookup.int64(0)
-            sameIdentity.append(id)
-            if let stored = lookup.blob(1), constantTimeEquals(stored, digest) { duplicateOf = id }
+        let highWater = deviceTimeHighWater[reading.device.rawValue]
+        if reading.deviceTime <= max(storedDeviceTimeFloor, highWater ?? .min) {  // else nothing stored can match
+            let lookup = try db.cached(literal:
+                "SELECT id, digest FROM readings WHERE device_time = ? AND device = ? AND seq = ? AND kind = ?")
+            identityLookups += 1
+            try lookup.bind(.integer(reading.deviceTime), .text(reading.device.rawValue), .integer(Int64(reading.seq)),
+                            .text(reading.kind.rawValue))
+            while try lookup.step() {
+                let id = lookup.int64(0)
+                sameIdentity.append(id)
+                if let stored = lookup.blob(1), constantTimeEquals(stored, digest) { duplicateOf = id }
+            }
+            lookup.reset()
         }
-        lookup.reset()
         if let original = duplicateOf {
             try db.cached(literal: "UPDATE readings SET duplicates = duplicates + 1 WHERE id = ?").run(.integer(original))
             result.duplicates += 1
@@ -126,9 +130,21 @@ extension Vault {
         if sealing != nil {
             commitmentCache.append(id: id, entry: BatchEntry(commitment: commitment, receivedAt: reading.receivedAt))
         }
+        // Raised even if the transaction rolls back: a mark too high only costs a lookup.
+        if reading.deviceTime > highWater ?? .min {
+            if highWater == nil && deviceTimeHighWater.count >= Self.highWaterDevices {
+                // Bounded: fold the marks into the floor (a few more lookups, never a missed one).
+                storedDeviceTimeFloor = max(storedDeviceTimeFloor, deviceTimeHighWater.values.max() ?? .min)
+                deviceTimeHighWater.removeAll()
+            }
+            deviceTimeHighWater[reading.device.rawValue] = reading.deviceTime
+        }
         nextReadingID += 1
         result.stored += 1
     }
+
+    /// Devices with a high-water mark at most (beyond, the marks fold into the floor).
+    static let highWaterDevices = 65_536
 
     /// The cached sealing context for `key` (one per patient and the gateway key; the cache is
     /// cleared past 4,096 keys rather than grown).

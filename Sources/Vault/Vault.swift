@@ -18,6 +18,14 @@ public final class Vault {
     var nextReadingID: Int64
     var nextQuarantineID: Int64
     var nextAlertID: Int64
+    /// Device times of stored readings (DECISIONS 24): every row stored before is at or below
+    /// `storedDeviceTimeFloor`, every reading this connection stored since at or below its
+    /// device's high-water mark. A reading above both cannot be a copy of a stored one, so
+    /// its dedupe lookup is skipped.
+    var storedDeviceTimeFloor: Int64
+    var deviceTimeHighWater: [String: Int64] = [:]
+    /// Dedupe lookups made (for tests).
+    var identityLookups = 0
     /// Per-vault (single-thread) helpers for the per-reading hot path.
     let contentDigester: KeyedDigester
     let nonces = RandomPool()
@@ -73,6 +81,7 @@ public final class Vault {
         nextReadingID = try Self.maxID(db, "readings") + 1
         nextQuarantineID = try Self.maxID(db, "quarantine") + 1
         nextAlertID = try Self.maxID(db, "alerts") + 1
+        storedDeviceTimeFloor = try Self.maxDeviceTime(db)
         try loadPatients()
         try loadDevices()
     }
@@ -82,6 +91,15 @@ public final class Vault {
             return try db.query("SELECT coalesce(max(id), 0) FROM \(table)").first?.first?.integerValue ?? 0
         } catch {
             throw VaultError(.storage, "cannot read \(table)", underlying: error)
+        }
+    }
+
+    /// The largest device time stored (through the identity index, whose first column it is).
+    static func maxDeviceTime(_ db: Connection) throws(VaultError) -> Int64 {
+        do {
+            return try db.query("SELECT max(device_time) FROM readings").first?.first?.integerValue ?? Int64.min
+        } catch {
+            throw VaultError(.storage, "cannot read readings", underlying: error)
         }
     }
 
@@ -109,6 +127,7 @@ public final class Vault {
         let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
         guard maxID >= nextReadingID else { return 0 }
         commitmentCache.invalidate()  // another connection's rows are not in it
+        storedDeviceTimeFloor = try Self.maxDeviceTime(db)  // nor are their device times
         let foreign = try db.cached("SELECT count(*) FROM readings WHERE id >= ? AND commitment IS NOT NULL")
             .firstRow(.integer(nextReadingID))?.first?.integerValue ?? 0
         nextReadingID = maxID + 1
