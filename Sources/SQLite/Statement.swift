@@ -4,6 +4,10 @@ internal import CSQLite
 /// The C macro is a cast expression and does not import into Swift.
 private let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
+/// `SQLITE_STATIC` (a null destructor): SQLite uses the bound bytes in place; they must stay
+/// valid until the parameter is bound again or the bindings are cleared.
+private let borrowed: sqlite3_destructor_type? = nil
+
 /// A prepared SQL statement (`sqlite3_stmt`), finalized when the object is released.
 ///
 /// **Indexing.** Both parameters and result columns are **0-based** in this API: `bind(_:at: 0)`
@@ -183,14 +187,63 @@ public final class Statement {
 
     /// Binds `values` (when non-empty; otherwise keeps the current bindings), runs the
     /// statement to completion and resets it. For INSERT, UPDATE, DELETE and DDL.
+    ///
+    /// Text and blobs in `values` are bound in place rather than copied, and the bindings are
+    /// cleared (all parameters NULL) before this returns. (The build's SQLite has no lookaside
+    /// memory: each copied parameter cost a `malloc` and a `free`.)
     public func run(_ values: [SQLiteValue]) throws(SQLiteError) {
-        if values.isEmpty {
+        guard !values.isEmpty else {
             reset()
-        } else {
-            try bind(values)
+            defer { reset() }
+            while try step() {}
+            return
         }
-        defer { reset() }
-        while try step() {}
+        guard values.count == parameterCount else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE,
+                              message: "statement has \(parameterCount) parameters, got \(values.count) values",
+                              operation: "bind \(verb)")
+        }
+        reset()
+        // Also after a failed bind: no parameter may keep pointing at bytes that went away
+        // (SQLite does not read a borrowed parameter when clearing it).
+        defer {
+            reset()
+            clearBindings()
+        }
+        try withBorrowedBindings(values, from: 0) { () throws(SQLiteError) in
+            while try step() {}
+        }
+    }
+
+    /// Binds `values[index...]` to their parameters, the text and blobs without a copy, and
+    /// runs `body` while those bytes are pinned.
+    private func withBorrowedBindings(_ values: [SQLiteValue], from index: Int,
+                                      _ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
+        guard index < values.count else { return try body() }
+        let position = Int32(index + 1)
+        switch values[index] {
+        case .text(var text):
+            try text.withUTF8 { utf8 in
+                Result { () throws(SQLiteError) in
+                    let pointer = utf8.baseAddress ?? ("" as StaticString).utf8Start  // NULL would bind SQL NULL
+                    try check(pointer.withMemoryRebound(to: CChar.self, capacity: max(utf8.count, 1)) {
+                        sqlite3_bind_text64(handle, position, $0, UInt64(utf8.count), borrowed, UInt8(SQLITE_UTF8))
+                    }, db, "bind \(verb)")
+                    try withBorrowedBindings(values, from: index + 1, body)
+                }
+            }.get()
+        case .blob(let blob) where !blob.isEmpty:
+            try blob.withUnsafeBytes { bytes in
+                Result { () throws(SQLiteError) in
+                    try check(sqlite3_bind_blob64(handle, position, bytes.baseAddress, UInt64(bytes.count), borrowed),
+                              db, "bind \(verb)")
+                    try withBorrowedBindings(values, from: index + 1, body)
+                }
+            }.get()
+        case let value:
+            try bind(value, at: index)
+            try withBorrowedBindings(values, from: index + 1, body)
+        }
     }
 
     /// Calls `body` once per remaining result row, with this statement positioned on the row,

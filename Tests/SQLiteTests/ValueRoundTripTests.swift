@@ -67,6 +67,22 @@ struct ValueRoundTripTests {
             #expect(select.text(1) == "blob")
         }
         #expect(try select.step() == false)
+
+        // `run` binds text and blobs in place instead of copying them: the same bytes arrive.
+        try insert.run(value)
+        #expect(try db.prepare("SELECT value FROM item WHERE id = ?").firstRow(.integer(db.lastInsertRowID)) == [value])
+    }
+
+    /// `run(values)` leaves no parameter bound to the bytes it borrowed: a later `run()` without
+    /// values binds NULLs, and a count mismatch is refused before anything is bound.
+    @Test func runClearsItsBorrowedBindings() throws {
+        let insert = try db.prepare("INSERT INTO typed (t, b) VALUES (?, ?)")
+        try insert.run(.text("borrowed"), .blob([1, 2, 3]))
+        try insert.run()
+        #expect(try db.query("SELECT t, b FROM typed ORDER BY rowid") == [[.text("borrowed"), .blob([1, 2, 3])], [.null, .null]])
+        let error = #expect(throws: SQLiteError.self) { try insert.run(.text("one")) }
+        #expect(error?.code == .range)
+        #expect(try db.query("SELECT count(*) FROM typed") == [[.integer(2)]])
     }
 
     @Test func typedOverloadsAndLiterals() throws {
