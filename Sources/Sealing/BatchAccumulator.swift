@@ -91,6 +91,32 @@ public struct BatchAccumulator: Sendable, Equatable {
         }
     }
 
+    /// Handles `count` readings committed together at `time`, exactly as `count`
+    /// `.readingCommitted(at: time)` events in a row, and returns only the batches they close,
+    /// in order. The readings that join the open batch allocate nothing (the per-reading
+    /// path of a store).
+    public mutating func commit(_ count: Int, at time: Int64) -> [(reason: CloseReason, count: Int)] {
+        var closes: [(reason: CloseReason, count: Int)] = []
+        var remaining = count
+        while remaining > 0 {
+            if case .open(let open, let age, let lastTime) = state {
+                let newAge = advanced(age, from: lastTime, to: time)
+                // Readings that fit below the count limit, in a batch not yet too old, only
+                // move the counters (after the first, the clock does not advance).
+                let room = policy.maxReadings - 1 - open
+                if newAge < policy.maxAgeMilliseconds && room > 0 {
+                    let joining = min(room, remaining)
+                    state = .open(count: open + joining, age: newAge, lastTime: time)
+                    remaining -= joining
+                    continue
+                }
+            }
+            for case .close(let reason, let size) in readingCommitted(at: time) { closes.append((reason, size)) }
+            remaining -= 1
+        }
+        return closes
+    }
+
     private mutating func readingCommitted(at time: Int64) -> [Action] {
         switch state {
         case .stopped:

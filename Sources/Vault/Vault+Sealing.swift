@@ -137,20 +137,19 @@ extension Vault {
     ///   unusable); the store's transaction must then not commit.
     func sealWithinStore(_ count: Int, at time: Int64) throws -> SealingState? {
         guard var state = sealing, count > 0 else { return nil }
-        for _ in 0..<count {
-            for action in state.accumulator.handle(.readingCommitted(at: time)) {
-                guard case .close(let reason, let size) = action, size > 0 else { continue }
-                var sealed = state
-                try db.execute("SAVEPOINT seal")
-                do {
-                    try sealBatchRows(&sealed, count: size, reason: reason, now: time)
-                    try db.execute("RELEASE seal")
-                    state = sealed
-                } catch {
-                    try db.execute("ROLLBACK TO seal; RELEASE seal")
-                    sealingFailures += 1
-                    resynchronise(&state, now: time)
-                }
+        for (reason, size) in state.accumulator.commit(count, at: time) where size > 0 {
+            var sealed = state
+            try db.execute("SAVEPOINT seal")
+            do {
+                try sealBatchRows(&sealed, count: size, reason: reason, now: time)
+                try db.execute("RELEASE seal")
+                state = sealed
+            } catch {
+                try db.execute("ROLLBACK TO seal; RELEASE seal")
+                sealingFailures += 1
+                // Every unsealed row, these readings included, is sealed at the next tick.
+                resynchronise(&state, now: time)
+                break
             }
         }
         return state

@@ -160,11 +160,15 @@ public final class Vault {
 
     /// Associated data binding a reading's ciphertext to its row id and device.
     static func readingAAD(id: Int64, device: String) -> [UInt8] {
-        var aad = Array("vg-reading-v1".utf8)
+        var aad: [UInt8] = []  // built once per reading: one allocation
+        aad.reserveCapacity(readingAADPrefix.count + 8 + device.utf8.count)
+        aad.append(contentsOf: readingAADPrefix)
         withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
         aad.append(contentsOf: device.utf8)
         return aad
     }
+
+    private static let readingAADPrefix = Array("vg-reading-v1".utf8)
 
     static func quarantineAAD(id: Int64) -> [UInt8] {
         var aad = Array("vg-quarantine-v1".utf8)

@@ -130,4 +130,32 @@ struct BatchAccumulatorTests {
         #expect(open == 0)
         #expect(sealed == committed, "no reading left unsealed")
     }
+
+    @Test("property: commit(n, at:) is n readingCommitted events in a row, closes and state alike",
+          arguments: 0..<40)
+    func bulkCommitMatchesSingleEvents(seed: Int) throws {
+        var random = SplitMix64(seed: UInt64(seed) &* 104_729)
+        let policy = try BatchPolicy(maxReadings: Int.random(in: 1...20, using: &random),
+                                     maxAgeMilliseconds: Int64.random(in: 1...500, using: &random))
+        var single = BatchAccumulator(policy: policy)
+        var bulk = single
+        var time: Int64 = 1_000
+        for _ in 0..<Int.random(in: 0...60, using: &random) {
+            time += Int64.random(in: -50...150, using: &random)  // backward steps included
+            if Int.random(in: 0..<5, using: &random) == 0 {
+                #expect(bulk.handle(.tick(at: time)) == single.handle(.tick(at: time)))
+                continue
+            }
+            let count = Int.random(in: 0...45, using: &random)
+            var expected: [Action] = []
+            for _ in 0..<count {
+                for case .close(let reason, let size) in single.handle(.readingCommitted(at: time)) {
+                    expected.append(.close(reason, count: size))
+                }
+            }
+            #expect(bulk.commit(count, at: time).map { Action.close($0.reason, count: $0.count) } == expected)
+            #expect(bulk == single)
+        }
+        #expect(bulk.handle(.shutdown(at: time)) == single.handle(.shutdown(at: time)))
+    }
 }
