@@ -1,10 +1,6 @@
 internal import COpenSSL
 
-// The HMAC implementation, fetched once. Like EVP_MD, an EVP_MAC is immutable after fetching
-// and safe to share between threads; each call below uses its own EVP_MAC_CTX.
-nonisolated(unsafe) let hmacAlgorithm: OpaquePointer = fetchOnce({ EVP_MAC_fetch(nil, cString("HMAC"), nil) }, "HMAC")
-
-/// HMAC-SHA256 (RFC 2104, FIPS 198-1) over OpenSSL's EVP_MAC interface.
+/// HMAC-SHA256 (RFC 2104, FIPS 198-1) over libcrypto's SHA-256 (``HMACSHA256Key``).
 ///
 /// Used for keyed pseudonyms: the same key and message always give the same 32-byte code,
 /// and without the key the code reveals nothing about the message.

@@ -1,45 +1,34 @@
 internal import COpenSSL
 
-/// HMAC-SHA256 under one key, with the key schedule done once: each code re-initialises the
-/// keyed context with `EVP_MAC_init(ctx, NULL, 0, NULL)`, which restarts from the stored inner
-/// and outer key states (no digest lookup by name, no hashing of the padded key, no context
-/// allocation). For the vault's per-reading digests.
+/// HMAC-SHA256 under one key, with the key schedule done once: the SHA-256 states after the
+/// inner and outer padded key blocks are kept, and each code continues from copies of them
+/// (no digest lookup, no hashing of the padded key, no allocation). For the vault's
+/// per-reading digests.
 ///
-/// Not `Sendable`: it owns one mutable OpenSSL context. Use one instance per thread.
+/// Not `Sendable` (its key state is passed to C by address); use one instance per thread. The
+/// key states are wiped when it is released.
 public final class HMACSHA256Key {
-    private let context: OpaquePointer
+    private var state = vg_hmac_sha256_key()
 
     public init(key: [UInt8]) {
-        context = mustSucceed { () throws(CryptoError) in
-            let context = try checkNotNil(EVP_MAC_CTX_new(hmacAlgorithm), "EVP_MAC_CTX_new")
-            let digestName = UnsafeMutablePointer(mutating: cString("SHA256"))
-            var parameters = [
-                OSSL_PARAM_construct_utf8_string(cString("digest"), digestName, 0),
-                OSSL_PARAM_construct_end(),
-            ]
-            try withContiguousBytes(key) { keyBytes throws(CryptoError) in
-                try check(EVP_MAC_init(context, nonNull(keyBytes), keyBytes.count, &parameters), "EVP_MAC_init")
-            }
-            return context
-        }
+        let result = key.withUnsafeBufferPointer { vg_hmac_sha256_set_key(&state, $0.baseAddress, $0.count) }
+        mustSucceed { () throws(CryptoError) in try check(result, "HMAC-SHA256 key schedule") }
     }
 
-    deinit { EVP_MAC_CTX_free(context) }
+    deinit { withUnsafeMutableBytes(of: &state) { OPENSSL_cleanse($0.baseAddress, $0.count) } }
 
     /// HMAC-SHA256 of the concatenation of `parts` (no concatenated copy is made).
     public func authenticationCode(_ parts: [UInt8]...) -> [UInt8] {
-        mustSucceed { () throws(CryptoError) in
-            // A NULL key keeps the key set at init and restarts the computation.
-            try check(EVP_MAC_init(context, nil, 0, nil), "EVP_MAC_init (same key)")
+        var context = SHA256_CTX()
+        vg_hmac_sha256_begin(&state, &context)
+        return mustSucceed { () throws(CryptoError) in
             for part in parts {
-                try withContiguousBytes(part) { bytes throws(CryptoError) in
-                    try check(EVP_MAC_update(context, nonNull(bytes), bytes.count), "EVP_MAC_update")
+                try part.withUnsafeBufferPointer { bytes throws(CryptoError) in
+                    try check(SHA256_Update(&context, bytes.baseAddress, bytes.count), "SHA256_Update")
                 }
             }
             return try makeBytes(count: HMACSHA256.byteCount) { output throws(CryptoError) in
-                var length = 0
-                try check(EVP_MAC_final(context, output, &length, HMACSHA256.byteCount), "EVP_MAC_final")
-                precondition(length == HMACSHA256.byteCount, "HMAC-SHA256 produced \(length) bytes")
+                try check(vg_hmac_sha256_finish(&state, &context, output), "HMAC-SHA256 final")
             }
         }
     }
