@@ -17,6 +17,10 @@ public final class Connection {
     /// lives as long as the program), so a lookup does not hash the SQL text.
     private var literalCache: [UnsafePointer<UInt8>: Statement] = [:]
 
+    /// Process-wide SQLite settings, applied once before the first connection opens: memory
+    /// statistics off (nothing reads them, and they put a global mutex around every allocation).
+    private static let processConfiguration: Void = { _ = vg_sqlite_disable_memory_statistics() }()
+
     /// How long a new connection waits for locks held by others (ms).
     public static let defaultBusyTimeoutMs = 5000
 
@@ -29,6 +33,7 @@ public final class Connection {
     ///   - path: a file path, or `":memory:"` for a private in-memory database.
     ///   - readOnly: open with `SQLITE_OPEN_READONLY`; the file must already exist.
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        _ = Self.processConfiguration
         let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
         // EXRESCODE: every API call returns extended result codes (e.g. SQLITE_CONSTRAINT_UNIQUE).
         let flags = access | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE
