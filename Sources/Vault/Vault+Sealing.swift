@@ -130,27 +130,32 @@ extension Vault {
     /// Called inside the store's transaction once its readings are inserted (or, while syncing
     /// is deferred, in the transaction of `syncDeferred()`): feeds them to the accumulator and
     /// seals the batches they close in the same transaction (one commit, and with
-    /// `synchronous = full` one fsync, instead of two). The sealing work runs under a
-    /// savepoint, so if it fails the readings still commit, unsealed, and are sealed later.
-    /// Returns the state to install once the transaction has committed.
+    /// `synchronous = full` one fsync, instead of two), with one signed checkpoint for the log
+    /// as the transaction leaves it (DECISIONS 25: no other connection could see the
+    /// intermediate ones). The sealing work runs under a savepoint, so if it fails the readings
+    /// still commit, unsealed, and are sealed later. Returns the state to install once the
+    /// transaction has committed.
     /// - Throws: only if the savepoint itself cannot be opened or rolled back (the database is
     ///   unusable); the store's transaction must then not commit.
     func sealWithinStore(_ count: Int, at time: Int64) throws -> SealingState? {
         guard var state = sealing, count > 0 else { return nil }
-        for (reason, size) in state.accumulator.commit(count, at: time) where size > 0 {
-            var sealed = state
-            try db.execute("SAVEPOINT seal")
-            do {
-                try sealBatchRows(&sealed, count: size, reason: reason, now: time)
-                try db.execute("RELEASE seal")
-                state = sealed
-            } catch {
-                try db.execute("ROLLBACK TO seal; RELEASE seal")
-                sealingFailures += 1
-                // Every unsealed row, these readings included, is sealed at the next tick.
-                resynchronise(&state, now: time)
-                break
+        let closes = state.accumulator.commit(count, at: time).filter { $0.count > 0 }
+        guard !closes.isEmpty else { return state }
+        var sealed = state
+        try db.execute("SAVEPOINT seal")
+        do {
+            var grown = false
+            for (reason, size) in closes {
+                if try sealBatchRows(&sealed, count: size, reason: reason, now: time) { grown = true }
             }
+            if grown { try signCheckpoint(&sealed, now: time) }
+            try db.execute("RELEASE seal")
+            state = sealed
+        } catch {
+            try db.execute("ROLLBACK TO seal; RELEASE seal")
+            sealingFailures += 1
+            // Every unsealed row, these readings included, is sealed at the next tick.
+            resynchronise(&state, now: time)
         }
         return state
     }
@@ -173,7 +178,11 @@ extension Vault {
         for action in actions {
             guard case .close(let reason, let count) = action, count > 0, var state = sealing else { continue }
             do {
-                try write { try sealBatchRows(&state, count: count, reason: reason, now: now) }
+                try write {
+                    if try sealBatchRows(&state, count: count, reason: reason, now: now) {
+                        try signCheckpoint(&state, now: now)
+                    }
+                }
                 sealing = state
                 sealed += 1
             } catch {
@@ -196,11 +205,12 @@ extension Vault {
                               [.integer(state.lastSealedID)]))?.first?.first?.integerValue ?? 0
     }
 
-    /// Seals the oldest `count` unsealed readings: batch row, log leaf and nodes, and a new
-    /// signed checkpoint. Call inside a transaction; `state` follows the rows, so callers pass a
-    /// copy and keep it only once the rows are committed.
+    /// Seals the oldest `count` unsealed readings: batch row, log leaf and nodes (the caller
+    /// then signs a checkpoint). Call inside a transaction; `state` follows the rows, so callers
+    /// pass a copy and keep it only once the rows are committed. Returns false if there was no
+    /// unsealed reading (nothing was written).
     private func sealBatchRows(_ state: inout SealingState, count: Int, reason: BatchAccumulator.CloseReason,
-                               now: Int64) throws {
+                               now: Int64) throws -> Bool {
         commitmentCache.dropSealed(through: sealing?.lastSealedID ?? 0)  // the committed state's
         let entries: [BatchEntry]
         let firstID: Int64, lastID: Int64
@@ -212,7 +222,7 @@ extension Vault {
                 SELECT id, commitment, received_at FROM readings
                 WHERE id > ? AND commitment IS NOT NULL ORDER BY id LIMIT ?
                 """).allRows(.integer(state.lastSealedID), .integer(Int64(count)))
-            guard let first = rows.first?[0].integerValue, let last = rows.last?[0].integerValue else { return }
+            guard let first = rows.first?[0].integerValue, let last = rows.last?[0].integerValue else { return false }
             // Readings from before sealing existed (no commitment) are skipped; the sealed
             // range must still be contiguous among sealable rows.
             entries = try rows.map { row in
@@ -229,6 +239,12 @@ extension Vault {
                      .blob(batch.signedHeader.signature), .blob(header.hash), .text(reason.rawValue), .integer(now))
         state.lastSealedID = lastID
         try VaultLogStore(db: db).append(headerHash: header.hash, to: &state.log)
+        return true
+    }
+
+    /// Signs and stores a checkpoint of the log as `state` holds it (inside the transaction
+    /// that sealed its newest batches).
+    private func signCheckpoint(_ state: inout SealingState, now: Int64) throws {
         let checkpoint = try SignedCheckpoint(
             checkpoint: try Checkpoint(origin: state.configuration.origin, size: state.log.size,
                                        rootHash: state.log.rootHash),

@@ -51,7 +51,13 @@ import Vault
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 6,
                                                                                              maxAgeMilliseconds: 60_000)),
                                 now: 0)
-        _ = try vault.store((1...18).map {
+        // One store per batch: a transaction signs one checkpoint however many batches it seals.
+        for first: UInt32 in [1, 7] {
+            _ = try vault.store((first..<first + 6).map {
+                IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+            })
+        }
+        _ = try vault.store((13...18).map {
             IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
         } + [IncomingMessage(topic: "t", payload: Array("{bad".utf8), receivedAt: 1,
                              outcome: .quarantined(device: nil, kind: nil, QuarantineVerdict(.invalidJSON, "syntax")))],
@@ -90,9 +96,11 @@ import Vault
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
                                                                                              maxAgeMilliseconds: 60_000)),
                                 now: 0)
-        _ = try vault.store((1...21).map {
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-        })  // seven batches, seven checkpoints
+        for first in stride(from: UInt32(1), through: 19, by: 3) {  // seven stores: seven batches, seven checkpoints
+            _ = try vault.store((first..<first + 3).map {
+                IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
+            })
+        }
         for (old, new) in [(UInt64(1), UInt64(7)), (2, 5), (3, 4), (6, 7)] {
             let result = try vault.consistencyProof(from: old, to: new)
             let oldCheckpoint = try SignedCheckpoint(parsing: Array(result.old.utf8)).checkpoint
@@ -101,5 +109,34 @@ import Vault
                                                  root1: oldCheckpoint.rootHash, root2: newCheckpoint.rootHash)
         }
         #expect(throws: VaultError.self) { _ = try vault.consistencyProof(from: 3, to: 99) }
+    }
+
+    /// A store that closes several batches signs one checkpoint, for the log as it commits:
+    /// no other connection could have seen the sizes in between.
+    @Test func aTransactionSealingSeveralBatchesSignsOneCheckpoint() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("consistency-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let vault = try Vault(path: path, keys: GatewayKeys.generate())
+        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
+                                                                                             maxAgeMilliseconds: 60_000)),
+                                now: 0)
+        let readings = { (range: ClosedRange<UInt32>) in
+            range.map { IncomingMessage(topic: "t", payload: [], receivedAt: 1,
+                                        outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1")) }
+        }
+        _ = try vault.store(readings(1...21))  // seven batches in one transaction
+        _ = try vault.store(readings(22...24))  // and an eighth in another
+        let db = try Connection(path: path)
+        #expect(try db.query("SELECT count(*) FROM batches").first?.first?.integerValue == 8)
+        #expect(try db.query("SELECT size FROM checkpoints ORDER BY size").map { $0.first?.integerValue } == [7, 8])
+        let report = try vault.audit(gatewayID: "gw")
+        #expect(report.passed, "\(report.findings)")
+        #expect(report.batchesChecked == 8 && report.checkpointsChecked == 2)
+        let result = try vault.consistencyProof(from: 7, to: 8)
+        try MerkleVerifier.verifyConsistency(
+            size1: 7, size2: 8, proof: result.proof,
+            root1: try SignedCheckpoint(parsing: Array(result.old.utf8)).checkpoint.rootHash,
+            root2: try SignedCheckpoint(parsing: Array(result.new.utf8)).checkpoint.rootHash)
     }
 }
