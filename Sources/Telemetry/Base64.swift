@@ -21,29 +21,38 @@ public enum Base64 {
     /// Appends the base64 encoding of `bytes` to `out`, writing into the array's storage.
     public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout [UInt8]) {
         let start = out.count
-        let length = (bytes.count + 2) / 3 * 4
-        out.append(contentsOf: repeatElement(0, count: length))
-        out.withUnsafeMutableBufferPointer { output in
-            alphabet.withUnsafeBufferPointer { symbols in
-                var i = 0
-                var o = start
-                while i + 3 <= bytes.count {
-                    let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
-                    output[o] = symbols[Int(n >> 18 & 63)]
-                    output[o + 1] = symbols[Int(n >> 12 & 63)]
-                    output[o + 2] = symbols[Int(n >> 6 & 63)]
-                    output[o + 3] = symbols[Int(n & 63)]
-                    i += 3
-                    o += 4
-                }
-                let rest = bytes.count - i
-                guard rest > 0 else { return }
-                let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+        out.append(contentsOf: repeatElement(0, count: encodedLength(bytes.count)))
+        out.withUnsafeMutableBytes { encode(bytes, to: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
+    }
+
+    /// Appends the base64 encoding of `bytes` to `out`.
+    public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteWriter) {
+        out.appendUninitialized(encodedLength(bytes.count)) { encode(bytes, to: $0) }
+    }
+
+    private static func encodedLength(_ count: Int) -> Int { (count + 2) / 3 * 4 }
+
+    /// Writes the encoding of `bytes` into `output` (exactly `encodedLength(bytes.count)` bytes).
+    private static func encode(_ bytes: UnsafeRawBufferPointer, to output: UnsafeMutableRawBufferPointer) {
+        alphabet.withUnsafeBufferPointer { symbols in
+            var i = 0
+            var o = 0
+            while i + 3 <= bytes.count {
+                let n = UInt32(bytes[i]) << 16 | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2])
                 output[o] = symbols[Int(n >> 18 & 63)]
                 output[o + 1] = symbols[Int(n >> 12 & 63)]
-                output[o + 2] = rest == 2 ? symbols[Int(n >> 6 & 63)] : UInt8(ascii: "=")
-                output[o + 3] = UInt8(ascii: "=")
+                output[o + 2] = symbols[Int(n >> 6 & 63)]
+                output[o + 3] = symbols[Int(n & 63)]
+                i += 3
+                o += 4
             }
+            let rest = bytes.count - i
+            guard rest > 0 else { return }
+            let n = UInt32(bytes[i]) << 16 | (rest == 2 ? UInt32(bytes[i + 1]) << 8 : 0)
+            output[o] = symbols[Int(n >> 18 & 63)]
+            output[o + 1] = symbols[Int(n >> 12 & 63)]
+            output[o + 2] = rest == 2 ? symbols[Int(n >> 6 & 63)] : UInt8(ascii: "=")
+            output[o + 3] = UInt8(ascii: "=")
         }
     }
 

@@ -3,20 +3,26 @@
 /// shortest round-trip form, minimal string escaping. Equal values give equal bytes.
 public enum JSONWriter {
     public static func canonicalBytes(_ value: JSONValue) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(256)
+        var out = ByteWriter()
         write(value, into: &out)
-        return out
+        return out.bytes
     }
 
     public static func canonicalString(_ value: JSONValue) -> String {
         String(decoding: canonicalBytes(value), as: UTF8.self)
     }
 
+    /// Appends the canonical serialisation of `value` to `out`.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
+        var writer = ByteWriter()
+        write(value, into: &writer)
+        writer.append(to: &out)
+    }
+
+    public static func write(_ value: JSONValue, into out: inout ByteWriter) {
         switch value {
-        case .null: out.append(contentsOf: "null".utf8)
-        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .null: out.append("null")
+        case .bool(let b): if b { out.append("true") } else { out.append("false") }
         case .number(let n): writeNumber(n, into: &out)
         case .string(let s): writeString(s, into: &out)
         case .array(let elements):
@@ -39,64 +45,80 @@ public enum JSONWriter {
         }
     }
 
-    public static func writeNumber(_ n: Double, into out: inout [UInt8]) {
+    public static func writeNumber(_ n: Double, into out: inout ByteWriter) {
         precondition(n.isFinite, "JSON numbers are finite")
         if n == n.rounded(.towardZero), abs(n) < 9_007_199_254_740_992 {
             writeInteger(Int64(n), into: &out)
         } else {
-            out.append(contentsOf: n.description.utf8)
+            var text = n.description
+            text.withUTF8 { out.append(UnsafeRawBufferPointer($0)) }
         }
     }
 
-    /// Decimal digits of `value` without allocating a String.
-    public static func writeInteger(_ value: Int64, into out: inout [UInt8]) {
-        if value < 0 { out.append(UInt8(ascii: "-")) }
+    /// Decimal digits of `value`, written in place.
+    public static func writeInteger(_ value: Int64, into out: inout ByteWriter) {
         var magnitude = value.magnitude
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
-        var count = 0
-        withUnsafeMutableBytes(of: &digits) { buffer in
+        var digits = 1
+        var probe = magnitude
+        while probe >= 10 {
+            probe /= 10
+            digits += 1
+        }
+        let length = digits + (value < 0 ? 1 : 0)
+        out.appendUninitialized(length) { buffer in
+            var index = length
             repeat {
-                buffer[count] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+                index -= 1
+                buffer[index] = UInt8(ascii: "0") + UInt8(magnitude % 10)
                 magnitude /= 10
-                count += 1
             } while magnitude > 0
-            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[i]) }
+            if value < 0 { buffer[0] = UInt8(ascii: "-") }
         }
     }
 
-    public static func writeString(_ s: String, into out: inout [UInt8]) {
-        out.append(UInt8(ascii: "\""))
-        // Fast path: most strings need no escaping and are copied in one go.
-        let copied = s.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                return false
-            }
-            out.append(contentsOf: utf8)
-            return true
+    public static func writeString(_ s: String, into out: inout ByteWriter) {
+        let written: Void? = s.utf8.withContiguousStorageIfAvailable { writeString(utf8: $0, into: &out) }
+        if written == nil {
+            var native = s  // a bridged string: withUTF8 makes it contiguous
+            native.withUTF8 { writeString(utf8: $0, into: &out) }
         }
-        if copied == true {
+    }
+
+    private static func writeString(utf8: UnsafeBufferPointer<UInt8>, into out: inout ByteWriter) {
+        var plain = true
+        for byte in utf8 where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+            plain = false
+            break
+        }
+        guard plain else {
+            out.append(UInt8(ascii: "\""))
+            for byte in utf8 { writeEscaped(byte, into: &out) }
             out.append(UInt8(ascii: "\""))
             return
         }
-        for byte in s.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
-            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case 0x0A: out.append(contentsOf: "\\n".utf8)
-            case 0x0D: out.append(contentsOf: "\\r".utf8)
-            case 0x09: out.append(contentsOf: "\\t".utf8)
-            case 0x08: out.append(contentsOf: "\\b".utf8)
-            case 0x0C: out.append(contentsOf: "\\f".utf8)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: "\\u00".utf8)
-                out.append(hex[Int(byte >> 4)])
-                out.append(hex[Int(byte & 0xF)])
-            default: out.append(byte)
-            }
+        // Most strings need no escaping: quotes and bytes in one write.
+        out.appendUninitialized(utf8.count + 2) { buffer in
+            buffer[0] = UInt8(ascii: "\"")
+            if let source = utf8.baseAddress { (buffer.baseAddress! + 1).copyMemory(from: source, byteCount: utf8.count) }
+            buffer[utf8.count + 1] = UInt8(ascii: "\"")
         }
-        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func writeEscaped(_ byte: UInt8, into out: inout ByteWriter) {
+        switch byte {
+        case UInt8(ascii: "\""): out.append("\\\"")
+        case UInt8(ascii: "\\"): out.append("\\\\")
+        case 0x0A: out.append("\\n")
+        case 0x0D: out.append("\\r")
+        case 0x09: out.append("\\t")
+        case 0x08: out.append("\\b")
+        case 0x0C: out.append("\\f")
+        case 0..<0x20:
+            let hex: StaticString = "0123456789abcdef"
+            out.append("\\u00")
+            out.append(hex.utf8Start[Int(byte >> 4)])
+            out.append(hex.utf8Start[Int(byte & 0xF)])
+        default: out.append(byte)
+        }
     }
 }

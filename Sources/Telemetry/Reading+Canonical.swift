@@ -11,64 +11,73 @@ extension Reading {
 
     /// Canonical bytes: what is encrypted in the vault and committed to when sealing.
     public var canonicalBytes: [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(kind == .waveform ? 900 : 256)
+        var out = ByteWriter(capacity: kind == .waveform ? 1024 : 384)
         writeCanonical(into: &out)
-        return out
+        return out.bytes
     }
 
+    /// Appends the canonical bytes to `out`.
     public func writeCanonical(into out: inout [UInt8]) {
-        // Runs once per stored reading: literal runs (keys with their quotes, colons and
-        // commas) are appended whole.
-        func raw(_ text: StaticString) {
-            out.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
-        }
-        raw("{\"device\":"); JSONWriter.writeString(device.rawValue, into: &out)
-        raw(",\"fw\":"); JSONWriter.writeString(firmware, into: &out)
-        raw(",\"kind\":"); JSONWriter.writeString(kind.rawValue, into: &out)
-        raw(",\"m\":{")
+        var writer = ByteWriter(capacity: kind == .waveform ? 1024 : 384)
+        writeCanonical(into: &writer)
+        writer.append(to: &out)
+    }
+
+    /// Appends the canonical bytes to `out`. Runs once per stored reading: literal runs (keys
+    /// with their quotes, colons and commas) are appended whole.
+    public func writeCanonical(into out: inout ByteWriter) {
+        out.append("{\"device\":"); JSONWriter.writeString(device.rawValue, into: &out)
+        out.append(",\"fw\":"); JSONWriter.writeString(firmware, into: &out)
+        out.append(",\"kind\":"); JSONWriter.writeString(kind.rawValue, into: &out)
+        out.append(",\"m\":{")
         let ordered = measurements.isSorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
             ? measurements : measurements.sorted { $0.channel.utf8.lexicographicallyPrecedes($1.channel.utf8) }
-        for (i, m) in ordered.enumerated() {
-            if i > 0 { out.append(UInt8(ascii: ",")) }
-            JSONWriter.writeString(m.channel, into: &out)
-            out.append(UInt8(ascii: ":"))
-            // Members in key order (nosig, q, samples, u, v); "u" is always present.
-            var opener: StaticString = "{"
-            if case .noSignal = m.value { raw("{\"nosig\":true"); opener = "," }
-            if let q = m.quality { raw(opener); raw("\"q\":"); JSONWriter.writeNumber(q, into: &out); opener = "," }
-            if case .samples(let xs) = m.value {
-                raw(opener); raw("\"samples\":\"")
-                Self.writeSamples(xs, into: &out)
-                out.append(UInt8(ascii: "\""))
-                opener = ","
+        ordered.withUnsafeBufferPointer { ordered in
+            for i in ordered.indices {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                Self.writeMeasurement(ordered[i], into: &out)
             }
-            raw(opener); raw("\"u\":"); JSONWriter.writeString(m.unit, into: &out)
-            switch m.value {
-            case .number(let n): raw(",\"v\":"); JSONWriter.writeNumber(n, into: &out)
-            case .text(let s): raw(",\"v\":"); JSONWriter.writeString(s, into: &out)
-            case .flag(let b): if b { raw(",\"v\":true") } else { raw(",\"v\":false") }
-            case .series(let xs):
-                raw(",\"v\":[")
-                for (j, x) in xs.enumerated() {
-                    if j > 0 { out.append(UInt8(ascii: ",")) }
-                    JSONWriter.writeNumber(x, into: &out)
-                }
-                out.append(UInt8(ascii: "]"))
-            case .noSignal, .samples: break
-            }
-            out.append(UInt8(ascii: "}"))
         }
-        raw("},\"model\":"); JSONWriter.writeString(model, into: &out)
-        raw(",\"schema\":"); JSONWriter.writeString(schemaID, into: &out)
-        raw(",\"seq\":"); JSONWriter.writeInteger(Int64(seq), into: &out)
-        raw(",\"t\":"); JSONWriter.writeNumber(Double(deviceTime), into: &out)
-        raw(",\"v\":1}")  // canonicalVersion
+        out.append("},\"model\":"); JSONWriter.writeString(model, into: &out)
+        out.append(",\"schema\":"); JSONWriter.writeString(schemaID, into: &out)
+        out.append(",\"seq\":"); JSONWriter.writeInteger(Int64(seq), into: &out)
+        out.append(",\"t\":"); JSONWriter.writeNumber(Double(deviceTime), into: &out)
+        out.append(",\"v\":1}")  // canonicalVersion
         assert(Self.canonicalVersion == 1, "the literal above writes version 1")
     }
 
+    /// `"channel":{...}` with the members in key order (nosig, q, samples, u, v); "u" is always present.
+    private static func writeMeasurement(_ m: borrowing Measurement, into out: inout ByteWriter) {
+        JSONWriter.writeString(m.channel, into: &out)
+        out.append(UInt8(ascii: ":"))
+        var opener: StaticString = "{"
+        if case .noSignal = m.value { out.append("{\"nosig\":true"); opener = "," }
+        if let q = m.quality { out.append(opener); out.append("\"q\":"); JSONWriter.writeNumber(q, into: &out); opener = "," }
+        if case .samples(let xs) = m.value {
+            out.append(opener); out.append("\"samples\":\"")
+            writeSamples(xs, into: &out)
+            out.append(UInt8(ascii: "\""))
+            opener = ","
+        }
+        out.append(opener); out.append("\"u\":"); JSONWriter.writeString(m.unit, into: &out)
+        switch m.value {
+        case .number(let n): out.append(",\"v\":"); JSONWriter.writeNumber(n, into: &out)
+        case .text(let s): out.append(",\"v\":"); JSONWriter.writeString(s, into: &out)
+        case .flag(let b): if b { out.append(",\"v\":true") } else { out.append(",\"v\":false") }
+        case .series(let xs):
+            out.append(",\"v\":[")
+            for (j, x) in xs.enumerated() {
+                if j > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.writeNumber(x, into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .noSignal, .samples: break
+        }
+        out.append(UInt8(ascii: "}"))
+    }
+
     /// Base64 of the samples as little-endian int16.
-    private static func writeSamples(_ samples: [Int16], into out: inout [UInt8]) {
+    private static func writeSamples(_ samples: [Int16], into out: inout ByteWriter) {
         #if _endian(little)
         // In memory the samples already are little-endian int16.
         samples.withUnsafeBytes { Base64.encode($0, into: &out) }
@@ -76,7 +85,7 @@ extension Reading {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(samples.count * 2)
         for x in samples { bytes.append(UInt8(truncatingIfNeeded: x)); bytes.append(UInt8(truncatingIfNeeded: x >> 8)) }
-        Base64.encode(bytes, into: &out)
+        bytes.withUnsafeBytes { Base64.encode($0, into: &out) }
         #endif
     }
 

@@ -28,6 +28,29 @@ struct CommitmentTests {
         #expect(arrived.canonicalBytes == Self.example.canonicalBytes)
     }
 
+    @Test("canonical bytes are canonical JSON: parsing and re-serialising them gives the same bytes")
+    func canonicalIsAFixedPointOfTheJSONWriter() throws {
+        var readings = [Self.example]
+        for seq in UInt32(0)..<50 {  // varied channel counts, values, escapes and sample lengths
+            var measurements = [Measurement(channel: "heart_rate", value: .number(Double(seq) * 1.7 - 20), unit: "/min"),
+                                Measurement(channel: "note", value: .text(String(repeating: "\u{1}\"é", count: Int(seq % 4))))]
+            if seq % 3 == 0 { measurements.append(Measurement(channel: "ecg", value: .samples((0..<Int16(seq * 7)).map { $0 &* 301 }), unit: "uV")) }
+            if seq % 5 == 0 { measurements.append(Measurement(channel: "q", value: .noSignal, quality: Double(seq) / 50)) }
+            readings.append(Reading(device: DeviceID("dev-\(seq)")!, kind: seq % 3 == 0 ? .waveform : .vitals, schemaID: "s-\(seq)",
+                                    model: "M\"odel", firmware: "1.\(seq)", seq: seq &* 99_991, deviceTime: -Int64(seq) * 7_777_777,
+                                    receivedAt: 0, measurements: measurements))
+        }
+        for reading in readings {
+            let bytes = reading.canonicalBytes
+            let parsed = try JSONParser(maxBytes: 1 << 20, maxDepth: 8).parse(bytes)
+            #expect(JSONWriter.canonicalBytes(parsed) == bytes)
+            var appended: [UInt8] = [0x01]
+            reading.writeCanonical(into: &appended)
+            #expect(appended == [0x01] + bytes)
+            #expect(try Reading(canonical: bytes, receivedAt: reading.receivedAt) == reading)
+        }
+    }
+
     @Test("commitment is SHA-256(salt ‖ canonical) (vector computed with Python hashlib)")
     func knownVector() throws {
         let salt = (0..<32).map { UInt8($0) }
