@@ -42,6 +42,7 @@ extension Vault {
                 WHERE id = ?
                 """).run(.integer(time), .integer(entry.ref))
             try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(entry.ref))
+            try scrubContentDigests(patientRef: entry.ref)
             let detail = JSONWriter.canonicalString(.object([
                 ("by", .string(operatorName)), ("pseudonym", .string(pseudonymHex)),
             ]))
@@ -103,20 +104,50 @@ extension Vault {
     /// re-admits them under a new key instead of using the destroyed one. Returns the
     /// identifiers this vault knew them by (to drop their detector state).
     public func refreshErasures() throws(VaultError) -> [String] {
-        guard patientsByRef.values.contains(where: { $0.key != nil }) else { return [] }
+        // Rows this vault stored under a key destroyed since the last check are at or after the
+        // mark (the erasure itself scrubbed every row committed before it).
+        let since = erasureCheckMark
+        let next = nextReadingID
+        guard patientsByRef.values.contains(where: { $0.key != nil }) else {
+            erasureCheckMark = next
+            return []
+        }
         let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
+        let refs = erased.compactMap { row -> Int64? in
+            guard let ref = row.first?.integerValue, patientsByRef[ref]?.key != nil else { return nil }
+            return ref
+        }
+        guard !refs.isEmpty else {
+            erasureCheckMark = next
+            return []
+        }
+        // Readings this vault stored for them after the erasure (under the destroyed key) got
+        // real content digests: scrub those too, before the patients are forgotten here (so a
+        // failure is retried at the next check). Only rows from the mark on: a range of the
+        // primary key, not a scan of the table.
+        try write { for ref in refs { try scrubContentDigests(patientRef: ref, fromID: since) } }
+        erasureCheckMark = next
         var forgotten: [String] = []
-        var changed = false
-        for row in erased {
-            guard let ref = row.first?.integerValue, let entry = patientsByRef[ref], entry.key != nil else { continue }
-            changed = true
+        for ref in refs {
+            guard let entry = patientsByRef[ref] else { continue }
             if let identifier = entry.identifier {
                 patientsByIdentifier[identifier] = nil
                 forgotten.append(identifier)
             }
             patientsByRef[ref] = PatientEntry(ref: ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
         }
-        if changed { sealers.removeAll() }
+        sealers.removeAll()
         return forgotten
+    }
+
+    /// Replaces the dedupe digests of a patient's rows with zeros (inside the caller's write
+    /// transaction). A digest is a keyed hash of the reading's content under the pseudonym key,
+    /// which outlives the patient's data key: whoever holds the key file could test guesses of
+    /// low-entropy vitals against it, so an erasure takes the digests too. A copy of an erased
+    /// reading redelivered later no longer matches; it is stored (under the patient's new key,
+    /// if re-admitted) and flagged as a conflict.
+    func scrubContentDigests(patientRef: Int64, fromID: Int64 = 0) throws {
+        try db.cached("UPDATE readings SET digest = zeroblob(32) WHERE id >= ? AND patient_ref = ?")
+            .run(.integer(fromID), .integer(patientRef))
     }
 }

@@ -26,6 +26,8 @@ public final class Vault {
     var deviceTimeHighWater: [String: Int64] = [:]
     /// Dedupe lookups made (for tests).
     var identityLookups = 0
+    /// The first reading id not yet covered by `refreshErasures()`.
+    var erasureCheckMark: Int64 = 0
     /// Per-vault (single-thread) helpers for the per-reading hot path.
     let contentDigester: KeyedDigester
     let nonces = RandomPool()
@@ -82,6 +84,7 @@ public final class Vault {
         nextQuarantineID = try Self.maxID(db, "quarantine") + 1
         nextAlertID = try Self.maxID(db, "alerts") + 1
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)
+        erasureCheckMark = nextReadingID
         try loadPatients()
         try loadDevices()
     }

@@ -235,6 +235,31 @@ import Vault
 }
 
 @Suite struct VaultErasureTests {
+    /// A reading the agent stores after another process erased its patient, before the agent
+    /// notices, is under the destroyed key: noticing the erasure scrubs its digest too.
+    @Test func digestsOfReadingsStoredBeforeTheAgentNoticesAnErasureAreScrubbed() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase3-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let path = dir.appendingPathComponent("vault.sqlite").path
+        let keys = GatewayKeys.generate()
+        let agent = try Vault(path: path, keys: keys)
+        func message(_ seq: UInt32, _ patient: String) -> IncomingMessage {
+            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: seq), patient: patient))
+        }
+        _ = try agent.store([message(1, "MRN-1"), message(2, "MRN-2")])
+        #expect(try agent.refreshErasures().isEmpty)
+        _ = try Vault(path: path, keys: keys).erasePatient("MRN-1", by: "dpo", at: 5)
+        _ = try agent.store([message(3, "MRN-1"), message(4, "MRN-2")])  // MRN-1's under the destroyed key
+        #expect(try agent.refreshErasures() == ["MRN-1"])
+        let rows = try Connection(path: path).query("SELECT seq, digest FROM readings WHERE kind != 'event' ORDER BY id")
+        #expect(rows.count == 4)
+        for row in rows {
+            let seq = UInt32(try #require(row[0].integerValue))
+            let contentDigest = keys.keyedDigest([1] + Sample.reading(seq: seq).canonicalBytes, domain: "reading-content-v1")
+            #expect((row[1].blobValue == contentDigest) == (seq % 2 == 0), "reading \(seq)")
+        }
+    }
+
     @Test func erasedPatientIsUnreadableButEveryProofStillVerifies() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -251,6 +276,14 @@ import Vault
         try vault.sealAll(now: 2)
         let record = try vault.erasePatient("MRN-ERASE-ME", by: "dpo@hospital", at: 3)
         #expect(record.readings == 3)
+        // The keyed content digests (dedupe) of the erased readings are gone; the others stay.
+        let digests = try Connection(path: path).query("SELECT id, digest FROM readings WHERE kind != 'event' ORDER BY id")
+        for row in digests {
+            let seq = UInt32(try #require(row[0].integerValue))
+            let reading = seq % 2 == 0 ? Sample.reading(seq: seq) : Sample.reading(seq: seq, device: other)
+            let contentDigest = keys.keyedDigest([1] + reading.canonicalBytes, domain: "reading-content-v1")
+            #expect((row[1].blobValue == contentDigest) == (seq % 2 == 1), "reading \(seq)")
+        }
 
         var exported: [String?] = []
         try vault.export(ExportFilter(), onError: { id, error in Issue.record("row \(id): \(error)") }) {
