@@ -28,10 +28,12 @@ let package = Package(
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
         .target(name: "CMosquittoBuffers"),
+        // A VFS shim that writes each SQLite WAL frame in one system call (DECISIONS 25).
+        .target(name: "CSQLiteWAL", dependencies: ["CSQLite"]),
 
         // MARK: Wrappers: the only targets that import C
         .target(name: "MQTT", dependencies: ["CMosquitto", "CMosquittoBuffers"], swiftSettings: strict),
-        .target(name: "SQLite", dependencies: ["CSQLite"], swiftSettings: strict),
+        .target(name: "SQLite", dependencies: ["CSQLite", "CSQLiteWAL"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL"], swiftSettings: strict),
         .target(name: "Secp256k1", dependencies: ["CSecp256k1"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).

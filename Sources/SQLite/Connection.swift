@@ -1,4 +1,5 @@
 internal import CSQLite
+internal import CSQLiteWAL
 
 /// A connection to one SQLite database file (`sqlite3 *`), closed when the object is released.
 ///
@@ -18,8 +19,16 @@ public final class Connection {
     private var literalCache: [UnsafePointer<UInt8>: Statement] = [:]
 
     /// Process-wide SQLite settings, applied once before the first connection opens: memory
-    /// statistics off (nothing reads them, and they put a global mutex around every allocation).
-    private static let processConfiguration: Void = { _ = vg_sqlite_disable_memory_statistics() }()
+    /// statistics off (nothing reads them, and they put a global mutex around every allocation),
+    /// and the VFS shim that writes each WAL frame in one system call (DECISIONS 25).
+    private static let processConfiguration: Void = {
+        _ = vg_sqlite_disable_memory_statistics()
+        _ = vg_sqlite_wal_frames_register()  // on failure SQLite's own VFS stays the default
+    }()
+
+    /// WAL frames written as one system call (header and page together) by every connection of
+    /// the process so far.
+    public static var combinedWALFrameWrites: UInt64 { UInt64(vg_sqlite_wal_frames_combined()) }
 
     /// How long a new connection waits for locks held by others (ms).
     public static let defaultBusyTimeoutMs = 5000
