@@ -73,23 +73,32 @@ public enum Base64 {
     /// Decodes strict base64 from UTF-8 bytes; `nil` for anything malformed.
     public static func decode(utf8 input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
-        var out = [UInt8]()
-        out.reserveCapacity(input.count / 4 * 3)
-        var i = 0
-        while i < input.count {
-            let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
-            let p2 = input[i + 2] == UInt8(ascii: "="), p3 = input[i + 3] == UInt8(ascii: "=")
-            let last = i + 4 == input.count
-            guard c0 >= 0, c1 >= 0, !p2 || (p3 && last), !p3 || last else { return nil }
-            let c2 = p2 ? 0 : table[Int(input[i + 2])]
-            let c3 = p3 ? 0 : table[Int(input[i + 3])]
-            guard c2 >= 0, c3 >= 0 else { return nil }
-            let n = Int(c0) << 18 | Int(c1) << 12 | Int(c2) << 6 | Int(c3)
-            out.append(UInt8(n >> 16 & 0xFF))
-            if !p2 { out.append(UInt8(n >> 8 & 0xFF)) }
-            if !p3 { out.append(UInt8(n & 0xFF)) }
-            i += 4
+        var valid = true
+        // Written straight into the array's storage: a waveform chunk is ~170 quads.
+        let out = [UInt8](unsafeUninitializedCapacity: input.count / 4 * 3) { output, written in
+            table.withUnsafeBufferPointer { table in
+                var i = 0
+                var o = 0
+                while i < input.count {
+                    let c0 = table[Int(input[i])], c1 = table[Int(input[i + 1])]
+                    let p2 = input[i + 2] == UInt8(ascii: "="), p3 = input[i + 3] == UInt8(ascii: "=")
+                    let last = i + 4 == input.count
+                    let c2 = p2 ? 0 : table[Int(input[i + 2])]
+                    let c3 = p3 ? 0 : table[Int(input[i + 3])]
+                    guard c0 >= 0, c1 >= 0, c2 >= 0, c3 >= 0, !p2 || (p3 && last), !p3 || last else {
+                        valid = false
+                        break
+                    }
+                    let n = Int(c0) << 18 | Int(c1) << 12 | Int(c2) << 6 | Int(c3)
+                    output[o] = UInt8(n >> 16 & 0xFF)
+                    o += 1
+                    if !p2 { output[o] = UInt8(n >> 8 & 0xFF); o += 1 }
+                    if !p3 { output[o] = UInt8(n & 0xFF); o += 1 }
+                    i += 4
+                }
+                written = o
+            }
         }
-        return out
+        return valid ? out : nil
     }
 }

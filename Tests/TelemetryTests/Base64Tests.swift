@@ -21,6 +21,21 @@ import Testing
         #expect(Base64.decode("Zm9") == nil)
         #expect(Base64.decode("Zm=v") == nil)
     }
+
+    @Test("malformed input is refused wherever the fault is", arguments: [
+        "Zg==Zg==", "Zg=a", "====", "Z===", "Zm9v!A==", "Zm9vYmFy\n", " Zm9", "Zm9vYmE", "Zm9vYm=y", "\u{80}Zm9",
+    ])
+    func malformed(text: String) {
+        #expect(Base64.decode(text) == nil)
+    }
+
+    @Test("every length 0...300 round-trips through the in-place decoder")
+    func roundTrips() {
+        for length in 0...300 {
+            let bytes = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ length) }
+            #expect(Base64.decode(encode(bytes)) == bytes, "length \(length)")
+        }
+    }
 }
 
 @Suite struct Base64EncodingPathTests {
