@@ -174,7 +174,7 @@ static int frames_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int 
         file->base.pMethods = NULL;  /* SQLite then does not call xClose */
         return rc;
     }
-    /* Only the unix VFS's full method set (version 3) is wrapped; anything older passes as is. */
+    /* The shim forwards version-3 file methods (the unix VFS's); a file with older ones is refused. */
     if (file->real->pMethods->iVersion < 3) {
         file->base.pMethods = NULL;
         file->real->pMethods->xClose(file->real);
