@@ -47,9 +47,7 @@ import Testing
     /// Through the vault: batches come from memory, except right after another connection
     /// inserted a sealable row (an erasure record), which is read back; every root audits.
     @Test func theVaultSealsFromMemoryAndFallsBackAfterAForeignRow() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-cc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
+        let path = try Sample.vaultPath("vault-cc")
         let keys = GatewayKeys.generate()
         let vault = try Vault(path: path, keys: keys)
         let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
@@ -72,9 +70,7 @@ import Testing
 
     /// A store that fails is rolled back with its rows; the cache must not keep them.
     @Test func aFailedStoreLeavesNoPhantomCommitments() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-cc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
+        let path = try Sample.vaultPath("vault-cc")
         let keys = GatewayKeys.generate()
         let vault = try Vault(path: path, keys: keys)
         let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)

@@ -114,9 +114,7 @@ import Vault
     /// A store that closes several batches signs one checkpoint, for the log as it commits:
     /// no other connection could have seen the sizes in between.
     @Test func aTransactionSealingSeveralBatchesSignsOneCheckpoint() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("consistency-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
+        let path = try Sample.vaultPath("consistency")
         let vault = try Vault(path: path, keys: GatewayKeys.generate())
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
                                                                                              maxAgeMilliseconds: 60_000)),

@@ -238,9 +238,7 @@ import Vault
     /// A reading the agent stores after another process erased its patient, before the agent
     /// notices, is under the destroyed key: noticing the erasure scrubs its digest too.
     @Test func digestsOfReadingsStoredBeforeTheAgentNoticesAnErasureAreScrubbed() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
+        let path = try Sample.vaultPath("vault-erase3")
         let keys = GatewayKeys.generate()
         let agent = try Vault(path: path, keys: keys)
         func message(_ seq: UInt32, _ patient: String) -> IncomingMessage {

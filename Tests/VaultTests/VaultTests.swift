@@ -24,6 +24,13 @@ enum Sample {
         })
     }
 
+    /// The vault path in a new temporary directory named `prefix-<uuid>`.
+    static func vaultPath(_ prefix: String) throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        return dir.appendingPathComponent("vault.sqlite").path
+    }
+
     static func message(_ outcome: DecodeOutcome, payload: String = "{}") -> IncomingMessage {
         IncomingMessage(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array(payload.utf8),
                         receivedAt: 1_763_884_800_500, outcome: outcome)
