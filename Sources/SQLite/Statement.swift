@@ -26,6 +26,9 @@ public final class Statement {
     /// Set by `step`, cleared by `reset`: SQLite rejects binding to a statement that has been
     /// stepped and not reset.
     private var needsReset = false
+    /// The text and blob parameters of the last `run`, bound in place (grown as needed).
+    private var parameterBuffer: UnsafeMutableRawPointer?
+    private var parameterBufferCapacity = 0
 
     init(handle: OpaquePointer, verb: String) {
         self.handle = handle
@@ -35,6 +38,7 @@ public final class Statement {
     deinit {
         // sqlite3_finalize returns the error of the most recent step, already reported.
         sqlite3_finalize(handle)
+        parameterBuffer?.deallocate()
     }
 
     private var db: OpaquePointer? {
@@ -188,9 +192,11 @@ public final class Statement {
     /// Binds `values` (when non-empty; otherwise keeps the current bindings), runs the
     /// statement to completion and resets it. For INSERT, UPDATE, DELETE and DDL.
     ///
-    /// Text and blobs in `values` are bound in place rather than copied, and the bindings are
-    /// cleared (all parameters NULL) before this returns. (The build's SQLite has no lookaside
-    /// memory: each copied parameter cost a `malloc` and a `free`.)
+    /// Text and blobs in `values` are copied into one buffer the statement keeps and bound from
+    /// there, and the bindings are cleared (all parameters NULL) before this returns. (The
+    /// build's SQLite has no lookaside memory: each parameter SQLite copied itself cost a
+    /// `malloc` and a `free`; binding each value's own bytes in place took a nested closure per
+    /// parameter, DECISIONS 25.)
     public func run(_ values: [SQLiteValue]) throws(SQLiteError) {
         guard !values.isEmpty else {
             reset()
@@ -204,45 +210,73 @@ public final class Statement {
                               operation: "bind \(verb)")
         }
         reset()
-        // Also after a failed bind: no parameter may keep pointing at bytes that went away
-        // (SQLite does not read a borrowed parameter when clearing it).
+        // Also after a failed bind: no parameter may keep pointing into the buffer, which the
+        // next run may move (SQLite does not read a parameter when clearing it).
         defer {
             reset()
             clearBindings()
+            if parameterBufferCapacity > Self.keptParameterBytes {
+                parameterBuffer?.deallocate()
+                parameterBuffer = nil
+                parameterBufferCapacity = 0
+            }
         }
-        try withBorrowedBindings(values, from: 0) { () throws(SQLiteError) in
-            while try step() {}
+        var length = 0
+        for value in values {
+            switch value {
+            case .text(let text): length += text.utf8.count
+            case .blob(let blob): length += blob.count
+            default: break
+            }
         }
+        let buffer = parameterBytes(length)
+        var offset = 0
+        for (index, value) in values.enumerated() {
+            let position = Int32(index + 1)
+            switch value {
+            case .text(let text):
+                let start = buffer + offset  // never NULL, even for "": NULL would bind SQL NULL
+                offset += copyUTF8(text, to: start)
+                try check(sqlite3_bind_text64(handle, position, start.assumingMemoryBound(to: CChar.self),
+                                              UInt64(buffer + offset - start), borrowed, UInt8(SQLITE_UTF8)),
+                          db, "bind \(verb)")
+            case .blob(let blob) where !blob.isEmpty:
+                let start = buffer + offset
+                blob.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
+                offset += blob.count
+                try check(sqlite3_bind_blob64(handle, position, start, UInt64(blob.count), borrowed), db, "bind \(verb)")
+            default:
+                try bind(value, at: index)
+            }
+        }
+        while try step() {}
     }
 
-    /// Binds `values[index...]` to their parameters, the text and blobs without a copy, and
-    /// runs `body` while those bytes are pinned.
-    private func withBorrowedBindings(_ values: [SQLiteValue], from index: Int,
-                                      _ body: () throws(SQLiteError) -> Void) throws(SQLiteError) {
-        guard index < values.count else { return try body() }
-        let position = Int32(index + 1)
-        switch values[index] {
-        case .text(var text):
-            try text.withUTF8 { utf8 in
-                Result { () throws(SQLiteError) in
-                    let pointer = utf8.baseAddress ?? ("" as StaticString).utf8Start  // NULL would bind SQL NULL
-                    try check(pointer.withMemoryRebound(to: CChar.self, capacity: max(utf8.count, 1)) {
-                        sqlite3_bind_text64(handle, position, $0, UInt64(utf8.count), borrowed, UInt8(SQLITE_UTF8))
-                    }, db, "bind \(verb)")
-                    try withBorrowedBindings(values, from: index + 1, body)
-                }
-            }.get()
-        case .blob(let blob) where !blob.isEmpty:
-            try blob.withUnsafeBytes { bytes in
-                Result { () throws(SQLiteError) in
-                    try check(sqlite3_bind_blob64(handle, position, bytes.baseAddress, UInt64(bytes.count), borrowed),
-                              db, "bind \(verb)")
-                    try withBorrowedBindings(values, from: index + 1, body)
-                }
-            }.get()
-        case let value:
-            try bind(value, at: index)
-            try withBorrowedBindings(values, from: index + 1, body)
+    /// At least `length` bytes (and never NULL) that stay valid until the next call.
+    private func parameterBytes(_ length: Int) -> UnsafeMutableRawPointer {
+        if let buffer = parameterBuffer, length <= parameterBufferCapacity { return buffer }
+        parameterBuffer?.deallocate()
+        parameterBufferCapacity = max(length, 2 * parameterBufferCapacity, 64)
+        let buffer = UnsafeMutableRawPointer.allocate(byteCount: parameterBufferCapacity, alignment: 8)
+        parameterBuffer = buffer
+        return buffer
+    }
+
+    /// Parameter bytes kept between runs at most; a larger buffer is freed after its run.
+    private static let keptParameterBytes = 64 << 10
+
+    /// Copies the UTF-8 bytes of `text` to `destination`; returns how many.
+    private func copyUTF8(_ text: String, to destination: UnsafeMutableRawPointer) -> Int {
+        if let count = text.utf8.withContiguousStorageIfAvailable({ utf8 -> Int in
+            if let base = utf8.baseAddress { destination.copyMemory(from: base, byteCount: utf8.count) }
+            return utf8.count
+        }) {
+            return count
+        }
+        var native = text  // a bridged string: withUTF8 makes it contiguous
+        return native.withUTF8 { utf8 in
+            if let base = utf8.baseAddress { destination.copyMemory(from: base, byteCount: utf8.count) }
+            return utf8.count
         }
     }
 

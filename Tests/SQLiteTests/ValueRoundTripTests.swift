@@ -85,6 +85,32 @@ struct ValueRoundTripTests {
         #expect(try db.query("SELECT count(*) FROM typed") == [[.integer(2)]])
     }
 
+    /// `run` copies every text and blob parameter of a row into one buffer it reuses: rows of
+    /// growing, shrinking and empty values, and one larger than the buffer it keeps, all arrive
+    /// whole, each value in its own column.
+    @Test func runBindsManyTextAndBlobParametersFromOneBuffer() throws {
+        try db.execute("CREATE TABLE wide (a TEXT, b BLOB, c TEXT, d BLOB, e INTEGER)")
+        let insert = try db.prepare("INSERT INTO wide (a, b, c, d, e) VALUES (?, ?, ?, ?, ?)")
+        var rows: [[SQLiteValue]] = []
+        for size in [0, 1, 15, 16, 300, 5, 70_000, 2, 1_000] {
+            let row: [SQLiteValue] = [
+                .text(String(repeating: "é", count: size % 40) + "\(size)"),
+                .blob((0..<size).map { UInt8(truncatingIfNeeded: $0 &* 7) }),
+                .text(size % 2 == 0 ? "" : "x"),
+                .blob(Array(repeating: UInt8(size % 251), count: size / 3)),
+                .integer(Int64(size)),
+            ]
+            try insert.run(row)
+            rows.append(row)
+        }
+        let stored = try db.query("SELECT a, b, c, d, e FROM wide ORDER BY rowid")
+        #expect(stored.count == rows.count)
+        for (got, want) in zip(stored, rows) {
+            #expect(got[0] == want[0] && got[2] == want[2] && got[4] == want[4])
+            #expect((got[1].blobValue ?? []) == (want[1].blobValue ?? []) && (got[3].blobValue ?? []) == (want[3].blobValue ?? []))
+        }
+    }
+
     @Test func typedOverloadsAndLiterals() throws {
         let insert = try db.prepare("INSERT INTO typed (i, r, t, b) VALUES (?, ?, ?, ?)")
         #expect(insert.parameterCount == 4)
