@@ -100,10 +100,11 @@ extension Vault {
         }
         var patientRef: Int64?
         var key = gatewayKey
+        var keySlot = Self.gatewayKeySlot
         if let patient {
             let entry = try self.patient(for: patient, at: reading.receivedAt)
             patientRef = entry.ref
-            key = entry.key ?? gatewayKey
+            if let patientKey = entry.key { (key, keySlot) = (patientKey, entry.ref) }
         } else {
             result.unpaired += 1
         }
@@ -117,7 +118,7 @@ extension Vault {
         plaintext.append(contentsOf: versioned.dropFirst())
         // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
         let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
-        let sealed = try sealer(for: key).sealCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+        let sealed = try sealer(for: key, slot: keySlot).sealCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                                        associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
@@ -146,15 +147,21 @@ extension Vault {
     /// Devices with a high-water mark at most (beyond, the marks fold into the floor).
     static let highWaterDevices = 65_536
 
-    /// The cached sealing context for `key` (one per patient and the gateway key; the cache is
-    /// cleared past 4,096 keys rather than grown).
-    private func sealer(for key: [UInt8]) throws(CryptoError) -> AES256GCM.KeyedSealer {
-        if let sealer = sealers[key] { return sealer }
+    /// The cached sealing context for `key`, found by `slot`: the patient's row id, or
+    /// `gatewayKeySlot` for the gateway key. The cached key is compared too (an identical
+    /// array compares by its buffer): a row id can come back with another key after a
+    /// rolled-back transaction created that patient. The cache is cleared past 4,096 keys
+    /// rather than grown.
+    private func sealer(for key: [UInt8], slot: Int64) throws(CryptoError) -> AES256GCM.KeyedSealer {
+        if let cached = sealers[slot], cached.key == key { return cached.sealer }
         if sealers.count >= 4096 { sealers.removeAll() }
         let sealer = try AES256GCM.KeyedSealer(key: key)
-        sealers[key] = sealer
+        sealers[slot] = (key, sealer)
         return sealer
     }
+
+    /// The `sealers` slot of the gateway key (patient row ids are positive).
+    static let gatewayKeySlot: Int64 = -1
 
     private func storeQuarantined(_ message: IncomingMessage, device: String?, kind: String?,
                                   verdict: QuarantineVerdict) throws {

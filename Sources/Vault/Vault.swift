@@ -31,9 +31,10 @@ public final class Vault {
     /// Per-vault (single-thread) helpers for the per-reading hot path.
     let contentDigester: KeyedDigester
     let nonces = RandomPool()
-    /// AES-GCM contexts with their key set up, by data key, for readings' ciphertexts. Dropped
-    /// whenever a patient is erased, so no erased key's schedule outlives the erasure.
-    var sealers: [[UInt8]: AES256GCM.KeyedSealer] = [:]
+    /// AES-GCM contexts with their key set up, by patient row (or the gateway key's slot), for
+    /// readings' ciphertexts. Dropped whenever a patient is erased, so no erased key's schedule
+    /// outlives the erasure.
+    var sealers: [Int64: (key: [UInt8], sealer: AES256GCM.KeyedSealer)] = [:]
     /// Whether `log_nodes` was checked against the leaves since the vault was opened.
     var logNodesChecked = false
     /// Present once `enableSealing` was called.

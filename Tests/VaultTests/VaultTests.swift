@@ -54,6 +54,25 @@ enum Sample {
         return out
     }
 
+    /// A store that created a patient and rolled back leaves a cached AES-GCM context behind;
+    /// the patient's next first reading gets the same row id with a new key, and must be
+    /// sealed under that key, not the rolled-back one.
+    @Test func aPatientRowReusedAfterARollbackIsSealedUnderItsNewKey() throws {
+        let vault = try Vault(path: dbPath, keys: keys)
+        func messages(_ seqs: ClosedRange<UInt32>, _ patient: String) -> [IncomingMessage] {
+            seqs.map { Sample.message(.reading(Sample.reading(seq: $0), patient: patient)) }
+        }
+        _ = try vault.store(messages(1...2, "MRN-1"))
+        let db = try Connection(path: dbPath)
+        try db.execute("CREATE TRIGGER fail_store BEFORE INSERT ON counters BEGIN SELECT RAISE(ABORT, 'injected'); END;")
+        #expect(throws: VaultError.self) { try vault.store(messages(3...4, "MRN-2")) }
+        try db.execute("DROP TRIGGER fail_store")
+        _ = try vault.store(messages(3...4, "MRN-2"))
+        #expect(try db.query("SELECT id FROM patients ORDER BY id") == [[.integer(1)], [.integer(2)]])
+        let rows = try exported(vault)
+        #expect(rows.map(\.patient) == ["MRN-1", "MRN-1", "MRN-2", "MRN-2"])
+    }
+
     @Test func readingsRoundTripEncryptedAndPatientIsPseudonymous() throws {
         let vault = try Vault(path: dbPath, keys: keys)
         let r1 = Sample.reading(seq: 1)
