@@ -26,7 +26,7 @@ public final class Statement {
     /// Set by `step`, cleared by `reset`: SQLite rejects binding to a statement that has been
     /// stepped and not reset.
     private var needsReset = false
-    /// The text and blob parameters of the last `run`, bound in place (grown as needed).
+    /// The text and blob parameters of the last `run`, which binds them from here (grown as needed).
     private var parameterBuffer: UnsafeMutableRawPointer?
     private var parameterBufferCapacity = 0
 
@@ -236,9 +236,10 @@ public final class Statement {
             switch value {
             case .text(let text):
                 let start = buffer + offset  // never NULL, even for "": NULL would bind SQL NULL
-                offset += copyUTF8(text, to: start)
+                let count = copyUTF8(text, to: start)
+                offset += count
                 try check(sqlite3_bind_text64(handle, position, start.assumingMemoryBound(to: CChar.self),
-                                              UInt64(buffer + offset - start), borrowed, UInt8(SQLITE_UTF8)),
+                                              UInt64(count), borrowed, UInt8(SQLITE_UTF8)),
                           db, "bind \(verb)")
             case .blob(let blob) where !blob.isEmpty:
                 let start = buffer + offset
