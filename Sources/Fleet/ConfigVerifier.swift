@@ -21,16 +21,25 @@ public enum ConfigVerifier {
     public static func evaluate(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
                                 groups: Set<String> = [], appliedVersion: (ConfigTarget) -> UInt64?,
                                 now: UInt64) -> Result<AcceptedConfig, ConfigRejection> {
+        Result { () throws(ConfigRejection) in try SignedConfig(bytes: bytes) }.flatMap {
+            evaluate($0, policy: policy, gatewayID: gatewayID, groups: groups, appliedVersion: appliedVersion, now: now)
+        }
+    }
+
+    /// Evaluates an envelope already parsed (the agent identifies a document before judging it,
+    /// and parses it once).
+    public static func evaluate(_ signed: SignedConfig, policy: TrustPolicy, gatewayID: String,
+                                groups: Set<String> = [], appliedVersion: (ConfigTarget) -> UInt64?,
+                                now: UInt64) -> Result<AcceptedConfig, ConfigRejection> {
         Result { () throws(ConfigRejection) in
-            try accept(bytes, policy: policy, gatewayID: gatewayID, groups: groups,
+            try accept(signed, policy: policy, gatewayID: gatewayID, groups: groups,
                        appliedVersion: appliedVersion, now: now)
         }
     }
 
-    private static func accept(_ bytes: some Collection<UInt8>, policy: TrustPolicy, gatewayID: String,
+    private static func accept(_ signed: SignedConfig, policy: TrustPolicy, gatewayID: String,
                                groups: Set<String>, appliedVersion: (ConfigTarget) -> UInt64?,
                                now: UInt64) throws(ConfigRejection) -> AcceptedConfig {
-        let signed = try SignedConfig(bytes: bytes)
         let document = signed.document
         guard !signed.signatures.isEmpty else { throw ConfigRejection(.missingSignatures) }
 

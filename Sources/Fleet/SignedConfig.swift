@@ -42,6 +42,7 @@ public struct SignedConfig: Sendable {
         var r = try SchemaReader(root, path: "")
         documentJSON = try r.required("document")
         var signatures: [ConfigSignature] = []
+        var signerIDs: Set<String> = []
         for (index, element) in try r.array("signatures").enumerated() {
             var s = try SchemaReader(element, path: "signatures[\(index)]")
             let keyID = try s.string("key_id")
@@ -54,7 +55,7 @@ public struct SignedConfig: Sendable {
             }
             try s.finish()
             let normalised = keyID.lowercased()
-            if signatures.contains(where: { $0.keyID == normalised }) {
+            guard signerIDs.insert(normalised).inserted else {
                 throw ConfigRejection(.malformed(field: s.field("key_id"), detail: "duplicate signer"))
             }
             signatures.append(ConfigSignature(keyID: normalised, signature: signature))

@@ -143,7 +143,7 @@ public struct MessageDecoder: Sendable {
         var at: Int64?
         if let a = json["at"], !a.isNull {
             guard let text = a.stringValue, let ms = Timestamps.parseISO8601(text) else {
-                return controlError(.wrongType, "at")
+                return controlError(.badTimestamp, "at is not an ISO 8601 date-time")
             }
             at = ms
         }

@@ -82,12 +82,12 @@ struct PayloadDecoder {
         switch spec.timestampFormat {
         case .epochMilliseconds:
             guard let n = value.numberValue, let t = Int64(exactly: n) else {
-                throw QuarantineVerdict(.wrongType, "\(name) is not integer milliseconds")
+                throw QuarantineVerdict(.badTimestamp, "\(name) is not integer milliseconds")
             }
             ms = t
         case .iso8601:
             guard let text = value.stringValue, let t = Timestamps.parseISO8601(text) else {
-                throw QuarantineVerdict(.wrongType, "\(name) is not an RFC 3339 timestamp")
+                throw QuarantineVerdict(.badTimestamp, "\(name) is not an ISO 8601 date-time")
             }
             ms = t
         }

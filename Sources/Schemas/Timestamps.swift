@@ -1,7 +1,11 @@
 /// Parsing of device timestamps into milliseconds since the Unix epoch.
 enum Timestamps {
-    /// Parses RFC 3339 UTC timestamps: `2026-11-23T08:00:00Z`, `2026-11-23T08:00:00.123Z`
-    /// (1-9 fraction digits, `Z` or `+00:00`). Other offsets are accepted and applied.
+    /// Parses RFC 3339 / ISO 8601 extended timestamps: `2026-11-23T08:00:00Z`,
+    /// `2026-11-23T08:00:00.123456Z`, `2026-11-23T09:00:00,5+01:00`. The fraction may have any
+    /// number of digits (ISO 8601 sets no limit; a `.` or `,` introduces it) and is truncated to
+    /// milliseconds. `Z` or a `±hh:mm` offset is required; offsets are applied.
+    ///
+    /// Linear in the text and free of traps for any input: the caller quarantines `nil`.
     static func parseISO8601(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20 else { return nil }
@@ -23,16 +27,21 @@ enum Timestamps {
         else { return nil }
         var i = 19
         var millis = 0
-        if i < b.count, b[i] == UInt8(ascii: ".") {
+        if i < b.count, b[i] == UInt8(ascii: ".") || b[i] == UInt8(ascii: ",") {
             i += 1
             var n = 0
-            while i < b.count, (48...57).contains(b[i]), n < 9 {
+            while i < b.count, (48...57).contains(b[i]) {
                 if n < 3 { millis = millis * 10 + Int(b[i] - 48) }
                 n += 1
                 i += 1
             }
             guard n > 0 else { return nil }
-            for _ in n..<3 where n < 3 { millis *= 10 }
+            // Fewer than three digits are scaled up; a counted loop builds no range, so no
+            // digit count can trap here (issue 17: `n..<3` trapped for n > 3).
+            while n < 3 {
+                millis *= 10
+                n += 1
+            }
         }
         var offsetMinutes = 0
         guard i < b.count else { return nil }

@@ -130,6 +130,12 @@ private struct Cursor {
         guard depth <= maxDepth else { throw fail(.tooDeep) }
         position += 1
         var members: [(key: String, value: JSONValue)] = []
+        // Small objects (every real payload) are checked for duplicate keys by a scan; past
+        // `scanLimit` members the keys go into a set, so a hostile object with thousands of
+        // keys costs linear time, not quadratic (issue 17). Swift's string hashing is seeded
+        // per process, so colliding keys cannot be prepared in advance.
+        let scanLimit = 16
+        var keys: Set<String> = []
         skipWhitespace()
         if current == UInt8(ascii: "}") { position += 1; return .object(members) }
         while true {
@@ -137,7 +143,14 @@ private struct Cursor {
             guard current == UInt8(ascii: "\"") else { throw fail(.syntax) }
             let keyOffset = position
             let key = try parseString()
-            if members.contains(where: { $0.key == key }) { throw fail(.duplicateKey, at: keyOffset) }
+            let duplicate: Bool
+            if members.count < scanLimit {
+                duplicate = members.contains(where: { $0.key == key })
+            } else {
+                if keys.isEmpty { keys = Set(members.lazy.map(\.key)) }
+                duplicate = !keys.insert(key).inserted
+            }
+            if duplicate { throw fail(.duplicateKey, at: keyOffset) }
             skipWhitespace()
             guard current == UInt8(ascii: ":") else { throw fail(.syntax) }
             position += 1
@@ -214,7 +227,7 @@ private struct Cursor {
                         throw fail(.syntax)
                     }
                     guard let scalar = Unicode.Scalar(code) else { throw fail(.syntax) }
-                    scalars.append(contentsOf: Array(String(Character(scalar)).utf8))
+                    UTF8.encode(scalar) { scalars.append($0) }
                 default:
                     throw fail(.syntax)
                 }

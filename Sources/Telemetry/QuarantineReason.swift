@@ -23,12 +23,18 @@ public enum QuarantineReason: String, Sendable, CaseIterable, Hashable, Codable 
     case wrongType = "wrong_type"
     /// A value lies outside the schema's plausible range.
     case implausibleValue = "implausible_value"
+    /// A timestamp field is not a valid time: text that is not an RFC 3339 / ISO 8601 date-time,
+    /// or epoch milliseconds that are not an integer.
+    case badTimestamp = "bad_timestamp"
     /// Device timestamp lies too far in the future.
     case timestampFuture = "timestamp_future"
     /// Device timestamp predates the device's first clock sync (near 1970) or is otherwise unusable.
     case timestampUnsynced = "timestamp_unsynced"
     /// Waveform sample count disagrees with the declared length or sampling rate.
     case waveformLengthMismatch = "waveform_length_mismatch"
+    /// The message killed the agent while it was decoded (found after an unclean stop); kept
+    /// and acknowledged so that it cannot stop the gateway again.
+    case poison = "poison"
 }
 
 /// A quarantine verdict: the reason plus a detail that names fields, never values.
