@@ -7,7 +7,11 @@ public struct ReplayLoop: Sendable {
     public var engine: DetectionEngine
     public private(set) var alertCount = 0
     public private(set) var skippedLines = 0
-    private let parser = JSONParser(maxBytes: 1 << 20, maxDepth: 16)
+    /// The longest recorded line parsed; longer ones are skipped.
+    public static let maxLineBytes = 1 << 20
+    private let parser = JSONParser(maxBytes: maxLineBytes, maxDepth: 16)
+    /// The largest recorded `t` accepted (2^53 ms, far past any real clock).
+    static let latestTime: Int64 = 1 << 53
 
     public init(engine: DetectionEngine) {
         self.engine = engine
@@ -19,6 +23,9 @@ public struct ReplayLoop: Sendable {
                                  emit: (Alert) -> Void) -> Int64? {
         guard let record = try? parser.parse(line),
               let t = record["t"]?.numberValue.flatMap({ Int64(exactly: $0) }),
+              // A recorded clock is milliseconds since the epoch: outside 0...2^53 it is not a
+              // time, and the decoder's and detectors' arithmetic on it would overflow.
+              (0...Self.latestTime).contains(t),
               let topic = record["topic"]?.stringValue, let payload = record["payload"]
         else {
             skippedLines += 1

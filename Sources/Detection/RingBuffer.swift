@@ -123,5 +123,10 @@ struct EWMA: Equatable, StateCodable {
 
     init(from reader: inout StateReader) throws(DetectionStateError) {
         mean = try reader.read(); variance = try reader.read(); samples = try reader.read()
+        // Restored values feed integer conversions (`Int64(periodMs)`): a state file whose
+        // numbers are not finite or negative is refused rather than trapped on later.
+        guard mean.isFinite, variance.isFinite, variance >= 0, samples >= 0 else {
+            throw DetectionStateError("an average is not a finite number")
+        }
     }
 }

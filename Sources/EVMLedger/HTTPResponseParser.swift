@@ -30,6 +30,11 @@ struct HTTPResponseParser {
     private var state = State.head
     private var buffer: [UInt8] = []
     private var position = 0
+    /// Where the next search for a line end resumes: bytes before it were searched already (a
+    /// node that sends its header a byte at a time must not cost a rescan per byte).
+    private var searchFrom = 0
+    /// Bytes of trailer lines read so far (bounded like the header section).
+    private var trailerBytes = 0
     private var status = 0
     private var headers: [HTTPResponse.HeaderField] = []
     private var body: [UInt8] = []
@@ -71,6 +76,7 @@ struct HTTPResponseParser {
         try advance()
         if position > 4096 && position * 2 > buffer.count {
             buffer.removeFirst(position)
+            searchFrom = max(0, searchFrom - position)
             position = 0
         }
         return isComplete
@@ -145,6 +151,8 @@ struct HTTPResponseParser {
                     return
                 }
                 let isEmptyLine = end == position
+                trailerBytes += end + 2 - position
+                guard trailerBytes <= Self.maximumHeaderBytes else { throw Failure(reason: "trailers too long") }
                 position = end + 2
                 if isEmptyLine { state = .done }
             case .untilClose:
@@ -212,9 +220,11 @@ struct HTTPResponseParser {
         }
     }
 
-    private func find(_ pattern: [UInt8]) -> Int? {
+    /// The index of `pattern` at or after `position`; linear over all calls, as each search
+    /// resumes where the last unsuccessful one stopped.
+    private mutating func find(_ pattern: [UInt8]) -> Int? {
         guard buffer.count - position >= pattern.count else { return nil }
-        var index = position
+        var index = max(position, searchFrom)
         let last = buffer.count - pattern.count
         while index <= last {
             if buffer[index] == pattern[0] {
@@ -227,6 +237,8 @@ struct HTTPResponseParser {
             }
             index += 1
         }
+        // Nothing before `last + 1` can start a match, whatever arrives next.
+        searchFrom = last + 1
         return nil
     }
 

@@ -78,7 +78,7 @@ public struct ConfigReport: Sendable, Equatable {
         reason = r.optional("reason")?.stringValue
         var running: [String: UInt64] = [:]
         var v = try SchemaReader(try r.required("running"), path: r.field("running"))
-        for key in v.keys { running[key] = try v.unsigned(key) }
+        for (key, value) in v.entries() { running[key] = try v.unsigned(value, key) }
         try v.finish()
         self.running = running
         at = try r.unsigned("at")

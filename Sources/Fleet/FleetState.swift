@@ -112,8 +112,8 @@ public struct FleetState: Sendable, Equatable {
         }
         var a = try SchemaReader(try r.required("applied"), path: r.field("applied"))
         var applied: [String: Applied] = [:]
-        for key in a.keys {
-            var e = try SchemaReader(try a.required(key), path: a.field(key))
+        for (key, value) in a.entries() {
+            var e = try SchemaReader(value, path: a.field(key))
             guard let hash = [UInt8](hex: try e.string("hash")) else {
                 throw ConfigRejection(.malformed(field: e.field("hash"), detail: "expected hex"))
             }

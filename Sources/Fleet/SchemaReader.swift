@@ -17,6 +17,13 @@ struct SchemaReader {
 
     var keys: [String] { members.map(\.key) }
 
+    /// Every member, in document order, all marked read: for objects whose keys are data (a
+    /// map of targets to versions). Looking each key up instead would cost quadratic time.
+    mutating func entries() -> [(key: String, value: JSONValue)] {
+        for member in members { read.insert(member.key) }
+        return members
+    }
+
     func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     mutating func optional(_ key: String) -> JSONValue? {
@@ -51,7 +58,12 @@ struct SchemaReader {
 
     /// A non-negative integer that a Double represents exactly (at most 2^53).
     mutating func unsigned(_ key: String) throws(ConfigRejection) -> UInt64 {
-        let number = try number(key)
+        try unsigned(try required(key), key)
+    }
+
+    /// `value` (the member `key`) as a non-negative integer that a Double represents exactly.
+    func unsigned(_ value: JSONValue, _ key: String) throws(ConfigRejection) -> UInt64 {
+        guard let number = value.numberValue else { throw typeError(key, "number", value) }
         guard number >= 0, number <= 9_007_199_254_740_992, let integer = UInt64(exactly: number) else {
             throw ConfigRejection(.malformed(field: field(key), detail: "expected a non-negative integer"))
         }

@@ -131,6 +131,9 @@ struct PayloadDecoder {
             }
             if field.sentinels.contains(n) { return measurement(.noSignal) }
             let value = field.convert(n)
+            // A conversion (s -> ms, degF -> Cel) can overflow a huge value to infinity, which a
+            // schema without a range would otherwise let through to the canonical writer.
+            guard value.isFinite else { throw QuarantineVerdict(.implausibleValue, "\(field.path) overflows its unit") }
             if let range = field.range, !range.contains(value) {
                 throw QuarantineVerdict(.implausibleValue, "\(field.path) outside plausible range")
             }
@@ -156,6 +159,9 @@ struct PayloadDecoder {
                     throw QuarantineVerdict(.wrongType, "\(field.path) has a non-number element")
                 }
                 let value = field.convert(n)
+                guard value.isFinite else {
+                    throw QuarantineVerdict(.implausibleValue, "\(field.path) element overflows its unit")
+                }
                 if let range = field.range, !range.contains(value) {
                     throw QuarantineVerdict(.implausibleValue, "\(field.path) element outside plausible range")
                 }

@@ -98,18 +98,24 @@ enum ReplayLineSource {
             guard let h = FileStream.open(readingAt: path) else { throw ValidationError("cannot open the replay file") }
             handle = h
         }
+        // A line longer than the replay parser takes is kept at this length (it is then skipped
+        // as too large): memory stays bounded and a file without newlines is read in linear time.
+        let longest = ReplayLoop.maxLineBytes + 1
         var pending: [UInt8] = []
+        var searched = 0  // leading bytes of `pending` known to hold no newline
         var lines = 0
         while true {
             let chunk = handle.read(upTo: 1 << 20)
             if chunk.isEmpty { break }
             pending.append(contentsOf: chunk)
-            var start = pending.startIndex
-            while let nl = pending[start...].firstIndex(of: 0x0A) {
-                if nl > start { lines += 1; try body(pending[start..<nl]) }
+            var start = 0
+            while let nl = pending[max(start, searched)...].firstIndex(of: 0x0A) {
+                if nl > start { lines += 1; try body(pending[start..<min(nl, start + longest)]) }
                 start = nl + 1
             }
             pending.removeSubrange(..<start)
+            if pending.count > longest { pending.removeSubrange(longest...) }
+            searched = pending.count
         }
         if !pending.isEmpty { lines += 1; try body(pending[...]) }
         if let process {
