@@ -129,3 +129,26 @@ let package = Package(
                     exclude: ["Peer"], swiftSettings: strict),
     ]
 )
+
+// MARK: Fuzz targets (libFuzzer), declared only when asked for: `scripts/fuzz.sh` sets
+// VITALGATE_FUZZ=1 and builds them with `-sanitize=fuzzer,address` in `.build-fuzz`
+// (docs/TESTING.md). Each target is one executable over one parser.
+if Context.environment["VITALGATE_FUZZ"] != nil {
+    let fuzzTargets: [(name: String, dependencies: [Target.Dependency])] = [
+        ("FuzzJSON", ["Telemetry"]),
+        ("FuzzMessageDecoder", ["Schemas", "Telemetry", "Detection", "Simulator"]),
+        ("FuzzFleet", ["Fleet", "Telemetry", "Cryptography"]),
+        ("FuzzNotes", ["Transparency", "Cryptography"]),
+        ("FuzzProofBundle", ["Sealing", "VitalGateCommands"]),
+        ("FuzzEVM", ["EVMLightClient"]),
+        ("FuzzConfigFile", ["VitalGateCommands"]),
+    ]
+    package.targets.append(.target(name: "CFuzzer", path: "Fuzz/CFuzzer"))
+    package.targets.append(.target(name: "FuzzSupport", dependencies: ["CFuzzer"], path: "Fuzz/FuzzSupport",
+                                   swiftSettings: strict))
+    for target in fuzzTargets {
+        package.targets.append(.executableTarget(name: target.name, dependencies: ["FuzzSupport"] + target.dependencies,
+                                                 path: "Fuzz/\(target.name)", swiftSettings: strict))
+        package.products.append(.executable(name: target.name, targets: [target.name]))
+    }
+}

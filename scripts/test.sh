@@ -23,4 +23,8 @@ export VITALGATE_EVM_PEER_PYTHON
 swift test --skip-build > .build/test.log 2>&1
 status=$?
 grep -E "✘|Test run with|Executed .* tests|Fatal error" .build/test.log | head -200
+# Every fuzz target for 30 s on its committed corpus (docs/TESTING.md): a parser that traps on an
+# input it once handled, or on one near it, is caught at the next landing.
+echo "fuzzing each target for 30 s (scripts/fuzz.sh)"
+./scripts/fuzz.sh --seconds "${VITALGATE_FUZZ_SECONDS:-30}" || status=1
 exit $status

@@ -1,14 +1,14 @@
 import EVMLedger
 import Ledger
-import Sealing
+public import Sealing
 import Telemetry
 
 /// The anchor checks `verify` runs: one evidence verifier per anchor type, built from what the
 /// auditor pins.
-enum AnchorChecks {
+public enum AnchorChecks {
     /// `local-checkpoint` anchors are checked against the pinned log key; `evm-receipt-log`
     /// anchors against `trust.ledger` plus `trustedBlocks`, and fail without them.
-    static func check(trust: TrustAnchors, gatewayID: String, trustedBlocks: [[UInt8]] = []) -> BundleVerifier.AnchorCheck {
+    public static func check(trust: TrustAnchors, gatewayID: String, trustedBlocks: [[UInt8]] = []) -> BundleVerifier.AnchorCheck {
         var verifiers: [any AnchorEvidenceVerifier] = [LocalEvidenceVerifier(logKey: trust.logKey)]
         var setupFailure: String?
         if let ledger = trust.ledger {

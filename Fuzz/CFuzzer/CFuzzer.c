@@ -1,0 +1,2 @@
+// Header-only target: LLVMFuzzerRunDriver is defined by libFuzzer.
+#include "CFuzzer.h"

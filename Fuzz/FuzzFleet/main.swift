@@ -1,0 +1,3 @@
+import FuzzSupport
+
+runFuzzer(fuzzFleet, seeds: FleetFixture.seeds)
