@@ -58,6 +58,10 @@ public final class IngestService {
     /// Alerts raised by batches that are stored but not yet acknowledged; published with the
     /// acknowledgement.
     private var pendingAlerts: [Alert] = []
+    /// Remembers the message being decoded, so that one that kills the agent is quarantined
+    /// as `poison` at the second restart instead of crash-looping it (`nil`: the guard file
+    /// cannot be used; logged at start).
+    let poisonGuard: PoisonGuard?
 
     /// Detector state: one row per patient under that patient's data key (`patient_state`),
     /// the unpaired devices under the gateway key. `legacyDetectionStateKey` is the single blob
@@ -90,6 +94,12 @@ public final class IngestService {
                              metadata: ["error": "\(error)"])
             }
         }
+        do {
+            poisonGuard = try PoisonGuard(path: vault.path + ".decoding")
+        } catch {
+            poisonGuard = nil
+            logger.error("running without the poison-message guard", metadata: ["error": "\(error)"])
+        }
         decoder = MessageDecoder(catalog: runtime.catalog, limits: configuration.limits)
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
         for state in vault.deviceStates() {
@@ -104,6 +114,7 @@ public final class IngestService {
     /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
     public func run(stop: () -> Bool) throws {
         var client = try MQTTClient(options: clientOptions(broker: runtime.broker))
+        reportLastStop()
         let checkpointer = WALCheckpointer(path: vault.path)
         defer { checkpointer.stop() }
         if var sealing = configuration.sealing {
@@ -250,8 +261,17 @@ public final class IngestService {
         incoming.reserveCapacity(batch.count)
         var alerts: [Alert] = []
         for message in batch {
-            let outcome = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: now)
-            if detecting, detector != nil { alerts += detector!.process(outcome, at: now) }
+            let outcome: DecodeOutcome
+            let fingerprint = PoisonGuard.Fingerprint(topic: message.topic, payload: message.payload)
+            if let poisonGuard, poisonGuard.isPoison(fingerprint) {
+                outcome = quarantinePoison(message)
+            } else {
+                poisonGuard?.willDecode(fingerprint, topic: message.topic)
+                outcome = decoder.decode(topic: message.topic, payload: message.payload, receivedAt: now)
+                Self.testFatalHook(message.payload)
+                if detecting, detector != nil { alerts += detector!.process(outcome, at: now) }
+                poisonGuard?.didDecode()
+            }
             incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now,
                                             outcome: outcome))
         }
@@ -409,6 +429,7 @@ public final class IngestService {
     /// Clean stop: nothing unacknowledged is pending (each round stores then acknowledges),
     /// so publish `offline`, disconnect, and persist detector state.
     private func shutDown(_ client: MQTTClient) {
+        poisonGuard?.stoppedCleanly()
         saveDetectionState()
         recordEndedStorageOutage()
         if configuration.sealing != nil {

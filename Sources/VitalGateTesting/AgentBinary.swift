@@ -27,9 +27,11 @@ public enum AgentBinary {
         return (child.exitCode, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
-    /// Starts `vitalgate args...` in the background.
-    public static func start(_ arguments: [String], log: String) throws -> ChildProcess {
-        try ChildProcess(executable: path, arguments: arguments, outputPath: log)
+    /// Starts `vitalgate args...` in the background, with `environment` added to this process's.
+    public static func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> ChildProcess {
+        let merged = environment.isEmpty ? nil
+            : ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
+        return try ChildProcess(executable: path, arguments: arguments, outputPath: log, environment: merged)
     }
 }
 
