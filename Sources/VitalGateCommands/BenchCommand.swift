@@ -1,10 +1,11 @@
 public import ArgumentParser
 
-/// `vitalgate bench ingest|detect`: benchmarks that report ratios and measured costs.
+/// `vitalgate bench ingest|proofs|detect|drain|parsers`: benchmarks that report ratios and measured costs.
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks (build with -c release for meaningful figures).",
-        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self])
+        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self,
+                       BenchParsersCommand.self])
 
     public init() {}
 }

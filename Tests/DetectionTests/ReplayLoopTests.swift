@@ -113,3 +113,25 @@ import Telemetry
         #expect(run(&strict, stream).isEmpty)
     }
 }
+
+/// Issue 17: a recorded line's clock is outside input too. Clocks that are not milliseconds since
+/// the epoch (negative, or near Int64.max) once overflowed the decoder's and detectors' arithmetic.
+@Suite struct ReplayClockTests {
+    @Test func linesWithImpossibleClocksAreSkipped() {
+        var loop = ReplayLoop(engine: DetectionEngine())
+        var seen: [Int64] = []
+        let decode: (String, [UInt8], Int64) -> DecodeOutcome = { topic, _, t in
+            seen.append(t)
+            return .control(DeviceTopic(topic)!.device, .info(model: "OxiPatch", firmware: "1.4.2", serial: nil))
+        }
+        let lines = [
+            #"{"t":9223372036854774784,"topic":"wban/v1/OXP-7F31A2/info","payload":{}}"#,
+            #"{"t":-9000000000000000000,"topic":"wban/v1/OXP-7F31A2/info","payload":{}}"#,
+            #"{"t":9007199254740994,"topic":"wban/v1/OXP-7F31A2/info","payload":{}}"#,
+            #"{"t":1763884800000,"topic":"wban/v1/OXP-7F31A2/info","payload":{}}"#,
+        ]
+        for line in lines { _ = loop.process(line: Array(line.utf8)[...], decode: decode, emit: { _ in }) }
+        #expect(loop.skippedLines == 3)
+        #expect(seen == [1_763_884_800_000])
+    }
+}

@@ -93,3 +93,30 @@ import Testing
         #expect(Fixtures.reason(outcome) == .badTimestamp)
     }
 }
+
+/// A unit conversion that overflows (a schema without a range, a huge value) is quarantined,
+/// not passed on as infinity to the canonical writer, which would trap.
+@Suite struct ConversionOverflowTests {
+    @Test func anInfiniteConvertedValueIsImplausible() throws {
+        let schema = #"""
+        {"format": 1, "id": "rangeless-fw1", "model": "Rangeless", "family": "respiration",
+         "firmware": {"min": "1.0.0", "below": "2.0.0"},
+         "messages": {"vitals": {"interval_ms": 1000, "sequence": "seq",
+           "timestamp": {"field": "ts", "format": "epoch_ms"}, "unknown_fields": "reject",
+           "fields": [
+             {"field": "ti", "channel": "inspiration_time", "type": "number", "unit": "ms", "source_unit": "s"},
+             {"field": "tis", "channel": "inspiration_times", "type": "number_array", "unit": "ms", "source_unit": "s"}]}}}
+        """#
+        let catalog = try SchemaCatalog(schemas: [try FirmwareSchema(json: try JSONParser().parse(schema), file: "rangeless.json")])
+        var decoder = MessageDecoder(catalog: catalog)
+        _ = decoder.decode(topic: "wban/v1/RGL-000001/info", payload: Array(#"{"model":"Rangeless","fw":"1.0.0"}"#.utf8),
+                           receivedAt: Fixtures.now)
+        for payload in [#"{"seq":1,"ts":1763884800000,"ti":1e308}"#, #"{"seq":1,"ts":1763884800000,"tis":[1,1e308]}"#] {
+            let outcome = decoder.decode(topic: "wban/v1/RGL-000001/vitals", payload: Array(payload.utf8), receivedAt: Fixtures.now)
+            #expect(Fixtures.reason(outcome) == .implausibleValue, "\(payload)")
+        }
+        let fine = decoder.decode(topic: "wban/v1/RGL-000001/vitals", payload: Array(#"{"seq":2,"ts":1763884800000,"ti":1.5}"#.utf8),
+                                  receivedAt: Fixtures.now)
+        #expect(Fixtures.reading(fine)?.measurements.first?.value == .number(1500))
+    }
+}
