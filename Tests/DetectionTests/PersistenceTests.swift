@@ -95,3 +95,28 @@ import Telemetry
         #expect(throws: DetectionStateError.self) { try fresh.restore(Array("not a state".utf8)) }
     }
 }
+
+/// A state file is outside input to `detect --state-in`: averages that are not finite (they
+/// feed `Int64(...)` conversions later) are refused when read, not trapped on when used.
+@Suite struct StateValidationTests {
+    @Test(arguments: [(Float.nan, Float(0)), (.infinity, 0), (60_000, -1), (60_000, .infinity)])
+    func averagesThatAreNotNumbersAreRefused(_ mean: Float, _ variance: Float) {
+        var bad = EWMA()
+        bad.mean = mean
+        bad.variance = variance
+        bad.samples = 3
+        var writer = StateWriter()
+        writer.write(bad)
+        var reader = StateReader(writer.bytes)
+        #expect(throws: DetectionStateError.self) { _ = try reader.read(EWMA.self) }
+    }
+
+    @Test func anOrdinaryAverageRoundTrips() throws {
+        var ewma = EWMA()
+        for x: Float in [1000, 1010, 990] { ewma.update(x, alpha: 0.1) }
+        var writer = StateWriter()
+        writer.write(ewma)
+        var reader = StateReader(writer.bytes)
+        #expect(try reader.read(EWMA.self) == ewma)
+    }
+}
