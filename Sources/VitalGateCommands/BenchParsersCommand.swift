@@ -259,22 +259,15 @@ enum WorstCaseJSON {
     }
 
     /// `{"k0":0,"k1":0,…}`: every key is checked against every earlier one by a quadratic parser.
-    static func manyKeys(_ size: Int) -> [UInt8] {
-        var text = "{"
-        var index = 0
-        while text.utf8.count < size - 16 {
-            text += "\"k\(index)\":0,"
-            index += 1
-        }
-        return Array((text + "\"end\":0}").utf8)
-    }
+    static func manyKeys(_ size: Int) -> [UInt8] { keys(size, prefix: "k") }
 
     /// Keys of 1,000 bytes sharing a prefix: every comparison and hash runs their length.
-    static func longKeys(_ size: Int) -> [UInt8] {
-        let prefix = String(repeating: "a", count: 1000)
+    static func longKeys(_ size: Int) -> [UInt8] { keys(size, prefix: String(repeating: "a", count: 1000)) }
+
+    private static func keys(_ size: Int, prefix: String) -> [UInt8] {
         var text = "{"
         var index = 0
-        while text.utf8.count < size - 1020 {
+        while text.utf8.count + prefix.utf8.count < size - 20 {
             text += "\"\(prefix)\(index)\":0,"
             index += 1
         }

@@ -68,10 +68,7 @@ import VitalGateTesting
         let status = agent.terminate(signal: SIGTERM)
         #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0, "agent did not exit cleanly on SIGTERM")
         let vault = try Vault(path: AgentData.vault(data), keys: try FileKeyStore.load(path: AgentData.keys(data)))
-        var seqs: [UInt32] = []
-        try vault.export(ExportFilter(), onError: { id, error in Issue.record("row \(id): \(error)") }) {
-            seqs.append($0.reading.seq)
-        }
+        let seqs = try AgentData.storedSeqs(vault)
         let missing = Set((0..<total).map(UInt32.init)).subtracting(seqs).sorted()
         #expect(seqs.count == total, "stored \(seqs.count) of \(total)")
         #expect(missing.isEmpty, "\(missing.count) missing, first \(missing.prefix(5)), last \(missing.suffix(5))")
@@ -181,5 +178,14 @@ import VitalGateTesting
 enum AgentData {
     static func vault(_ dir: String) -> String { dir + "/vault.sqlite" }
     static func keys(_ dir: String) -> String { dir + "/keys/gateway.keys" }
+
+    /// The sequence numbers of every stored reading, in row order (a row that cannot be read is an issue).
+    static func storedSeqs(_ vault: Vault) throws -> [UInt32] {
+        var seqs: [UInt32] = []
+        try vault.export(ExportFilter(), onError: { id, error in Issue.record("row \(id): \(error)") }) {
+            seqs.append($0.reading.seq)
+        }
+        return seqs
+    }
 }
 

@@ -80,10 +80,7 @@ import VitalGateTesting
 
         // Everything else stored exactly once; the poison message quarantined once, by digest.
         let vault = try Vault(path: AgentData.vault(data), keys: try FileKeyStore.load(path: AgentData.keys(data)))
-        var seqs: [UInt32] = []
-        try vault.export(ExportFilter(), onError: { id, error in Issue.record("row \(id): \(error)") }) {
-            seqs.append($0.reading.seq)
-        }
+        let seqs = try AgentData.storedSeqs(vault)
         #expect(seqs.sorted() == (0..<40).map(UInt32.init))
         #expect(try vault.stats().quarantinedByReason == ["poison": 1])
         let digest = SHA256.hash(poison.payload).hexString
