@@ -170,17 +170,19 @@ final class PoisonGuard {
             memory.storeBytes(of: UInt32(count), toByteOffset: Layout.topicLength, as: UInt32.self)
             UnsafeMutableRawPointer(memory + Layout.topic).copyMemory(from: utf8.baseAddress!, byteCount: count)
         }
-        // The record is complete before the flag says so, and both before decoding starts: a
-        // full fence, so neither the compiler nor the CPU moves these stores into the decode.
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        // The record is complete before the flag says so, and both before decoding starts. Only
+        // the compiler could reorder them: a process that traps has retired every earlier
+        // store, and the page outlives it. So acquire-release fences: compiler barriers only on
+        // x86-64 (a sequentially consistent fence is an `mfence` per call) and `dmb ish` on ARM.
+        atomicMemoryFence(ordering: .acquiringAndReleasing)
         memory.storeBytes(of: 1, toByteOffset: Layout.decoding, as: UInt8.self)
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        atomicMemoryFence(ordering: .acquiringAndReleasing)
     }
 
     /// Records that the message announced by `willDecode` was decoded.
     @inline(__always)
     func didDecode() {
-        atomicMemoryFence(ordering: .sequentiallyConsistent)
+        atomicMemoryFence(ordering: .acquiringAndReleasing)
         memory.storeBytes(of: 0, toByteOffset: Layout.decoding, as: UInt8.self)
     }
 
