@@ -86,9 +86,10 @@ let package = Package(
                           swiftSettings: strict),
 
         // MARK: Test support and tests
-        .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry"], swiftSettings: strict),
+        .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
+                                                      "Threading"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
-        .testTarget(name: "ThreadingTests", dependencies: ["Threading"], swiftSettings: strict),
+        .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),
         .testTarget(name: "CryptographyTests", dependencies: ["Cryptography"], swiftSettings: strict),

@@ -1,6 +1,7 @@
 public import Detection
 public import MQTT
 public import Schemas
+public import Threading
 public import Vault
 
 /// Everything the ingest service needs, resolved from the config file and command line.
@@ -28,6 +29,9 @@ public struct IngestConfiguration: Sendable {
     public var storageMaxBytes: UInt64 = 0
     /// Seconds between publications of the counters on `metricsTopic` (retained); 0: never.
     public var metricsIntervalSeconds: Double = 0
+    /// The clocks: monotonic for periodic work and deadlines, wall for timestamps (tests inject
+    /// a manual one).
+    public var clock: any PipelineClock = SystemClock()
 
     public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
                 backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),

@@ -13,7 +13,7 @@ extension IngestService {
     /// acknowledged, so no reading is in flight while settings switch.
     func handleConfigDocument(_ message: InboundMessage, client: inout MQTTClient) {
         guard let fleet = configuration.fleet, !message.payload.isEmpty else { return }  // empty: retained copy cleared
-        let now = UInt64(Self.nowMs())
+        let now = UInt64(clock.wallMs())
         // Identify the document before judging it: the retained copy of what already runs comes
         // back on every reconnect and is not news.
         let parsed = Result { () throws(ConfigRejection) in try SignedConfig(bytes: message.payload) }
@@ -39,7 +39,7 @@ extension IngestService {
     }
 
     private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, client: inout MQTTClient) {
-        let now = UInt64(Self.nowMs())
+        let now = UInt64(clock.wallMs())
         let next = fleetState.applying(accepted, at: now)
         let candidate: FleetRuntime
         do {
@@ -96,7 +96,7 @@ extension IngestService {
     ///   disconnected for the main loop to reconnect).
     private func confirmBroker(_ candidate: FleetRuntime, replacing old: MQTTClient) -> MQTTClient? {
         let timeoutMs = configuration.fleet?.confirmTimeoutMs ?? 30_000
-        let deadline = Date().addingTimeInterval(Double(timeoutMs) / 1000)
+        let deadline = clock.monotonicMs() + Int64(timeoutMs)
         if old.isConnected {
             _ = try? old.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("offline".utf8),
                                                      qos: 1, retain: true))
@@ -105,9 +105,9 @@ extension IngestService {
         }
         var options = clientOptions(broker: candidate.broker)
         var attempt = 0
-        while Date() < deadline {
+        while clock.monotonicMs() < deadline {
             attempt += 1
-            options.connectTimeoutMs = max(100, Int(deadline.timeIntervalSinceNow * 1000))
+            options.connectTimeoutMs = max(100, Int(deadline - clock.monotonicMs()))
             do {
                 let client = try MQTTClient(options: options)
                 try client.connect()
@@ -153,7 +153,7 @@ extension IngestService {
     /// Records and reports a rejection or rollback; the running configuration is untouched.
     private func conclude(_ status: ConfigReport.Status, rejection: ConfigRejection?, envelope: SignedConfig?,
                           hash: [UInt8]?, signers: [String]?, client: MQTTClient, spent: FleetState? = nil) {
-        let now = UInt64(Self.nowMs())
+        let now = UInt64(clock.wallMs())
         let code = rejection?.reason.code ?? "broker-unconfirmed"
         let reason = rejection?.reason.description
             ?? "broker-unconfirmed: no connection to the new broker within \(configuration.fleet?.confirmTimeoutMs ?? 0) ms"
@@ -215,7 +215,7 @@ extension IngestService {
         guard !overStorageCap else { return }
         overStorageCap = true
         metrics.storageCapExceeded += 1
-        let now = Self.nowMs()
+        let now = clock.wallMs()
         logger.error("the vault is over its storage cap; nothing is evicted", metadata: ["bytes": "\(size)", "cap": "\(cap)"])
         let body = JSONWriter.canonicalBytes(.object([
             ("t", .number(Double(now))), ("gateway", .string(configuration.gatewayID)), ("category", .string("fault")),

@@ -1,6 +1,7 @@
 import FoundationEssentials
 import MQTT
 import Telemetry
+import Threading
 
 /// The agent's counters, published retained on `vitalgate/{gateway}/metrics` every
 /// `metricsIntervalSeconds` and at a clean stop, so that an operator sees a running gateway's
@@ -11,17 +12,17 @@ extension IngestService {
     func publishMetricsIfDue(_ client: MQTTClient, force: Bool = false) {
         let interval = configuration.metricsIntervalSeconds
         guard interval > 0, client.isConnected,
-              force || Date().timeIntervalSince(lastMetricsPublish) >= interval else { return }
+              force || metricsPublish.isDue(at: clock.monotonicMs()) else { return }
         guard case .object(var fields) = metrics.json else { return }
         fields += [
-            ("t", .number(Double(Self.nowMs()))), ("gateway", .string(configuration.gatewayID)),
+            ("t", .number(Double(clock.wallMs()))), ("gateway", .string(configuration.gatewayID)),
             ("started_at", .number(Double(startedAt))), ("vault_bytes", .number(Double(vault.fileBytes))),
         ]
         do {
             try client.publish(MQTTOptions.Message(topic: configuration.metricsTopic,
                                                    payload: JSONWriter.canonicalBytes(.object(fields)), qos: 1, retain: true))
             try client.flush()
-            lastMetricsPublish = Date()
+            metricsPublish.ran(at: clock.monotonicMs())
         } catch {
             logger.warning("cannot publish the metrics", metadata: ["error": "\(error)"])
         }

@@ -16,7 +16,7 @@ extension IngestService {
         metrics.storeFailures += 1
         storageRetryDelayMs = storageBackoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
         if storageOutage == nil {
-            storageOutage = StorageOutage(since: Self.nowMs(), cause: error.storageCause)
+            storageOutage = StorageOutage(since: clock.wallMs(), cause: error.storageCause)
             logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
                          metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in_ms": "\(storageRetryDelayMs)"])
         } else {
@@ -41,7 +41,7 @@ extension IngestService {
         endedStorageOutage = outage
         logger.notice("the vault stores again", metadata: [
             "failed_batches": "\(outage.failedBatches)", "cause": "\(outage.cause)",
-            "outage_ms": "\(Self.nowMs() - outage.since)"])
+            "outage_ms": "\(clock.wallMs() - outage.since)"])
     }
 
     /// Publishes the current outage's alert if it has not gone out yet (called once connected).
@@ -60,7 +60,7 @@ extension IngestService {
     /// this thread's: call between batches).
     func recordEndedStorageOutage() {
         guard let outage = endedStorageOutage else { return }
-        let now = Self.nowMs()
+        let now = clock.wallMs()
         let detail = JSONWriter.canonicalBytes(.object([
             ("since", .number(Double(outage.since))), ("until", .number(Double(now))),
             ("failed_batches", .number(Double(outage.failedBatches))), ("cause", .string(outage.cause)),

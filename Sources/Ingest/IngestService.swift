@@ -5,6 +5,7 @@ public import Logging
 import MQTT
 public import Schemas
 import Telemetry
+import Threading
 public import Vault
 
 /// The agent's pipeline: MQTT → decode → (detect) → vault → acknowledge.
@@ -35,15 +36,23 @@ public final class IngestService {
     var storageOutage: StorageOutage?
     /// An outage that has ended and is not yet recorded as an event.
     var endedStorageOutage: StorageOutage?
-    private var lastStateSave = Date()
-    private var lastStorageCheck = Date.distantPast
-    /// When the metrics were last published (IngestService+Metrics).
-    var lastMetricsPublish = Date.distantPast
+    /// The clocks (`configuration.clock`): periodic work runs on monotonic time, so a step of the
+    /// wall clock (NTP's first sync on a gateway without an RTC) neither stalls nor bursts it.
+    let clock: any PipelineClock
+    /// Detector state is saved every minute.
+    private var stateSave: PeriodicWork
+    /// The storage cap and erasures by other processes are checked every 5 s.
+    private var storageCheck = PeriodicWork(everyMs: 5000)
+    /// The metrics are published every `metricsIntervalSeconds` (IngestService+Metrics).
+    var metricsPublish: PeriodicWork
     /// When this service started running (ms since the epoch).
     var startedAt: Int64 = 0
     var overStorageCap = false
     private var publishedCheckpoint: String?
-    private var lastCheckpointPublish = Date.distantPast
+    /// The newest checkpoint is published at most once a second.
+    private var checkpointPublish = PeriodicWork(everyMs: 1000)
+    /// Batches due by age are closed once a second.
+    private var sealingTickWork = PeriodicWork(everyMs: 1000)
     /// The catalogue loaded from `Firmware-Schemas/`; fleet-delivered schemas are added to it.
     let baseCatalog: SchemaCatalog
     /// What a fleet document changed, applied on top of `configuration`.
@@ -76,6 +85,9 @@ public final class IngestService {
         self.configuration = configuration
         self.vault = vault
         self.logger = logger
+        clock = configuration.clock
+        stateSave = PeriodicWork(everyMs: 60_000, lastRun: configuration.clock.monotonicMs())
+        metricsPublish = PeriodicWork(everyMs: Int64(configuration.metricsIntervalSeconds * 1000))
         backoff = configuration.backoff
         storageBackoff = configuration.backoff
         baseCatalog = catalog
@@ -120,16 +132,15 @@ public final class IngestService {
         if var sealing = configuration.sealing {
             if let policy = runtime.sealingPolicy { sealing.policy = policy }
             // Readings a crash left in an open batch are sealed before anything new arrives.
-            let recovered = try vault.enableSealing(sealing, now: Self.nowMs())
+            let recovered = try vault.enableSealing(sealing, now: clock.wallMs())
             if recovered > 0 { logger.notice("sealed batches left open by the last run", metadata: ["batches": "\(recovered)"]) }
         }
-        let deadline = configuration.durationSeconds.map { Date().addingTimeInterval($0) }
-        func stopping() -> Bool { stop() || deadline.map { Date() >= $0 } ?? false }
+        let deadline = configuration.durationSeconds.map { clock.monotonicMs() + Int64($0 * 1000) }
+        func stopping() -> Bool { stop() || deadline.map { clock.monotonicMs() >= $0 } ?? false }
         var everConnected = false
-        startedAt = Self.nowMs()
+        startedAt = clock.wallMs()
         let storer = StoreWorker(vault: vault)
         defer { storer.stop() }
-        var lastTick = Date.distantPast
         while !stopping() {
             if !client.isConnected {
                 // Whatever is still queued finishes first; a new connection starts clean.
@@ -153,14 +164,18 @@ public final class IngestService {
             }
             // The vault is this thread's only while no batch is being stored: periodic work
             // runs between batches, or waits for them once it is overdue.
-            let due = Date().timeIntervalSince(lastStateSave) > 60 || Date().timeIntervalSince(lastStorageCheck) > 5
-            let tickDue = configuration.sealing != nil && Date().timeIntervalSince(lastTick) > 1
+            let now = clock.monotonicMs()
+            let due = stateSave.isDue(at: now) || storageCheck.isDue(at: now)
+            let tickDue = configuration.sealing != nil && sealingTickWork.isDue(at: now)
             if storer.pending == 0 || due || tickDue {
                 quiesce(storer, client)
-                if configuration.sealing != nil { tickSealing(client); lastTick = Date() }
-                if Date().timeIntervalSince(lastStateSave) > 60 { saveDetectionState() }
+                if configuration.sealing != nil {
+                    tickSealing(client)
+                    sealingTickWork.ran(at: clock.monotonicMs())
+                }
+                if stateSave.isDue(at: clock.monotonicMs()) { saveDetectionState() }
                 recordEndedStorageOutage()
-                if Date().timeIntervalSince(lastStorageCheck) > 5 {
+                if storageCheck.isDue(at: clock.monotonicMs()) {
                     checkStorageCap(client)
                     forgetErasedPatients()
                 }
@@ -256,7 +271,7 @@ public final class IngestService {
                 return true
             }
         }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let now = clock.wallMs()
         var incoming: [IncomingMessage] = []
         incoming.reserveCapacity(batch.count)
         var alerts: [Alert] = []
@@ -330,13 +345,11 @@ public final class IngestService {
         }
     }
 
-    func markStorageChecked() { lastStorageCheck = Date() }
-
-    static func nowMs() -> Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    func markStorageChecked() { storageCheck.ran(at: clock.monotonicMs()) }
 
     /// Closes batches that are due and publishes the newest checkpoint (retained).
     private func tickSealing(_ client: MQTTClient) {
-        do { try vault.sealingTick(now: Self.nowMs()) } catch {
+        do { try vault.sealingTick(now: clock.wallMs()) } catch {
             metrics.sealingFailures += 1
             logger.error("sealing failed; the readings stay stored and will be sealed later",
                          metadata: ["error": "\(error)"])
@@ -349,13 +362,13 @@ public final class IngestService {
     /// a clean stop (`force`).
     private func publishCheckpointIfNew(_ client: MQTTClient, force: Bool = false) {
         guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint,
-              force || Date().timeIntervalSince(lastCheckpointPublish) >= 1 else { return }
+              force || checkpointPublish.isDue(at: clock.monotonicMs()) else { return }
         do {
             try client.publish(MQTTOptions.Message(topic: configuration.checkpointTopic, payload: Array(note.utf8),
                                                    qos: 1, retain: true))
             try client.flush()
             publishedCheckpoint = note
-            lastCheckpointPublish = Date()
+            checkpointPublish.ran(at: clock.monotonicMs())
         } catch {
             logger.warning("cannot publish the checkpoint", metadata: ["error": "\(error)"])
         }
@@ -391,10 +404,10 @@ public final class IngestService {
     /// Saves the detector state a patient at a time (memory stays at one patient's blob, ~43 KB,
     /// where one blob of every patient cost several MB of transient copies).
     private func saveDetectionState() {
-        lastStateSave = Date()
+        stateSave.ran(at: clock.monotonicMs())
         guard let detector else { return }
         do {
-            try vault.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: Self.nowMs()) {
+            try vault.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: clock.wallMs()) {
                 detector.snapshot(patient: $0)
             }
             try vault.setSealedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
@@ -434,7 +447,7 @@ public final class IngestService {
         recordEndedStorageOutage()
         if configuration.sealing != nil {
             // A clean stop leaves no reading unsealed.
-            do { try vault.sealAll(now: Self.nowMs()) } catch {
+            do { try vault.sealAll(now: clock.wallMs()) } catch {
                 metrics.sealingFailures += 1
                 logger.error("cannot seal the open batch at shutdown; it is sealed at the next start",
                              metadata: ["error": "\(error)"])

@@ -273,3 +273,42 @@ final class AgentHarness: Sendable {
         #expect(stats.eventsByType["vault_write_failed"] == 1)
     }
 }
+
+/// Issue 18, time injected: the agent's periodic work runs on the monotonic clock. With a manual
+/// clock, a publication of the counters is due every interval of monotonic time whatever the
+/// wall clock does; the published `t` follows the wall clock.
+@Suite struct InjectedClockTests {
+    @Test func wallClockStepsNeitherStallNorBurstPeriodicWork() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let broker = try LocalBroker()
+        let clock = ManualClock(monotonicMs: 0, wallMs: 86_400_000)  // booted without an RTC: 1970-01-02
+        var config = IngestConfiguration(gatewayID: "test-gw", mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-test-gw"),
+                                         detection: nil)
+        config.metricsIntervalSeconds = 60
+        config.clock = clock
+        let operatorClient = try MQTTTestClient.connect(broker.address, id: "operator")
+        try operatorClient.subscribe("vitalgate/test-gw/metrics", qos: 1)
+        let agent = AgentHarness(configuration: config, vaultPath: dir.appending("vault.sqlite").path, keys: GatewayKeys.generate())
+        defer { agent.stop() }
+        func publications(waitingMs: Int) throws -> [Double] {
+            try MQTTTestClient.collect(operatorClient, count: 10, timeoutMs: waitingMs).compactMap {
+                try JSONParser().parse($0.payload)["t"]?.numberValue
+            }
+        }
+        // Due at once when the agent starts.
+        #expect(try publications(waitingMs: 3000) == [86_400_000])
+        // NTP's first sync steps the wall clock 56 years forward: nothing falls due.
+        clock.stepWall(ms: 56 * 365 * 86_400_000)
+        #expect(try publications(waitingMs: 600).isEmpty, "a forward step of the wall clock made periodic work due")
+        // A minute of monotonic time later: one publication, stamped with the new wall time.
+        clock.advance(ms: 60_000)
+        #expect(try publications(waitingMs: 3000) == [Double(86_400_000 + 56 * 365 * 86_400_000 + 60_000)])
+        // The wall clock steps an hour back: the next one is still due a minute later.
+        clock.stepWall(ms: -3_600_000)
+        clock.advance(ms: 59_999)
+        #expect(try publications(waitingMs: 600).isEmpty)
+        clock.advance(ms: 1)
+        #expect(try publications(waitingMs: 3000).count == 1, "a backward step of the wall clock stalled periodic work")
+    }
+}
