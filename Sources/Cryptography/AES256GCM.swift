@@ -1,7 +1,7 @@
 internal import COpenSSL
 
 // The AES-256-GCM implementation, fetched once. EVP_CIPHER objects are immutable after
-// fetching and safe to share between threads; every seal/open uses a fresh EVP_CIPHER_CTX.
+// fetching and safe to share between threads; every encryption and decryption uses a fresh EVP_CIPHER_CTX.
 nonisolated(unsafe) let aes256GCMCipher: OpaquePointer =
     fetchOnce({ EVP_CIPHER_fetch(nil, cString("AES-256-GCM"), nil) }, "AES-256-GCM")
 
@@ -18,9 +18,9 @@ public enum AES256GCM {
     /// Tag length: 16 bytes.
     public static let tagByteCount = 16
 
-    /// The output of ``AES256GCM/seal(_:key:nonce:associatedData:)``: nonce, ciphertext and tag.
-    public struct SealedBox: Sendable, Hashable {
-        /// The 12-byte nonce the message was sealed with.
+    /// The output of ``AES256GCM/encrypt(_:key:nonce:associatedData:)``: nonce, ciphertext and tag.
+    public struct EncryptedBox: Sendable, Hashable {
+        /// The 12-byte nonce the message was encrypted with.
         public let nonce: [UInt8]
         /// The encrypted message; as long as the plaintext.
         public let ciphertext: [UInt8]
@@ -76,9 +76,9 @@ public enum AES256GCM {
     ///   - nonce: exactly 12 bytes, unique per key; `nil` draws a random nonce.
     /// - Throws: ``CryptoError`` `.invalidKeyLength`, `.invalidNonceLength`, or
     ///   `.openSSLFailure`.
-    public static func seal(
+    public static func encrypt(
         _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8]? = nil, associatedData: [UInt8]
-    ) throws(CryptoError) -> SealedBox {
+    ) throws(CryptoError) -> EncryptedBox {
         try validate(key: key)
         let nonce = nonce ?? SecureRandom.bytes(nonceByteCount)
         try validate(nonce: nonce)
@@ -95,24 +95,24 @@ public enum AES256GCM {
             try check(EVP_CIPHER_CTX_ctrl(context, EVP_CTRL_AEAD_GET_TAG, Int32(tagByteCount), output),
                       "EVP_CIPHER_CTX_ctrl(GET_TAG)")
         }
-        return try SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
+        return try EncryptedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
     }
 
-    /// `seal(plaintext, key:, nonce:, associatedData:).combined`, written straight into one
+    /// `encrypt(plaintext, key:, nonce:, associatedData:).combined`, written straight into one
     /// buffer: `nonce ‖ ciphertext ‖ tag` (no separate ciphertext and tag arrays).
-    public static func sealCombined(
+    public static func encryptCombined(
         _ plaintext: [UInt8], key: [UInt8], nonce: [UInt8], associatedData: [UInt8]
     ) throws(CryptoError) -> [UInt8] {
-        try KeyedSealer(key: key).sealCombined(plaintext, nonce: nonce, associatedData: associatedData)
+        try KeyedEncryptor(key: key).encryptCombined(plaintext, nonce: nonce, associatedData: associatedData)
     }
 
-    /// An encryption context that keeps one key's schedule, for sealing many messages under
+    /// An encryption context that keeps one key's schedule, for encrypting many messages under
     /// the same key: setting the key up (the AES round keys and GHASH tables) costs about as
     /// much as encrypting a 300-byte reading, and here it is done once. Each message still
     /// takes its own nonce. Freeing the context wipes the key material (OpenSSL cleanses it).
     ///
     /// Not `Sendable`: it owns one mutable OpenSSL context. Use one instance per thread.
-    public final class KeyedSealer {
+    public final class KeyedEncryptor {
         private let context: OpaquePointer
 
         /// - Throws: ``CryptoError`` `.invalidKeyLength` or `.openSSLFailure`.
@@ -131,9 +131,9 @@ public enum AES256GCM {
         deinit { EVP_CIPHER_CTX_free(context) }
 
         /// `nonce ‖ ciphertext ‖ tag` of `plaintext` under this key, as
-        /// ``AES256GCM/sealCombined(_:key:nonce:associatedData:)``.
+        /// ``AES256GCM/encryptCombined(_:key:nonce:associatedData:)``.
         /// - Throws: ``CryptoError`` `.invalidNonceLength` or `.openSSLFailure`.
-        public func sealCombined(_ plaintext: [UInt8], nonce: [UInt8], associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {
+        public func encryptCombined(_ plaintext: [UInt8], nonce: [UInt8], associatedData: [UInt8]) throws(CryptoError) -> [UInt8] {
             try AES256GCM.validate(nonce: nonce)
             // A NULL cipher and key keep both and restart GCM with the new nonce.
             try check(EVP_EncryptInit_ex2(context, nil, nil, nonce, nil), "EVP_EncryptInit_ex2 (nonce)")
@@ -157,8 +157,8 @@ public enum AES256GCM {
     ///   `associatedData` under `key`.
     /// - Throws: ``CryptoError`` `.authenticationFailure` if anything was modified or the key
     ///   or associated data differ; `.invalidKeyLength` for a key that is not 32 bytes.
-    public static func open(
-        _ box: SealedBox, key: [UInt8], associatedData: [UInt8]
+    public static func decrypt(
+        _ box: EncryptedBox, key: [UInt8], associatedData: [UInt8]
     ) throws(CryptoError) -> [UInt8] {
         try validate(key: key)
         let context = try checkNotNil(EVP_CIPHER_CTX_new(), "EVP_CIPHER_CTX_new")

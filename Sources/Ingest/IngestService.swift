@@ -410,8 +410,8 @@ public final class IngestService {
             try vault.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: clock.wallMs()) {
                 detector.snapshot(patient: $0)
             }
-            try vault.setSealedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
-            try vault.removeSealedState(Self.legacyDetectionStateKey)
+            try vault.setEncryptedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
+            try vault.removeEncryptedState(Self.legacyDetectionStateKey)
         } catch {
             logger.warning("cannot save detection state", metadata: ["error": "\(error)"])
         }
@@ -422,8 +422,8 @@ public final class IngestService {
     static func restoredEngine(_ config: DetectionConfig, from vault: Vault, logger: Logger) -> DetectionEngine {
         var engine = DetectionEngine(config: config)
         do {
-            if let legacy = try vault.sealedState(legacyDetectionStateKey) { try engine.restore(legacy) }
-            if let unpaired = try vault.sealedState(unpairedDetectionStateKey) { try engine.restoreUnpaired(from: unpaired) }
+            if let legacy = try vault.encryptedState(legacyDetectionStateKey) { try engine.restore(legacy) }
+            if let unpaired = try vault.encryptedState(unpairedDetectionStateKey) { try engine.restoreUnpaired(from: unpaired) }
             var failed = 0
             try vault.forEachPatientState(detectionStateName, onError: { _, _ in failed += 1 }) { blob in
                 do { try engine.restorePatient(from: blob) } catch { failed += 1 }

@@ -15,7 +15,7 @@ extension Connection {
     }
 
     /// `sqlite3_wal_checkpoint_v2` modes.
-    public enum CheckpointMode: Sendable {
+    public enum WALCheckpointMode: Sendable {
         /// Copy as many frames as possible without waiting for readers or writers.
         case passive
         /// Wait for writers, then copy all frames.
@@ -101,8 +101,8 @@ extension Connection {
     ///   when the database is not in WAL mode).
     /// - Throws: ``SQLiteError`` `.busy` when a blocking mode could not finish.
     @discardableResult
-    public func checkpoint(
-        _ mode: CheckpointMode = .passive
+    public func walCheckpoint(
+        _ mode: WALCheckpointMode = .passive
     ) throws(SQLiteError) -> (walFrames: Int, checkpointedFrames: Int) {
         var walFrames: Int32 = 0
         var checkpointed: Int32 = 0

@@ -25,7 +25,7 @@ public struct GatewayKeys: KeyStore {
 
     public func wrap(_ dataKey: [UInt8], context: [UInt8]) throws(VaultError) -> [UInt8] {
         do {
-            return try AES256GCM.seal(dataKey, key: keyEncryptionKey, associatedData: Array("vg-wrap-v1".utf8) + context)
+            return try AES256GCM.encrypt(dataKey, key: keyEncryptionKey, associatedData: Array("vg-wrap-v1".utf8) + context)
                 .combined
         } catch {
             throw VaultError(.crypto, "cannot wrap a data key", underlying: error)
@@ -34,7 +34,7 @@ public struct GatewayKeys: KeyStore {
 
     public func unwrap(_ wrapped: [UInt8], context: [UInt8]) throws(VaultError) -> [UInt8] {
         do {
-            return try AES256GCM.open(try AES256GCM.SealedBox(combined: wrapped), key: keyEncryptionKey,
+            return try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: wrapped), key: keyEncryptionKey,
                                       associatedData: Array("vg-wrap-v1".utf8) + context)
         } catch {
             throw VaultError(.corruptRow, "a wrapped data key does not authenticate (wrong key file or altered row)",

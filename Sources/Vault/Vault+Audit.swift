@@ -108,7 +108,7 @@ extension Vault {
         // readings row, checked above); the alert row's own ciphertext is checked here.
         for row in try read({ try db.query("SELECT id, payload_ct FROM quarantine ORDER BY id") }) {
             let id = row[0].integerValue ?? -1
-            if (try? AES256GCM.open(try AES256GCM.SealedBox(combined: row[1].blobValue ?? []), key: gatewayKey,
+            if (try? AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: row[1].blobValue ?? []), key: gatewayKey,
                                     associatedData: Self.quarantineAAD(id: id))) == nil {
                 found("quarantine", id, "payload ciphertext does not authenticate (altered or moved)")
             }
@@ -116,7 +116,7 @@ extension Vault {
         for row in try read({ try db.query("SELECT id, patient_ref, body_ct FROM alerts ORDER BY id") }) {
             let id = row[0].integerValue ?? -1
             guard let key = try? contentKey(patientRef: row[1].integerValue) else { continue }  // erased patient
-            if (try? AES256GCM.open(try AES256GCM.SealedBox(combined: row[2].blobValue ?? []), key: key,
+            if (try? AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: row[2].blobValue ?? []), key: key,
                                     associatedData: Self.alertAAD(id: id))) == nil {
                 found("alerts", id, "alert ciphertext does not authenticate (altered or moved)")
             }

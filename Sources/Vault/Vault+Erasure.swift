@@ -83,7 +83,7 @@ extension Vault {
         plaintext.append(contentsOf: nonces.bytes(32))
         plaintext.append(contentsOf: canonical)
         let commitment = SHA256.hash(plaintext.dropFirst())
-        let sealed = try AES256GCM.seal(plaintext, key: key ?? gatewayKey, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+        let encrypted = try AES256GCM.encrypt(plaintext, key: key ?? gatewayKey, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                         associatedData: Self.readingAAD(id: id, device: device))
         try db.cached("""
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
@@ -91,7 +91,7 @@ extension Vault {
             VALUES (?, ?, 'event', 0, ?, ?, '-', ?, ?, ?, 0, ?, ?)
             """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
                      patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
-                     .blob(sealed.combined), .blob(commitment))
+                     .blob(encrypted.combined), .blob(commitment))
         if sealing != nil {
             commitmentCache.append(id: id, entry: BatchEntry(commitment: try Commitment(bytes: commitment), receivedAt: time))
         }

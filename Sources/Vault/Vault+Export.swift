@@ -72,7 +72,7 @@ extension Vault {
         let key = try contentKey(patientRef: patientRef)
         let plaintext: [UInt8]
         do {
-            plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: ciphertext), key: key,
+            plaintext = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
                                            associatedData: Self.readingAAD(id: id, device: device))
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
@@ -106,7 +106,7 @@ extension Vault {
                 let key = try contentKey(patientRef: statement.isNull(1) ? nil : statement.int64(1))
                 let plaintext: [UInt8]
                 do {
-                    plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: statement.blob(2) ?? []), key: key,
+                    plaintext = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: statement.blob(2) ?? []), key: key,
                                                    associatedData: Self.alertAAD(id: id))
                 } catch {
                     throw VaultError(.corruptRow, "alert \(id) does not authenticate", underlying: error)

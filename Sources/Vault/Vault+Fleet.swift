@@ -25,7 +25,7 @@ extension Vault {
 
     /// The persisted fleet state (opaque bytes owned by the `Fleet` module), if any.
     /// - Throws: ``VaultError`` `.corruptRow` if it does not authenticate.
-    public func fleetState() throws(VaultError) -> [UInt8]? { try sealedState(Self.fleetStateKey) }
+    public func fleetState() throws(VaultError) -> [UInt8]? { try encryptedState(Self.fleetStateKey) }
 
     /// Records a configuration outcome in one transaction: an `events` row, a sealed record
     /// (kind `event`, batched and provable like a reading), and, for an applied document, the
@@ -45,7 +45,7 @@ extension Vault {
             canonical += record.detail
             canonical += Array(",\"type\":\"\(record.type)\",\"v\":1}".utf8)
             try insertSealedRecord(id: recordID, canonical: canonical, at: record.at)
-            if let newFleetState { try storeSealedState(Self.fleetStateKey, newFleetState) }
+            if let newFleetState { try storeEncryptedState(Self.fleetStateKey, newFleetState) }
             sealed = try sealWithinStore(foreign + 1, at: record.at)
         } } catch {
             nextReadingID = idBefore

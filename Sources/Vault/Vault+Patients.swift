@@ -28,7 +28,7 @@ extension Vault {
                 let key = try keys.unwrap(wrapped, context: Array("patient-data-key".utf8) + pseudonym)
                 entry.key = key
                 do {
-                    let plain = try AES256GCM.open(try AES256GCM.SealedBox(combined: identifierCT), key: key,
+                    let plain = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: identifierCT), key: key,
                                                    associatedData: Array("vg-patient-id-v1".utf8) + pseudonym)
                     entry.identifier = String(decoding: plain, as: UTF8.self)
                 } catch {
@@ -58,7 +58,7 @@ extension Vault {
         // New, or re-admitted after an erasure (the erased row gave up its pseudonym): a new row and key.
         let key = SecureRandom.bytes(32)
         let wrapped = try keys.wrap(key, context: Array("patient-data-key".utf8) + pseudonym)
-        let identifierCT = try AES256GCM.seal(Array(identifier.utf8), key: key,
+        let identifierCT = try AES256GCM.encrypt(Array(identifier.utf8), key: key,
                                               associatedData: Array("vg-patient-id-v1".utf8) + pseudonym).combined
         try db.cached("INSERT INTO patients (pseudonym, wrapped_key, identifier_ct, created_at) VALUES (?, ?, ?, ?)")
             .run(.blob(pseudonym), .blob(wrapped), .blob(identifierCT), .integer(time))

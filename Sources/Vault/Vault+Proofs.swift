@@ -79,7 +79,7 @@ extension Vault {
         let key = try contentKey(patientRef: patientRef)
         let plaintext: [UInt8]
         do {
-            plaintext = try AES256GCM.open(try AES256GCM.SealedBox(combined: ciphertext), key: key,
+            plaintext = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
                                            associatedData: Self.readingAAD(id: id, device: device))
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)

@@ -4,23 +4,23 @@ import SQLite
 extension Vault {
     /// Stores an opaque state blob (e.g. detector state, which names patients) encrypted
     /// under the gateway key in the `meta` table.
-    public func setSealedState(_ name: String, _ value: [UInt8]) throws(VaultError) {
-        try write { try storeSealedState(name, value) }
+    public func setEncryptedState(_ name: String, _ value: [UInt8]) throws(VaultError) {
+        try write { try storeEncryptedState(name, value) }
     }
 
     /// Encrypts and upserts a state blob; call inside a write transaction.
-    func storeSealedState(_ name: String, _ value: [UInt8]) throws {
-        let sealed = try AES256GCM.seal(value, key: gatewayKey, associatedData: Array("vg-state-v1:\(name)".utf8))
+    func storeEncryptedState(_ name: String, _ value: [UInt8]) throws {
+        let encrypted = try AES256GCM.encrypt(value, key: gatewayKey, associatedData: Array("vg-state-v1:\(name)".utf8))
         try db.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value")
-            .run(.text("state:\(name)"), .blob(sealed.combined))
+            .run(.text("state:\(name)"), .blob(encrypted.combined))
     }
 
     /// The state blob stored under `name`, or `nil`; throws if it does not authenticate.
-    public func sealedState(_ name: String) throws(VaultError) -> [UInt8]? {
+    public func encryptedState(_ name: String) throws(VaultError) -> [UInt8]? {
         let rows = try read { try db.query("SELECT value FROM meta WHERE key = ?", [.text("state:\(name)")]) }
         guard let blob = rows.first?.first?.blobValue else { return nil }
         do {
-            return try AES256GCM.open(try AES256GCM.SealedBox(combined: blob), key: gatewayKey,
+            return try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: blob), key: gatewayKey,
                                       associatedData: Array("vg-state-v1:\(name)".utf8))
         } catch {
             throw VaultError(.corruptRow, "state \(name) does not authenticate", underlying: error)
@@ -28,7 +28,7 @@ extension Vault {
     }
 
     /// Deletes the state blob stored under `name` (nothing if there is none).
-    public func removeSealedState(_ name: String) throws(VaultError) {
+    public func removeEncryptedState(_ name: String) throws(VaultError) {
         try write { try db.cached("DELETE FROM meta WHERE key = ?").run(.text("state:\(name)")) }
     }
 
@@ -50,11 +50,11 @@ extension Vault {
                     entry = try patient(for: identifier, at: time)
                 }
                 guard let key = entry.key, let value = state(identifier) else { continue }
-                let sealed = try AES256GCM.seal(value, key: key, associatedData: Self.patientStateAAD(name, entry.pseudonym))
+                let encrypted = try AES256GCM.encrypt(value, key: key, associatedData: Self.patientStateAAD(name, entry.pseudonym))
                 try db.cached("""
                     INSERT INTO patient_state (patient_ref, name, value) VALUES (?, ?, ?)
                     ON CONFLICT(patient_ref, name) DO UPDATE SET value = excluded.value
-                    """).run(.integer(entry.ref), .text(name), .blob(sealed.combined))
+                    """).run(.integer(entry.ref), .text(name), .blob(encrypted.combined))
             }
         }
     }
@@ -74,7 +74,7 @@ extension Vault {
             }
             guard let key = entry.key else { continue }  // erased
             do {
-                body(try AES256GCM.open(try AES256GCM.SealedBox(combined: row[1].blobValue ?? []), key: key,
+                body(try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: row[1].blobValue ?? []), key: key,
                                         associatedData: Self.patientStateAAD(name, entry.pseudonym)))
             } catch {
                 onError(ref, VaultError(.corruptRow, "patient state \(name) does not authenticate", underlying: error))

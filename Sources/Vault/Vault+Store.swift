@@ -118,7 +118,7 @@ extension Vault {
         plaintext.append(contentsOf: versioned.dropFirst())
         // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
         let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
-        let sealed = try sealer(for: key, slot: keySlot).sealCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
+        let encrypted = try encryptor(for: key, slot: keySlot).encryptCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
                                                        associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
         try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
@@ -127,7 +127,7 @@ extension Vault {
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(sealed), .blob(commitment.bytes))
+                     .blob(digest), .integer(conflict ? 1 : 0), .blob(encrypted), .blob(commitment.bytes))
         if sealing != nil {
             commitmentCache.append(id: id, entry: BatchEntry(commitment: commitment, receivedAt: reading.receivedAt))
         }
@@ -152,10 +152,10 @@ extension Vault {
     /// array compares by its buffer): a row id can come back with another key after a
     /// rolled-back transaction created that patient. The cache is cleared past 4,096 keys
     /// rather than grown.
-    private func sealer(for key: [UInt8], slot: Int64) throws(CryptoError) -> AES256GCM.KeyedSealer {
+    private func encryptor(for key: [UInt8], slot: Int64) throws(CryptoError) -> AES256GCM.KeyedEncryptor {
         if let cached = sealers[slot], cached.key == key { return cached.sealer }
         if sealers.count >= 4096 { sealers.removeAll() }
-        let sealer = try AES256GCM.KeyedSealer(key: key)
+        let sealer = try AES256GCM.KeyedEncryptor(key: key)
         sealers[slot] = (key, sealer)
         return sealer
     }
@@ -169,13 +169,13 @@ extension Vault {
         // The topic is kept inside the ciphertext too: a bad topic may carry anything.
         var plaintext = Array(message.topic.utf8) + [0]
         plaintext += message.payload
-        let sealed = try AES256GCM.seal(plaintext, key: gatewayKey, associatedData: Self.quarantineAAD(id: id))
+        let encrypted = try AES256GCM.encrypt(plaintext, key: gatewayKey, associatedData: Self.quarantineAAD(id: id))
         try db.cached(literal: """
             INSERT INTO quarantine (id, received_at, device, kind, reason, detail, payload_ct)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .integer(message.receivedAt), device.map { .text($0) } ?? .null,
                      kind.map { .text($0) } ?? .null, .text(verdict.reason.rawValue), .text(verdict.detail),
-                     .blob(sealed.combined))
+                     .blob(encrypted.combined))
         nextQuarantineID += 1
     }
 
@@ -188,7 +188,7 @@ extension Vault {
             patientRef = entry.ref
             key = entry.key ?? gatewayKey
         }
-        let sealed = try AES256GCM.seal(alert.body, key: key, associatedData: Self.alertAAD(id: id))
+        let encrypted = try AES256GCM.encrypt(alert.body, key: key, associatedData: Self.alertAAD(id: id))
         // The alert is sealed with the readings: a record over its JSON line, provable like a
         // reading (`prove` with the alert's record_id) and erased with the patient's key.
         let recordID = nextReadingID
@@ -200,7 +200,7 @@ extension Vault {
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .integer(alert.at), alert.device.map { .text($0) } ?? .null,
                      patientRef.map { .integer($0) } ?? .null, .text(alert.category), .text(alert.kind),
-                     .real(alert.score), .blob(sealed.combined), .integer(recordID))
+                     .real(alert.score), .blob(encrypted.combined), .integer(recordID))
         nextAlertID += 1
     }
 

@@ -34,7 +34,7 @@ public final class Vault {
     /// AES-GCM contexts with their key set up, by patient row (or the gateway key's slot), for
     /// readings' ciphertexts. Dropped whenever a patient is erased, so no erased key's schedule
     /// outlives the erasure.
-    var sealers: [Int64: (key: [UInt8], sealer: AES256GCM.KeyedSealer)] = [:]
+    var sealers: [Int64: (key: [UInt8], sealer: AES256GCM.KeyedEncryptor)] = [:]
     /// Whether `log_nodes` was checked against the leaves since the vault was opened.
     var logNodesChecked = false
     /// Present once `enableSealing` was called.
@@ -187,9 +187,9 @@ public final class Vault {
     }
 
     /// Flushes the WAL into the main database file (e.g. before a backup).
-    public func checkpoint() throws(VaultError) {
-        do { _ = try db.checkpoint(.truncate) } catch {
-            throw VaultError(.storage, "checkpoint failed", underlying: error)
+    public func walCheckpoint() throws(VaultError) {
+        do { _ = try db.walCheckpoint(.truncate) } catch {
+            throw VaultError(.storage, "WAL checkpoint failed", underlying: error)
         }
     }
 }

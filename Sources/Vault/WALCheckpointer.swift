@@ -33,7 +33,7 @@ public final class WALCheckpointer: Sendable {
                     usleep(20_000)
                     slept += 20
                 }
-                do { _ = try db.checkpoint(.passive) } catch { shared.failures.add(1, ordering: .relaxed) }
+                do { _ = try db.walCheckpoint(.passive) } catch { shared.failures.add(1, ordering: .relaxed) }
             }
         }
     }

@@ -48,13 +48,13 @@ struct AES256GCMTests {
 
     @Test(arguments: vectors)
     func sealWithFixedNonce(_ vector: Vector) throws {
-        let box = try AES256GCM.seal(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
+        let box = try AES256GCM.encrypt(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
                                      nonce: Self.bytes(vector.nonce), associatedData: Self.bytes(vector.associatedData))
         #expect(box.nonce.hexString == vector.nonce)
         #expect(box.ciphertext.hexString == vector.ciphertext)
         #expect(box.tag.hexString == vector.tag)
         #expect(box.combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
-        let combined = try AES256GCM.sealCombined(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
+        let combined = try AES256GCM.encryptCombined(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
                                                   nonce: Self.bytes(vector.nonce),
                                                   associatedData: Self.bytes(vector.associatedData))
         #expect(combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
@@ -62,8 +62,8 @@ struct AES256GCMTests {
 
     @Test(arguments: vectors)
     func openKnownBox(_ vector: Vector) throws {
-        let box = try AES256GCM.SealedBox(combined: Self.bytes(vector.nonce + vector.ciphertext + vector.tag))
-        let plaintext = try AES256GCM.open(box, key: Self.bytes(vector.key),
+        let box = try AES256GCM.EncryptedBox(combined: Self.bytes(vector.nonce + vector.ciphertext + vector.tag))
+        let plaintext = try AES256GCM.decrypt(box, key: Self.bytes(vector.key),
                                            associatedData: Self.bytes(vector.associatedData))
         #expect(plaintext.hexString == vector.plaintext)
     }
@@ -77,7 +77,7 @@ struct AES256GCMTests {
         let vector = Self.vectors[3]
         let key = Self.bytes(vector.key)
         var aad = Self.bytes(vector.associatedData)
-        let box = try AES256GCM.seal(Self.bytes(vector.plaintext), key: key, associatedData: aad)
+        let box = try AES256GCM.encrypt(Self.bytes(vector.plaintext), key: key, associatedData: aad)
         var nonce = box.nonce, ciphertext = box.ciphertext, tag = box.tag, openKey = key
         switch tamper {
         case .ciphertextBit: ciphertext[7] ^= 0x10
@@ -88,9 +88,9 @@ struct AES256GCMTests {
         case .wrongKey: openKey[31] ^= 0x01
         case .truncatedCiphertext: ciphertext.removeLast()
         }
-        let tampered = try AES256GCM.SealedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
+        let tampered = try AES256GCM.EncryptedBox(nonce: nonce, ciphertext: ciphertext, tag: tag)
         let error = #expect(throws: CryptoError.self) {
-            try AES256GCM.open(tampered, key: openKey, associatedData: aad)
+            try AES256GCM.decrypt(tampered, key: openKey, associatedData: aad)
         }
         #expect(error?.code == .authenticationFailure)
     }
@@ -100,19 +100,19 @@ struct AES256GCMTests {
         for length in [0, 1, 15, 16, 17, 1000, 65_537] {
             let plaintext = SecureRandom.bytes(length)
             let aad = Array("device-7/heart_rate".utf8)
-            let box = try AES256GCM.seal(plaintext, key: key, associatedData: aad)
+            let box = try AES256GCM.encrypt(plaintext, key: key, associatedData: aad)
             #expect(box.ciphertext.count == length)
             #expect(box.combined.count == length + 28)
-            let reopened = try AES256GCM.SealedBox(combined: box.combined)
+            let reopened = try AES256GCM.EncryptedBox(combined: box.combined)
             #expect(reopened == box)
-            #expect(try AES256GCM.open(reopened, key: key, associatedData: aad) == plaintext)
+            #expect(try AES256GCM.decrypt(reopened, key: key, associatedData: aad) == plaintext)
         }
     }
 
     @Test func randomNoncesDiffer() throws {
         let key = SecureRandom.bytes(32)
-        let first = try AES256GCM.seal([1, 2, 3], key: key, associatedData: [])
-        let second = try AES256GCM.seal([1, 2, 3], key: key, associatedData: [])
+        let first = try AES256GCM.encrypt([1, 2, 3], key: key, associatedData: [])
+        let second = try AES256GCM.encrypt([1, 2, 3], key: key, associatedData: [])
         #expect(first.nonce != second.nonce)
         #expect(first.ciphertext != second.ciphertext)
     }
@@ -121,12 +121,12 @@ struct AES256GCMTests {
     func wrongKeyLengthIsATypedError(_ length: Int) throws {
         let key = [UInt8](repeating: 0x5a, count: length)
         let sealError = #expect(throws: CryptoError.self) {
-            try AES256GCM.seal([1], key: key, associatedData: [])
+            try AES256GCM.encrypt([1], key: key, associatedData: [])
         }
         #expect(sealError?.code == .invalidKeyLength)
-        let box = try AES256GCM.seal([1], key: SecureRandom.bytes(32), associatedData: [])
+        let box = try AES256GCM.encrypt([1], key: SecureRandom.bytes(32), associatedData: [])
         let openError = #expect(throws: CryptoError.self) {
-            try AES256GCM.open(box, key: key, associatedData: [])
+            try AES256GCM.decrypt(box, key: key, associatedData: [])
         }
         #expect(openError?.code == .invalidKeyLength)
         // Key bytes never appear in the description.
@@ -135,51 +135,51 @@ struct AES256GCMTests {
 
     @Test func malformedBoxesAreRejected() {
         #expect(throws: CryptoError.self) {
-            try AES256GCM.seal([1], key: SecureRandom.bytes(32), nonce: [1, 2, 3], associatedData: [])
+            try AES256GCM.encrypt([1], key: SecureRandom.bytes(32), nonce: [1, 2, 3], associatedData: [])
         }
         let short = #expect(throws: CryptoError.self) {
-            try AES256GCM.SealedBox(combined: [UInt8](repeating: 0, count: 27))
+            try AES256GCM.EncryptedBox(combined: [UInt8](repeating: 0, count: 27))
         }
         #expect(short?.code == .invalidLength)
         let badTag = #expect(throws: CryptoError.self) {
-            try AES256GCM.SealedBox(nonce: [UInt8](repeating: 0, count: 12), ciphertext: [], tag: [1])
+            try AES256GCM.EncryptedBox(nonce: [UInt8](repeating: 0, count: 12), ciphertext: [], tag: [1])
         }
         #expect(badTag?.code == .invalidLength)
         let badNonce = #expect(throws: CryptoError.self) {
-            try AES256GCM.SealedBox(nonce: [0], ciphertext: [], tag: [UInt8](repeating: 0, count: 16))
+            try AES256GCM.EncryptedBox(nonce: [0], ciphertext: [], tag: [UInt8](repeating: 0, count: 16))
         }
         #expect(badNonce?.code == .invalidNonceLength)
     }
 
     @Test func minimalCombinedBoxIsEmptyPlaintext() throws {
         let key = SecureRandom.bytes(32)
-        let box = try AES256GCM.seal([], key: key, associatedData: [9])
+        let box = try AES256GCM.encrypt([], key: key, associatedData: [9])
         #expect(box.combined.count == 28)
-        #expect(try AES256GCM.open(AES256GCM.SealedBox(combined: box.combined), key: key, associatedData: [9]) == [])
+        #expect(try AES256GCM.decrypt(AES256GCM.EncryptedBox(combined: box.combined), key: key, associatedData: [9]) == [])
     }
 }
 
 @Suite struct AES256GCMKeyedSealerTests {
-    /// The vault seals every reading of a patient with one `KeyedSealer`: each message must come
+    /// The vault seals every reading of a patient with one `KeyedEncryptor`: each message must come
     /// out exactly as a fresh one-shot seal with the same nonce, and open with the key.
     @Test func aKeyedSealerMatchesOneShotSealsMessageAfterMessage() throws {
         let key = SecureRandom.bytes(32)
-        let sealer = try AES256GCM.KeyedSealer(key: key)
+        let sealer = try AES256GCM.KeyedEncryptor(key: key)
         for length in [0, 1, 15, 16, 17, 300, 1_024, 4_099] {
             let plaintext = SecureRandom.bytes(length)
             let nonce = SecureRandom.bytes(AES256GCM.nonceByteCount)
             let aad = Array("reading:\(length)".utf8)
-            let reused = try sealer.sealCombined(plaintext, nonce: nonce, associatedData: aad)
-            #expect(reused == (try AES256GCM.sealCombined(plaintext, key: key, nonce: nonce, associatedData: aad)))
-            #expect(try AES256GCM.open(try AES256GCM.SealedBox(combined: reused), key: key, associatedData: aad) == plaintext)
+            let reused = try sealer.encryptCombined(plaintext, nonce: nonce, associatedData: aad)
+            #expect(reused == (try AES256GCM.encryptCombined(plaintext, key: key, nonce: nonce, associatedData: aad)))
+            #expect(try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: reused), key: key, associatedData: aad) == plaintext)
         }
     }
 
     @Test func aKeyedSealerRejectsBadKeysAndNonces() throws {
-        #expect(throws: CryptoError.self) { try AES256GCM.KeyedSealer(key: SecureRandom.bytes(16)) }
-        let sealer = try AES256GCM.KeyedSealer(key: SecureRandom.bytes(32))
-        #expect(throws: CryptoError.self) { try sealer.sealCombined([1, 2, 3], nonce: [0, 1], associatedData: []) }
+        #expect(throws: CryptoError.self) { try AES256GCM.KeyedEncryptor(key: SecureRandom.bytes(16)) }
+        let sealer = try AES256GCM.KeyedEncryptor(key: SecureRandom.bytes(32))
+        #expect(throws: CryptoError.self) { try sealer.encryptCombined([1, 2, 3], nonce: [0, 1], associatedData: []) }
         // A failed call leaves the context usable.
-        #expect(try sealer.sealCombined([1, 2, 3], nonce: SecureRandom.bytes(12), associatedData: []).count == 12 + 3 + 16)
+        #expect(try sealer.encryptCombined([1, 2, 3], nonce: SecureRandom.bytes(12), associatedData: []).count == 12 + 3 + 16)
     }
 }

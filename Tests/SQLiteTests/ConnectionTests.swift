@@ -69,7 +69,7 @@ struct ConnectionTests {
         #expect(directory.exists("wal.sqlite-shm"))
         #expect(try db.query("PRAGMA journal_mode") == [["wal"]])
 
-        let result = try db.checkpoint(.truncate)
+        let result = try db.walCheckpoint(.truncate)
         #expect(result.walFrames == result.checkpointedFrames)
         let walSize = try FileManager.default.attributesOfItem(atPath: directory.path("wal.sqlite-wal"))[.size] as? Int
         #expect(walSize == 0)

@@ -88,7 +88,7 @@ enum Sample {
         #expect(rows.allSatisfy { $0.patient == "MRN-00012345" })
         #expect(try exported(vault, ExportFilter(patient: "MRN-00099999")).isEmpty)
         #expect(try exported(vault, ExportFilter(from: r2.deviceTime)).map(\.reading) == [r2])
-        try vault.checkpoint()
+        try vault.walCheckpoint()
         // Neither the identifier nor the canonical content appears anywhere in the database file.
         let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
         #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
@@ -121,7 +121,7 @@ enum Sample {
                                             payload: #"{"seq":1,"spo2":140,"note":"MRN-00012345"}"#)])
         let stats = try vault.stats()
         #expect(stats.quarantined == 1 && stats.quarantinedByReason == ["implausible_value": 1])
-        try vault.checkpoint()
+        try vault.walCheckpoint()
         let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
         #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
     }
