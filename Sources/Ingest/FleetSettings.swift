@@ -16,11 +16,4 @@ public struct FleetSettings: Sendable {
         self.bootstrapPolicy = bootstrapPolicy
         self.confirmTimeoutMs = confirmTimeoutMs
     }
-
-    /// The retained topic desired configuration for `gatewayID` arrives on.
-    public static func desiredTopic(gateway gatewayID: String) -> String { "vitalgate/\(gatewayID)/config/desired" }
-    /// The retained topic desired configuration for a group arrives on.
-    public static func desiredTopic(group: String) -> String { "vitalgate/groups/\(group)/config/desired" }
-    /// The retained topic a gateway reports its configuration outcome on.
-    public static func reportedTopic(gateway gatewayID: String) -> String { "vitalgate/\(gatewayID)/config/reported" }
 }

@@ -1,6 +1,7 @@
 public import Detection
 public import MQTT
 public import Schemas
+public import Telemetry
 public import Threading
 public import Vault
 
@@ -27,7 +28,7 @@ public struct IngestConfiguration: Sendable {
     /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
     /// Nothing is ever evicted: the policy is to alert and keep storing.
     public var storageMaxBytes: UInt64 = 0
-    /// Seconds between publications of the counters on `metricsTopic` (retained); 0: never.
+    /// Seconds between publications of the counters on `GatewayTopics.metrics` (retained); 0: never.
     public var metricsIntervalSeconds: Double = 0
     /// The clocks: monotonic for periodic work and deadlines, wall for timestamps (tests inject
     /// a manual one).
@@ -48,18 +49,16 @@ public struct IngestConfiguration: Sendable {
         self.sealing = sealing
     }
 
-    public var statusTopic: String { "vitalgate/\(gatewayID)/status" }
-    public var alertsTopic: String { "vitalgate/\(gatewayID)/alerts" }
-    public var checkpointTopic: String { "vitalgate/\(gatewayID)/checkpoint" }
-    public var metricsTopic: String { "vitalgate/\(gatewayID)/metrics" }
+    /// The gateway's own topics, `vitalgate/{gateway}/…`.
+    public var gatewayTopics: GatewayTopics { GatewayTopics(gateway: gatewayID) }
     /// Topics that carry fleet configuration for this gateway (empty without `fleet`).
     public var configTopics: [String] {
         guard let fleet else { return [] }
-        return [FleetSettings.desiredTopic(gateway: gatewayID)] + fleet.groups.map { FleetSettings.desiredTopic(group: $0) }
+        return [gatewayTopics.configDesired] + fleet.groups.map { GatewayTopics.configDesired(group: $0) }
     }
 
     /// The last will the broker publishes if the gateway vanishes: `offline`, retained.
     public var will: MQTTOptions.Message {
-        MQTTOptions.Message(topic: statusTopic, payload: Array("offline".utf8), qos: 1, retain: true)
+        MQTTOptions.Message(topic: gatewayTopics.status, payload: Array("offline".utf8), qos: 1, retain: true)
     }
 }

@@ -98,7 +98,7 @@ extension IngestService {
         let timeoutMs = configuration.fleet?.confirmTimeoutMs ?? 30_000
         let deadline = clock.monotonicMs() + Int64(timeoutMs)
         if old.isConnected {
-            _ = try? old.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("offline".utf8),
+            _ = try? old.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.status, payload: Array("offline".utf8),
                                                      qos: 1, retain: true))
             try? old.flush()
             old.disconnect()
@@ -190,7 +190,7 @@ extension IngestService {
     }
 
     func reportMessage(_ report: ConfigReport) -> MQTTOptions.Message {
-        MQTTOptions.Message(topic: FleetSettings.reportedTopic(gateway: configuration.gatewayID),
+        MQTTOptions.Message(topic: configuration.gatewayTopics.configReported,
                             payload: JSONWriter.canonicalBytes(report.json), qos: 1, retain: true)
     }
 
@@ -224,7 +224,7 @@ extension IngestService {
         ]))
         do {
             try vault.recordGatewayEvent(type: "storage_cap_exceeded", detail: body, at: now)
-            try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: body, qos: 1, retain: false))
+            try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: body, qos: 1, retain: false))
             try client.flush()
         } catch {
             logger.warning("cannot record or publish the storage alert", metadata: ["error": "\(error)"])

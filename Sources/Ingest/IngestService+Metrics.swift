@@ -19,7 +19,7 @@ extension IngestService {
             ("started_at", .number(Double(startedAt))), ("vault_bytes", .number(Double(vault.fileBytes))),
         ]
         do {
-            try client.publish(MQTTOptions.Message(topic: configuration.metricsTopic,
+            try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.metrics,
                                                    payload: JSONWriter.canonicalBytes(.object(fields)), qos: 1, retain: true))
             try client.flush()
             metricsPublish.ran(at: clock.monotonicMs())

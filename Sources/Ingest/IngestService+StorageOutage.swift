@@ -52,7 +52,7 @@ extension IngestService {
             ("category", .string("fault")), ("kind", .string("vault_write_failed")), ("score", .number(1)),
             ("cause", .string(outage.cause)),
         ]))
-        try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: body, qos: 1, retain: false))
+        try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: body, qos: 1, retain: false))
         storageOutage!.alerted = true
     }
 

@@ -199,7 +199,7 @@ public final class IngestService {
     /// Subscribes to telemetry and configuration topics and announces `online` (retained).
     func subscribeAndAnnounce(_ client: MQTTClient) throws(MQTTError) {
         for topic in runtime.topics + configuration.configTopics { try client.subscribe(topic, qos: 1) }
-        try client.publish(MQTTOptions.Message(topic: configuration.statusTopic, payload: Array("online".utf8),
+        try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.status, payload: Array("online".utf8),
                                                qos: 1, retain: true))
         if let report = pendingReport {
             try client.publish(reportMessage(report))
@@ -334,7 +334,7 @@ public final class IngestService {
         do {
             try client.acknowledge()
             for alert in pendingAlerts {
-                try client.publish(MQTTOptions.Message(topic: configuration.alertsTopic, payload: Array(alert.jsonLine.utf8),
+                try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: Array(alert.jsonLine.utf8),
                                                        qos: 1, retain: false))
             }
             pendingAlerts.removeAll()
@@ -364,7 +364,7 @@ public final class IngestService {
         guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint,
               force || checkpointPublish.isDue(at: clock.monotonicMs()) else { return }
         do {
-            try client.publish(MQTTOptions.Message(topic: configuration.checkpointTopic, payload: Array(note.utf8),
+            try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.checkpoint, payload: Array(note.utf8),
                                                    qos: 1, retain: true))
             try client.flush()
             publishedCheckpoint = note
@@ -456,7 +456,7 @@ public final class IngestService {
         }
         publishMetricsIfDue(client, force: true)
         if client.isConnected {
-            _ = try? client.publish(MQTTOptions.Message(topic: configuration.statusTopic,
+            _ = try? client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.status,
                                                         payload: Array("offline".utf8), qos: 1, retain: true))
             try? client.flush()
             client.disconnect()

@@ -151,7 +151,7 @@ import VitalGateTesting
         let sections = ConfigSections(sealing: .init(batchMaxReadings: 5, batchMaxAgeMs: 2_000, witnessKeys: []),
                                       detection: .init(enabled: true, threshold: 0.95), schemas: Self.fw3Bundle)
         let envelope = Self.signed(Self.document(1, .group("ward-3"), sections), [Self.alice, Self.bob])
-        try Self.push(envelope, to: FleetSettings.desiredTopic(group: "ward-3"), on: broker.address)
+        try Self.push(envelope, to: GatewayTopics.configDesired(group: "ward-3"), on: broker.address)
         for gw in [a, b] {
             let report = try #require(try watcher.await(gw.id) { $0.status == .applied })
             #expect(report.version == 1 && report.target == "group:ward-3" && report.running == ["group:ward-3": 1])
@@ -195,7 +195,7 @@ import VitalGateTesting
         let (a, b) = (gateway("gw-a"), gateway("gw-b"))
         let agents = [start(a, broker: broker.address), start(b, broker: broker.address, groups: [])]
         Thread.sleep(forTimeInterval: 0.4)
-        let topic = FleetSettings.desiredTopic(gateway: a.id)
+        let topic = GatewayTopics(gateway: a.id).configDesired
 
         // Version 3 applies (one signature suffices for ingest).
         let baseline = ConfigSections(ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 128))
@@ -274,7 +274,7 @@ import VitalGateTesting
         let (a, b) = (gateway("gw-a"), gateway("gw-b"))
         let agents = [start(a, broker: broker.address), start(b, broker: broker.address)]
         Thread.sleep(forTimeInterval: 0.4)
-        let topic = FleetSettings.desiredTopic(gateway: a.id)
+        let topic = GatewayTopics(gateway: a.id).configDesired
 
         let deadPort = try LocalBroker.freeLoopbackPort()
         try Self.push(Self.signed(Self.document(1, .gateway(a.id), ConfigSections(
@@ -314,7 +314,7 @@ import VitalGateTesting
         let a = gateway("gw-a")
         var agent = start(a, broker: broker.address)
         Thread.sleep(forTimeInterval: 0.4)
-        let topic = FleetSettings.desiredTopic(gateway: a.id)
+        let topic = GatewayTopics(gateway: a.id).configDesired
         let ingest = ConfigSections(ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 64))
 
         // bob is replaced by carol; rotation needs both current operators.
@@ -395,7 +395,7 @@ import VitalGateTesting
                                           sealing: .init(batchMaxReadings: 7 * version, batchMaxAgeMs: 1_000, witnessKeys: []))
             let seen = watcher.all.count
             try Self.push(Self.signed(Self.document(version, .group("ward-3"), sections)),
-                          to: FleetSettings.desiredTopic(group: "ward-3"), on: broker.address)
+                          to: GatewayTopics.configDesired(group: "ward-3"), on: broker.address)
             for gw in [a, b] {
                 #expect(try watcher.await(gw.id, after: seen) { $0.version == version }?.status == .applied)
             }

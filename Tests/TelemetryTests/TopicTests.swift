@@ -23,3 +23,15 @@ import Testing
         #expect(DeviceTopic(topic) == nil)
     }
 }
+
+/// The gateway's own topics come from one type; none carries a patient.
+@Suite struct GatewayTopicsTests {
+    @Test func everyTopicIsUnderTheGatewaysPrefix() {
+        let topics = GatewayTopics(gateway: "gw-7")
+        #expect([topics.status, topics.alerts, topics.checkpoint, topics.metrics, topics.configDesired, topics.configReported]
+            == ["vitalgate/gw-7/status", "vitalgate/gw-7/alerts", "vitalgate/gw-7/checkpoint", "vitalgate/gw-7/metrics",
+                "vitalgate/gw-7/config/desired", "vitalgate/gw-7/config/reported"])
+        #expect(GatewayTopics.configDesired(group: "ward-3") == "vitalgate/groups/ward-3/config/desired")
+        #expect(GatewayTopics.everyConfigReported == "vitalgate/+/config/reported")
+    }
+}

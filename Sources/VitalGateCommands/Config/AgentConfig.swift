@@ -1,5 +1,6 @@
-public import MQTT
 import FoundationEssentials
+public import MQTT
+import Telemetry
 
 /// The agent's settings, one nested struct per section of `Config/vitalgate.conf`, each
 /// value defaulting to what that file documents.
@@ -246,7 +247,7 @@ public struct AgentConfig: Sendable, Equatable {
     public var clientID: String { mqtt.clientID.isEmpty ? "vitalgate-\(gateway.id)" : mqtt.clientID }
 
     /// `vitalgate/{gateway id}/status`, where the gateway announces itself and its will says `offline`.
-    public var statusTopic: String { "vitalgate/\(gateway.id)/status" }
+    public var statusTopic: String { GatewayTopics(gateway: gateway.id).status }
 
     /// The last will: `offline`, retained, QoS 1, on `statusTopic`.
     public var willMessage: MQTTOptions.Message {

@@ -3,6 +3,7 @@ import Fleet
 import FoundationEssentials
 import Ingest
 import MQTT
+import Telemetry
 
 /// `vitalgate fleet push ENVELOPE --broker URL --gateway ID|--group G`: publishes a signed
 /// document retained on the target's desired-config topic and waits for the broker's PUBACK.
@@ -32,8 +33,8 @@ public struct FleetPushCommand: ParsableCommand {
             throw ValidationError("the document targets \(signed.document.target.key), not \(target.key)")
         }
         let topic = switch target {
-        case .gateway(let id): FleetSettings.desiredTopic(gateway: id)
-        case .group(let name): FleetSettings.desiredTopic(group: name)
+        case .gateway(let id): GatewayTopics(gateway: id).configDesired
+        case .group(let name): GatewayTopics.configDesired(group: name)
         }
         try FleetMQTT.publishRetained(MQTTOptions.Message(topic: topic, payload: bytes, qos: 1, retain: true),
                                       broker: BrokerAddress(url: broker)!)

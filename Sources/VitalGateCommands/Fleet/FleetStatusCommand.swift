@@ -21,7 +21,7 @@ public struct FleetStatusCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let messages = try FleetMQTT.collect(filter: "vitalgate/+/config/reported", broker: BrokerAddress(url: broker)!,
+        let messages = try FleetMQTT.collect(filter: GatewayTopics.everyConfigReported, broker: BrokerAddress(url: broker)!,
                                              waitMs: waitMs)
         var reports: [String: ConfigReport] = [:]
         for message in messages where !message.payload.isEmpty {

@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 import LocalBroker
 import MQTT
+import Telemetry
 import Vault
 
 /// The agent (`vitalgate run`) as a child process, for `demo` and `bench`: its memory is
@@ -34,7 +35,7 @@ final class AgentProcess {
                                                           persistentSession: false))
         try watcher.connect()
         defer { watcher.disconnect() }
-        try watcher.subscribe("vitalgate/\(gateway)/status", qos: 1)
+        try watcher.subscribe(GatewayTopics(gateway: gateway).status, qos: 1)
         var waited = 0
         while waited < timeoutMs {
             let messages = try watcher.receive(timeoutMs: 50)
