@@ -18,7 +18,15 @@ public final class PThreadCondition: @unchecked Sendable {
         pthread_mutex_init(mutex, nil)
         condition = .allocate(capacity: 1)
         condition.initialize(to: pthread_cond_t())
-        pthread_cond_init(condition, nil)
+        // Timed waits measure the monotonic clock: a step of the wall clock neither cuts them
+        // short nor stretches them.
+        var attributes = pthread_condattr_t()
+        pthread_condattr_init(&attributes)
+        #if canImport(Glibc)
+        pthread_condattr_setclock(&attributes, CLOCK_MONOTONIC)
+        #endif
+        pthread_cond_init(condition, &attributes)
+        pthread_condattr_destroy(&attributes)
     }
 
     deinit {
@@ -35,6 +43,14 @@ public final class PThreadCondition: @unchecked Sendable {
     /// Releases the lock, sleeps until woken (or spuriously), and takes the lock again.
     /// Call with the lock held.
     public func wait() { pthread_cond_wait(condition, mutex) }
+
+    /// As `wait()`, but gives up at `deadlineMs` on the monotonic clock
+    /// (`SystemClock().monotonicMs()`). Returns false when the deadline passed. Call with the
+    /// lock held.
+    public func wait(untilMonotonicMs deadlineMs: Int64) -> Bool {
+        var deadline = timespec(tv_sec: Int(deadlineMs / 1000), tv_nsec: Int(deadlineMs % 1000) * 1_000_000)
+        return pthread_cond_timedwait(condition, mutex, &deadline) != ETIMEDOUT
+    }
 
     /// Wakes one waiter.
     public func signal() { pthread_cond_signal(condition) }

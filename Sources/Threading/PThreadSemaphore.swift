@@ -20,4 +20,16 @@ public final class PThreadSemaphore: @unchecked Sendable {
         count -= 1
         condition.unlock()
     }
+
+    /// As `wait()`, but gives up after `timeoutMs` milliseconds; returns whether a signal was taken.
+    public func wait(timeoutMs: Int) -> Bool {
+        let deadline = SystemClock().monotonicMs() + Int64(timeoutMs)
+        condition.lock()
+        defer { condition.unlock() }
+        while count == 0 {
+            guard condition.wait(untilMonotonicMs: deadline) else { return false }
+        }
+        count -= 1
+        return true
+    }
 }

@@ -17,7 +17,7 @@ import Threading
             }
             done.signal()
         }
-        done.wait()
+        #expect(done.wait(timeoutMs: 10_000), "the worker never ran")
         // The kernel keeps 15 bytes of a thread name.
         #expect(name.withLock { $0 } == "vg-test-worker-\n")
     }
@@ -44,7 +44,7 @@ import Threading
             condition.broadcast()
             condition.unlock()
         }
-        finished.wait()
+        #expect(finished.wait(timeoutMs: 10_000), "the consumer never finished")
         #expect(total == 5050)
     }
 
@@ -52,7 +52,17 @@ import Threading
         let semaphore = PThreadSemaphore()
         semaphore.signal()
         semaphore.signal()
-        semaphore.wait()
-        semaphore.wait()  // would block forever if the second signal were lost
+        #expect(semaphore.wait(timeoutMs: 1000))
+        #expect(semaphore.wait(timeoutMs: 1000), "the second signal was lost")
+        #expect(!semaphore.wait(timeoutMs: 50), "a third wait took a signal nobody gave")
+    }
+
+    @Test func aTimedWaitEndsAtItsDeadline() {
+        let semaphore = PThreadSemaphore()
+        let clock = SystemClock()
+        let start = clock.monotonicMs()
+        #expect(!semaphore.wait(timeoutMs: 120))
+        let waited = clock.monotonicMs() - start
+        #expect(waited >= 120 && waited < 5000, "waited \(waited) ms")
     }
 }
