@@ -13,7 +13,8 @@ let package = Package(
     name: "VitalGate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "vitalgate", targets: ["vitalgate"])
+        .executable(name: "vitalgate", targets: ["vitalgate"]),
+        .executable(name: "vitalgate-bench", targets: ["vitalgate-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -83,6 +84,15 @@ let package = Package(
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands", .product(name: "Logging", package: "swift-log")],
+                          swiftSettings: strict),
+        // Benchmarks: their own executable, so that none of their code ships in the agent.
+        .target(name: "VitalGateBench",
+                dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet",
+                               "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite", "EVMLightClient",
+                               .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
+        .executableTarget(name: "vitalgate-bench", dependencies: ["VitalGateBench", .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
 
         // MARK: Test support and tests

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 swift build -c release --static-swift-stdlib --product vitalgate 2>&1 | tail -1
-.build/release/vitalgate bench ingest "$@"
+swift build -c release --static-swift-stdlib --product vitalgate-bench 2>&1 | tail -1
+.build/release/vitalgate-bench ingest "$@"

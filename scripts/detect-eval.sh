@@ -30,4 +30,5 @@ for s in "${SEEDS[@]}"; do
     fi
     score "seed$s" "$SCRATCH/seed$s.jsonl.gz" "$SCRATCH/seed$s-labels.jsonl"
 done
-"$VITALGATE" bench detect --patients 50 --seconds 1800
+[ -x "$VITALGATE-bench" ] || swift build -c release --product vitalgate-bench
+"$VITALGATE-bench" detect --patients 50 --seconds 1800

@@ -1,24 +1,31 @@
 import FoundationEssentials
 import Glibc
-import LocalBroker
-import MQTT
+public import LocalBroker
+public import MQTT
 import Telemetry
-import Vault
+public import Vault
 
 /// The agent (`vitalgate run`) as a child process, for `demo` and `bench`: its memory is
 /// measured on its own (peak RSS from `wait4`) and it is stopped with SIGTERM like in production.
-final class AgentProcess {
-    let process: ChildProcess
-    let dataDirectory: String
-    let gateway: String
+public final class AgentProcess {
+    public let process: ChildProcess
+    public let dataDirectory: String
+    public let gateway: String
 
-    /// This executable, to start `run` in a child.
-    static var executable: String {
+    /// The running executable.
+    public static var currentExecutable: String {
         (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
     }
 
+    /// The agent's executable, to start `run` in a child: this one, or for `vitalgate-bench`
+    /// the `vitalgate` beside it.
+    public static var executable: String {
+        let current = currentExecutable
+        return current.hasSuffix("-bench") ? String(current.dropLast("-bench".count)) : current
+    }
+
     /// Starts `executable run ...` (by default this executable).
-    init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
+    public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
          extraArguments: [String] = [], executable: String? = nil) throws {
         self.dataDirectory = dataDirectory
         self.gateway = gateway
@@ -30,7 +37,7 @@ final class AgentProcess {
     }
 
     /// Waits until the agent's retained `online` status is on the broker.
-    func waitOnline(broker: BrokerAddress, timeoutMs: Int = 15_000) throws -> Bool {
+    public func waitOnline(broker: BrokerAddress, timeoutMs: Int = 15_000) throws -> Bool {
         let watcher = try MQTTClient(options: MQTTOptions(broker: broker, clientID: "vitalgate-watch-\(getpid())",
                                                           persistentSession: false))
         try watcher.connect()
@@ -48,7 +55,7 @@ final class AgentProcess {
     }
 
     /// Polls the vault (read side, another connection) until `messages` were stored or quarantined.
-    func waitStored(messages: Int, keys: GatewayKeys, timeoutSeconds: Double) -> Int {
+    public func waitStored(messages: Int, keys: GatewayKeys, timeoutSeconds: Double) -> Int {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         var seen = 0
         while Date() < deadline && process.isRunning {
@@ -63,7 +70,7 @@ final class AgentProcess {
     }
 
     /// SIGTERM, wait; returns (clean exit, the agent's own peak RSS in KiB, read just before the signal).
-    func stop() -> (clean: Bool, peakRSSKiB: Int?) {
+    public func stop() -> (clean: Bool, peakRSSKiB: Int?) {
         let peak = process.currentPeakRSSKiB
         process.terminate(signal: SIGTERM)
         return (process.exitCode == 0, peak)

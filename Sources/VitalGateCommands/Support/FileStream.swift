@@ -1,21 +1,21 @@
-import Glibc
+public import Glibc
 
 /// A file descriptor read or written in whole buffers: the command line's output files and
 /// standard streams (FoundationEssentials has no `FileHandle`).
-final class FileStream: Sendable {
-    let descriptor: Int32
+public final class FileStream: Sendable {
+    public let descriptor: Int32
     private let owned: Bool
 
     static let standardOutput = FileStream(descriptor: STDOUT_FILENO, owned: false)
-    static let standardError = FileStream(descriptor: STDERR_FILENO, owned: false)
+    public static let standardError = FileStream(descriptor: STDERR_FILENO, owned: false)
 
-    init(descriptor: Int32, owned: Bool) {
+    public init(descriptor: Int32, owned: Bool) {
         self.descriptor = descriptor
         self.owned = owned
     }
 
     /// Creates (or truncates) `path` for writing, with permissions `mode` even if it existed.
-    static func create(path: String, mode: mode_t = 0o644) -> FileStream? {
+    public static func create(path: String, mode: mode_t = 0o644) -> FileStream? {
         let fd = Glibc.open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { return nil }
         // An existing file keeps its mode through O_CREAT; exports of patient data must not.
@@ -24,14 +24,14 @@ final class FileStream: Sendable {
     }
 
     /// Opens `path` for reading.
-    static func open(readingAt path: String) -> FileStream? {
+    public static func open(readingAt path: String) -> FileStream? {
         let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
         return fd >= 0 ? FileStream(descriptor: fd, owned: true) : nil
     }
 
     /// Writes all of `bytes` (retrying short writes and interruptions); false on an error.
     @discardableResult
-    func write(_ bytes: [UInt8]) -> Bool {
+    public func write(_ bytes: [UInt8]) -> Bool {
         bytes.withUnsafeBytes { raw in
             var offset = 0
             while offset < raw.count {
@@ -45,13 +45,13 @@ final class FileStream: Sendable {
     }
 
     @discardableResult
-    func write<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool { write(Array(bytes)) }
+    public func write<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Bool { write(Array(bytes)) }
 
     @discardableResult
-    func write(_ text: String) -> Bool { write(Array(text.utf8)) }
+    public func write(_ text: String) -> Bool { write(Array(text.utf8)) }
 
     /// Reads up to `count` bytes; empty at the end of the file (or on an error).
-    func read(upTo count: Int) -> [UInt8] {
+    public func read(upTo count: Int) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         while true {
             let n = buffer.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, count) }

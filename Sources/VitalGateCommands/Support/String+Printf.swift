@@ -4,7 +4,7 @@ extension String {
     /// printf-style formatting through `vsnprintf`, for numbers in reports (FoundationEssentials
     /// has no `String(printf:)`). C conversions only (`%d`, `%.2f`, `%08d`, `%X`); there is no
     /// `%@`, and `%s` is not supported: interpolate Swift strings instead.
-    init(printf format: String, _ arguments: CVarArg...) {
+    public init(printf format: String, _ arguments: CVarArg...) {
         var capacity = 256
         while true {
             var buffer = [CChar](repeating: 0, count: capacity)

@@ -1,9 +1,10 @@
+import VitalGateCommands
 public import ArgumentParser
 
 /// `vitalgate bench ingest|proofs|detect|drain|parsers`: benchmarks that report ratios and measured costs.
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Benchmarks (build with -c release for meaningful figures).",
+        commandName: "vitalgate-bench", abstract: "Benchmarks of the agent (build with -c release for meaningful figures).",
         subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self,
                        BenchParsersCommand.self])
 

@@ -1,3 +1,4 @@
+import VitalGateCommands
 public import ArgumentParser
 import MQTT
 

@@ -1,3 +1,4 @@
+import VitalGateCommands
 public import ArgumentParser
 import FoundationEssentials
 import Glibc
@@ -37,7 +38,7 @@ public struct BenchIngestCommand: ParsableCommand {
 
     public func run() throws {
         #if DEBUG
-        note("warning: debug build; use `swift build -c release` and .build/release/vitalgate for real figures")
+        note("warning: debug build; use `swift build -c release` and .build/release/vitalgate-bench for real figures")
         #endif
         let stream = Self.stream(count: messages, patients: patients, seed: seed)
         note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
@@ -228,7 +229,7 @@ public struct BenchIngestCommand: ParsableCommand {
     /// The agent's MQTT client alone (`bench drain`): receive and acknowledge in batches, nothing stored.
     private func measureClientFloor(_ stream: [MQTTOptions.Message]) throws -> Drain {
         try measureConsumer(stream, clientID: "bench-floor") { broker, count in
-            (AgentProcess.executable, ["bench", "drain", "--broker", broker.address.description,
+            (AgentProcess.currentExecutable, ["drain", "--broker", broker.address.description,
                                        "--client-id", "bench-floor", "--messages", String(count)])
         }
     }

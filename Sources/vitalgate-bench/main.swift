@@ -1,0 +1,5 @@
+import Logging
+import VitalGateBench
+
+LoggingSystem.bootstrap(StreamLogHandler.standardError)
+BenchCommand.main()
