@@ -72,7 +72,10 @@ for target in "${targets[@]}"; do
   if ((code != 0)); then
     status=1
     grep -E "ERROR|FINDING|Fatal error|panic|==[0-9]+==|SUMMARY" "$log" | head -15
-    echo "  log: $log; input: $(ls -t "$findings" | head -1)"
+    input=$(ls -t "$findings" | head -1)
+    echo "  log: $log; input: $findings/$input"
+    # The input itself, so that a CI log is enough to reproduce it (base64 -d > file).
+    [ -n "$input" ] && [ "$(stat -c %s "$findings/$input")" -le 8192 ] && base64 -w 0 "$findings/$input" && echo
   elif ((merge)); then
     "$bin/$target" -merge=1 "$corpus" "$work" > ".build-fuzz/merge-$target.log" 2>&1 \
       && echo "  merged: Fuzz/Corpus/$target has $(ls "$corpus" | wc -l) inputs"
