@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Telemetry
 import Threading
 import Vault
 

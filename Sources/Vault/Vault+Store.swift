@@ -1,7 +1,7 @@
 import Cryptography
 import Sealing
 import SQLite
-import Telemetry
+public import Telemetry
 
 extension Vault {
     /// Stores a batch in one transaction: readings (deduplicated, conflicts flagged),

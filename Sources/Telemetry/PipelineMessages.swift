@@ -1,5 +1,3 @@
-public import Telemetry
-
 /// One message as the pipeline hands it to the vault: the raw bytes and what decoding made of them.
 public struct IncomingMessage: Sendable {
     public var topic: String
