@@ -145,22 +145,8 @@ struct ParserUnderTest {
 
     /// Proof bundles, as `verify` reads them: a real bundle from a sealed vault.
     static func bundle() throws -> ParserUnderTest {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-parsers-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate(),
-                              synchronous: .off)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "bench"), now: 0)
-        let device = DeviceID("OXP-BENCH01")!
-        let batch = (0..<1000).map { s -> IncomingMessage in
-            let reading = Reading(device: device, kind: .vitals, schemaID: "oxipatch-fw1", model: "OxiPatch", firmware: "1.4.2",
-                                  seq: UInt32(s), deviceTime: 1_763_884_800_000 + Int64(s) * 1000,
-                                  receivedAt: 1_763_884_800_000 + Int64(s) * 1000,
-                                  measurements: [Measurement(channel: Channel.spo2, value: .number(97), unit: "%")])
-            return IncomingMessage(topic: "t", payload: [], receivedAt: reading.receivedAt, outcome: .reading(reading, patient: "MRN-B"))
-        }
-        _ = try vault.store(batch)
-        try vault.sealAll(now: 1)
+        let fixture = try BenchFixture(readings: 1000, synchronous: .off)
+        let vault = fixture.vault
         let trust = try vault.trustAnchors(gatewayID: "bench")
         let ordinary = try vault.proofBundle(readingID: 500, gatewayID: "bench").json
         return ParserUnderTest("bundle", ordinary: ordinary, worst: WorstCaseJSON.all(depth: 32)) { bytes in

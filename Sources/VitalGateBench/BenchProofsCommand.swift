@@ -22,31 +22,9 @@ public struct BenchProofsCommand: ParsableCommand {
     }
 
     private func measure(_ size: Int) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-proofs-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        // Proof cost is what is measured; the fill does not sync at every commit.
-        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate(),
-                              synchronous: .normal)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "bench"), now: 0)
-        let device = DeviceID("OXP-BENCH01")!
         let fill = ContinuousClock.now
-        var seq: UInt32 = 0
-        while Int(seq) < size {
-            let batch = (0..<min(1000, size - Int(seq))).map { i -> IncomingMessage in
-                let s = seq + UInt32(i)
-                let reading = Reading(device: device, kind: .vitals, schemaID: "oxipatch-fw1", model: "OxiPatch",
-                                      firmware: "1.4.2", seq: s, deviceTime: 1_763_884_800_000 + Int64(s) * 1000,
-                                      receivedAt: 1_763_884_800_000 + Int64(s) * 1000,
-                                      measurements: [Measurement(channel: Channel.spo2, value: .number(Double(90 + s % 10)),
-                                                                 unit: "%")])
-                return IncomingMessage(topic: "t", payload: [], receivedAt: reading.receivedAt,
-                                       outcome: .reading(reading, patient: "MRN-BENCH"))
-            }
-            _ = try vault.store(batch)
-            seq += UInt32(batch.count)
-        }
-        try vault.sealAll(now: 1)
+        let fixture = try BenchFixture(readings: size)
+        let vault = fixture.vault
         let fillSeconds = seconds(ContinuousClock.now - fill)
         let trust = try vault.trustAnchors(gatewayID: "bench")
         var rng = SystemRandomNumberGenerator()
