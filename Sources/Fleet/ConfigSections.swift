@@ -7,7 +7,7 @@ public struct ConfigSections: Sendable, Equatable {
     public struct Ingest: Sendable, Equatable {
         /// Subscription topic filters.
         public var topics: [String]
-        /// Messages per vault transaction (safe range 1...10000).
+        /// Messages per vault transaction (`SettingRanges.ingestMaxBatch`).
         public var maxBatch: UInt64
         /// Creates the section value.
         public init(topics: [String], maxBatch: UInt64) { self.topics = topics; self.maxBatch = maxBatch }
@@ -15,9 +15,9 @@ public struct ConfigSections: Sendable, Equatable {
 
     /// Sealing batch limits and trusted witness keys.
     public struct Sealing: Sendable, Equatable {
-        /// Readings per sealed batch (safe range 1...100000).
+        /// Readings per sealed batch (`SettingRanges.batchMaxReadings`).
         public var batchMaxReadings: UInt64
-        /// Maximum batch age in ms (safe range 100...3600000).
+        /// Maximum batch age in ms (`SettingRanges.batchMaxAgeMs`).
         public var batchMaxAgeMs: UInt64
         /// Trusted witnesses: C2SP verifier keys of type cosignature/v1 (`name+hash+base64`).
         public var witnessKeys: [String]
@@ -33,7 +33,7 @@ public struct ConfigSections: Sendable, Equatable {
     public struct Detection: Sendable, Equatable {
         /// Whether detection runs.
         public var enabled: Bool
-        /// Alarm threshold (safe range 0.5...1).
+        /// Alarm threshold (`SettingRanges.detectionThreshold`).
         public var threshold: Double
         /// Creates the section value.
         public init(enabled: Bool, threshold: Double) { self.enabled = enabled; self.threshold = threshold }
@@ -62,7 +62,7 @@ public struct ConfigSections: Sendable, Equatable {
         public var chainID: UInt64?
         /// `evm` only: the anchor contract address (`0x` and 40 hex digits).
         public var contract: String?
-        /// `evm` only: confirmations before an anchor counts as final (safe range 1...1000).
+        /// `evm` only: confirmations before an anchor counts as final (`SettingRanges.ledgerConfirmations`).
         public var confirmations: UInt64?
         /// Creates the section value.
         public init(backend: LedgerBackend, endpoint: String? = nil, chainID: UInt64? = nil, contract: String? = nil,
@@ -149,20 +149,21 @@ public struct ConfigSections: Sendable, Equatable {
 
     /// The first value outside its safe range, as a dotted field path; `nil` if all are safe.
     public func firstUnsafeField() -> String? {
+        typealias R = SettingRanges
         if let ingest {
-            if !(1...10_000).contains(ingest.maxBatch) { return "ingest.max_batch" }
-            if ingest.topics.isEmpty || ingest.topics.count > 64 { return "ingest.topics" }
+            if !R.ingestMaxBatch.allowsRemote(ingest.maxBatch) { return R.ingestMaxBatch.key }
+            if !R.ingestTopics.remote.contains(ingest.topics.count) { return R.ingestTopics.key }
         }
         if let sealing {
-            if !(1...100_000).contains(sealing.batchMaxReadings) { return "sealing.batch_max_readings" }
-            if !(100...3_600_000).contains(sealing.batchMaxAgeMs) { return "sealing.batch_max_age_ms" }
+            if !R.batchMaxReadings.allowsRemote(sealing.batchMaxReadings) { return R.batchMaxReadings.key }
+            if !R.batchMaxAgeMs.allowsRemote(sealing.batchMaxAgeMs) { return R.batchMaxAgeMs.key }
         }
-        if let detection, !(0.5...1).contains(detection.threshold) { return "detection.threshold" }
-        if let storage, storage.maxBytes < 64 * 1024 * 1024 { return "storage.max_bytes" }
-        if let ledger, let confirmations = ledger.confirmations, !(1...1_000).contains(confirmations) {
-            return "ledger.confirmations"
+        if let detection, !R.detectionThreshold.remote.contains(detection.threshold) { return R.detectionThreshold.key }
+        if let storage, !R.storageMaxBytes.allowsRemote(storage.maxBytes) { return R.storageMaxBytes.key }
+        if let ledger, let confirmations = ledger.confirmations, !R.ledgerConfirmations.allowsRemote(confirmations) {
+            return R.ledgerConfirmations.key
         }
-        if let schemas, schemas.files.count > 64 { return "schemas.files" }
+        if let schemas, !R.schemaFiles.remote.contains(schemas.files.count) { return R.schemaFiles.key }
         if let operators {
             let policy = operators.policy
             if policy.keys.isEmpty { return "operators.keys" }

@@ -1,3 +1,5 @@
+internal import Telemetry
+
 /// When an open batch closes: after `maxReadings` readings or once it is `maxAgeMilliseconds`
 /// old, whichever comes first.
 ///
@@ -5,8 +7,9 @@
 /// tens of seconds, and 10 s bounds how long a reading waits before it is provable. A batch
 /// of 256 gives an 8-hash audit path.
 public struct BatchPolicy: Sendable, Equatable {
-    /// The largest `maxReadings` accepted: 2^20 readings (a 20-hash audit path).
-    public static let readingLimit = 1 << 20
+    /// The largest `maxReadings` accepted: `sealing.batch_max_readings`'s range (100,000
+    /// readings, a 17-hash audit path), the one the config file and fleet documents read.
+    public static let readingLimit = SettingRanges.batchMaxReadings.local.upperBound
 
     /// Close the batch when it holds this many readings (≥ 1).
     public let maxReadings: Int

@@ -162,3 +162,20 @@ import Testing
             == "insufficient-signatures: section detection has 1 of 2 required signatures")
     }
 }
+
+/// The fleet's safe ranges come from `SettingRanges`: a document may not ask for more
+/// confirmations than an anchor's evidence can carry (the fleet once allowed 1...1000 where the
+/// agent takes 1...256, so such a document failed only when applied).
+@Suite struct SafeRangeTableTests {
+    @Test func confirmationsBeyondTheEvidenceLimitAreUnsafe() {
+        let over = ConfigSections(ledger: .init(backend: .evm, confirmations: 257))
+        #expect(over.firstUnsafeField() == "ledger.confirmations")
+        let within = ConfigSections(ledger: .init(backend: .evm, confirmations: 256))
+        #expect(within.firstUnsafeField() == nil)
+    }
+
+    @Test func aBatchAboveTheSealingLimitIsUnsafe() {
+        let over = ConfigSections(sealing: .init(batchMaxReadings: 100_001, batchMaxAgeMs: 1000, witnessKeys: []))
+        #expect(over.firstUnsafeField() == "sealing.batch_max_readings")
+    }
+}
