@@ -1,4 +1,5 @@
 import EVMLightClient
+import Telemetry
 
 extension AnchorContract {
     /// The creation code, `Contracts/Anchor/anchor.init.hex` (86 bytes: a 21-byte constructor

@@ -1,5 +1,6 @@
 import EVMLightClient
 public import Ledger
+import Telemetry
 
 extension EVMLedgerBackend {
     public func progress(of ticket: AnchorTicket, for request: AnchorRequest) throws(LedgerError) -> AnchorProgress {

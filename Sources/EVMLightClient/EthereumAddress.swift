@@ -1,3 +1,4 @@
+import Telemetry
 public import Secp256k1
 
 /// A 20-byte Ethereum account address.

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// An unsigned integer of up to 256 bits (an EVM word): wei amounts, fees, gas prices.
 ///
 /// Held as minimal big-endian bytes, exactly the RLP integer form (zero is the empty array), so

@@ -1,4 +1,5 @@
 public import Cryptography
+import Telemetry
 
 /// A pinned operator public key.
 public struct OperatorKey: Sendable, Equatable {

@@ -1,4 +1,5 @@
 internal import Cryptography
+import Telemetry
 
 /// A salted commitment to one reading: `SHA-256(salt ‖ canonical reading bytes)`, with a
 /// 32-byte random salt (docs/CANONICAL-READING.md, "Commitment").

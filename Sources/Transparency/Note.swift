@@ -1,4 +1,5 @@
 internal import Cryptography
+import Telemetry
 
 /// A C2SP signed note (https://c2sp.org/signed-note): a text followed by a blank line and
 /// one or more signature lines `— <key name> <base64(key ID ‖ signature)>`.

@@ -1,4 +1,5 @@
 internal import Cryptography
+import Telemetry
 
 /// A verifier key ("vkey") as defined by c2sp.org/signed-note:
 /// `<name>+<hex key ID>+<base64(signature type ‖ public key)>`.

@@ -1,6 +1,7 @@
 public import ArgumentParser
 import Cryptography
 import FoundationEssentials
+import Telemetry
 import Vault
 
 /// `vitalgate keys init|show`.

@@ -1,4 +1,5 @@
 import Cryptography
+import Telemetry
 import Testing
 
 @Suite("SHA-256")

@@ -2,6 +2,7 @@
 import EVMLightClient
 import Foundation
 import Ledger
+import Telemetry
 import Testing
 
 @Suite struct AnchorContractTests {

@@ -2,6 +2,7 @@ import EVMLedger
 import EVMLightClient
 import Ledger
 import Secp256k1
+import Telemetry
 import Testing
 
 /// Evidence for blocks the tests build themselves: it verifies, and every mutation fails at the

@@ -2,6 +2,7 @@
 import EVMLightClient
 import Ledger
 import Secp256k1
+import Telemetry
 import Testing
 
 /// The parts of the backend that need no node: fee bumps, tickets, configuration checks.

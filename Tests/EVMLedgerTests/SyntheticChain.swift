@@ -2,6 +2,7 @@ import EVMLedger
 import EVMLightClient
 import Ledger
 import Secp256k1
+import Telemetry
 
 /// A block built by the tests: receipts (the anchor receipt among others), a header committing to
 /// them and descendant headers, so evidence can be produced without a node.

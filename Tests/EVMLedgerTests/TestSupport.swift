@@ -2,6 +2,7 @@ import EVMLedger
 import EVMLightClient
 import Ledger
 import Secp256k1
+import Telemetry
 import Testing
 
 /// Decodes hex test constants; a typo in a constant is a test bug, so it traps.

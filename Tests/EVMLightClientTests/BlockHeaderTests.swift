@@ -1,4 +1,5 @@
 import EVMLightClient
+import Telemetry
 import Testing
 
 /// ethereum/tests BlockchainTests/ValidBlocks/bcExample: every genesis header and block is

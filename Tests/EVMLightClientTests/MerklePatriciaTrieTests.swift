@@ -1,4 +1,5 @@
 import EVMLightClient
+import Telemetry
 import Testing
 
 /// ethereum/tests TrieTests. Keys and values are "0x" hex or plain text. In trietest*.json the

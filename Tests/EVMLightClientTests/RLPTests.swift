@@ -1,5 +1,6 @@
 import EVMLightClient
 import Foundation
+import Telemetry
 import Testing
 
 /// ethereum/tests RLPTests: rlptest.json (encode "in", compare with "out"), invalidRLPTest.json

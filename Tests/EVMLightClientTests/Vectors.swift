@@ -1,5 +1,6 @@
 import EVMLightClient
 import Foundation
+import Telemetry
 
 /// Loads the JSON vector files copied from ethereum/tests into `Vectors/ethereum`.
 enum Vectors {

@@ -1,5 +1,6 @@
 import EVMLightClient
 import Secp256k1
+import Telemetry
 import Testing
 
 /// Signed EIP-1559 transactions computed with Python eth-account 0.14.0 (eth-keys 0.8.0, pure

@@ -1,5 +1,6 @@
 import EVMLightClient
 import Secp256k1
+import Telemetry
 import Testing
 
 @Suite struct PrivateKeyTests {

@@ -1,4 +1,5 @@
 import EVMLightClient
+import Telemetry
 
 /// Decodes hex test constants; a typo in a constant is a test bug, so it traps.
 func hex(_ text: String) -> [UInt8] {

@@ -1,4 +1,5 @@
 import Cryptography
+import Telemetry
 import Testing
 import VitalGateTesting
 import Transparency

@@ -3,6 +3,7 @@ import Foundation
 import LocalBroker
 import MQTT
 import SQLite
+import Telemetry
 import Testing
 import Vault
 import VitalGateTesting

@@ -1,4 +1,5 @@
-/// Hexadecimal helpers for byte arrays (lower-case output, `0x` prefix optional on input).
+/// Hexadecimal text for bytes: the one implementation (digests in logs and files, keys in
+/// configuration, Ethereum quantities and data). Lower-case output; either case on input.
 public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
@@ -42,4 +43,17 @@ public enum Hex {
         default: nil
         }
     }
+}
+
+extension Array where Element == UInt8 {
+    /// Decodes a hexadecimal string such as `"00ff1a"` (either case, no separators or prefix).
+    /// Returns `nil` for an odd number of digits or a character that is not a hex digit.
+    public init?(hex: String) {
+        guard !hex.utf8.starts(with: [0x30, 0x78]), !hex.utf8.starts(with: [0x30, 0x58]),
+              let bytes = Hex.decode(hex) else { return nil }
+        self = bytes
+    }
+
+    /// The bytes as lowercase hexadecimal, two digits per byte.
+    public var hexString: String { Hex.encode(self) }
 }
