@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "Threading"],
                 swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
-        .target(name: "Transparency", dependencies: ["Cryptography"], swiftSettings: strict),
+        .target(name: "Transparency", dependencies: ["Cryptography", "Telemetry"], swiftSettings: strict),
         // Commitments, signed batch headers, proof bundles and their offline verification.
         .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         // Signed, versioned fleet configuration documents and the policy that accepts them.

@@ -1,4 +1,6 @@
-/// Strict RFC 4648 base64 (standard alphabet, `=` padding required, no whitespace).
+/// Strict RFC 4648 base64 (standard alphabet, `=` padding required, no whitespace): the one
+/// implementation, for device samples and for C2SP notes, keys and checkpoints (which also
+/// require the canonical form, `decode(canonical:)`).
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
 
@@ -28,6 +30,13 @@ public enum Base64 {
     /// Appends the base64 encoding of `bytes` to `out`.
     public static func encode(_ bytes: UnsafeRawBufferPointer, into out: inout ByteWriter) {
         out.appendUninitialized(encodedLength(bytes.count)) { encode(bytes, to: $0) }
+    }
+
+    /// The base64 encoding of `bytes` as text.
+    public static func encode(_ bytes: some Collection<UInt8>) -> String {
+        var out: [UInt8] = []
+        encode(bytes, into: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static func encodedLength(_ count: Int) -> Int { (count + 2) / 3 * 4 }
@@ -70,8 +79,17 @@ public enum Base64 {
         return text.withUTF8 { decode(utf8: $0) }
     }
 
-    /// Decodes strict base64 from UTF-8 bytes; `nil` for anything malformed.
-    public static func decode(utf8 input: UnsafeBufferPointer<UInt8>) -> [UInt8]? {
+    /// Decodes canonical base64: strict, and the bits the last character leaves unused are zero,
+    /// so every byte string has exactly one accepted encoding (C2SP signed notes: a changed
+    /// character in a signature line always changes the decoded bytes). `nil` for anything else.
+    public static func decode(canonical characters: some Collection<UInt8>) -> [UInt8]? {
+        let characters = Array(characters)
+        return characters.withUnsafeBufferPointer { decode(utf8: $0, canonical: true) }
+    }
+
+    /// Decodes strict base64 from UTF-8 bytes; `nil` for anything malformed. `canonical`: the
+    /// unused bits of the last character must be zero.
+    public static func decode(utf8 input: UnsafeBufferPointer<UInt8>, canonical: Bool = false) -> [UInt8]? {
         guard input.count % 4 == 0 else { return nil }
         var valid = true
         // Written straight into the array's storage: a waveform chunk is ~170 quads.
@@ -85,7 +103,8 @@ public enum Base64 {
                     let last = i + 4 == input.count
                     let c2 = p2 ? 0 : table[Int(input[i + 2])]
                     let c3 = p3 ? 0 : table[Int(input[i + 3])]
-                    guard c0 >= 0, c1 >= 0, c2 >= 0, c3 >= 0, !p2 || (p3 && last), !p3 || last else {
+                    guard c0 >= 0, c1 >= 0, c2 >= 0, c3 >= 0, !p2 || (p3 && last), !p3 || last,
+                          !canonical || (p2 ? c1 & 0x0F == 0 : !p3 || c2 & 0x03 == 0) else {
                         valid = false
                         break
                     }

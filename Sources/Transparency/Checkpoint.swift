@@ -1,3 +1,5 @@
+import Telemetry
+
 /// The body of a transparency log checkpoint (c2sp.org/tlog-checkpoint):
 ///
 /// ```
@@ -56,7 +58,7 @@ public struct Checkpoint: Sendable, Hashable {
         guard let size = Checkpoint.parseSize(Array(lines[1])) else {
             throw NoteError(code: .malformedCheckpoint, reason: "tree size is not a canonical decimal below 2^64")
         }
-        guard let rootHash = Base64.decode(Array(lines[2])) else {
+        guard let rootHash = Base64.decode(canonical: Array(lines[2])) else {
             throw NoteError(code: .malformedCheckpoint, reason: "root hash is not canonical base64")
         }
         try self.init(origin: String(decoding: lines[0], as: UTF8.self), size: size, rootHash: rootHash,

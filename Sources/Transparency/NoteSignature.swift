@@ -1,4 +1,5 @@
 internal import Cryptography
+import Telemetry
 
 /// One signature line of a signed note: `— <key name> <base64(key ID ‖ signature)>`.
 public struct NoteSignature: Sendable, Hashable {
@@ -33,7 +34,7 @@ public struct NoteSignature: Sendable, Hashable {
             throw NoteError(code: .malformedNote, reason: "signature line \(number) has no space before its signature")
         }
         let name = String(decoding: rest[..<space], as: UTF8.self)
-        guard let decoded = Base64.decode(Array(rest[(space + 1)...])), decoded.count > 4 else {
+        guard let decoded = Base64.decode(canonical: Array(rest[(space + 1)...])), decoded.count > 4 else {
             throw NoteError(code: .malformedNote, reason: "signature line \(number) has malformed base64 or is too short")
         }
         let keyID = decoded[0..<4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) }

@@ -37,7 +37,7 @@ public struct VerifierKey: Sendable, Hashable, CustomStringConvertible {
         guard hex.count == 8, let idBytes = [UInt8](hex: String(fields[1])) else {
             throw NoteError(code: .invalidVerifierKey, reason: "key ID of \(name) is not 8 hex digits")
         }
-        guard let key = Base64.decode(fields[2]), let type = key.first else {
+        guard let key = Base64.decode(canonical: fields[2].utf8), let type = key.first else {
             throw NoteError(code: .invalidVerifierKey, reason: "key of \(name) is not canonical base64")
         }
         guard type == NoteKeyID.ed25519 || type == NoteKeyID.cosignatureV1 else {

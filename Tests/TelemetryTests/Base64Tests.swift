@@ -64,3 +64,16 @@ import Testing
         }
     }
 }
+
+/// The canonical form C2SP notes require: the unused bits of the last character are zero.
+@Suite struct CanonicalBase64Tests {
+    @Test func nonZeroUnusedBitsAreRefusedOnlyWhenCanonical() {
+        #expect(Base64.decode(canonical: Array("QQ==".utf8)) == [0x41])
+        #expect(Base64.decode(canonical: Array("QR==".utf8)) == nil)
+        #expect(Base64.decode("QR==") == [0x41])
+        #expect(Base64.decode(canonical: Array("QUI=".utf8)) == [0x41, 0x42])
+        #expect(Base64.decode(canonical: Array("QUJ=".utf8)) == nil)
+        #expect(Base64.decode(canonical: Array("QUJD".utf8)) == [0x41, 0x42, 0x43])
+        #expect(Base64.encode([0x41, 0x42]) == "QUI=")
+    }
+}
