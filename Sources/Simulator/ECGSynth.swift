@@ -1,3 +1,5 @@
+import Telemetry
+
 /// A synthetic lead-II ECG: each beat is a sum of Gaussian P, Q, R, S and T waves (after
 /// McSharry et al. 2003) placed in time relative to the beat, plus respiratory baseline wander
 /// and white noise, in microvolts.

@@ -1,3 +1,5 @@
+import Telemetry
+
 /// A simulated patient as published in `pair` messages.
 public struct SimulatedPatient: Sendable, Equatable {
     /// Medical record number, `MRN-00012345`.

@@ -1,4 +1,5 @@
 import EVMLightClient
+import Telemetry
 import Testing
 import VitalGateTesting
 

@@ -1,4 +1,5 @@
 import Sealing
+import Telemetry
 import Testing
 import VitalGateTesting
 

@@ -1,6 +1,7 @@
+import Telemetry
 import Testing
-import VitalGateTesting
 import Transparency
+import VitalGateTesting
 
 /// A store whose lookups fail, to check that storage errors surface with their cause.
 private struct FailingStore: MerkleHashStore {

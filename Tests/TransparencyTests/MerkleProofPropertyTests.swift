@@ -1,6 +1,7 @@
+import Telemetry
 import Testing
-import VitalGateTesting
 import Transparency
+import VitalGateTesting
 
 /// Random trees: every proof the builder emits verifies, and any single-bit change to a
 /// proof, root, leaf hash, index or size is rejected.

@@ -1,8 +1,9 @@
 import Cryptography
 import Foundation
+import Telemetry
 import Testing
-import VitalGateTesting
 import Transparency
+import VitalGateTesting
 
 @Suite("C2SP signed notes")
 struct SignedNoteTests {

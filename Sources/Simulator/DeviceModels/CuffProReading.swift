@@ -1,3 +1,5 @@
+import Telemetry
+
 /// One CuffPro measurement: `{"seq","ts","sys","dia","map","pr","status":"ok"}`, or
 /// `{"seq","ts","status"}` when the measurement failed.
 struct CuffProReading: Sendable {

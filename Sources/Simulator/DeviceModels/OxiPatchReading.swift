@@ -1,3 +1,5 @@
+import Telemetry
+
 /// One OxiPatch measurement, encodable in the fw 1.x and fw 2.x formats of DEVICES.md.
 struct OxiPatchReading: Sendable {
     var seq: UInt32

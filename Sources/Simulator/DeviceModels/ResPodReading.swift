@@ -1,3 +1,5 @@
+import Telemetry
+
 /// One ResPod measurement: `{"seq","ts","rr","posture","fall","acc":[x,y,z]}`.
 struct ResPodReading: Sendable {
     var seq: UInt32

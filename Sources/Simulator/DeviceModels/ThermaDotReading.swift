@@ -1,3 +1,5 @@
+import Telemetry
+
 /// One ThermaDot measurement: fw 1.0 `{"seq","ts","temp_f"}`, fw 1.1+ `{"seq","ts","temp_c","site"}`.
 struct ThermaDotReading: Sendable {
     var seq: UInt32

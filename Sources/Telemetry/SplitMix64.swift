@@ -1,11 +1,14 @@
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, seedable 64-bit generator.
+/// SplitMix64 (Steele, Lea & Flood 2014): a tiny, fast, seedable 64-bit generator, the one
+/// the simulator and the randomised tests use.
 ///
 /// Every random draw in the simulator goes through this type and its own helpers (never the
 /// standard library's `random(in:)`, whose algorithm may change between releases), so the same
-/// seed gives byte-identical telemetry on every run.
+/// seed gives byte-identical telemetry on every run, and a randomised test the same inputs on
+/// every machine.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
     private var state: UInt64
-    private var spareGaussian: Double?
+    /// The second deviate of the last Box-Muller pair (the simulator's `gaussian()`).
+    package var spareGaussian: Double?
 
     /// A generator whose stream is fully determined by `seed`.
     public init(seed: UInt64) {
@@ -59,26 +62,6 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
     @inline(__always)
     public mutating func chance(_ p: Double) -> Bool {
         p > 0 && nextDouble() < p
-    }
-
-    /// A standard normal deviate (Box-Muller; the second value of each pair is kept for the next call).
-    public mutating func gaussian() -> Double {
-        if let spare = spareGaussian {
-            spareGaussian = nil
-            return spare
-        }
-        var u1 = nextDouble()
-        while u1 <= .leastNormalMagnitude { u1 = nextDouble() }
-        let u2 = nextDouble()
-        let radius = (-2 * Math.logarithm(u1)).squareRoot()
-        let angle = Math.twoPi * u2
-        spareGaussian = radius * Math.sine(angle)
-        return radius * Math.cosine(angle)
-    }
-
-    /// A normal deviate with the given mean and standard deviation.
-    public mutating func gaussian(mean: Double, sd: Double) -> Double {
-        mean + sd * gaussian()
     }
 
     /// An element of `elements` chosen uniformly.
