@@ -1,7 +1,6 @@
 public import ArgumentParser
 import Fleet
 import FoundationEssentials
-import Ingest
 import MQTT
 import Telemetry
 
