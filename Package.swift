@@ -97,7 +97,7 @@ let package = Package(
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
-                                                      "Threading"], swiftSettings: strict),
+                                                      "Threading", "Ingest", "Vault", "Sealing"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],

@@ -33,6 +33,10 @@ public struct IngestConfiguration: Sendable {
     /// The clocks: monotonic for periodic work and deadlines, wall for timestamps (tests inject
     /// a manual one).
     public var clock: any PipelineClock = SystemClock()
+    /// Makes the connection to a broker: libmosquitto's `MQTTClient` (tests inject an in-memory one).
+    public var transport: @Sendable (MQTTOptions) throws(MQTTError) -> any MessageTransport = { options throws(MQTTError) in
+        try MQTTClient(options: options)
+    }
 
     public init(gatewayID: String, mqtt: MQTTOptions, topics: [String] = ["wban/v1/+/+"], maxBatch: Int = 256,
                 backoff: ReconnectBackoff = ReconnectBackoff(), limits: DecodeLimits = DecodeLimits(),

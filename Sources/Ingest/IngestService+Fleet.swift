@@ -11,7 +11,7 @@ extension IngestService {
     /// Judges one document from a desired-config topic and applies it as a whole, or records and
     /// reports why not. Runs between receive rounds, after the previous batch was stored and
     /// acknowledged, so no reading is in flight while settings switch.
-    func handleConfigDocument(_ message: InboundMessage, client: inout MQTTClient) {
+    func handleConfigDocument(_ message: InboundMessage, client: inout any MessageTransport) {
         guard let fleet = configuration.fleet, !message.payload.isEmpty else { return }  // empty: retained copy cleared
         let now = UInt64(clock.wallMs())
         // Identify the document before judging it: the retained copy of what already runs comes
@@ -38,7 +38,7 @@ extension IngestService {
         }
     }
 
-    private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, client: inout MQTTClient) {
+    private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, client: inout any MessageTransport) {
         let now = UInt64(clock.wallMs())
         let next = fleetState.applying(accepted, at: now)
         let candidate: FleetRuntime
@@ -49,7 +49,7 @@ extension IngestService {
                      signers: accepted.signerKeyIDs, client: client)
             return
         }
-        var previous: MQTTClient?
+        var previous: (any MessageTransport)?
         if candidate.broker != client.options.broker {
             guard let confirmed = confirmBroker(candidate, replacing: client) else {
                 // Commit-confirmed: the new broker did not accept us in time. Back to the old one
@@ -66,7 +66,7 @@ extension IngestService {
                                   version: accepted.version, contentHash: accepted.contentHash, code: nil, reason: nil,
                                   running: next.applied.mapValues(\.version), at: now)
         do {
-            try vault.recordConfigOutcome(auditRecord(report, signers: accepted.signerKeyIDs), newFleetState: next.encoded)
+            try store.recordConfigOutcome(auditRecord(report, signers: accepted.signerKeyIDs), newFleetState: next.encoded)
         } catch {
             logger.error("cannot record an accepted configuration; nothing applied", metadata: ["error": "\(error)"])
             if let previous {
@@ -94,7 +94,7 @@ extension IngestService {
     /// connection is closed first (everything it delivered is stored and acknowledged).
     /// - Returns: the connected, subscribed client, or `nil` (the old client is then left
     ///   disconnected for the main loop to reconnect).
-    private func confirmBroker(_ candidate: FleetRuntime, replacing old: MQTTClient) -> MQTTClient? {
+    private func confirmBroker(_ candidate: FleetRuntime, replacing old: any MessageTransport) -> (any MessageTransport)? {
         let timeoutMs = configuration.fleet?.confirmTimeoutMs ?? 30_000
         let deadline = clock.monotonicMs() + Int64(timeoutMs)
         if old.isConnected {
@@ -109,7 +109,7 @@ extension IngestService {
             attempt += 1
             options.connectTimeoutMs = max(100, Int(deadline - clock.monotonicMs()))
             do {
-                let client = try MQTTClient(options: options)
+                let client = try configuration.transport(options)
                 try client.connect()
                 let saved = runtime
                 runtime.topics = candidate.topics
@@ -120,7 +120,7 @@ extension IngestService {
             } catch {
                 logger.warning("broker change: cannot connect yet", metadata: ["broker": "\(candidate.broker)",
                                                                                "error": "\(error)"])
-                usleep(200_000)
+                clock.sleep(ms: 200)
             }
         }
         logger.error("broker change not confirmed in time; rolling back",
@@ -129,7 +129,7 @@ extension IngestService {
     }
 
     /// Puts a candidate runtime in force. Everything that could fail was checked when it was built.
-    private func switchRuntime(to candidate: FleetRuntime, client: MQTTClient) {
+    private func switchRuntime(to candidate: FleetRuntime, client: any MessageTransport) {
         let old = runtime
         runtime = candidate
         if client.isConnected, old.topics != candidate.topics {
@@ -146,13 +146,13 @@ extension IngestService {
             if detector == nil { detector = DetectionEngine(config: detection) } else { detector!.config = detection }
         }
         detecting = candidate.detection != nil
-        if let policy = candidate.sealingPolicy { vault.updateSealingPolicy(policy) }
+        if let policy = candidate.sealingPolicy { store.updateSealingPolicy(policy) }
         if old.ledger != candidate.ledger { configuration.ledgerControl?.apply(candidate.ledger) }
     }
 
     /// Records and reports a rejection or rollback; the running configuration is untouched.
     private func conclude(_ status: ConfigReport.Status, rejection: ConfigRejection?, envelope: SignedConfig?,
-                          hash: [UInt8]?, signers: [String]?, client: MQTTClient, spent: FleetState? = nil) {
+                          hash: [UInt8]?, signers: [String]?, client: any MessageTransport, spent: FleetState? = nil) {
         let now = UInt64(clock.wallMs())
         let code = rejection?.reason.code ?? "broker-unconfirmed"
         let reason = rejection?.reason.description
@@ -163,7 +163,7 @@ extension IngestService {
         if status == .rolledBack { metrics.configRolledBack += 1 } else { metrics.configRejected += 1 }
         logger.warning("configuration \(status.rawValue)", metadata: ["code": "\(code)", "version": "\(report.version.map(String.init) ?? "-")"])
         do {
-            try vault.recordConfigOutcome(auditRecord(report, signers: signers ?? envelope?.signatures.map(\.keyID) ?? []),
+            try store.recordConfigOutcome(auditRecord(report, signers: signers ?? envelope?.signatures.map(\.keyID) ?? []),
                                           newFleetState: spent?.encoded)
             if let spent { fleetState = spent }
         } catch {
@@ -194,7 +194,7 @@ extension IngestService {
                             payload: JSONWriter.canonicalBytes(report.json), qos: 1, retain: true)
     }
 
-    private func publish(_ report: ConfigReport, on client: MQTTClient) {
+    private func publish(_ report: ConfigReport, on client: any MessageTransport) {
         do {
             try client.publish(reportMessage(report))
             try client.flush()
@@ -206,11 +206,11 @@ extension IngestService {
 
     /// Compares the vault's size with the storage cap and raises one storage alert per crossing.
     /// Nothing is evicted: readings, alerts and unanchored proofs are kept.
-    func checkStorageCap(_ client: MQTTClient) {
+    func checkStorageCap(_ client: any MessageTransport) {
         markStorageChecked()
         let cap = runtime.storageMaxBytes
         guard cap > 0 else { overStorageCap = false; return }
-        let size = vault.fileBytes
+        let size = store.fileBytes
         guard UInt64(size) > cap else { overStorageCap = false; return }
         guard !overStorageCap else { return }
         overStorageCap = true
@@ -223,7 +223,7 @@ extension IngestService {
             ("bytes", .number(Double(size))), ("cap", .number(Double(cap))),
         ]))
         do {
-            try vault.recordGatewayEvent(type: "storage_cap_exceeded", detail: body, at: now)
+            try store.recordGatewayEvent(type: "storage_cap_exceeded", detail: body, at: now)
             try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: body, qos: 1, retain: false))
             try client.flush()
         } catch {

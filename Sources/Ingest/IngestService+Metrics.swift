@@ -9,14 +9,14 @@ import Threading
 extension IngestService {
     /// Queues the metrics message if one is due (`force`: now). It leaves with the next write:
     /// at once when nothing received awaits storage, else with the next acknowledgements.
-    func publishMetricsIfDue(_ client: MQTTClient, force: Bool = false) {
+    func publishMetricsIfDue(_ client: any MessageTransport, force: Bool = false) {
         let interval = configuration.metricsIntervalSeconds
         guard interval > 0, client.isConnected,
               force || metricsPublish.isDue(at: clock.monotonicMs()) else { return }
         guard case .object(var fields) = metrics.json else { return }
         fields += [
             ("t", .number(Double(clock.wallMs()))), ("gateway", .string(configuration.gatewayID)),
-            ("started_at", .number(Double(startedAt))), ("vault_bytes", .number(Double(vault.fileBytes))),
+            ("started_at", .number(Double(startedAt))), ("vault_bytes", .number(Double(store.fileBytes))),
         ]
         do {
             try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.metrics,

@@ -1,5 +1,4 @@
 import FoundationEssentials
-import Glibc
 import MQTT
 import Telemetry
 import Vault
@@ -12,7 +11,7 @@ import Vault
 extension IngestService {
     /// A batch could not be stored: drop the connection unacknowledged, and wait before the
     /// broker is asked to redeliver.
-    func storageFailed(_ error: VaultError, messages: Int, _ client: MQTTClient) {
+    func storageFailed(_ error: VaultError, messages: Int, _ client: any MessageTransport) {
         metrics.storeFailures += 1
         storageRetryDelayMs = storageBackoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
         if storageOutage == nil {
@@ -45,7 +44,7 @@ extension IngestService {
     }
 
     /// Publishes the current outage's alert if it has not gone out yet (called once connected).
-    func publishStorageAlert(_ client: MQTTClient) throws(MQTTError) {
+    func publishStorageAlert(_ client: any MessageTransport) throws(MQTTError) {
         guard let outage = storageOutage, !outage.alerted else { return }
         let body = JSONWriter.canonicalBytes(.object([
             ("t", .number(Double(outage.since))), ("gateway", .string(configuration.gatewayID)),
@@ -66,7 +65,7 @@ extension IngestService {
             ("failed_batches", .number(Double(outage.failedBatches))), ("cause", .string(outage.cause)),
         ]))
         do {
-            try vault.recordGatewayEvent(type: "vault_write_failed", detail: detail, at: now)
+            try store.recordGatewayEvent(type: "vault_write_failed", detail: detail, at: now)
             endedStorageOutage = nil
         } catch {
             logger.warning("cannot record the storage outage yet", metadata: ["error": "\(error)"])
@@ -77,7 +76,7 @@ extension IngestService {
     func sleep(ms: Int, unless stopping: () -> Bool) {
         var slept = 0
         while slept < ms && !stopping() {
-            usleep(UInt32(min(100, ms - slept)) * 1000)
+            clock.sleep(ms: min(100, ms - slept))
             slept += 100
         }
     }

@@ -20,7 +20,7 @@ public import Vault
 public final class IngestService {
     public let configuration: IngestConfiguration
     public internal(set) var metrics = IngestMetrics()
-    let vault: Vault
+    let store: any PipelineStore
     var decoder: MessageDecoder
     var detector: DetectionEngine?
     /// Whether detection runs (a fleet document may switch it off and on; the engine keeps its state).
@@ -80,10 +80,17 @@ public final class IngestService {
     static let unpairedDetectionStateKey = "detection_unpaired"
     static let legacyDetectionStateKey = "detection_state"
 
-    public init(configuration: IngestConfiguration, vault: Vault, catalog: SchemaCatalog,
+    /// A pipeline over `vault`.
+    public convenience init(configuration: IngestConfiguration, vault: Vault, catalog: SchemaCatalog,
+                            logger: Logger = Logger(label: "vitalgate.ingest")) {
+        self.init(configuration: configuration, store: vault, catalog: catalog, logger: logger)
+    }
+
+    /// A pipeline over any store (tests use `InMemoryStore`).
+    public init(configuration: IngestConfiguration, store: any PipelineStore, catalog: SchemaCatalog,
                 logger: Logger = Logger(label: "vitalgate.ingest")) {
         self.configuration = configuration
-        self.vault = vault
+        self.store = store
         self.logger = logger
         clock = configuration.clock
         stateSave = PeriodicWork(everyMs: 60_000, lastRun: configuration.clock.monotonicMs())
@@ -95,7 +102,7 @@ public final class IngestService {
         detecting = configuration.detection != nil
         if configuration.fleet != nil {
             do {
-                if let saved = try vault.fleetState() {
+                if let saved = try store.fleetState() {
                     let state = try FleetState(encoded: saved)
                     runtime = try FleetRuntime(base: configuration, baseCatalog: catalog, sections: state.sections)
                     fleetState = state
@@ -107,39 +114,39 @@ public final class IngestService {
             }
         }
         do {
-            poisonGuard = try PoisonGuard(path: vault.path + ".decoding")
+            poisonGuard = try PoisonGuard(path: store.path + ".decoding")
         } catch {
             poisonGuard = nil
             logger.error("running without the poison-message guard", metadata: ["error": "\(error)"])
         }
         decoder = MessageDecoder(catalog: runtime.catalog, limits: configuration.limits)
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
-        for state in vault.deviceStates() {
+        for state in store.deviceStates() {
             decoder.restore(state.device, DeviceState(model: state.model, firmware: state.firmware, serial: state.serial,
                                                       patient: state.patient, bed: state.bed))
         }
         if let detection = runtime.detection ?? configuration.detection {
-            detector = Self.restoredEngine(detection, from: vault, logger: logger)
+            detector = Self.restoredEngine(detection, from: store, logger: logger)
         }
     }
 
     /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
     public func run(stop: () -> Bool) throws {
-        var client = try MQTTClient(options: clientOptions(broker: runtime.broker))
+        var client = try configuration.transport(clientOptions(broker: runtime.broker))
         reportLastStop()
-        let checkpointer = WALCheckpointer(path: vault.path)
-        defer { checkpointer.stop() }
+        let checkpointer = store.startWALCheckpointer()
+        defer { checkpointer?.stop() }
         if var sealing = configuration.sealing {
             if let policy = runtime.sealingPolicy { sealing.policy = policy }
             // Readings a crash left in an open batch are sealed before anything new arrives.
-            let recovered = try vault.enableSealing(sealing, now: clock.wallMs())
+            let recovered = try store.enableSealing(sealing, now: clock.wallMs())
             if recovered > 0 { logger.notice("sealed batches left open by the last run", metadata: ["batches": "\(recovered)"]) }
         }
         let deadline = configuration.durationSeconds.map { clock.monotonicMs() + Int64($0 * 1000) }
         func stopping() -> Bool { stop() || deadline.map { clock.monotonicMs() >= $0 } ?? false }
         var everConnected = false
         startedAt = clock.wallMs()
-        let storer = StoreWorker(vault: vault)
+        let storer = StoreWorker(store: store)
         defer { storer.stop() }
         while !stopping() {
             if !client.isConnected {
@@ -197,7 +204,7 @@ public final class IngestService {
     }
 
     /// Subscribes to telemetry and configuration topics and announces `online` (retained).
-    func subscribeAndAnnounce(_ client: MQTTClient) throws(MQTTError) {
+    func subscribeAndAnnounce(_ client: any MessageTransport) throws(MQTTError) {
         for topic in runtime.topics + configuration.configTopics { try client.subscribe(topic, qos: 1) }
         try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.status, payload: Array("online".utf8),
                                                qos: 1, retain: true))
@@ -209,7 +216,7 @@ public final class IngestService {
         try client.flush()
     }
 
-    private func connect(_ client: MQTTClient, first: Bool, stopping: () -> Bool) -> Bool {
+    private func connect(_ client: any MessageTransport, first: Bool, stopping: () -> Bool) -> Bool {
         do {
             if first { try client.connect() } else { try client.reconnect() }
             try subscribeAndAnnounce(client)
@@ -236,7 +243,7 @@ public final class IngestService {
     /// and sync (`MQTTClient` writes every queued PUBACK at once). Under a backlog that is when
     /// the broker's window (`max_inflight`) is used up, and the batches received until then
     /// are synced together; under live traffic, after each batch.
-    private func pumpOnce(_ client: MQTTClient, _ storer: StoreWorker) -> [InboundMessage] {
+    private func pumpOnce(_ client: any MessageTransport, _ storer: StoreWorker) -> [InboundMessage] {
         settle(storer.takeOutcomes(), client)
         guard client.isConnected else { return [] }
         let idle = storer.pending == 0
@@ -306,7 +313,7 @@ public final class IngestService {
 
     /// Counts stored batches; on a failed one, drops the connection without acknowledging, so
     /// the broker redelivers it and everything received after it (after a backoff).
-    private func settle(_ outcomes: [StoreWorker.Outcome], _ client: MQTTClient) {
+    private func settle(_ outcomes: [StoreWorker.Outcome], _ client: any MessageTransport) {
         for outcome in outcomes {
             switch outcome.result {
             case .success(let result):
@@ -321,14 +328,14 @@ public final class IngestService {
     }
 
     /// Waits for every queued batch, then acknowledges. The vault is this thread's afterwards.
-    private func quiesce(_ storer: StoreWorker, _ client: MQTTClient) {
+    private func quiesce(_ storer: StoreWorker, _ client: any MessageTransport) {
         settle(storer.waitIdle(), client)
         acknowledgeStored(storer, client)
     }
 
     /// Acknowledges everything received (all of it is stored: call only with nothing pending)
     /// and publishes the alerts of those batches.
-    private func acknowledgeStored(_ storer: StoreWorker, _ client: MQTTClient) {
+    private func acknowledgeStored(_ storer: StoreWorker, _ client: any MessageTransport) {
         settle(storer.takeOutcomes(), client)  // a batch that just finished may have failed
         guard client.isConnected, storer.pending == 0 else { return }
         do {
@@ -348,8 +355,8 @@ public final class IngestService {
     func markStorageChecked() { storageCheck.ran(at: clock.monotonicMs()) }
 
     /// Closes batches that are due and publishes the newest checkpoint (retained).
-    private func tickSealing(_ client: MQTTClient) {
-        do { try vault.sealingTick(now: clock.wallMs()) } catch {
+    private func tickSealing(_ client: any MessageTransport) {
+        do { try store.sealingTick(now: clock.wallMs()) } catch {
             metrics.sealingFailures += 1
             logger.error("sealing failed; the readings stay stored and will be sealed later",
                          metadata: ["error": "\(error)"])
@@ -360,8 +367,8 @@ public final class IngestService {
     /// Publishes the newest checkpoint at most once a second (each one replaces the retained
     /// previous one, so under load a note per batch would only cost the broker), and always at
     /// a clean stop (`force`).
-    private func publishCheckpointIfNew(_ client: MQTTClient, force: Bool = false) {
-        guard client.isConnected, let note = vault.latestCheckpoint, note != publishedCheckpoint,
+    private func publishCheckpointIfNew(_ client: any MessageTransport, force: Bool = false) {
+        guard client.isConnected, let note = store.latestCheckpoint, note != publishedCheckpoint,
               force || checkpointPublish.isDue(at: clock.monotonicMs()) else { return }
         do {
             try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.checkpoint, payload: Array(note.utf8),
@@ -391,7 +398,7 @@ public final class IngestService {
     /// `erase-patient` command while the agent runs).
     private func forgetErasedPatients() {
         do {
-            let erased = try vault.refreshErasures()
+            let erased = try store.refreshErasures()
             guard !erased.isEmpty else { return }
             for patient in erased { detector?.forgetPatient(patient) }
             logger.notice("patients erased while running: their keys and detector state are dropped",
@@ -407,11 +414,11 @@ public final class IngestService {
         stateSave.ran(at: clock.monotonicMs())
         guard let detector else { return }
         do {
-            try vault.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: clock.wallMs()) {
+            try store.setPatientStates(Self.detectionStateName, patients: detector.patientIDs, at: clock.wallMs()) {
                 detector.snapshot(patient: $0)
             }
-            try vault.setEncryptedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
-            try vault.removeEncryptedState(Self.legacyDetectionStateKey)
+            try store.setEncryptedState(Self.unpairedDetectionStateKey, detector.snapshotUnpaired())
+            try store.removeEncryptedState(Self.legacyDetectionStateKey)
         } catch {
             logger.warning("cannot save detection state", metadata: ["error": "\(error)"])
         }
@@ -419,13 +426,13 @@ public final class IngestService {
 
     /// A detection engine with the saved state: a legacy whole-engine blob if one is left, then
     /// the unpaired devices and every patient's row (newer, so they win).
-    static func restoredEngine(_ config: DetectionConfig, from vault: Vault, logger: Logger) -> DetectionEngine {
+    static func restoredEngine(_ config: DetectionConfig, from store: any PipelineStore, logger: Logger) -> DetectionEngine {
         var engine = DetectionEngine(config: config)
         do {
-            if let legacy = try vault.encryptedState(legacyDetectionStateKey) { try engine.restore(legacy) }
-            if let unpaired = try vault.encryptedState(unpairedDetectionStateKey) { try engine.restoreUnpaired(from: unpaired) }
+            if let legacy = try store.encryptedState(legacyDetectionStateKey) { try engine.restore(legacy) }
+            if let unpaired = try store.encryptedState(unpairedDetectionStateKey) { try engine.restoreUnpaired(from: unpaired) }
             var failed = 0
-            try vault.forEachPatientState(detectionStateName, onError: { _, _ in failed += 1 }) { blob in
+            try store.forEachPatientState(detectionStateName, onError: { _, _ in failed += 1 }) { blob in
                 do { try engine.restorePatient(from: blob) } catch { failed += 1 }
             }
             if failed > 0 {
@@ -441,13 +448,13 @@ public final class IngestService {
 
     /// Clean stop: nothing unacknowledged is pending (each round stores then acknowledges),
     /// so publish `offline`, disconnect, and persist detector state.
-    private func shutDown(_ client: MQTTClient) {
+    private func shutDown(_ client: any MessageTransport) {
         poisonGuard?.stoppedCleanly()
         saveDetectionState()
         recordEndedStorageOutage()
         if configuration.sealing != nil {
             // A clean stop leaves no reading unsealed.
-            do { try vault.sealAll(now: clock.wallMs()) } catch {
+            do { try store.sealAll(now: clock.wallMs()) } catch {
                 metrics.sealingFailures += 1
                 logger.error("cannot seal the open batch at shutdown; it is sealed at the next start",
                              metadata: ["error": "\(error)"])

@@ -12,10 +12,10 @@ import Vault
 /// or when the worker stops. Under a backlog that is one disk sync per acknowledgement window
 /// instead of one per batch. A batch's outcome is handed over only once it is synced.
 ///
-/// **Who may touch the vault.** The worker thread uses the vault only while it stores or
+/// **Who may touch the vault.** The worker thread uses the store only while it stores or
 /// syncs. The ingest thread may use it directly (sealing ticks, state saves, fleet documents)
 /// only after `waitIdle()` has returned and before its next `submit`: the condition's lock
-/// orders the two, and `waitIdle()` leaves nothing deferred, so the vault is never used by
+/// orders the two, and `waitIdle()` leaves nothing deferred, so the store is never used by
 /// both threads at once.
 ///
 /// After a batch fails, the batches queued behind it are not stored (their outcomes are
@@ -46,16 +46,16 @@ final class StoreWorker {
     /// State shared with the thread.
     private final class Shared: @unchecked Sendable {
         // @unchecked Sendable is safe: every field is read and written only with `condition`
-        // locked, and the vault is used by one thread at a time under the rule above.
+        // locked, and the store is used by one thread at a time under the rule above.
         let condition = PThreadCondition()
-        let vault: Vault
+        let store: any BatchStore
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
         /// Stored and committed, not yet synced.
         var unsynced: [Outcome] = []
         /// Failed, or stored and synced, not yet taken by the ingest thread.
         var outcomes: [Outcome] = []
         var busy = false
-        /// The vault defers syncing (even if every batch since failed): it must be synced
+        /// The store defers syncing (even if every batch since failed): it must be synced
         /// before the ingest thread may use it.
         var deferred = false
         var syncRequested = false
@@ -63,13 +63,13 @@ final class StoreWorker {
         var stopping = false
         var finished = false
 
-        init(vault: Vault) { self.vault = vault }
+        init(store: any BatchStore) { self.store = store }
     }
 
     private let shared: Shared
 
-    init(vault: Vault) {
-        shared = Shared(vault: vault)
+    init(store: any BatchStore) {
+        shared = Shared(store: store)
         WorkerThread.start(name: "vitalgate-store") { [shared] in Self.work(shared) }
     }
 
@@ -91,8 +91,8 @@ final class StoreWorker {
                 let result: Result<StoreResult, VaultError> = skip
                     ? .failure(VaultError(.storage, "not stored: an earlier batch of this connection failed"))
                     : Result { () throws(VaultError) in
-                        try shared.vault.deferSync()
-                        return try shared.vault.store(job.incoming, alerts: job.alerts)
+                        try shared.store.deferSync()
+                        return try shared.store.store(job.incoming, alerts: job.alerts)
                     }
                 condition.lock()
                 shared.busy = false
@@ -106,7 +106,7 @@ final class StoreWorker {
             } else if shared.deferred {
                 // Asked to sync (or stopping), with nothing left to store.
                 condition.unlock()
-                let synced = Result { () throws(VaultError) in try shared.vault.syncDeferred() }
+                let synced = Result { () throws(VaultError) in try shared.store.syncDeferred() }
                 condition.lock()
                 if case .failure(let error) = synced {
                     shared.failed = true
@@ -166,7 +166,7 @@ final class StoreWorker {
         return takeLocked()
     }
 
-    /// Waits until every queued batch is stored and synced; the vault is then the caller's
+    /// Waits until every queued batch is stored and synced; the store is then the caller's
     /// until it submits again.
     func waitIdle() -> [Outcome] {
         shared.condition.lock()

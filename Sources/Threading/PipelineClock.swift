@@ -13,6 +13,8 @@ public protocol PipelineClock: Sendable {
     func monotonicMs() -> Int64
     /// Milliseconds since the Unix epoch, as the system clock reads now.
     func wallMs() -> Int64
+    /// Waits `ms` milliseconds of monotonic time (a manual clock just moves forward).
+    func sleep(ms: Int)
 }
 
 /// The system's clocks: `CLOCK_MONOTONIC` and `CLOCK_REALTIME`.
@@ -22,6 +24,13 @@ public struct SystemClock: PipelineClock {
     public func monotonicMs() -> Int64 { Self.read(CLOCK_MONOTONIC) }
 
     public func wallMs() -> Int64 { Self.read(CLOCK_REALTIME) }
+
+    public func sleep(ms: Int) {
+        guard ms > 0 else { return }
+        var request = timespec(tv_sec: ms / 1000, tv_nsec: (ms % 1000) * 1_000_000)
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 && errno == EINTR { request = remaining }
+    }
 
     private static func read(_ clock: clockid_t) -> Int64 {
         var now = timespec()

@@ -14,6 +14,9 @@ public final class ManualClock: PipelineClock {
 
     public func wallMs() -> Int64 { state.withLock { $0.wall } }
 
+    /// Sleeping on a manual clock is time passing at once.
+    public func sleep(ms: Int) { advance(ms: Int64(ms)) }
+
     /// Time passes: both clocks move forward by `ms`.
     public func advance(ms: Int64) {
         state.withLock {

@@ -45,7 +45,7 @@ import Testing
     @Test func batchesAreSyncedAndSealedWhenAskedAndTheVaultIsThenTheCallers() throws {
         let vault = try sealedVault()
         let other = try Connection(path: dbPath, readOnly: true)
-        let worker = StoreWorker(vault: vault)
+        let worker = StoreWorker(store: vault)
         worker.submit(batch(1...10), alerts: [])
         _ = worker.waitForRoom()
         worker.submit(batch(11...20), alerts: [])
@@ -72,7 +72,7 @@ import Testing
             CREATE TRIGGER fail_readings BEFORE INSERT ON readings WHEN EXISTS (SELECT 1 FROM fail_switch)
             BEGIN SELECT RAISE(ABORT, 'injected storage failure'); END;
             """)
-        let worker = StoreWorker(vault: vault)
+        let worker = StoreWorker(store: vault)
         worker.submit(batch(1...5), alerts: [])
         worker.submit(batch(6...10), alerts: [])
         let failed = worker.waitIdle()
@@ -94,7 +94,7 @@ import Testing
 
     @Test func stoppingStoresAndSyncsWhatIsQueued() throws {
         let vault = try sealedVault()
-        let worker = StoreWorker(vault: vault)
+        let worker = StoreWorker(store: vault)
         worker.submit(batch(1...10), alerts: [])
         worker.submit(batch(11...14), alerts: [])
         worker.stop()

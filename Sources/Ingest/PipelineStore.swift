@@ -1,0 +1,75 @@
+public import Sealing
+public import Telemetry
+public import Vault
+
+/// Where the store stage commits decoded batches: the part of the store the `StoreWorker`
+/// thread uses.
+///
+/// The contract the pipeline's acknowledgements rest on: a batch `store` returned from is
+/// committed; once `syncDeferred()` has returned (or at once, when syncing is not deferred)
+/// it survives a power cut. Only then may its messages be acknowledged.
+public protocol BatchStore: AnyObject {
+    /// Defers the disk sync of the batches stored from now on to `syncDeferred()`.
+    func deferSync() throws(VaultError)
+    /// Makes every batch stored since `deferSync()` durable.
+    func syncDeferred() throws(VaultError)
+    /// Commits one batch (its readings, controls, quarantined messages and alerts) at once.
+    func store(_ messages: [IncomingMessage], alerts: [AlertRecord]) throws(VaultError) -> StoreResult
+}
+
+/// Everything the ingest pipeline asks of its store. `Vault` is the production store;
+/// `InMemoryStore` in `VitalGateTesting` lets the pipeline's rules be tested without SQLite.
+///
+/// Used by one thread at a time (see `StoreWorker` for how the two pipeline threads share it).
+public protocol PipelineStore: BatchStore {
+    /// The store's file: the pipeline keeps its poison-message guard beside it (`<path>.decoding`).
+    var path: String { get }
+    /// Bytes the store takes on disk (for the storage cap and the metrics).
+    var fileBytes: Int64 { get }
+    /// Starts the store's background WAL checkpoints, if it has any; stopped when the pipeline stops.
+    func startWALCheckpointer() -> WALCheckpointer?
+
+    // MARK: Sealing
+    /// Turns sealing on, sealing what a crash left unsealed; returns the batches it sealed.
+    func enableSealing(_ configuration: SealingConfiguration, now: Int64) throws(VaultError) -> Int
+    /// Closes the batches that are due; returns how many.
+    @discardableResult
+    func sealingTick(now: Int64) throws(VaultError) -> Int
+    /// Closes every open batch (at a clean stop); returns how many.
+    @discardableResult
+    func sealAll(now: Int64) throws(VaultError) -> Int
+    /// The newest signed checkpoint note, if sealing has produced one.
+    var latestCheckpoint: String? { get }
+    /// Changes the batch policy (a fleet `sealing` section).
+    func updateSealingPolicy(_ policy: BatchPolicy)
+
+    // MARK: Devices, detector state, fleet state, events
+    /// The stored state of every known device.
+    func deviceStates() -> [(device: DeviceID, model: String?, firmware: String?, serial: String?,
+                             patient: String?, bed: String?)]
+    /// A named value stored under the gateway key.
+    func encryptedState(_ name: String) throws(VaultError) -> [UInt8]?
+    /// Stores a named value under the gateway key.
+    func setEncryptedState(_ name: String, _ value: [UInt8]) throws(VaultError)
+    /// Removes a named value.
+    func removeEncryptedState(_ name: String) throws(VaultError)
+    /// Stores one value per patient under that patient's key, in one transaction.
+    func setPatientStates(_ name: String, patients: [String], at time: Int64,
+                          _ state: (String) -> [UInt8]?) throws(VaultError)
+    /// Calls `body` with each patient's value of `name`; `onError` for each that does not decrypt.
+    func forEachPatientState(_ name: String, onError: (Int64, VaultError) -> Void,
+                             _ body: ([UInt8]) -> Void) throws(VaultError)
+    /// The persisted fleet state, if any.
+    func fleetState() throws(VaultError) -> [UInt8]?
+    /// Records a fleet document's outcome (and the new fleet state) in one transaction.
+    @discardableResult
+    func recordConfigOutcome(_ record: ConfigAuditRecord, newFleetState: [UInt8]?) throws(VaultError) -> Int64
+    /// Records a gateway event (storage outage, storage cap).
+    func recordGatewayEvent(type: String, detail: [UInt8], at time: Int64) throws(VaultError)
+    /// Patients erased by another process since the last call.
+    func refreshErasures() throws(VaultError) -> [String]
+}
+
+extension Vault: PipelineStore {
+    public func startWALCheckpointer() -> WALCheckpointer? { WALCheckpointer(path: path) }
+}

@@ -1,0 +1,250 @@
+public import Ingest
+public import Sealing
+public import Telemetry
+import Threading
+public import Vault
+
+/// A pipeline store in memory, for testing the pipeline's rules without SQLite: it commits
+/// batches, tells duplicates and conflicts apart as the vault does (same device, time, sequence
+/// number and kind; equal or different canonical content), models deferred syncing, and fails
+/// on demand.
+///
+/// What it does not model, and is tested against the real vault instead: encryption, sealing
+/// (the calls are counted; there is never a checkpoint), device state, and erasure.
+public final class InMemoryStore: PipelineStore, @unchecked Sendable {
+    // @unchecked Sendable is safe: every mutable field is in `state`, read and written only
+    // inside `lock.withLock` (the pipeline's two threads and the test's all call in).
+    private let lock = PThreadLock()
+    private var state = State()
+    public let path: String
+    private let clock: ManualClock?
+
+    /// A message as the store identifies it: topic and payload bytes.
+    public struct MessageKey: Hashable, Sendable {
+        public var topic: String
+        public var payload: [UInt8]
+        public init(topic: String, payload: [UInt8]) {
+            self.topic = topic
+            self.payload = payload
+        }
+    }
+
+    struct ReadingIdentity: Hashable {
+        var device: String
+        var deviceTime: Int64
+        var seq: UInt32
+        var kind: String
+    }
+
+    struct State {
+        var readings: [ReadingIdentity: [[UInt8]]] = [:]
+        var totals = StoreResult()
+        var deferred = false
+        var committedUnsynced: [MessageKey] = []
+        var durable: Set<MessageKey> = []
+        var failStores = 0
+        var failSyncs = 0
+        var storeCalls = 0
+        var sealingCalls = 0
+        var values: [String: [UInt8]] = [:]
+        var patientValues: [String: [String: [UInt8]]] = [:]
+        var events: [String] = []
+        var configOutcomes: [ConfigAuditRecord] = []
+        var fleetState: [UInt8]?
+        var history: [String] = []
+        var failedStoreTimes: [Int64] = []
+    }
+
+    /// `path`: a file path the pipeline may keep its guard file beside (the store writes nothing
+    /// there). `clock` stamps the failed `store` calls.
+    public init(path: String, clock: ManualClock? = nil) {
+        self.path = path
+        self.clock = clock
+    }
+
+    // MARK: Fault injection and inspection
+
+    /// The next `count` `store` calls fail, as a full or failing disk does.
+    public func failStores(_ count: Int) { lock.withLock { state.failStores = count } }
+
+    /// The next `count` `syncDeferred` calls fail.
+    public func failSyncs(_ count: Int) { lock.withLock { state.failSyncs = count } }
+
+    /// Whether the message was committed and made durable (synced) — what acknowledging it requires.
+    public func isDurable(_ key: MessageKey) -> Bool { lock.withLock { state.durable.contains(key) } }
+
+    /// What every successful `store` call did, added up.
+    public var totals: StoreResult { lock.withLock { state.totals } }
+
+    /// Distinct readings held (copies stored as conflicts count once each).
+    public var readingCount: Int { lock.withLock { state.readings.values.reduce(0) { $0 + $1.count } } }
+
+    /// `store` calls, failed ones included.
+    public var storeCalls: Int { lock.withLock { state.storeCalls } }
+
+    /// Calls to the sealing methods.
+    public var sealingCalls: Int { lock.withLock { state.sealingCalls } }
+
+    /// What happened, in order: `batch N` (a committed batch of N messages), `sync`, `config TYPE`
+    /// (a fleet outcome recorded), `event TYPE` (a gateway event).
+    public var history: [String] { lock.withLock { state.history } }
+
+    /// The monotonic times (of the `clock`) at which `store` calls failed.
+    public var failedStoreTimes: [Int64] { lock.withLock { state.failedStoreTimes } }
+
+    /// Gateway event types recorded, in order.
+    public var events: [String] { lock.withLock { state.events } }
+
+    /// Fleet document outcomes recorded, in order.
+    public var configOutcomes: [ConfigAuditRecord] { lock.withLock { state.configOutcomes } }
+
+    /// The names of the values stored with `setEncryptedState` and `setPatientStates`.
+    public var stateNames: Set<String> {
+        lock.withLock { Set(state.values.keys).union(state.patientValues.keys) }
+    }
+
+    // MARK: BatchStore
+
+    public func deferSync() throws(VaultError) { lock.withLock { state.deferred = true } }
+
+    public func syncDeferred() throws(VaultError) {
+        try lock.withLock { () throws(VaultError) in
+            guard state.deferred else { return }
+            if state.failSyncs > 0 {
+                state.failSyncs -= 1
+                throw VaultError(.storage, "cannot sync the write-ahead log (injected)")
+            }
+            state.deferred = false
+            state.history.append("sync")
+            state.durable.formUnion(state.committedUnsynced)
+            state.committedUnsynced.removeAll()
+        }
+    }
+
+    public func store(_ messages: [IncomingMessage], alerts: [AlertRecord]) throws(VaultError) -> StoreResult {
+        try lock.withLock { () throws(VaultError) -> StoreResult in
+            state.storeCalls += 1
+            if state.failStores > 0 {
+                state.failStores -= 1
+                state.failedStoreTimes.append(clock?.monotonicMs() ?? 0)
+                throw VaultError(.storage, "write transaction failed (injected)")
+            }
+            var result = StoreResult()
+            var readings = state.readings
+            for message in messages {
+                switch message.outcome {
+                case .reading(let reading, let patient):
+                    var content: [UInt8] = []
+                    reading.writeCanonical(into: &content)
+                    let identity = ReadingIdentity(device: reading.device.rawValue, deviceTime: reading.deviceTime,
+                                                   seq: reading.seq, kind: reading.kind.rawValue)
+                    let same = readings[identity, default: []]
+                    if same.contains(content) {
+                        result.duplicates += 1
+                        continue
+                    }
+                    if !same.isEmpty { result.conflicts += 1 }
+                    if patient == nil { result.unpaired += 1 }
+                    readings[identity, default: []].append(content)
+                    result.stored += 1
+                case .control:
+                    break
+                case .quarantined:
+                    result.quarantined += 1
+                }
+            }
+            result.alerts = alerts.count
+            // The whole batch commits at once.
+            state.readings = readings
+            state.totals.add(result)
+            state.history.append("batch \(messages.count)")
+            let keys = messages.map { MessageKey(topic: $0.topic, payload: $0.payload) }
+            if state.deferred { state.committedUnsynced += keys } else { state.durable.formUnion(keys) }
+            return result
+        }
+    }
+
+    // MARK: PipelineStore
+
+    public var fileBytes: Int64 { 0 }
+
+    public func startWALCheckpointer() -> WALCheckpointer? { nil }
+
+    public func enableSealing(_ configuration: SealingConfiguration, now: Int64) throws(VaultError) -> Int {
+        lock.withLock { state.sealingCalls += 1 }
+        return 0
+    }
+
+    public func sealingTick(now: Int64) throws(VaultError) -> Int {
+        lock.withLock { state.sealingCalls += 1 }
+        return 0
+    }
+
+    public func sealAll(now: Int64) throws(VaultError) -> Int {
+        lock.withLock { state.sealingCalls += 1 }
+        return 0
+    }
+
+    public var latestCheckpoint: String? { nil }
+
+    public func updateSealingPolicy(_ policy: BatchPolicy) {}
+
+    public func deviceStates() -> [(device: DeviceID, model: String?, firmware: String?, serial: String?,
+                                    patient: String?, bed: String?)] { [] }
+
+    public func encryptedState(_ name: String) throws(VaultError) -> [UInt8]? { lock.withLock { state.values[name] } }
+
+    public func setEncryptedState(_ name: String, _ value: [UInt8]) throws(VaultError) {
+        lock.withLock { state.values[name] = value }
+    }
+
+    public func removeEncryptedState(_ name: String) throws(VaultError) {
+        lock.withLock { _ = state.values.removeValue(forKey: name) }
+    }
+
+    public func setPatientStates(_ name: String, patients: [String], at time: Int64,
+                                 _ value: (String) -> [UInt8]?) throws(VaultError) {
+        var values: [String: [UInt8]] = [:]
+        for patient in patients { values[patient] = value(patient) }
+        lock.withLock { state.patientValues[name, default: [:]].merge(values) { $1 } }
+    }
+
+    public func forEachPatientState(_ name: String, onError: (Int64, VaultError) -> Void,
+                                    _ body: ([UInt8]) -> Void) throws(VaultError) {
+        let values = lock.withLock { state.patientValues[name] ?? [:] }
+        for key in values.keys.sorted() { body(values[key]!) }
+    }
+
+    public func fleetState() throws(VaultError) -> [UInt8]? { lock.withLock { state.fleetState } }
+
+    public func recordConfigOutcome(_ record: ConfigAuditRecord, newFleetState: [UInt8]?) throws(VaultError) -> Int64 {
+        lock.withLock {
+            state.configOutcomes.append(record)
+            state.history.append("config \(record.type)")
+            if let newFleetState { state.fleetState = newFleetState }
+            return Int64(state.configOutcomes.count)
+        }
+    }
+
+    public func recordGatewayEvent(type: String, detail: [UInt8], at time: Int64) throws(VaultError) {
+        lock.withLock {
+            state.events.append(type)
+            state.history.append("event \(type)")
+        }
+    }
+
+    public func refreshErasures() throws(VaultError) -> [String] { [] }
+}
+
+extension StoreResult {
+    /// Adds another result's counts to this one.
+    mutating func add(_ other: StoreResult) {
+        stored += other.stored
+        duplicates += other.duplicates
+        conflicts += other.conflicts
+        unpaired += other.unpaired
+        quarantined += other.quarantined
+        events += other.events
+        alerts += other.alerts
+    }
+}
