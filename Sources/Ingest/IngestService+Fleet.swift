@@ -11,7 +11,7 @@ extension IngestService {
     /// Judges one document from a desired-config topic and applies it as a whole, or records and
     /// reports why not. Runs between receive rounds, after the previous batch was stored and
     /// acknowledged, so no reading is in flight while settings switch.
-    func handleConfigDocument(_ message: InboundMessage, client: inout any MessageTransport) {
+    func handleConfigDocument(_ message: InboundMessage, transport client: inout any MessageTransport) {
         guard let fleet = configuration.fleet, !message.payload.isEmpty else { return }  // empty: retained copy cleared
         let now = UInt64(clock.wallMs())
         // Identify the document before judging it: the retained copy of what already runs comes
@@ -34,11 +34,11 @@ extension IngestService {
         case .failure(let rejection):
             conclude(.rejected, rejection: rejection, envelope: envelope, hash: hash, signers: nil, client: client)
         case .success(let accepted):
-            apply(accepted, envelope: envelope, client: &client)
+            apply(accepted, envelope: envelope, transport: &client)
         }
     }
 
-    private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, client: inout any MessageTransport) {
+    private func apply(_ accepted: AcceptedConfig, envelope: SignedConfig?, transport client: inout any MessageTransport) {
         let now = UInt64(clock.wallMs())
         let next = fleetState.applying(accepted, at: now)
         let candidate: FleetRuntime
@@ -74,10 +74,10 @@ extension IngestService {
                 client = previous
             }
             metrics.configRejected += 1
-            publish(ConfigReport(gateway: report.gateway, status: .rejected, target: report.target, version: report.version,
+            publisher.publishReport(ConfigReport(gateway: report.gateway, status: .rejected, target: report.target, version: report.version,
                                  contentHash: report.contentHash, code: "apply-failed",
                                  reason: "apply-failed: the vault could not record the document",
-                                 running: fleetState.applied.mapValues(\.version), at: now), on: client)
+                                 running: fleetState.applied.mapValues(\.version), at: now), client)
             return
         }
         previous?.disconnect()
@@ -87,7 +87,7 @@ extension IngestService {
         logger.notice("configuration applied", metadata: [
             "target": "\(report.target ?? "")", "version": "\(accepted.version)", "signers": "\(accepted.signerKeyIDs)",
         ])
-        publish(report, on: client)
+        publisher.publishReport(report, client)
     }
 
     /// Connects a new client to the candidate broker within the confirm timeout. The old
@@ -98,9 +98,7 @@ extension IngestService {
         let timeoutMs = configuration.fleet?.confirmTimeoutMs ?? 30_000
         let deadline = clock.monotonicMs() + Int64(timeoutMs)
         if old.isConnected {
-            _ = try? old.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.status, payload: Array("offline".utf8),
-                                                     qos: 1, retain: true))
-            try? old.flush()
+            publisher.announceOffline(old)
             old.disconnect()
         }
         var options = clientOptions(broker: candidate.broker)
@@ -141,11 +139,8 @@ extension IngestService {
                 logger.warning("subscription change interrupted", metadata: ["error": "\(error)"])
             }
         }
-        decoder.replaceCatalog(candidate.catalog)
-        if let detection = candidate.detection {
-            if detector == nil { detector = DetectionEngine(config: detection) } else { detector!.config = detection }
-        }
-        detecting = candidate.detection != nil
+        decode.replaceCatalog(candidate.catalog)
+        detect.configure(candidate.detection)
         if let policy = candidate.sealingPolicy { store.updateSealingPolicy(policy) }
         if old.ledger != candidate.ledger { configuration.ledgerControl?.apply(candidate.ledger) }
     }
@@ -169,7 +164,7 @@ extension IngestService {
         } catch {
             logger.error("cannot record a configuration outcome", metadata: ["error": "\(error)"])
         }
-        if client.isConnected { publish(report, on: client) } else { pendingReport = report }
+        publisher.publishReport(report, client)
     }
 
     private func auditRecord(_ report: ConfigReport, signers: [String]) -> ConfigAuditRecord {
@@ -189,45 +184,4 @@ extension IngestService {
         return ConfigAuditRecord(type: type, detail: JSONWriter.canonicalBytes(.object(members)), at: Int64(report.at))
     }
 
-    func reportMessage(_ report: ConfigReport) -> MQTTOptions.Message {
-        MQTTOptions.Message(topic: configuration.gatewayTopics.configReported,
-                            payload: JSONWriter.canonicalBytes(report.json), qos: 1, retain: true)
-    }
-
-    private func publish(_ report: ConfigReport, on client: any MessageTransport) {
-        do {
-            try client.publish(reportMessage(report))
-            try client.flush()
-        } catch {
-            pendingReport = report
-            logger.warning("cannot publish the configuration report yet", metadata: ["error": "\(error)"])
-        }
-    }
-
-    /// Compares the vault's size with the storage cap and raises one storage alert per crossing.
-    /// Nothing is evicted: readings, alerts and unanchored proofs are kept.
-    func checkStorageCap(_ client: any MessageTransport) {
-        markStorageChecked()
-        let cap = runtime.storageMaxBytes
-        guard cap > 0 else { overStorageCap = false; return }
-        let size = store.fileBytes
-        guard UInt64(size) > cap else { overStorageCap = false; return }
-        guard !overStorageCap else { return }
-        overStorageCap = true
-        metrics.storageCapExceeded += 1
-        let now = clock.wallMs()
-        logger.error("the vault is over its storage cap; nothing is evicted", metadata: ["bytes": "\(size)", "cap": "\(cap)"])
-        let body = JSONWriter.canonicalBytes(.object([
-            ("t", .number(Double(now))), ("gateway", .string(configuration.gatewayID)), ("category", .string("fault")),
-            ("kind", .string("storage_cap_exceeded")), ("score", .number(1)),
-            ("bytes", .number(Double(size))), ("cap", .number(Double(cap))),
-        ]))
-        do {
-            try store.recordGatewayEvent(type: "storage_cap_exceeded", detail: body, at: now)
-            try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: body, qos: 1, retain: false))
-            try client.flush()
-        } catch {
-            logger.warning("cannot record or publish the storage alert", metadata: ["error": "\(error)"])
-        }
-    }
 }

@@ -51,7 +51,7 @@ extension IngestService {
             ("category", .string("fault")), ("kind", .string("vault_write_failed")), ("score", .number(1)),
             ("cause", .string(outage.cause)),
         ]))
-        try client.publish(MQTTOptions.Message(topic: configuration.gatewayTopics.alerts, payload: body, qos: 1, retain: false))
+        try publisher.publishGatewayAlert(body, client)
         storageOutage!.alerted = true
     }
 
