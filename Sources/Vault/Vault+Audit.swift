@@ -37,7 +37,7 @@ extension Vault {
             report.findings.append(AuditFinding(table: table, row: row, problem: problem))
         }
         let identity = try identityKey.publicKey
-        let origin = (sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
+        let origin = (sealingLog.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
         let logVerifier: any NoteVerifier
         do {
             logVerifier = try NoteSigner(name: origin, privateKey: try Self.logKey(from: keys.signingKeySeed)).verifier

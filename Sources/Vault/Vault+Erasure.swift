@@ -30,7 +30,7 @@ extension Vault {
         let pseudonymHex = entry.pseudonym.hexString
         let idBefore = nextReadingID
         var recordID: Int64 = 0
-        var sealed: SealingState?
+        var inserted = SealingLog.Pending()
         let count: Int
         do { count = try write { () throws -> Int in
             let foreign = try syncReadingIDs()
@@ -56,7 +56,8 @@ extension Vault {
                 ("pseudonym", .string(pseudonymHex)), ("at", .number(Double(time))), ("v", .number(1)),
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
-            sealed = try sealWithinStore(foreign + 1, at: time)  // sealed by the batch policy; otherwise at the next tick or stop
+            // Sealed by the batch policy; otherwise at the next tick or stop.
+            inserted = try sealingLog.recordsInserted(foreign + 1, at: time)
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ? AND kind != 'event'",
                                     [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)
@@ -68,7 +69,7 @@ extension Vault {
         patientsByIdentifier[identifier] = nil
         patientsByRef[entry.ref] = PatientEntry(ref: entry.ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
         sealers.removeAll()
-        if let sealed { sealing = sealed }
+        sealingLog.committed(inserted)
         return ErasureRecord(pseudonym: pseudonymHex, readings: count, at: time, sealedRecordID: recordID)
     }
 }
@@ -92,9 +93,7 @@ extension Vault {
             """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
                      patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
                      .blob(encrypted.combined), .blob(commitment))
-        if sealing != nil {
-            commitmentCache.append(id: id, entry: BatchEntry(commitment: try Commitment(bytes: commitment), receivedAt: time))
-        }
+        sealingLog.recordInserted(id: id, commitment: try Commitment(bytes: commitment), receivedAt: time)
     }
 }
 

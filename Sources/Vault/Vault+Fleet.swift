@@ -35,7 +35,7 @@ extension Vault {
     public func recordConfigOutcome(_ record: ConfigAuditRecord, newFleetState: [UInt8]?) throws(VaultError) -> Int64 {
         let idBefore = nextReadingID
         var recordID: Int64 = 0
-        var sealed: SealingState?
+        var inserted = SealingLog.Pending()
         do { try write {
             let foreign = try syncReadingIDs()
             recordID = nextReadingID
@@ -46,13 +46,13 @@ extension Vault {
             canonical += Array(",\"type\":\"\(record.type)\",\"v\":1}".utf8)
             try insertSealedRecord(id: recordID, canonical: canonical, at: record.at)
             if let newFleetState { try storeEncryptedState(Self.fleetStateKey, newFleetState) }
-            sealed = try sealWithinStore(foreign + 1, at: record.at)
+            inserted = try sealingLog.recordsInserted(foreign + 1, at: record.at)
         } } catch {
             nextReadingID = idBefore
             throw error
         }
         nextReadingID += 1
-        if let sealed { sealing = sealed }
+        sealingLog.committed(inserted)
         return recordID
     }
 

@@ -54,7 +54,7 @@ extension Vault {
             throw VaultError(.notFound, "no checkpoint covers batch \(batchSeq) yet")
         }
         do {
-            let origin = (sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
+            let origin = (sealingLog.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
             let decodedHeader = try BatchHeader(encoded: header)
             let leaf = try read {
                 try db.query("SELECT count(*) FROM readings WHERE id >= ? AND id < ? AND commitment IS NOT NULL",

@@ -14,16 +14,11 @@ extension Vault {
         let ids = (nextReadingID, nextQuarantineID, nextAlertID)
         let receivedAt = messages.last?.receivedAt ?? 0
         let result: StoreResult
-        var sealed: SealingState?
-        var unsealed = 0
+        var inserted = SealingLog.Pending()
         do {
             result = try write {
                 let (result, sealable) = try storeRows(messages, alerts: alerts)
-                if deferred != nil {
-                    unsealed = sealable
-                } else {
-                    sealed = try sealWithinStore(sealable, at: receivedAt)
-                }
+                inserted = try sealingLog.recordsInserted(sealable, at: receivedAt)
                 return result
             }
         } catch {
@@ -33,9 +28,7 @@ extension Vault {
             (nextReadingID, nextQuarantineID, nextAlertID) = ids
             throw error
         }
-        // Committed: the in-memory chain, log and accumulator follow the database.
-        if let sealed { sealing = sealed }
-        if unsealed > 0 { deferred?.add(unsealed, at: receivedAt) }
+        sealingLog.committed(inserted)  // the log follows the database
         return result
     }
 
@@ -128,9 +121,7 @@ extension Vault {
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
                      .blob(digest), .integer(conflict ? 1 : 0), .blob(encrypted), .blob(commitment.bytes))
-        if sealing != nil {
-            commitmentCache.append(id: id, entry: BatchEntry(commitment: commitment, receivedAt: reading.receivedAt))
-        }
+        sealingLog.recordInserted(id: id, commitment: commitment, receivedAt: reading.receivedAt)
         // Raised even if the transaction rolls back: a mark too high only costs a lookup.
         if reading.deviceTime > highWater ?? .min {
             if highWater == nil && deviceTimeHighWater.count >= Self.highWaterDevices {

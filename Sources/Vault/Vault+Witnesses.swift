@@ -14,7 +14,7 @@ extension Vault {
     @discardableResult
     public func acceptCosignedCheckpoint(_ bytes: [UInt8], witnesses: [VerifierKey], gatewayID: String)
         throws(VaultError) -> (size: UInt64, witnesses: [String]) {
-        let origin = (sealing?.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
+        let origin = (sealingLog.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
         let submitted: Note
         let verified: VerifiedCheckpoint
         do {
@@ -48,10 +48,7 @@ extension Vault {
         try write {
             try db.cached("UPDATE checkpoints SET note = ? WHERE size = ?").run(.text(text), .integer(Int64(size)))
         }
-        if var state = sealing, state.log.size == size {
-            state.latestCheckpoint = text
-            sealing = state
-        }
+        sealingLog.checkpointCosigned(size: size, note: text)
         return (size, added)
     }
 }

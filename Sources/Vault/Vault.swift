@@ -37,19 +37,11 @@ public final class Vault {
     var sealers: [Int64: (key: [UInt8], sealer: AES256GCM.KeyedEncryptor)] = [:]
     /// Whether `log_nodes` was checked against the leaves since the vault was opened.
     var logNodesChecked = false
-    /// Present once `enableSealing` was called.
-    var sealing: SealingState?
-    /// Commitments inserted and not yet sealed, while sealing is on (so batches are sealed
-    /// without reading them back).
-    var commitmentCache = CommitmentCache()
-    /// Batches sealed from `commitmentCache` rather than read back (for tests).
-    var batchesSealedFromCache = 0
-    /// Sealing attempts that failed after a committed store (rows were left for the next try).
-    public internal(set) var sealingFailures = 0
+    /// Batches, the log and checkpoints, and the deferred sync (the store only reports the
+    /// records it inserts).
+    let sealingLog: SealingLog
     /// The `synchronous` level the vault was opened with.
     let synchronous: Connection.SynchronousMode
-    /// Present while syncing is deferred (`deferSync()`).
-    var deferred: DeferredSync?
     /// Held for the vault's lifetime when opened as the agent's (`exclusiveWriter`).
     private let writerLock: WriterLock?
 
@@ -78,6 +70,7 @@ public final class Vault {
         } catch {
             throw VaultError(.storage, "cannot open the vault database" + Self.fullDiskHint(path), underlying: error)
         }
+        sealingLog = SealingLog(db: db, synchronous: synchronous)
         try VaultSchema.migrate(db)
         gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
         contentDigester = keys.makeDigester(domain: "reading-content-v1")
@@ -130,7 +123,7 @@ public final class Vault {
     func syncReadingIDs() throws -> Int {
         let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
         guard maxID >= nextReadingID else { return 0 }
-        commitmentCache.invalidate()  // another connection's rows are not in it
+        sealingLog.forgetInsertedRecords()  // another connection's rows are not in its cache
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)  // nor are their device times
         let foreign = try db.cached("SELECT count(*) FROM readings WHERE id >= ? AND commitment IS NOT NULL")
             .firstRow(.integer(nextReadingID))?.first?.integerValue ?? 0
@@ -143,10 +136,10 @@ public final class Vault {
         do {
             return try db.transaction(.immediate, body)
         } catch let error as VaultError {
-            commitmentCache.invalidate()  // it may name rows that were rolled back
+            sealingLog.forgetInsertedRecords()  // it may name rows that were rolled back
             throw error
         } catch {
-            commitmentCache.invalidate()
+            sealingLog.forgetInsertedRecords()
             throw VaultError(.storage, "write transaction failed", underlying: error)
         }
     }
