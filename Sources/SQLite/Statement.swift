@@ -14,6 +14,14 @@ private let borrowed: sqlite3_destructor_type? = nil
 /// binds SQLite's parameter `?1`, and `int64(0)` reads the first result column. Variadic and
 /// array `bind` assign parameters in order.
 ///
+/// **Binding.** Parameters are bound in one of two ways, and the statement knows which holds
+/// (``Bindings``, as GRDB's statements do):
+/// - `bind(...)` binds values SQLite copies; they stay bound, through any number of `step`,
+///   `reset` and `run()` calls, until they are replaced or cleared;
+/// - `run(values)` binds text and blobs *in place* from a buffer the statement owns (no copy,
+///   no allocation per parameter: DECISIONS 25), for that one run only, and leaves every
+///   parameter NULL when it returns.
+///
 /// **Threading.** Like its ``Connection``, a statement is not `Sendable` and must be used
 /// from one thread at a time.
 ///
@@ -26,9 +34,22 @@ public final class Statement {
     /// Set by `step`, cleared by `reset`: SQLite rejects binding to a statement that has been
     /// stepped and not reset.
     private var needsReset = false
-    /// The text and blob parameters of the last `run`, which binds them from here (grown as needed).
+    /// The text and blob parameters of a `run(values)`, which binds them from here (grown as needed).
     private var parameterBuffer: UnsafeMutableRawPointer?
     private var parameterBufferCapacity = 0
+
+    /// Where the bound parameters' bytes live.
+    public enum Bindings: Equatable, Sendable {
+        /// Every parameter is NULL: a new statement, after ``clearBindings()``, after `run(values)`.
+        case cleared
+        /// Bound with `bind`: SQLite holds its own copies; kept until replaced or cleared.
+        case copied
+        /// Bound by `run(values)` from `parameterBuffer`, for that run only.
+        case borrowed
+    }
+
+    /// Where the bound parameters live now.
+    public private(set) var bindings = Bindings.cleared
 
     init(handle: OpaquePointer, verb: String) {
         self.handle = handle
@@ -63,21 +84,17 @@ public final class Statement {
 
     // MARK: - Binding
 
-    /// Resets the statement, clears previous bindings and binds `values` to parameters
-    /// 0, 1, 2, ... in order. The count must equal ``parameterCount``.
+    /// Resets the statement and binds `values` (copied) to parameters 0, 1, 2, ... in order,
+    /// replacing every previous binding. The count must equal ``parameterCount``.
     public func bind(_ values: SQLiteValue...) throws(SQLiteError) {
         try bind(values)
     }
 
-    /// Resets the statement, clears previous bindings and binds `values` to parameters
-    /// 0, 1, 2, ... in order. The count must equal ``parameterCount``.
+    /// Resets the statement and binds `values` (copied) to parameters 0, 1, 2, ... in order,
+    /// replacing every previous binding. The count must equal ``parameterCount``.
     /// - Throws: ``SQLiteError`` with code `.range` on a count mismatch.
     public func bind(_ values: [SQLiteValue]) throws(SQLiteError) {
-        guard values.count == parameterCount else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE,
-                              message: "statement has \(parameterCount) parameters, got \(values.count) values",
-                              operation: "bind \(verb)")
-        }
+        try checkCount(values)
         reset()
         // Every parameter is bound below, replacing its old value: no need to clear first.
         for (index, value) in values.enumerated() {
@@ -85,7 +102,7 @@ public final class Statement {
         }
     }
 
-    /// Binds `value` to parameter `index` (0-based; SQLite's `?index+1`). Resets the
+    /// Binds `value` (copied) to parameter `index` (0-based; SQLite's `?index+1`). Resets the
     /// statement first if it was stepped; other parameters keep their values.
     public func bind(_ value: SQLiteValue, at index: Int) throws(SQLiteError) {
         switch value {
@@ -153,6 +170,15 @@ public final class Statement {
     public func clearBindings() {
         // Always returns SQLITE_OK.
         sqlite3_clear_bindings(handle)
+        bindings = .cleared
+    }
+
+    private func checkCount(_ values: [SQLiteValue]) throws(SQLiteError) {
+        guard values.count == parameterCount else {
+            throw SQLiteError(extendedCode: SQLITE_RANGE,
+                              message: "statement has \(parameterCount) parameters, got \(values.count) values",
+                              operation: "bind \(verb)")
+        }
     }
 
     private func prepareToBind(_ index: Int) throws(SQLiteError) -> Int32 {
@@ -162,6 +188,9 @@ public final class Statement {
                               operation: "bind \(verb)")
         }
         if needsReset { reset() }
+        // Only `run(values)` borrows, and it clears before it returns.
+        assert(bindings != .borrowed, "a copied binding would join parameters borrowed for a run")
+        bindings = .copied
         return position
     }
 
@@ -176,27 +205,29 @@ public final class Statement {
         return try check(sqlite3_step(handle), db, "step \(verb)") == SQLITE_ROW
     }
 
-    /// Rewinds the statement so it can run again; bindings are kept.
+    /// Rewinds the statement so it can run again; the bindings are kept.
     public func reset() {
         // sqlite3_reset returns the error of the most recent step, which that step already threw.
         sqlite3_reset(handle)
         needsReset = false
     }
 
-    /// Binds `values` (when any are given; otherwise keeps the current bindings), runs the
-    /// statement to completion and resets it. For INSERT, UPDATE, DELETE and DDL.
+    /// Runs the statement to completion and resets it, with `values` bound for this run only
+    /// (see `run(_:)` with an array); with no values, with the current bindings. For INSERT,
+    /// UPDATE, DELETE and DDL.
     public func run(_ values: SQLiteValue...) throws(SQLiteError) {
         try run(values)
     }
 
-    /// Binds `values` (when non-empty; otherwise keeps the current bindings), runs the
-    /// statement to completion and resets it. For INSERT, UPDATE, DELETE and DDL.
+    /// Runs the statement to completion and resets it. For INSERT, UPDATE, DELETE and DDL.
     ///
-    /// Text and blobs in `values` are copied into one buffer the statement keeps and bound from
-    /// there, and the bindings are cleared (all parameters NULL) before this returns. (The
-    /// build's SQLite has no lookaside memory: each parameter SQLite copied itself cost a
-    /// `malloc` and a `free`; binding each value's own bytes in place took a nested closure per
-    /// parameter, DECISIONS 25.)
+    /// With `values` (their count must equal ``parameterCount``), they are bound for this run
+    /// only: text and blobs are copied once into a buffer the statement keeps and bound from
+    /// there (`borrowed`), and **every parameter is NULL when this returns**, whether it
+    /// succeeded or not. (The build's SQLite has no lookaside memory: each parameter SQLite
+    /// copied itself cost a `malloc` and a `free`; DECISIONS 25.)
+    ///
+    /// With no values, it runs with the current bindings: those made with `bind`, or NULL.
     public func run(_ values: [SQLiteValue]) throws(SQLiteError) {
         guard !values.isEmpty else {
             reset()
@@ -204,11 +235,7 @@ public final class Statement {
             while try step() {}
             return
         }
-        guard values.count == parameterCount else {
-            throw SQLiteError(extendedCode: SQLITE_RANGE,
-                              message: "statement has \(parameterCount) parameters, got \(values.count) values",
-                              operation: "bind \(verb)")
-        }
+        try checkCount(values)
         reset()
         // Also after a failed bind: no parameter may keep pointing into the buffer, which the
         // next run may move (SQLite does not read a parameter when clearing it).
@@ -221,6 +248,12 @@ public final class Statement {
                 parameterBufferCapacity = 0
             }
         }
+        try bindBorrowed(values)
+        while try step() {}
+    }
+
+    /// Binds `values` for one run: text and blobs from `parameterBuffer`, the rest as usual.
+    private func bindBorrowed(_ values: [SQLiteValue]) throws(SQLiteError) {
         var length = 0
         for value in values {
             switch value {
@@ -238,6 +271,7 @@ public final class Statement {
                 let start = buffer + offset  // never NULL, even for "": NULL would bind SQL NULL
                 let count = copyUTF8(text, to: start)
                 offset += count
+                bindings = .borrowed
                 try check(sqlite3_bind_text64(handle, position, start.assumingMemoryBound(to: CChar.self),
                                               UInt64(count), borrowed, UInt8(SQLITE_UTF8)),
                           db, "bind \(verb)")
@@ -245,12 +279,18 @@ public final class Statement {
                 let start = buffer + offset
                 blob.withUnsafeBytes { start.copyMemory(from: $0.baseAddress!, byteCount: $0.count) }
                 offset += blob.count
+                bindings = .borrowed
                 try check(sqlite3_bind_blob64(handle, position, start, UInt64(blob.count), borrowed), db, "bind \(verb)")
-            default:
-                try bind(value, at: index)
+            case .blob:  // empty: a NULL pointer would bind SQL NULL; a zero-length zeroblob is an empty blob
+                try check(sqlite3_bind_zeroblob(handle, position, 0), db, "bind \(verb)")
+            case .null:
+                try check(sqlite3_bind_null(handle, position), db, "bind \(verb)")
+            case .integer(let integer):
+                try check(sqlite3_bind_int64(handle, position, integer), db, "bind \(verb)")
+            case .real(let real):
+                try check(sqlite3_bind_double(handle, position, real), db, "bind \(verb)")
             }
         }
-        while try step() {}
     }
 
     /// At least `length` bytes (and never NULL) that stay valid until the next call.
