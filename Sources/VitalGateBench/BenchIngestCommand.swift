@@ -42,106 +42,36 @@ public struct BenchIngestCommand: ParsableCommand {
         #endif
         let stream = Self.stream(count: messages, patients: patients, seed: seed)
         note("stream: \(stream.count) messages, \(stream.reduce(0) { $0 + $1.payload.count }) payload bytes")
-        let (decodeUs, storeUs, sealedStoreUs) = try measurePipeline(stream)  // throws if anything is quarantined
+        var results = IngestBenchResults(messages: stream.count, rounds: rounds, hasBaseline: baselineAgent != nil)
+        results.pipeline = try measurePipeline(stream)  // throws if anything is quarantined
         note(String(printf: "in-process pipeline: decode %.2f us/msg, vault store %.2f us/msg (batches of 100, "
-                    + "synchronous normal), with sealing %.2f us/msg", decodeUs, storeUs, sealedStoreUs))
-        var raw: [Drain] = []
-        var floor: [Drain] = []
-        var agent: [Drain] = []
-        var unsealed: [Drain] = []
-        var baseline: [Drain] = []
+                    + "synchronous normal), with sealing %.2f us/msg", results.pipeline.decodeUs,
+                    results.pipeline.storeUs, results.pipeline.sealedStoreUs))
         for round in 1...max(rounds, 1) where rounds > 0 {
-            raw.append(try measureRaw(stream))
-            floor.append(try measureClientFloor(stream))
-            if let baselineAgent, round % 2 == 1 {
-                baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
-            }
-            // Alternate which agent variant runs first, so order effects do not favour one.
-            if round % 2 == 0 { unsealed.append(try measureAgent(stream, sealing: false)) }
-            agent.append(try measureAgent(stream, sealing: true))
-            if round % 2 == 1 { unsealed.append(try measureAgent(stream, sealing: false)) }
-            if let baselineAgent, round % 2 == 0 {
-                baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
-            }
-            if let b = baseline.last {
-                note(String(printf: "  baseline agent %.0f msg/s (draining %.0f, CPU %.1f us/msg); this build / baseline: %.2f",
-                            b.rate, b.drainRate, b.consumerCPUus, agent.last!.drainRate / b.drainRate))
-            }
-            let (r, f, a, u) = (raw.last!, floor.last!, agent.last!, unsealed.last!)
-            note(String(printf: "round %d: raw mosquitto_sub %.0f msg/s, agent %.0f msg/s (ratio %.2f); "
-                        + "agent without sealing %.0f msg/s (sealing costs %.1f%%)",
-                        round, r.rate, a.rate, a.rate / r.rate, u.rate, (1 - a.rate / u.rate) * 100))
-            note(String(printf: "  draining only (no start-up or shutdown): raw %.0f, agent's MQTT client alone %.0f "
-                        + "(%.2f of raw), agent %.0f msg/s (ratio %.2f)", r.drainRate, f.drainRate,
-                        f.drainRate / r.drainRate, a.drainRate, a.drainRate / r.drainRate))
-            note(String(printf: "  CPU per message: mosquitto_sub %.1f us + its broker %.1f us; client alone %.1f us; "
-                        + "agent %.1f us + its broker %.1f us; agent without sealing %.1f us", r.consumerCPUus,
-                        r.brokerCPUus, f.consumerCPUus, a.consumerCPUus, a.brokerCPUus, u.consumerCPUus))
+            try measureRound(round, stream, into: &results)
+            note(results.roundReport(round))
         }
-        var steady: SteadyResult?
-        if steadySeconds > 0 { steady = try measureSteady() }
-        func median(_ values: [Double]) -> Double { values.isEmpty ? 0 : values.sorted()[values.count / 2] }
-        let medianRaw = median(raw.map(\.rate))
-        let medianAgent = median(agent.map(\.rate))
-        let medianUnsealed = median(unsealed.map(\.rate))
-        let medianDrainRatio = median(zip(agent, raw).map { $0.drainRate / $1.drainRate })
-        let medianFloorRatio = median(zip(floor, raw).map { $0.drainRate / $1.drainRate })
-        let medianBaselineRatio = median(zip(agent, baseline).map { $0.drainRate / $1.drainRate })
-        func rounded(_ value: Double) -> JSONValue { .number((value * 10).rounded() / 10) }
-        let result = JSONValue.object([
-            ("messages", .number(Double(stream.count))),
-            ("rounds", .number(Double(rounds))),
-            ("pipeline_decode_us_per_msg", .number((decodeUs * 100).rounded() / 100)),
-            ("pipeline_store_us_per_msg", .number((storeUs * 100).rounded() / 100)),
-            ("pipeline_sealed_store_us_per_msg", .number((sealedStoreUs * 100).rounded() / 100)),
-            ("raw_msgs_per_s", .array(raw.map { .number($0.rate.rounded()) })),
-            ("agent_msgs_per_s", .array(agent.map { .number($0.rate.rounded()) })),
-            ("median_ratio", .number((medianAgent / medianRaw * 1000).rounded() / 1000)),
-            ("raw_drain_msgs_per_s", .array(raw.map { .number($0.drainRate.rounded()) })),
-            ("client_alone_drain_msgs_per_s", .array(floor.map { .number($0.drainRate.rounded()) })),
-            ("agent_drain_msgs_per_s", .array(agent.map { .number($0.drainRate.rounded()) })),
-            ("median_drain_ratio", .number((medianDrainRatio * 1000).rounded() / 1000)),
-            ("median_client_alone_drain_ratio", .number((medianFloorRatio * 1000).rounded() / 1000)),
-            ("client_alone_cpu_us_per_msg", rounded(median(floor.map(\.consumerCPUus)))),
-            ("baseline_agent_drain_msgs_per_s", baselineAgent == nil ? .null
-                : .array(baseline.map { .number($0.drainRate.rounded()) })),
-            ("baseline_agent_cpu_us_per_msg", baselineAgent == nil ? .null
-                : rounded(median(baseline.map(\.consumerCPUus)))),
-            ("median_agent_vs_baseline", baselineAgent == nil ? .null
-                : .number((medianBaselineRatio * 1000).rounded() / 1000)),
-            ("agent_without_sealing_msgs_per_s", .array(unsealed.map { .number($0.rate.rounded()) })),
-            ("median_sealing_cost_fraction", .number(((1 - medianAgent / medianUnsealed) * 1000).rounded() / 1000)),
-            ("raw_cpu_us_per_msg", rounded(median(raw.map(\.consumerCPUus)))),
-            ("raw_broker_cpu_us_per_msg", rounded(median(raw.map(\.brokerCPUus)))),
-            ("agent_cpu_us_per_msg", rounded(median(agent.map(\.consumerCPUus)))),
-            ("agent_broker_cpu_us_per_msg", rounded(median(agent.map(\.brokerCPUus)))),
-            ("agent_without_sealing_cpu_us_per_msg", rounded(median(unsealed.map(\.consumerCPUus)))),
-            ("agent_peak_rss_mib_queued", .number(Double(agent.map(\.peakRSSKiB).max() ?? 0) / 1024)),
-            ("steady_rate_msgs_per_s", steady.map { .number($0.achievedRate.rounded()) } ?? .null),
-            ("steady_agent_peak_rss_mib", steady.map { .number((Double($0.peakRSSKiB) / 1024 * 10).rounded() / 10) } ?? .null),
-            ("steady_all_stored", steady.map { .bool($0.allStored) } ?? .null),
-            ("steady_readings", steady.map { .number(Double($0.readings)) } ?? .null),
-            ("steady_quarantined", steady.map { .number(Double($0.quarantined)) } ?? .null),
-        ])
+        if steadySeconds > 0 { results.steady = try measureSteady() }
         if json {
-            print(JSONWriter.canonicalString(result))
+            print(JSONWriter.canonicalString(results.json))
         } else {
-            print(String(printf: "median ratio agent/raw: %.2f (raw %.0f msg/s, agent %.0f msg/s, %d rounds of %d messages)",
-                         medianAgent / medianRaw, medianRaw, medianAgent, rounds, stream.count))
-            print(String(printf: "median ratio while draining (start-up and shutdown left out): %.2f; "
-                         + "the agent's MQTT client alone: %.2f", medianDrainRatio, medianFloorRatio))
-            if baselineAgent != nil {
-                print(String(printf: "this build / baseline agent while draining (median of rounds): %.2f",
-                             medianBaselineRatio))
-            }
-            print(String(printf: "sealing overhead: agent %.0f msg/s with sealing, %.0f without (%.1f%% of throughput)",
-                         medianAgent, medianUnsealed, (1 - medianAgent / medianUnsealed) * 100))
-            if let steady {
-                print(String(printf: "steady %.0f msg/s for %.0f s: agent peak RSS %.1f MiB, %d readings, "
-                             + "%d quarantined, all stored as readings: " + (steady.allStored ? "yes" : "NO"),
-                             steady.achievedRate, steadySeconds, Double(steady.peakRSSKiB) / 1024, steady.readings,
-                             steady.quarantined))
-            }
+            print(results.summary(steadySeconds: steadySeconds))
+        }
+    }
+
+    /// One round of the raw/agent comparison; the agent variants alternate their order, so
+    /// order effects do not favour one.
+    private func measureRound(_ round: Int, _ stream: [MQTTOptions.Message], into results: inout IngestBenchResults) throws {
+        results.raw.append(try measureRaw(stream))
+        results.floor.append(try measureClientFloor(stream))
+        if let baselineAgent, round % 2 == 1 {
+            results.baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
+        }
+        if round % 2 == 0 { results.unsealed.append(try measureAgent(stream, sealing: false)) }
+        results.agent.append(try measureAgent(stream, sealing: true))
+        if round % 2 == 1 { results.unsealed.append(try measureAgent(stream, sealing: false)) }
+        if let baselineAgent, round % 2 == 0 {
+            results.baseline.append(try measureAgent(stream, sealing: true, executable: baselineAgent))
         }
     }
 
@@ -158,7 +88,7 @@ public struct BenchIngestCommand: ParsableCommand {
 
     /// Decoding and storing the stream in this process, without MQTT: where the time goes.
     /// Returns µs per message for decoding, storing, and storing with sealing on (fresh vaults).
-    private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> (Double, Double, Double) {
+    private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> IngestBenchResults.Pipeline {
         var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let clock = ContinuousClock.now
@@ -189,7 +119,8 @@ public struct BenchIngestCommand: ParsableCommand {
             if sealing { try vault.sealAll(now: now) }
             return ContinuousClock.now - clock
         }
-        return (us(decodeTime), us(try store(sealing: false)), us(try store(sealing: true)))
+        return IngestBenchResults.Pipeline(decodeUs: us(decodeTime), storeUs: us(try store(sealing: false)),
+                                          sealedStoreUs: us(try store(sealing: true)))
     }
 
     /// Queues `stream` for a persistent session `clientID` on `broker` (subscribed, then offline).

@@ -50,30 +50,12 @@ struct PublishLoop {
         func elapsedMs() -> Double { Self.milliseconds(clock.now - began) }
 
         while true {
-            if stop() {
-                report.stopReason = .stopRequested
+            if let reason = stopReason(stop) {
+                report.stopReason = reason
                 break
             }
-            if let most = limit.messages, report.published >= most {
-                report.stopReason = .messageLimit
-                break
-            }
-            if head == queue.count {
-                if reachedEnd {
-                    report.stopReason = .duration
-                    break
-                }
-                refill(elapsedMs: elapsedMs())
-            }
-            let most = limit.messages ?? .max
-            while head < queue.count && report.published < most
-                && report.published - acknowledged() < configuration.maxInFlight {
-                let message = queue[head]
-                head += 1
-                try client.publish(MQTTOptions.Message(topic: message.topic, payload: message.payload, qos: 1,
-                                                       retain: message.retain))
-                report.record(message)
-            }
+            if head == queue.count { refill(elapsedMs: elapsedMs()) }
+            try publishWindow(client, acknowledged: acknowledged())
             try client.flush()
             _ = try client.receive(timeoutMs: waitMs(elapsedMs: elapsedMs()))
             try client.acknowledge()
@@ -93,6 +75,28 @@ struct PublishLoop {
         report.elapsedSeconds = elapsedMs() / 1000
         progress(report.published, report.acknowledged)
         return report
+    }
+
+    /// Why publishing stops now, if it does: asked to, the message limit, or the end of the
+    /// simulated duration with everything generated published.
+    private func stopReason(_ stop: () -> Bool) -> SimulationReport.StopReason? {
+        if stop() { return .stopRequested }
+        if let most = limit.messages, report.published >= most { return .messageLimit }
+        if head == queue.count && reachedEnd { return .duration }
+        return nil
+    }
+
+    /// Publishes queued messages while the window (`maxInFlight` unacknowledged) has room.
+    private mutating func publishWindow(_ client: MQTTClient, acknowledged: Int) throws(MQTTError) {
+        let most = limit.messages ?? .max
+        while head < queue.count && report.published < most
+            && report.published - acknowledged < configuration.maxInFlight {
+            let message = queue[head]
+            head += 1
+            try client.publish(MQTTOptions.Message(topic: message.topic, payload: message.payload, qos: 1,
+                                                   retain: message.retain))
+            report.record(message)
+        }
     }
 
     /// Generates what is due: the next chunk when running flat out, otherwise everything up to
