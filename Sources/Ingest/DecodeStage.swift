@@ -25,9 +25,11 @@ struct DecodeStage {
             logger.error("running without the poison-message guard", metadata: ["error": "\(error)"])
         }
         decoder = MessageDecoder(catalog: catalog, limits: limits)
-        for state in store.deviceStates() {
-            decoder.restore(state.device, DeviceState(model: state.model, firmware: state.firmware, serial: state.serial,
-                                                      patient: state.patient, bed: state.bed))
+        do {
+            for (device, state) in try store.deviceStates() { decoder.restore(device, state) }
+        } catch {
+            logger.error("the devices' last state cannot be read; they are known again from their next info and pair",
+                         metadata: ["error": "\(error)"])
         }
     }
 

@@ -44,9 +44,8 @@ public protocol PipelineStore: BatchStore {
     func updateSealingPolicy(_ policy: BatchPolicy)
 
     // MARK: Devices, detector state, fleet state, events
-    /// The stored state of every known device.
-    func deviceStates() -> [(device: DeviceID, model: String?, firmware: String?, serial: String?,
-                             patient: String?, bed: String?)]
+    /// The stored state of every known device (the decode stage holds the live state).
+    func deviceStates() throws(VaultError) -> [DeviceID: DeviceState]
     /// A named value stored under the gateway key.
     func encryptedState(_ name: String) throws(VaultError) -> [UInt8]?
     /// Stores a named value under the gateway key.

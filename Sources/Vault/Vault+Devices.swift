@@ -2,32 +2,40 @@ import SQLite
 public import Telemetry
 
 extension Vault {
-    func loadDevices() throws(VaultError) {
+    /// Every device's last known model, firmware and pairing, to restore the decode stage (which
+    /// holds the live state) after a restart.
+    public func deviceStates() throws(VaultError) -> [DeviceID: DeviceState] {
         let rows = try read {
             try db.query("SELECT device, model, firmware, serial, patient_ref, bed FROM devices")
         }
+        var states: [DeviceID: DeviceState] = [:]
         for row in rows {
-            guard let device = row[0].textValue else { continue }
-            devices[device] = DeviceRow(model: row[1].textValue, firmware: row[2].textValue, serial: row[3].textValue,
-                                        patientRef: row[4].integerValue, bed: row[5].textValue)
+            guard let device = row[0].textValue.flatMap(DeviceID.init) else { continue }
+            states[device] = DeviceState(model: row[1].textValue, firmware: row[2].textValue, serial: row[3].textValue,
+                                         patient: row[4].integerValue.flatMap { patientsByRef[$0]?.identifier },
+                                         bed: row[5].textValue)
         }
+        return states
     }
 
-    /// Every device's last known model, firmware and pairing, to restore the decoder after a restart.
-    public func deviceStates() -> [(device: DeviceID, model: String?, firmware: String?, serial: String?,
-                                    patient: String?, bed: String?)] {
-        devices.compactMap { id, row in
-            guard let device = DeviceID(id) else { return nil }
-            let patient = row.patientRef.flatMap { patientsByRef[$0]?.identifier }
-            return (device, row.model, row.firmware, row.serial, patient, row.bed)
-        }.sorted { $0.device < $1.device }
+    /// The stored row of `device` (inside the store's transaction), if any.
+    private func deviceRow(_ device: String) throws -> DeviceRow? {
+        let lookup = try db.cached("SELECT model, firmware, serial, patient_ref, bed FROM devices WHERE device = ?")
+        try lookup.bind(.text(device))
+        defer { lookup.reset() }
+        guard try lookup.step() else { return nil }
+        return DeviceRow(model: lookup.text(0), firmware: lookup.text(1), serial: lookup.text(2),
+                         patientRef: lookup.isNull(3) ? nil : lookup.int64(3), bed: lookup.text(4))
     }
 
-    /// Applies an `info` or `pair` message and records an event when something changed.
-    /// Retained messages redelivered on reconnect change nothing and record nothing.
+    /// Applies an `info` or `pair` message to the device's row and records an event when
+    /// something changed. Retained messages redelivered on reconnect change nothing and record
+    /// nothing. The row is read in the store's transaction: a batch that rolls back leaves
+    /// nothing behind, and its redelivery records the change again.
     func applyControl(_ control: DeviceControl, device: String, at time: Int64, into result: inout StoreResult) throws {
-        var row = devices[device] ?? DeviceRow()
-        let known = devices[device] != nil
+        let stored = try deviceRow(device)
+        var row = stored ?? DeviceRow()
+        let known = stored != nil
         switch control {
         case .info(let model, let firmware, let serial):
             if !known || row.model == nil {
@@ -70,7 +78,6 @@ extension Vault {
             """).run(.text(device), row.model.map { .text($0) } ?? .null, row.firmware.map { .text($0) } ?? .null,
                      row.serial.map { .text($0) } ?? .null, row.patientRef.map { .integer($0) } ?? .null,
                      row.bed.map { .text($0) } ?? .null, .integer(time))
-        devices[device] = row
     }
 
     /// Event details never name the patient: the row references the pseudonymous patient row.
@@ -80,4 +87,13 @@ extension Vault {
         try db.cached("INSERT INTO events (at, device, type, detail, patient_ref) VALUES (?, ?, ?, ?, ?)")
             .run(.integer(time), .text(device), .text(type), .text(json), patientRef.map { .integer($0) } ?? .null)
     }
+}
+
+/// A device's row in the `devices` table.
+private struct DeviceRow {
+    var model: String?
+    var firmware: String?
+    var serial: String?
+    var patientRef: Int64?
+    var bed: String?
 }

@@ -9,7 +9,6 @@ extension Vault {
     /// batch is committed or nothing is. While syncing is deferred (``deferSync()``), the
     /// commit is not synced and the readings are sealed by ``syncDeferred()``.
     public func store(_ messages: [IncomingMessage], alerts: [AlertRecord] = []) throws(VaultError) -> StoreResult {
-        let devicesBefore = devices
         let patientsBefore = (patientsByIdentifier, patientsByRef)
         let ids = (nextReadingID, nextQuarantineID, nextAlertID)
         let receivedAt = messages.last?.receivedAt ?? 0
@@ -23,7 +22,6 @@ extension Vault {
             }
         } catch {
             // Roll back the in-memory mirrors with the transaction.
-            devices = devicesBefore
             (patientsByIdentifier, patientsByRef) = patientsBefore
             (nextReadingID, nextQuarantineID, nextAlertID) = ids
             throw error

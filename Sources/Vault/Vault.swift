@@ -14,7 +14,6 @@ public final class Vault {
     let gatewayKey: [UInt8]
     var patientsByIdentifier: [String: PatientEntry] = [:]
     var patientsByRef: [Int64: PatientEntry] = [:]
-    var devices: [String: DeviceRow] = [:]
     var nextReadingID: Int64
     var nextQuarantineID: Int64
     var nextAlertID: Int64
@@ -80,7 +79,6 @@ public final class Vault {
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)
         erasureCheckMark = nextReadingID
         try loadPatients()
-        try loadDevices()
     }
 
     private static func maxID(_ db: Connection, _ table: String) throws(VaultError) -> Int64 {
@@ -185,13 +183,4 @@ public final class Vault {
             throw VaultError(.storage, "WAL checkpoint failed", underlying: error)
         }
     }
-}
-
-/// What the vault holds about a device (mirrors the decoder's `DeviceState`).
-struct DeviceRow {
-    var model: String?
-    var firmware: String?
-    var serial: String?
-    var patientRef: Int64?
-    var bed: String?
 }

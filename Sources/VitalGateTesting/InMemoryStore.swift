@@ -189,8 +189,7 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
 
     public func updateSealingPolicy(_ policy: BatchPolicy) {}
 
-    public func deviceStates() -> [(device: DeviceID, model: String?, firmware: String?, serial: String?,
-                                    patient: String?, bed: String?)] { [] }
+    public func deviceStates() throws(VaultError) -> [DeviceID: DeviceState] { [:] }
 
     public func encryptedState(_ name: String) throws(VaultError) -> [UInt8]? { lock.withLock { state.values[name] } }
 

@@ -145,8 +145,9 @@ enum Sample {
             _ = try vault.store([Sample.message(.control(Sample.oxp, .pair(patient: "MRN-2", bed: "ICU-2", at: nil)))])
         }
         let reopened = try Vault(path: dbPath, keys: keys)
-        let state = try #require(reopened.deviceStates().first)
-        #expect(state.device == Sample.oxp && state.firmware == "2.0.3" && state.patient == "MRN-2" && state.bed == "ICU-2")
+        let states = try reopened.deviceStates()
+        let state = try #require(states[Sample.oxp])
+        #expect(states.count == 1 && state.firmware == "2.0.3" && state.patient == "MRN-2" && state.bed == "ICU-2")
     }
 
     @Test func tamperedOrMovedCiphertextIsReportedPerRowAndOthersStillExport() throws {
@@ -154,7 +155,7 @@ enum Sample {
         _ = try vault.store((1...3).map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-1")) })
         let raw = try Connection(path: dbPath)
         // Flip one byte of row 2; copy row 3's (valid) ciphertext onto row 1.
-        try raw.run("UPDATE readings SET ciphertext = substr(ciphertext, 1, 20) || x'FF' || substr(ciphertext, 22) WHERE id = 2")
+        try raw.run("UPDATE readings SET ciphertext = substr(ciphertext, 1, 20) || CASE WHEN substr(ciphertext, 21, 1) = x'FF' THEN x'00' ELSE x'FF' END || substr(ciphertext, 22) WHERE id = 2")
         try raw.run("UPDATE readings SET ciphertext = (SELECT ciphertext FROM readings WHERE id = 3) WHERE id = 1")
         var failed: [Int64] = []
         var ok: [Int64] = []
