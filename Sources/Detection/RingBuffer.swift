@@ -1,6 +1,6 @@
 /// A fixed-capacity ring of `Float` samples (oldest overwritten first) with the robust
 /// statistics the detectors use: median, MAD, mean and variance.
-struct RingBuffer: Equatable, StateCodable {
+struct RingBuffer: SavedRing {
     private(set) var storage: [Float]
     private(set) var head = 0   // index of the next write
     private(set) var count = 0
@@ -76,22 +76,6 @@ struct RingBuffer: Equatable, StateCodable {
         let m = xs.count
         return m % 2 == 1 ? xs[m / 2] : (xs[m / 2 - 1] + xs[m / 2]) / 2
     }
-
-    func encode(to writer: inout StateWriter) {
-        writer.write(capacity)
-        writer.write(values)
-    }
-
-    init(from reader: inout StateReader) throws(DetectionStateError) {
-        let capacity = try reader.readCount(max: 1 << 16)
-        guard capacity > 0 else { throw DetectionStateError("empty ring capacity") }
-        let values: [Float] = try reader.read()
-        guard values.count <= capacity else { throw DetectionStateError("ring overfull") }
-        self.init(capacity: capacity)
-        for v in values { append(v) }
-    }
-
-    static func == (a: RingBuffer, b: RingBuffer) -> Bool { a.capacity == b.capacity && a.values == b.values }
 }
 
 /// Exponentially weighted mean and variance with a time constant in samples.

@@ -74,25 +74,18 @@ extension Int: StateCodable {
     }
 }
 
-extension Int64: StateCodable {
+/// Fixed-width integers are written as they are, little-endian.
+protocol FixedWidthStateCodable: FixedWidthInteger, StateCodable {}
+
+extension FixedWidthStateCodable {
     func encode(to writer: inout StateWriter) { writer.writeFixed(self) }
     init(from reader: inout StateReader) throws(DetectionStateError) { self = try reader.readFixed() }
 }
 
-extension UInt64: StateCodable {
-    func encode(to writer: inout StateWriter) { writer.writeFixed(self) }
-    init(from reader: inout StateReader) throws(DetectionStateError) { self = try reader.readFixed() }
-}
-
-extension UInt32: StateCodable {
-    func encode(to writer: inout StateWriter) { writer.writeFixed(self) }
-    init(from reader: inout StateReader) throws(DetectionStateError) { self = try reader.readFixed() }
-}
-
-extension UInt8: StateCodable {
-    func encode(to writer: inout StateWriter) { writer.writeFixed(self) }
-    init(from reader: inout StateReader) throws(DetectionStateError) { self = try reader.readFixed() }
-}
+extension Int64: FixedWidthStateCodable {}
+extension UInt64: FixedWidthStateCodable {}
+extension UInt32: FixedWidthStateCodable {}
+extension UInt8: FixedWidthStateCodable {}
 
 extension Bool: StateCodable {
     func encode(to writer: inout StateWriter) { writer.writeFixed(UInt8(self ? 1 : 0)) }
@@ -147,4 +140,33 @@ extension Optional: StateCodable where Wrapped: StateCodable {
     init(from reader: inout StateReader) throws(DetectionStateError) {
         self = try reader.read(Bool.self) ? .some(try reader.read(Wrapped.self)) : .none
     }
+}
+
+/// A fixed-capacity ring saved as its capacity and its values, oldest first (`RingBuffer`,
+/// `TimeRing`); two rings are equal when both are.
+protocol SavedRing: StateCodable, Equatable {
+    associatedtype Element: StateCodable & Equatable
+    var capacity: Int { get }
+    /// The values, oldest first.
+    var values: [Element] { get }
+    init(capacity: Int)
+    mutating func append(_ value: Element)
+}
+
+extension SavedRing {
+    func encode(to writer: inout StateWriter) {
+        writer.write(capacity)
+        writer.write(values)
+    }
+
+    init(from reader: inout StateReader) throws(DetectionStateError) {
+        let capacity = try reader.readCount(max: 1 << 16)
+        guard capacity > 0 else { throw DetectionStateError("empty ring capacity") }
+        let values: [Element] = try reader.read()
+        guard values.count <= capacity else { throw DetectionStateError("ring overfull") }
+        self.init(capacity: capacity)
+        for value in values { append(value) }
+    }
+
+    static func == (a: Self, b: Self) -> Bool { a.capacity == b.capacity && a.values == b.values }
 }

@@ -1,5 +1,5 @@
 /// A fixed-capacity ring of `Int64` values (times in ms, or hashes), newest last.
-struct TimeRing: Equatable, StateCodable {
+struct TimeRing: SavedRing {
     private(set) var storage: [Int64] = []
     private(set) var head = 0
     let capacity: Int
@@ -38,20 +38,4 @@ struct TimeRing: Equatable, StateCodable {
     }
 
     var values: [Int64] { (0..<storage.count).reversed().compactMap { recent($0) } }
-
-    func encode(to writer: inout StateWriter) {
-        writer.write(capacity)
-        writer.write(values)
-    }
-
-    init(from reader: inout StateReader) throws(DetectionStateError) {
-        let capacity = try reader.readCount(max: 1 << 16)
-        guard capacity > 0 else { throw DetectionStateError("empty ring capacity") }
-        let values: [Int64] = try reader.read()
-        guard values.count <= capacity else { throw DetectionStateError("ring overfull") }
-        self.init(capacity: capacity)
-        for v in values { append(v) }
-    }
-
-    static func == (a: TimeRing, b: TimeRing) -> Bool { a.capacity == b.capacity && a.values == b.values }
 }

@@ -111,30 +111,17 @@ public struct MerklePatriciaTrie: Sendable {
             } else {
                 children[Int(leafPath[common])] = .leaf(path: Array(leafPath[(common + 1)...]), value: leafValue)
             }
-            let rest = path.dropFirst(common)
-            if let nibble = rest.first {
-                children[Int(nibble)] = .leaf(path: Array(rest.dropFirst()), value: value)
-            } else {
-                branchValue = value
-            }
-            return wrap(prefix: path.prefix(common), .branch(children: children, value: branchValue))
+            return split(children, branchValue, path, at: common, value)
         case .extension(let extensionPath, let child):
             let common = commonPrefixLength(extensionPath[...], path)
             if common == extensionPath.count {
                 return .extension(path: extensionPath, child: insert(child, path.dropFirst(common), value))
             }
             var children = Node.emptyBranchChildren
-            var branchValue: [UInt8]?
             let extensionRest = extensionPath[(common + 1)...]
             children[Int(extensionPath[common])] =
                 extensionRest.isEmpty ? child : .extension(path: Array(extensionRest), child: child)
-            let rest = path.dropFirst(common)
-            if let nibble = rest.first {
-                children[Int(nibble)] = .leaf(path: Array(rest.dropFirst()), value: value)
-            } else {
-                branchValue = value
-            }
-            return wrap(prefix: path.prefix(common), .branch(children: children, value: branchValue))
+            return split(children, nil, path, at: common, value)
         case .branch(var children, let branchValue):
             guard let nibble = path.first else { return .branch(children: children, value: value) }
             children[Int(nibble)] = insert(children[Int(nibble)], path.dropFirst(), value)
@@ -173,6 +160,22 @@ public struct MerklePatriciaTrie: Sendable {
     }
 
     /// Puts `prefix` in front of `node`, merging with a leaf or extension path.
+    /// The branch where an insertion of `value` at `path` diverges from an existing node at
+    /// `common` nibbles: `value` goes under the branch (or is its own value when `path` ends
+    /// there), and the branch hangs under the shared prefix.
+    private static func split(_ children: [Node], _ branchValue: [UInt8]?, _ path: ArraySlice<UInt8>, at common: Int,
+                              _ value: [UInt8]) -> Node {
+        var children = children
+        var branchValue = branchValue
+        let rest = path.dropFirst(common)
+        if let nibble = rest.first {
+            children[Int(nibble)] = .leaf(path: Array(rest.dropFirst()), value: value)
+        } else {
+            branchValue = value
+        }
+        return wrap(prefix: path.prefix(common), .branch(children: children, value: branchValue))
+    }
+
     private static func wrap(prefix: some Collection<UInt8>, _ node: Node) -> Node {
         if prefix.isEmpty { return node }
         switch node {

@@ -30,19 +30,23 @@ struct SealStage {
 
     /// Closes the batches that are due. Returns false if sealing failed.
     func tick(_ store: any PipelineStore, now: Int64) -> Bool {
-        guard isEnabled else { return true }
-        do { try store.sealingTick(now: now) } catch {
-            logger.error("sealing failed; the readings stay stored and will be sealed later", metadata: ["error": "\(error)"])
-            return false
+        attempt("sealing failed; the readings stay stored and will be sealed later") { () throws(VaultError) in
+            try store.sealingTick(now: now)
         }
-        return true
     }
 
     /// Closes the open batch (a clean stop leaves no reading unsealed). Returns false if that failed.
     func sealAll(_ store: any PipelineStore, now: Int64) -> Bool {
+        attempt("cannot seal the open batch at shutdown; it is sealed at the next start") { () throws(VaultError) in
+            try store.sealAll(now: now)
+        }
+    }
+
+    /// Runs `seal` if sealing is on; logs `failure` and returns false if it throws.
+    private func attempt(_ failure: Logger.Message, _ seal: () throws(VaultError) -> Int) -> Bool {
         guard isEnabled else { return true }
-        do { try store.sealAll(now: now) } catch {
-            logger.error("cannot seal the open batch at shutdown; it is sealed at the next start", metadata: ["error": "\(error)"])
+        do { _ = try seal() } catch {
+            logger.error(failure, metadata: ["error": "\(error)"])
             return false
         }
         return true

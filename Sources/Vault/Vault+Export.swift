@@ -67,16 +67,21 @@ extension Vault {
         }
     }
 
-    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8], receivedAt: Int64)
-        throws(VaultError) -> Reading {
+    /// A reading row's plaintext (versioned: see `ReadingPlaintext`), under the key of its patient.
+    func decryptedPlaintext(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
+        -> [UInt8] {
         let key = try contentKey(patientRef: patientRef)
-        let plaintext: [UInt8]
         do {
-            plaintext = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
-                                           associatedData: Self.readingAAD(id: id, device: device))
+            return try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
+                                         associatedData: Self.readingAAD(id: id, device: device))
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
         }
+    }
+
+    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8], receivedAt: Int64)
+        throws(VaultError) -> Reading {
+        let plaintext = try decryptedPlaintext(id: id, device: device, patientRef: patientRef, ciphertext: ciphertext)
         let canonical: [UInt8]
         switch plaintext.first {
         case ReadingPlaintext.version1?: canonical = Array(plaintext.dropFirst())

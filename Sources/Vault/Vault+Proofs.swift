@@ -76,14 +76,7 @@ extension Vault {
     /// Decrypts a v2 reading row into its salt and canonical bytes.
     func saltAndCanonical(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
         -> ([UInt8], [UInt8]) {
-        let key = try contentKey(patientRef: patientRef)
-        let plaintext: [UInt8]
-        do {
-            plaintext = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
-                                           associatedData: Self.readingAAD(id: id, device: device))
-        } catch {
-            throw VaultError(.corruptRow, "reading \(id) does not authenticate", underlying: error)
-        }
+        let plaintext = try decryptedPlaintext(id: id, device: device, patientRef: patientRef, ciphertext: ciphertext)
         guard plaintext.first == ReadingPlaintext.version2, plaintext.count > 33 else {
             throw VaultError(.corruptRow, "reading \(id) has no salt (plaintext v1)")
         }

@@ -17,8 +17,7 @@ public struct AuditCommand: ParsableCommand {
 
     public func run() throws {
         let config = try agent.resolve()
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
         let report = try vault.audit(gatewayID: config.gateway.id)
         if json {
             print(JSONWriter.canonicalString(.object([

@@ -19,8 +19,7 @@ public struct ErasePatientCommand: ParsableCommand {
     public func run() throws {
         guard yes else { throw ValidationError("erasure cannot be undone; pass --yes to confirm") }
         let config = try agent.resolve()
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
         let record = try vault.erasePatient(patient, by: by, at: Int64(Date().timeIntervalSince1970 * 1000))
         print("erased pseudonym \(record.pseudonym): \(record.readings) readings can no longer be decrypted")
     }

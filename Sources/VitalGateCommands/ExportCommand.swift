@@ -34,8 +34,7 @@ public struct ExportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let paths = DataPaths(dataDir)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(dataDir).openVault()
         let filter = ExportFilter(patient: patient, device: device, from: try Self.parseTime(from),
                                   to: try Self.parseTime(to))
         let sink: FileStream

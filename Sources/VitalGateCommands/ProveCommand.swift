@@ -19,8 +19,7 @@ public struct ProveCommand: ParsableCommand {
 
     public func run() throws {
         let config = try agent.resolve()
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
         let bundle = try vault.proofBundle(readingID: readingID, gatewayID: config.gateway.id)
         try Output.write(bundle.json, to: out)
     }
@@ -79,7 +78,7 @@ public struct TrustCommand: ParsableCommand {
     public func run() throws {
         let config = try agent.resolve()
         let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try paths.openVault()
         let witnesses = try config.witnessKeys(in: vault)
         var anchors = try vault.trustAnchors(gatewayID: config.gateway.id, witnesses: witnesses,
                                              minimumCosignatures: config.sealing.minCosignatures)
@@ -117,8 +116,7 @@ public struct CosignedCheckpointCommand: ParsableCommand {
     public func run() throws {
         let config = try agent.resolve()
         guard let bytes = FileManager.default.contents(atPath: file) else { throw ValidationError("cannot read \(file)") }
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
         let witnesses = try config.witnessKeys(in: vault)
         let accepted = try vault.acceptCosignedCheckpoint(Array(bytes), witnesses: witnesses, gatewayID: config.gateway.id)
         print("checkpoint \(accepted.size): stored cosignatures of \(accepted.witnesses.joined(separator: ", "))")
@@ -139,8 +137,7 @@ public struct ConsistencyCommand: ParsableCommand {
 
     public func run() throws {
         let config = try agent.resolve()
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
         let result = try vault.consistencyProof(from: from, to: to)
         print(JSONWriter.canonicalString(.object([
             ("old_checkpoint", .string(result.old)), ("new_checkpoint", .string(result.new)),

@@ -14,8 +14,7 @@ public struct StatsCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let paths = DataPaths(dataDir)
-        let vault = try Vault(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile))
+        let vault = try DataPaths(dataDir).openVault()
         let stats = try vault.stats()
         if json {
             print(JSONWriter.canonicalString(stats.json))

@@ -71,6 +71,18 @@ final class InMemoryPipeline {
         return (service, reached)
     }
 
+    /// Publishes the oximeter's `setup` and then `messages`, and runs until the broker holds
+    /// nothing for the gateway (or `limitMs` of test time passed; `done` says which).
+    func drain(_ messages: [MQTTOptions.Message], on other: (any PipelineStore)? = nil) throws -> (IngestService, Bool) {
+        broker.publishAll(setup + messages)
+        return try run(on: other) { _ in broker.undelivered(to: "vitalgate-test-gw") == 0 }
+    }
+
+    /// Whether each of `messages` was acknowledged exactly once, and none before its sync.
+    func acknowledgedOnceAfterSync(_ messages: [MQTTOptions.Message]) -> Bool {
+        acknowledgements.counts(messages).allSatisfy { $0 == 1 } && premature.value == 0
+    }
+
     /// Device time of a reading `seq`: a minute before the test's wall time, a millisecond apart.
     func vitals(_ seq: Int, spo2: Int = 97) -> MQTTOptions.Message {
         let ts = clock.wallMs() - 60_000 + Int64(seq)
@@ -110,8 +122,7 @@ final class Tally: Sendable {
     @Test func everyMessageIsAcknowledgedOnceAndOnlyAfterItIsCommittedAndSynced() throws {
         let pipeline = try InMemoryPipeline()
         let readings = (0..<300).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings)
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings)
         #expect(done)
         #expect(pipeline.acknowledgements.counts(readings).allSatisfy { $0 == 1 })
         #expect(pipeline.premature.value == 0)
@@ -146,13 +157,12 @@ final class Tally: Sendable {
         let pipeline = try InMemoryPipeline()
         pipeline.store.failStores(1)
         let readings = (0..<50).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings)
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings)
         #expect(done)
         #expect(service.metrics.storeFailures == 1)
         #expect(pipeline.broker.connects == 2, "the connection is dropped after the failure, then made again")
         // Everything arrived again and was stored once, acknowledged once, never before its sync.
-        #expect(pipeline.acknowledgements.counts(readings).allSatisfy { $0 == 1 } && pipeline.premature.value == 0)
+        #expect(pipeline.acknowledgedOnceAfterSync(readings))
         #expect(pipeline.store.totals.stored == 50 && pipeline.store.totals.duplicates == 0)
         // One outage alert, and the outage on record once the store works again.
         let alerts = pipeline.broker.payloads(on: "vitalgate/test-gw/alerts")
@@ -164,11 +174,10 @@ final class Tally: Sendable {
         let pipeline = try InMemoryPipeline()
         pipeline.store.failSyncs(1)
         let readings = (0..<50).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings)
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings)
         #expect(done)
         #expect(service.metrics.storeFailures == 1)
-        #expect(pipeline.acknowledgements.counts(readings).allSatisfy { $0 == 1 } && pipeline.premature.value == 0)
+        #expect(pipeline.acknowledgedOnceAfterSync(readings))
         // The committed copies stay; the redelivered ones are counted as duplicates, not stored twice.
         let totals = pipeline.store.totals
         #expect(pipeline.store.readingCount == 50 && totals.stored == 50 && totals.conflicts == 0)
@@ -178,8 +187,7 @@ final class Tally: Sendable {
     @Test func copiesAreDuplicatesAndDifferentContentUnderOneIdentityIsAConflict() throws {
         let pipeline = try InMemoryPipeline()
         let readings = (0..<20).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings + readings.prefix(5) + [pipeline.vitals(3, spo2: 91)])
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings + readings.prefix(5) + [pipeline.vitals(3, spo2: 91)])
         #expect(done)
         #expect(service.metrics.stored == 21 && service.metrics.duplicates == 5 && service.metrics.conflicts == 1)
         #expect(pipeline.store.readingCount == 21)
@@ -189,8 +197,7 @@ final class Tally: Sendable {
         let pipeline = try InMemoryPipeline()
         let vault = try Vault(path: pipeline.dir.appending("real.sqlite").path, keys: GatewayKeys.generate())
         let readings = (0..<20).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings + readings.prefix(5) + [pipeline.vitals(3, spo2: 91)])
-        let (service, done) = try pipeline.run(on: vault) { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings + readings.prefix(5) + [pipeline.vitals(3, spo2: 91)], on: vault)
         #expect(done)
         #expect(service.metrics.stored == 21 && service.metrics.duplicates == 5 && service.metrics.conflicts == 1)
         let stats = try vault.stats()
@@ -201,8 +208,7 @@ final class Tally: Sendable {
         let pipeline = try InMemoryPipeline()
         pipeline.store.failStores(6)
         let readings = (0..<30).map { pipeline.vitals($0) }
-        pipeline.broker.publishAll(pipeline.setup + readings)
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain(readings)
         #expect(done)
         #expect(service.metrics.storeFailures == 6)
         // Retries wait 100, 200, 400, 400, 400 ms (±20 %) of the clock: never at once.
@@ -229,8 +235,7 @@ final class Tally: Sendable {
         pipeline.broker.publishAll(pipeline.setup + (0..<40).map { pipeline.vitals($0) })
         pipeline.broker.publish(MQTTOptions.Message(topic: "vitalgate/test-gw/config/desired",
                                                     payload: try ConfigSigner.sign(document, with: [signer]), retain: true))
-        pipeline.broker.publishAll((40..<80).map { pipeline.vitals($0) })
-        let (service, done) = try pipeline.run { _ in pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 }
+        let (service, done) = try pipeline.drain((40..<80).map { pipeline.vitals($0) })
         #expect(done)
         #expect(service.metrics.stored == 80 && pipeline.premature.value == 0)
         // The outcome is recorded between batches; every batch after it follows the new size.

@@ -1,5 +1,6 @@
 import FoundationEssentials
 import Telemetry
+import Vault
 
 /// Where things live under a data directory.
 public struct DataPaths: Sendable {
@@ -9,6 +10,12 @@ public struct DataPaths: Sendable {
 
     public var vault: String { FilePaths.join(directory, "vault.sqlite") }
     public var keyFile: String { FilePaths.join(directory, "keys/gateway.keys") }
+
+    /// Opens the vault as the commands that read it (and `erase-patient`) do: without the agent's
+    /// writer lock, so they may run beside it.
+    func openVault() throws -> Vault {
+        try Vault(path: vault, keys: try FileKeyStore.load(path: keyFile))
+    }
 
     /// Creates the directory (0700) if needed.
     public func ensureExists() throws {
