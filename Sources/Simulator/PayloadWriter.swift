@@ -12,6 +12,13 @@ struct PayloadWriter {
         bytes.append(UInt8(ascii: "{"))
     }
 
+    /// A reading's payload, begun with its sequence number and device time (`seq`, `ts`).
+    init(seq: UInt32, ts: Int64, capacity: Int) {
+        self.init(capacity: capacity)
+        int("seq", Int64(seq))
+        int("ts", ts)
+    }
+
     /// Closes the object and returns the payload.
     consuming func finish() -> [UInt8] {
         bytes.append(UInt8(ascii: "}"))

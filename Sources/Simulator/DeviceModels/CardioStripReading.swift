@@ -8,9 +8,7 @@ struct CardioStripReading: Sendable {
     var leadOff: Bool
 
     func encode() -> [UInt8] {
-        var w = PayloadWriter(capacity: 96)
-        w.int("seq", Int64(seq))
-        w.int("ts", ts)
+        var w = PayloadWriter(seq: seq, ts: ts, capacity: 96)
         w.int("hr", heartRate)
         w.intArray("rr_ms", rrIntervals)
         w.bool("lead_off", leadOff)

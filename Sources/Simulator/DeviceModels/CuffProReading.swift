@@ -17,9 +17,7 @@ struct CuffProReading: Sendable {
     }
 
     func encode() -> [UInt8] {
-        var w = PayloadWriter(capacity: 96)
-        w.int("seq", Int64(seq))
-        w.int("ts", ts)
+        var w = PayloadWriter(seq: seq, ts: ts, capacity: 96)
         if status == "ok" {
             w.int("sys", systolic)
             w.int("dia", diastolic)

@@ -10,9 +10,7 @@ struct ResPodReading: Sendable {
     var acceleration: (Double, Double, Double)
 
     func encode() -> [UInt8] {
-        var w = PayloadWriter(capacity: 100)
-        w.int("seq", Int64(seq))
-        w.int("ts", ts)
+        var w = PayloadWriter(seq: seq, ts: ts, capacity: 100)
         w.int("rr", respiratoryRate)
         w.string("posture", posture.name)
         w.bool("fall", fall)

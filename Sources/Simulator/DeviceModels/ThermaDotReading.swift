@@ -9,9 +9,7 @@ struct ThermaDotReading: Sendable {
     var site: String
 
     func encode(firmware: String) -> [UInt8] {
-        var w = PayloadWriter(capacity: 72)
-        w.int("seq", Int64(seq))
-        w.int("ts", ts)
+        var w = PayloadWriter(seq: seq, ts: ts, capacity: 72)
         if firmware.hasPrefix("1.0.") {
             w.fixed("temp_f", celsius * 9 / 5 + 32, decimals: 1)
         } else {
