@@ -42,11 +42,8 @@ extension IngestService {
     func checkStorageCap(_ transport: any MessageTransport) {
         housekeeping.ran(.storageCheck, at: clock.monotonicMs())
         let cap = runtime.storageMaxBytes
-        guard cap > 0 else { overStorageCap = false; return }
-        let size = store.fileBytes
-        guard UInt64(size) > cap else { overStorageCap = false; return }
-        guard !overStorageCap else { return }
-        overStorageCap = true
+        let size = cap > 0 ? store.fileBytes : 0
+        guard storage.capChecked(size: size, cap: cap) else { return }
         metrics.storageCapExceeded += 1
         let now = clock.wallMs()
         logger.error("the vault is over its storage cap; nothing is evicted", metadata: ["bytes": "\(size)", "cap": "\(cap)"])

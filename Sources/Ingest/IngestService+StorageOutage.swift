@@ -13,31 +13,24 @@ extension IngestService {
     /// broker is asked to redeliver.
     func storageFailed(_ error: VaultError, messages: Int, _ client: any MessageTransport) {
         metrics.storeFailures += 1
-        storageRetryDelayMs = storageBackoff.nextDelayMs(random: Double.random(in: 0..<1, using: &random))
-        if storageOutage == nil {
-            storageOutage = StorageOutage(since: clock.wallMs(), cause: error.storageCause)
+        let began = storage.batchFailed(cause: error.storageCause, at: clock.wallMs(),
+                                        random: Double.random(in: 0..<1, using: &random))
+        if began {
             logger.error("cannot store a batch; dropping the connection so the broker redelivers it",
-                         metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in_ms": "\(storageRetryDelayMs)"])
+                         metadata: ["error": "\(error)", "messages": "\(messages)", "retry_in_ms": "\(storage.retryDelayMs)"])
         } else {
-            storageOutage!.failedBatches += 1
             logger.warning("still cannot store; the broker keeps the messages",
-                           metadata: ["error": "\(error)", "failed_batches": "\(storageOutage!.failedBatches)",
-                                      "retry_in_ms": "\(storageRetryDelayMs)"])
+                           metadata: ["error": "\(error)", "failed_batches": "\(storage.outage?.failedBatches ?? 0)",
+                                      "retry_in_ms": "\(storage.retryDelayMs)"])
         }
         // Own publications (status, this outage's alert) are confirmed first where the broker
         // answers within a second, or libmosquitto would send them again at every retry.
         if client.isConnected { client.abortConnection(awaitingConfirmationsMs: 1000) }
     }
 
-    /// A batch was stored: an outage, if any, is over once a batch received after a retry has
-    /// stored readings. (A batch of retained `info`/`pair` messages alone, which every
-    /// reconnect brings, writes elsewhere and proves little about the readings table.)
+    /// A batch was stored: logs the end of an outage it ends.
     func storageSucceeded(_ result: StoreResult) {
-        guard let outage = storageOutage, outage.retried, result.stored + result.duplicates > 0 else { return }
-        storageOutage = nil
-        storageBackoff.reset()
-        storageRetryDelayMs = 0
-        endedStorageOutage = outage
+        guard let outage = storage.batchStored(result) else { return }
         logger.notice("the vault stores again", metadata: [
             "failed_batches": "\(outage.failedBatches)", "cause": "\(outage.cause)",
             "outage_ms": "\(clock.wallMs() - outage.since)"])
@@ -45,20 +38,19 @@ extension IngestService {
 
     /// Publishes the current outage's alert if it has not gone out yet (called once connected).
     func publishStorageAlert(_ client: any MessageTransport) throws(MQTTError) {
-        guard let outage = storageOutage, !outage.alerted else { return }
+        guard let outage = storage.alertDue() else { return }
         let body = JSONWriter.canonicalBytes(.object([
             ("t", .number(Double(outage.since))), ("gateway", .string(configuration.gatewayID)),
             ("category", .string("fault")), ("kind", .string("vault_write_failed")), ("score", .number(1)),
             ("cause", .string(outage.cause)),
         ]))
         try publisher.publishGatewayAlert(body, client)
-        storageOutage!.alerted = true
     }
 
     /// Records an outage that has ended as a gateway event (the vault is writable again, and
     /// this thread's: call between batches).
     func recordEndedStorageOutage() {
-        guard let outage = endedStorageOutage else { return }
+        guard let outage = storage.ended else { return }
         let now = clock.wallMs()
         let detail = JSONWriter.canonicalBytes(.object([
             ("since", .number(Double(outage.since))), ("until", .number(Double(now))),
@@ -66,7 +58,7 @@ extension IngestService {
         ]))
         do {
             try store.recordGatewayEvent(type: "vault_write_failed", detail: detail, at: now)
-            endedStorageOutage = nil
+            storage.endRecorded()
         } catch {
             logger.warning("cannot record the storage outage yet", metadata: ["error": "\(error)"])
         }

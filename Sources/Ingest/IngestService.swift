@@ -39,17 +39,10 @@ public final class IngestService {
     var housekeeping: Housekeeping
     private var backoff: ReconnectBackoff
     var random = SystemRandomNumberGenerator()
-    /// Backoff between attempts to store while the store fails (IngestService+StorageOutage).
-    var storageBackoff: ReconnectBackoff
-    /// Wait before the next connection, after a batch could not be stored.
-    var storageRetryDelayMs = 0
-    /// The store's current outage, if any.
-    var storageOutage: StorageOutage?
-    /// An outage that has ended and is not yet recorded as an event.
-    var endedStorageOutage: StorageOutage?
+    /// Outages of the store with their backoff, and the storage cap (IngestService+StorageOutage).
+    var storage: StorageHealth
     /// When this service started running (ms since the epoch).
     var startedAt: Int64 = 0
-    var overStorageCap = false
     /// The catalogue loaded from `Firmware-Schemas/`; fleet-delivered schemas are added to it.
     let baseCatalog: SchemaCatalog
     /// What a fleet document changed, applied on top of `configuration`.
@@ -74,7 +67,7 @@ public final class IngestService {
         self.logger = logger
         clock = configuration.clock
         backoff = configuration.backoff
-        storageBackoff = configuration.backoff
+        storage = StorageHealth(backoff: configuration.backoff)
         baseCatalog = catalog
         runtime = FleetRuntime(base: configuration, baseCatalog: catalog)
         var detecting = configuration.detection != nil
@@ -164,9 +157,9 @@ public final class IngestService {
         settle(storer.waitIdle(), transport)
         storer.clearFailure()
         publisher.dropHeldAlerts()
-        if storageRetryDelayMs > 0 {
-            sleep(ms: storageRetryDelayMs, unless: stopping)
-            storageRetryDelayMs = 0
+        let retryDelay = storage.takeRetryDelay()
+        if retryDelay > 0 {
+            sleep(ms: retryDelay, unless: stopping)
             if stopping() { return false }
         }
         do {
@@ -176,7 +169,7 @@ public final class IngestService {
             metrics.connects += 1
             logger.info("connected", metadata: ["broker": "\(transport.options.broker)",
                                                 "session_present": "\(transport.sessionPresent)"])
-            storageOutage?.retried = true
+            storage.connected()
             return true
         } catch {
             metrics.connectFailures += 1
