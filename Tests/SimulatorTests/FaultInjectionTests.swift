@@ -68,10 +68,10 @@ struct FaultInjectionTests {
         for (index, info) in infos {
             #expect(info.retain && Sim.topic(info)?.kind == .info)
             let device = try #require(Sim.topic(info)?.device)
-            let next = messages[(index + 1)...].first {
+            let next = try #require(messages[(index + 1)...].first {
                 Sim.topic($0)?.device == device && Sim.topic($0)?.kind == .vitals
-            }
-            if let next { #expect(Sim.seq(next) == 0) }
+            }, "the rebooted device publishes vitals again")
+            #expect(Sim.seq(next) == 0)
         }
     }
 
@@ -94,6 +94,8 @@ struct FaultInjectionTests {
                     #expect(detached.contains(device))
                     #expect(before != patient)
                     moves += 1
+                } else {
+                    #expect(message.fault == nil, "a device's first pairing is not a swap")
                 }
                 current[device] = patient
                 detached.remove(device)
@@ -108,13 +110,16 @@ struct FaultInjectionTests {
         var firmware: [String: String] = [:]
         var switched = 0
         for message in messages {
-            guard let topic = Sim.topic(message), let value = Sim.parse(message) else { continue }
+            let topic = try #require(Sim.topic(message))
+            let value = try #require(Sim.parse(message))
             let device = topic.device.rawValue
             if topic.kind == .info {
                 let fw = value["fw"]?.stringValue ?? ""
                 if let before = firmware[device] {
                     #expect(message.fault == .firmwareUpdate)
                     #expect(Self.version(fw).lexicographicallyPrecedes(Self.version(before)) == false && fw != before)
+                } else {
+                    #expect(message.fault == nil, "a device's first announcement is not an update")
                 }
                 firmware[device] = fw
             } else if topic.kind == .vitals, Sim.family(message) == .oxiPatch {
