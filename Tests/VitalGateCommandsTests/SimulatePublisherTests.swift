@@ -147,24 +147,3 @@ import VitalGateTesting
 private final class Outcome: Sendable {
     let value = Mutex<Result<SimulationReport, any Error>?>(nil)
 }
-
-@Suite struct SimulateCommandTests {
-    @Test func parsesItsOptions() throws {
-        _ = try SimulateCommand.parse([])
-        _ = try SimulateCommand.parse([
-            "--broker", "mqtts://broker.local:8883", "--patients", "10", "--seed", "42", "--duration", "60",
-            "--faults", "all", "--fault-rate", "0.01", "--cuff-interval", "30", "--no-waveform", "--speed", "0",
-            "--count", "1000", "--protocol", "3.1.1", "--client-id", "sim", "--json", "--start", "reference",
-        ])
-        _ = try SimulateCommand.parse(["--faults", "duplicate,out-of-order,burst", "--start", "1763884800000"])
-    }
-
-    @Test(arguments: [
-        ["--broker", "tcp://x"], ["--protocol", "4"], ["--speed=-1"], ["--duration", "0"], ["--count", "0"],
-        ["--faults", "duplicate,bogus"], ["--fault-rate", "0.1"], ["--faults", "all", "--fault-rate", "2"],
-        ["--patients", "0"], ["--cuff-interval", "0"], ["--start", "yesterday"], ["--max-inflight", "0"],
-    ])
-    func rejectsBadOptions(_ arguments: [String]) {
-        #expect(throws: (any Error).self) { try SimulateCommand.parse(arguments) }
-    }
-}
