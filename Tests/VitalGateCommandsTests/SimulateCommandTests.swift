@@ -49,16 +49,6 @@ import VitalGateTesting
         return Run(output: run.output, received: received, brokerLog: log)
     }
 
-    /// What the simulator generates before `until` (ms after the start).
-    private func generated(_ config: SimulatorConfig, until: Int64) throws -> [SimulatedMessage] {
-        var simulator = try TelemetrySimulator(config: config)
-        return simulator.messages(until: config.startTime + until - 1)
-    }
-
-    private func byTopic(_ topicsAndPayloads: [(String, [UInt8])]) -> [String: [[UInt8]]] {
-        Dictionary(grouping: topicsAndPayloads, by: \.0).mapValues { $0.map(\.1) }
-    }
-
     @Test func optionsShapeThePublishedStreamAndTheConnection() throws {
         let run = try simulate([
             "--patients", "1", "--seed", "42", "--start", "reference", "--duration", "60", "--speed", "0",
@@ -67,7 +57,7 @@ import VitalGateTesting
         ])
         let config = SimulatorConfig(patients: 1, seed: 42, startTime: SimulatorConfig.defaultStartTime,
                                      faults: [.duplicate], faultRate: 0.05, cuffProIntervalSeconds: 20, emitWaveform: false)
-        let expected = try generated(config, until: 60_000)
+        let expected = try generated(config, seconds: 60)
         #expect(run.received.count == expected.count)
         #expect(byTopic(run.received.map { ($0.topic, $0.payload) }) == byTopic(expected.map { ($0.topic, $0.payload) }),
                 "the stream of --patients, --seed, --start, --duration, --cuff-interval, --no-waveform and --faults")
@@ -94,7 +84,7 @@ import VitalGateTesting
     @Test func aCountStopsThePublishingAndPeopleGetTheSummaryByDefault() throws {
         let run = try simulate(["--patients", "1", "--seed", "42", "--start", "reference", "--speed", "0", "--count", "25"])
         let config = SimulatorConfig(patients: 1, seed: 42, startTime: SimulatorConfig.defaultStartTime)
-        let expected = try generated(config, until: 60_000).prefix(25)
+        let expected = try generated(config, seconds: 60).prefix(25)
         #expect(byTopic(run.received.map { ($0.topic, $0.payload) }) == byTopic(expected.map { ($0.topic, $0.payload) }))
         #expect(run.output.contains("published 25 messages (25 acknowledged)") && run.output.contains("ended: count"),
                 "\(run.output)")
