@@ -4,15 +4,10 @@ import Testing
 
 @Suite("AES-256-GCM")
 struct AES256GCMTests {
-    struct Vector: Sendable, CustomTestStringConvertible {
+    /// Every field but the name in hex.
+    struct Vector: NamedVector {
         let name: String
-        let key: String
-        let nonce: String
-        let plaintext: String
-        let associatedData: String
-        let ciphertext: String
-        let tag: String
-        var testDescription: String { name }
+        let key, nonce, plaintext, associatedData, ciphertext, tag: String
     }
 
     /// McGrew & Viega, "The Galois/Counter Mode of Operation", test cases 13-16 (AES-256).
@@ -43,29 +38,25 @@ struct AES256GCMTests {
                tag: "76fc6ece0f4e1768cddf8853bb2d551b"),
     ]
 
-    static func bytes(_ hex: String) -> [UInt8] {
-        [UInt8](hex: hex)!
-    }
-
     @Test(arguments: vectors)
     func sealWithFixedNonce(_ vector: Vector) throws {
-        let box = try AES256GCM.encrypt(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
-                                     nonce: Self.bytes(vector.nonce), associatedData: Self.bytes(vector.associatedData))
+        let box = try AES256GCM.encrypt(bytes(vector.plaintext), key: bytes(vector.key),
+                                     nonce: bytes(vector.nonce), associatedData: bytes(vector.associatedData))
         #expect(box.nonce.hexString == vector.nonce)
         #expect(box.ciphertext.hexString == vector.ciphertext)
         #expect(box.tag.hexString == vector.tag)
         #expect(box.combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
-        let combined = try AES256GCM.encryptCombined(Self.bytes(vector.plaintext), key: Self.bytes(vector.key),
-                                                  nonce: Self.bytes(vector.nonce),
-                                                  associatedData: Self.bytes(vector.associatedData))
+        let combined = try AES256GCM.encryptCombined(bytes(vector.plaintext), key: bytes(vector.key),
+                                                  nonce: bytes(vector.nonce),
+                                                  associatedData: bytes(vector.associatedData))
         #expect(combined.hexString == vector.nonce + vector.ciphertext + vector.tag)
     }
 
     @Test(arguments: vectors)
     func openKnownBox(_ vector: Vector) throws {
-        let box = try AES256GCM.EncryptedBox(combined: Self.bytes(vector.nonce + vector.ciphertext + vector.tag))
-        let plaintext = try AES256GCM.decrypt(box, key: Self.bytes(vector.key),
-                                           associatedData: Self.bytes(vector.associatedData))
+        let box = try AES256GCM.EncryptedBox(combined: bytes(vector.nonce + vector.ciphertext + vector.tag))
+        let plaintext = try AES256GCM.decrypt(box, key: bytes(vector.key),
+                                           associatedData: bytes(vector.associatedData))
         #expect(plaintext.hexString == vector.plaintext)
     }
 
@@ -76,9 +67,9 @@ struct AES256GCMTests {
     @Test(arguments: Tamper.allCases)
     func tamperingIsDetected(_ tamper: Tamper) throws {
         let vector = Self.vectors[3]
-        let key = Self.bytes(vector.key)
-        var aad = Self.bytes(vector.associatedData)
-        let box = try AES256GCM.encrypt(Self.bytes(vector.plaintext), key: key, associatedData: aad)
+        let key = bytes(vector.key)
+        var aad = bytes(vector.associatedData)
+        let box = try AES256GCM.encrypt(bytes(vector.plaintext), key: key, associatedData: aad)
         var nonce = box.nonce, ciphertext = box.ciphertext, tag = box.tag, openKey = key
         switch tamper {
         case .ciphertextBit: ciphertext[7] ^= 0x10

@@ -4,13 +4,10 @@ import Testing
 
 @Suite("Ed25519")
 struct Ed25519Tests {
-    struct Vector: Sendable, CustomTestStringConvertible {
+    /// Every field but the name in hex.
+    struct Vector: NamedVector {
         let name: String
-        let secretKey: String
-        let publicKey: String
-        let message: String
-        let signature: String
-        var testDescription: String { name }
+        let secretKey, publicKey, message, signature: String
     }
 
     /// RFC 8032 section 7.1.
@@ -35,23 +32,19 @@ struct Ed25519Tests {
                    + "18ff9b538d16f290ae67f760984dc6594a7c15e9716ed28dc027beceea1ec40a"),
     ]
 
-    static func bytes(_ hex: String) -> [UInt8] {
-        [UInt8](hex: hex)!
-    }
-
     @Test(arguments: vectors)
     func signGivesTheExactSignature(_ vector: Vector) throws {
-        let key = try Ed25519.PrivateKey(rawRepresentation: Self.bytes(vector.secretKey))
+        let key = try Ed25519.PrivateKey(rawRepresentation: bytes(vector.secretKey))
         #expect(key.rawRepresentation.hexString == vector.secretKey)
         #expect(key.publicKey.rawRepresentation.hexString == vector.publicKey)
-        #expect(try key.signature(for: Self.bytes(vector.message)).hexString == vector.signature)
+        #expect(try key.signature(for: bytes(vector.message)).hexString == vector.signature)
     }
 
     @Test(arguments: vectors)
     func verify(_ vector: Vector) throws {
-        let publicKey = try Ed25519.PublicKey(rawRepresentation: Self.bytes(vector.publicKey))
-        let message = Self.bytes(vector.message)
-        let signature = Self.bytes(vector.signature)
+        let publicKey = try Ed25519.PublicKey(rawRepresentation: bytes(vector.publicKey))
+        let message = bytes(vector.message)
+        let signature = bytes(vector.signature)
         #expect(publicKey.isValidSignature(signature, for: message))
 
         #expect(!publicKey.isValidSignature(signature, for: message + [0]))

@@ -4,12 +4,10 @@ import Testing
 
 @Suite("HMAC-SHA256")
 struct HMACSHA256Tests {
-    struct Vector: Sendable, CustomTestStringConvertible {
+    struct Vector: NamedVector {
         let name: String
-        let key: [UInt8]
-        let message: [UInt8]
+        let key, message: [UInt8]
         let code: String
-        var testDescription: String { name }
     }
 
     /// RFC 4231 section 4 (test case 5 truncates the output, so it is not applicable).

@@ -4,11 +4,10 @@ import Testing
 
 @Suite("SHA-256")
 struct SHA256Tests {
-    struct Vector: Sendable, CustomTestStringConvertible {
+    struct Vector: NamedVector {
         let name: String
         let message: [UInt8]
         let digest: String
-        var testDescription: String { name }
     }
 
     /// FIPS 180-4 / NIST CSRC example values.

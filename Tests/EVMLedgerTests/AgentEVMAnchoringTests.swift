@@ -11,39 +11,73 @@ import VitalGateTesting
 /// ledger key is funded, `ledger deploy` creates the contract, `run` anchors checkpoints while
 /// ingesting, and `prove` / `verify --trusted-block` check the anchor offline.
 @Suite(.serialized) struct AgentEVMAnchoringTests {
-    /// A gateway's key file, its funded ledger address and the anchor contract it deployed.
+    /// A py-evm peer, and a gateway's workspace whose derived ledger address the peer funded and
+    /// that deployed the anchor contract.
     struct Setup {
-        let data: String
+        let peer: EVMPeer
+        let workspace: AgentWorkspace
         let endpoint: String
         let contract: EthereumAddress
+        var data: String { workspace.data }
+
+        func remove() {
+            peer.stop()
+            workspace.remove()
+        }
     }
 
-    static func setUp(_ peer: EVMPeer, _ dir: TemporaryDirectory) throws -> Setup {
-        let data = dir.appending("data").path
-        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: dir.appending("log.txt").path).code == 0)
-        let shown = try AgentBinary.run(["keys", "show", "--ledger-address", "--data-dir", data], log: dir.appending("addr.txt").path)
+    static func setUp() throws -> Setup {
+        let peer = try EVMPeer()  // stopped when released
+        let workspace = try AgentWorkspace()
+        do {
+            let (endpoint, contract) = try deployContract(peer, workspace)
+            return Setup(peer: peer, workspace: workspace, endpoint: endpoint, contract: contract)
+        } catch {
+            workspace.remove()
+            throw error
+        }
+    }
+
+    /// Funds the gateway's ledger address and deploys the anchor contract with `ledger deploy`.
+    static func deployContract(_ peer: EVMPeer, _ workspace: AgentWorkspace) throws -> (endpoint: String, contract: EthereumAddress) {
+        let data = workspace.data
+        let shown = try AgentBinary.run(["keys", "show", "--ledger-address", "--data-dir", data], log: workspace.path("addr.txt"))
         try peer.fund(try EthereumAddress(hex: shown.output.trimmingCharacters(in: .whitespacesAndNewlines)))
         let endpoint = "http://127.0.0.1:\(peer.port)"
         let deployed = try AgentBinary.run(["ledger", "deploy", "--data-dir", data, "--endpoint", endpoint,
-                                            "--chain-id", "\(peer.chainID)"], log: dir.appending("deploy.txt").path)
+                                            "--chain-id", "\(peer.chainID)"], log: workspace.path("deploy.txt"))
         #expect(deployed.code == 0, "\(deployed.output)")
-        return Setup(data: data, endpoint: endpoint,
-                     contract: try EthereumAddress(hex: deployed.output.trimmingCharacters(in: .whitespacesAndNewlines)))
+        return (endpoint, try EthereumAddress(hex: deployed.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    static func publishReadings(_ broker: LocalBroker, count: Int = 10) throws {
-        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge-\(UInt32.random(in: 0...UInt32.max))")
-        try MQTTTestClient.publishAll(bridge, SampleTelemetry.oxiPatch(0..<count))
+    /// The ledger section anchoring on the chain at `endpoint` (batches of five, polled every 0.2 s).
+    static func evmLedger(endpoint: String, chainID: UInt64, contract: String) -> String {
+        """
+        [sealing]
+        batch_max_readings = 5
+        [ledger]
+        backend = "evm"
+        poll_seconds = 0.2
+        endpoint = "\(endpoint)"
+        chain_id = \(chainID)
+        contract = "\(contract)"
+        confirmations = 2
+        """
+    }
+
+    /// The last lines of the agent's output, for failure messages.
+    static func agentOutput(_ workspace: AgentWorkspace) -> String {
+        "agent: " + ((try? String(contentsOfFile: workspace.path("agent.txt"), encoding: .utf8))?.suffix(3000) ?? "")
     }
 
     /// Mines a block every 0.3 s until `stats` reports at least `size` anchored; returns the last stats line.
-    static func mineUntilAnchored(_ peer: EVMPeer, data: String, size: Double, dir: TemporaryDirectory) throws -> JSONValue? {
+    static func mineUntilAnchored(_ peer: EVMPeer, data: String, size: Double, workspace: AgentWorkspace) throws -> JSONValue? {
         let deadline = Date().addingTimeInterval(30)
         var last: JSONValue?
         while Date() < deadline {
             try peer.mine()
             Thread.sleep(forTimeInterval: 0.3)
-            let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: dir.appending("stats.txt").path)
+            let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: workspace.path("stats.txt"))
             last = try? JSONParser().parse(String(stats.output.split(separator: "\n").last ?? ""))  // the log accumulates runs
             if (last?["anchoring"]?["anchored"]?.numberValue ?? 0) >= size { break }
         }
@@ -51,41 +85,25 @@ import VitalGateTesting
     }
 
     @Test func theAgentAnchorsOnAChainAndAnAuditorVerifiesTheBundle() throws {
-        let peer = try EVMPeer()
-        defer { peer.stop() }
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let setup = try Self.setUp(peer, dir)
-        let (data, endpoint, contract) = (setup.data, setup.endpoint, setup.contract)
-        let log = dir.appending("log.txt").path
-        let config = dir.appending("agent.conf").path
-        try AgentBinary.writeConfig(config, id: "evm-gw", dataDir: data, extra: """
-                [sealing]
-                batch_max_readings = 5
-                [ledger]
-                backend = "evm"
-                poll_seconds = 0.2
-                endpoint = "\(endpoint)"
-                chain_id = \(peer.chainID)
-                contract = "\(contract.checksummed)"
-                confirmations = 2
-                """)
+        let setup = try Self.setUp()
+        defer { setup.remove() }
+        let (peer, workspace, data, log) = (setup.peer, setup.workspace, setup.data, setup.workspace.log)
+        let config = workspace.path("agent.conf")
+        try AgentBinary.writeConfig(config, id: "evm-gw", dataDir: data,
+                                    extra: Self.evmLedger(endpoint: setup.endpoint, chainID: peer.chainID,
+                                                          contract: setup.contract.checksummed))
 
         let broker = try LocalBroker()
-        let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
-                                          log: dir.appending("agent.txt").path)
-        Thread.sleep(forTimeInterval: 0.5)
-        try Self.publishReadings(broker)
+        let (agent, _) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<10, log: workspace.path("agent.txt"))
         // The chain moves on (blocks for the confirmations) until the agent reports an anchor.
-        let stats = try Self.mineUntilAnchored(peer, data: data, size: 2, dir: dir)
+        let stats = try Self.mineUntilAnchored(peer, data: data, size: 2, workspace: workspace)
         agent.terminate(signal: SIGTERM)
         #expect(agent.exitCode == 0)
-        #expect((stats?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 2,
-                "agent: \((try? String(contentsOfFile: dir.appending("agent.txt").path, encoding: .utf8))?.suffix(3000) ?? "")")
+        #expect((stats?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 2, "\(Self.agentOutput(workspace))")
 
         let args = ["--config", config]
-        let bundle = dir.appending("bundle.json").path
-        let trust = dir.appending("trust.json").path
+        let bundle = workspace.path("bundle.json")
+        let trust = workspace.path("trust.json")
         #expect(try AgentBinary.run(["prove", "2", "--out", bundle] + args, log: log).code == 0)
         #expect(try AgentBinary.run(["keys", "trust", "--out", trust] + args, log: log).code == 0)
         let entry = try #require(try JSONParser(maxBytes: 1 << 22, maxDepth: 16)
@@ -97,31 +115,28 @@ import VitalGateTesting
         // The auditor's independent knowledge: the canonical hash of the evidence's last confirmation.
         let pinned = "0x" + (try peer.blockHash(body.blockNumber + UInt64(headers.count))).map { String(format: "%02x", $0) }.joined()
         let good = try AgentBinary.run(["verify", bundle, "--trust", trust, "--trusted-block", pinned],
-                                       log: dir.appending("v1.txt").path)
+                                       log: workspace.path("v1.txt"))
         #expect(good.code == 0 && good.output.contains("PASS  anchors"), "\(good.output)")
-        let unpinned = try AgentBinary.run(["verify", bundle, "--trust", trust], log: dir.appending("v2.txt").path)
+        let unpinned = try AgentBinary.run(["verify", bundle, "--trust", trust], log: workspace.path("v2.txt"))
         #expect(unpinned.code == 1 && unpinned.output.contains("FAIL  anchors") && unpinned.output.contains("trusted block"),
                 "\(unpinned.output)")
         let wrong = try AgentBinary.run(["verify", bundle, "--trust", trust, "--trusted-block", "0x" + String(repeating: "ab", count: 32)],
-                                        log: dir.appending("v3.txt").path)
+                                        log: workspace.path("v3.txt"))
         #expect(wrong.code == 1 && wrong.output.contains("finality"), "\(wrong.output)")
     }
 
     /// Issue 4 meets issue 7: a signed fleet document moves a running gateway from the embedded
     /// log to the chain; later checkpoints are anchored there.
     @Test func aFleetDocumentMovesARunningGatewayToTheChain() throws {
-        let peer = try EVMPeer()
-        defer { peer.stop() }
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let setup = try Self.setUp(peer, dir)
-        let log = dir.appending("log.txt").path
-        let keys = dir.appending("ops").path
+        let setup = try Self.setUp()
+        defer { setup.remove() }
+        let (peer, workspace, log) = (setup.peer, setup.workspace, setup.workspace.log)
+        let keys = workspace.path("ops")
         #expect(try AgentBinary.run(["fleet", "keygen", "--name", "alice", "--out", keys], log: log).code == 0)
         let alice = try JSONParser().parse(try Data(contentsOf: URL(fileURLWithPath: keys + "/alice.pub.json")))
         try JSONWriter.canonicalString(.object([("keys", .array([.object([("name", alice["name"]!), ("public_key", alice["public_key"]!)])]))]))
-            .write(toFile: dir.appending("operators.json").path, atomically: true, encoding: .utf8)
-        let config = dir.appending("agent.conf").path
+            .write(toFile: workspace.path("operators.json"), atomically: true, encoding: .utf8)
+        let config = workspace.path("agent.conf")
         try AgentBinary.writeConfig(config, id: "fleet-evm-gw", dataDir: setup.data, extra: """
                 [sealing]
                 batch_max_readings = 5
@@ -129,14 +144,11 @@ import VitalGateTesting
                 poll_seconds = 0.2
                 [fleet]
                 enabled = true
-                operators_file = "\(dir.appending("operators.json").path)"
+                operators_file = "\(workspace.path("operators.json"))"
                 """)
         let broker = try LocalBroker()
-        let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
-                                          log: dir.appending("agent.txt").path)
-        Thread.sleep(forTimeInterval: 0.5)
-        try Self.publishReadings(broker)
-        let local = try Self.mineUntilAnchored(peer, data: setup.data, size: 2, dir: dir)
+        let (agent, _) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<10, log: workspace.path("agent.txt"))
+        let local = try Self.mineUntilAnchored(peer, data: setup.data, size: 2, workspace: workspace)
         #expect((local?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 2, "the local backend anchors first")
 
         let now = Int(Date().timeIntervalSince1970 * 1000)
@@ -145,9 +157,9 @@ import VitalGateTesting
              "expires": \(now + 3_600_000),
              "ledger": {"backend": "evm", "endpoint": "\(setup.endpoint)", "chain_id": \(peer.chainID),
                         "contract": "\(setup.contract.checksummed)", "confirmations": 2}}
-            """.write(toFile: dir.appending("doc.json").path, atomically: true, encoding: .utf8)
-        let envelope = dir.appending("doc.signed.json").path
-        #expect(try AgentBinary.run(["fleet", "sign", dir.appending("doc.json").path, "--key", keys + "/alice.key",
+            """.write(toFile: workspace.path("doc.json"), atomically: true, encoding: .utf8)
+        let envelope = workspace.path("doc.signed.json")
+        #expect(try AgentBinary.run(["fleet", "sign", workspace.path("doc.json"), "--key", keys + "/alice.key",
                                      "--out", envelope], log: log).code == 0)
         #expect(try AgentBinary.run(["fleet", "push", envelope, "--broker", broker.address.description,
                                      "--gateway", "fleet-evm-gw"], log: log).code == 0)
@@ -159,16 +171,15 @@ import VitalGateTesting
             MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals",
                                 payload: Array(#"{"seq":\#(seq),"ts":\#(ts + Int64(seq) * 10),"spo2":96,"pr":71}"#.utf8))
         })
-        let onChain = try Self.mineUntilAnchored(peer, data: setup.data, size: 4, dir: dir)
+        let onChain = try Self.mineUntilAnchored(peer, data: setup.data, size: 4, workspace: workspace)
         agent.terminate(signal: SIGTERM)
         #expect(agent.exitCode == 0)
-        #expect((onChain?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 4,
-                "agent: \((try? String(contentsOfFile: dir.appending("agent.txt").path, encoding: .utf8))?.suffix(3000) ?? "")")
+        #expect((onChain?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 4, "\(Self.agentOutput(workspace))")
         let status = try AgentBinary.run(["fleet", "status", "--broker", broker.address.description, "--json", "--wait-ms", "300"],
-                                         log: dir.appending("status.txt").path)
+                                         log: workspace.path("status.txt"))
         #expect(status.output.contains("\"status\":\"applied\""), "\(status.output)")
         // The reading in the last batches is proven through an evm anchor.
-        let bundle = dir.appending("bundle.json").path
+        let bundle = workspace.path("bundle.json")
         #expect(try AgentBinary.run(["prove", "14", "--out", bundle, "--config", config], log: log).code == 0)
         let text = try String(contentsOfFile: bundle, encoding: .utf8)
         #expect(text.contains("evm-receipt-log"), "\(text.prefix(400))")
@@ -177,33 +188,21 @@ import VitalGateTesting
     /// A ledger node that is down does not slow ingest: every reading is stored and sealed, the
     /// agent stops cleanly, and `stats` says why anchoring lags.
     @Test func aDeadNodeNeverBlocksIngest() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let data = dir.appending("data").path
-        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: dir.appending("log.txt").path).code == 0)
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let data = workspace.data
         let deadPort = try LocalBroker.freeLoopbackPort()
-        let config = dir.appending("agent.conf").path
-        try AgentBinary.writeConfig(config, id: "dead-node-gw", dataDir: data, extra: """
-                [sealing]
-                batch_max_readings = 5
-                [ledger]
-                backend = "evm"
-                poll_seconds = 0.2
-                endpoint = "http://127.0.0.1:\(deadPort)"
-                chain_id = 1337
-                contract = "0x\(String(repeating: "11", count: 20))"
-                confirmations = 2
-                """)
+        let config = workspace.path("agent.conf")
+        try AgentBinary.writeConfig(config, id: "dead-node-gw", dataDir: data,
+                                    extra: Self.evmLedger(endpoint: "http://127.0.0.1:\(deadPort)", chainID: 1337,
+                                                          contract: "0x\(String(repeating: "11", count: 20))"))
         let broker = try LocalBroker()
-        let agent = try AgentBinary.start(["run", "--config", config, "--broker", broker.address.description],
-                                          log: dir.appending("agent.txt").path)
-        Thread.sleep(forTimeInterval: 0.5)
-        try Self.publishReadings(broker, count: 20)
+        let (agent, _) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<20, log: workspace.path("agent.txt"))
         Thread.sleep(forTimeInterval: 1.5)
         let stopping = Date()
         agent.terminate(signal: SIGTERM)
         #expect(agent.exitCode == 0 && Date().timeIntervalSince(stopping) < 10)
-        let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: dir.appending("stats.txt").path)
+        let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: workspace.path("stats.txt"))
         let json = try JSONParser().parse(String(stats.output.split(separator: "\n").last ?? ""))
         #expect(json["readings"]?.numberValue == 20)
         let anchoring = json["anchoring"]

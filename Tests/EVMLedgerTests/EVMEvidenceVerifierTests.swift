@@ -16,6 +16,14 @@ import Testing
         return copy
     }
 
+    /// Expects `verifier` to refuse `evidence` for `request` as invalid evidence, at `step`.
+    func expectRefused(_ evidence: AnchorEvidence, for request: AnchorRequest, by verifier: EVMEvidenceVerifier,
+                       at step: String?, sourceLocation: SourceLocation = #_sourceLocation) {
+        expectLedgerError(.invalidEvidence, step: step, sourceLocation: sourceLocation) { () throws(LedgerError) in
+            try verifier.verify(evidence, for: request)
+        }
+    }
+
     @Test func syntheticEvidenceVerifies() throws {
         let chain = try chain()
         let built = try chain.build()
@@ -63,22 +71,16 @@ import Testing
         for (index, mutated) in mutations.enumerated() {
             var evidence = built.evidence
             evidence.body = Array(mutated.utf8)
-            expectLedgerError(.invalidEvidence, step: "parse") { () throws(LedgerError) in
-                try verifier.verify(evidence, for: chain.request)
-            }
+            expectRefused(evidence, for: chain.request, by: verifier, at: "parse")
             _ = index
         }
         var wrongType = built.evidence
         wrongType.type = "local-checkpoint"
-        expectLedgerError(.invalidEvidence, step: "parse") { () throws(LedgerError) in
-            try verifier.verify(wrongType, for: chain.request)
-        }
+        expectRefused(wrongType, for: chain.request, by: verifier, at: "parse")
         // A header that is not a header.
         var body = built.body
         body.header = [0xC0]
-        expectLedgerError(.invalidEvidence, step: "parse") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "parse")
     }
 
     @Test func otherChainFailsAtParse() throws {
@@ -87,9 +89,7 @@ import Testing
         let built = try chain.build()
         let verifier = try EVMEvidenceVerifier(chainID: 1337, contract: chain.contract, senders: [chain.sender],
                                                trust: .trustedBlocks(hashes: [built.body.blockHash], minimumConfirmations: 0))
-        expectLedgerError(.invalidEvidence, step: "parse") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "parse")
     }
 
     @Test func changedHeaderByteFailsAtHeaderHash() throws {
@@ -100,15 +100,11 @@ import Testing
         for offset in [91, 100, 122, 200] {
             var body = built.body
             body.header[offset] ^= 0x01
-            expectLedgerError(.invalidEvidence, step: "header-hash") { () throws(LedgerError) in
-                try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-            }
+            expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "header-hash")
         }
         var body = built.body
         body.blockNumber += 1
-        expectLedgerError(.invalidEvidence, step: "header-hash") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "header-hash")
     }
 
     @Test func wrongReceiptProofFailsAtReceiptProof() throws {
@@ -118,9 +114,7 @@ import Testing
         for node in built.body.receiptProof.indices {
             var body = built.body
             body.receiptProof[node][body.receiptProof[node].count / 2] ^= 0x80
-            expectLedgerError(.invalidEvidence, step: "receipt-proof") { () throws(LedgerError) in
-                try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-            }
+            expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "receipt-proof")
         }
         var missing = built.body
         missing.receiptProof.removeLast()
@@ -129,9 +123,7 @@ import Testing
         var absent = built.body
         absent.receiptIndex = 40
         for body in [missing, otherIndex, absent] {
-            expectLedgerError(.invalidEvidence, step: "receipt-proof") { () throws(LedgerError) in
-                try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-            }
+            expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "receipt-proof")
         }
     }
 
@@ -141,15 +133,11 @@ import Testing
         let forged = AnchorContract.expectedLog(for: chain.request, contract: impostor, sender: chain.sender)
         let built = try chain.build(receipts: chain.receipts(anchorLog: forged))
         let verifier = try chain.verifier(trusted: [built.body.blockHash])
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "anchor-event")
         // Nor may the evidence name the impostor as "the contract".
         var body = built.body
         body.contract = impostor
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "anchor-event")
     }
 
     @Test func otherRootSizeGatewayOrSenderFailAtAnchorEvent() throws {
@@ -165,35 +153,25 @@ import Testing
             var evidence = built.evidence
             evidence.rootHash = other.rootHash
             evidence.treeSize = other.treeSize
-            expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-                try verifier.verify(evidence, for: other)
-            }
+            expectRefused(evidence, for: other, by: verifier, at: "anchor-event")
         }
         // The evidence's own root/size must be the request's too.
         var relabelled = built.evidence
         relabelled.treeSize += 1
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try verifier.verify(relabelled, for: chain.request)
-        }
+        expectRefused(relabelled, for: chain.request, by: verifier, at: "anchor-event")
         // A sender the auditor did not pin.
         let stranger = PrivateKey().publicKey.ethereumAddress
         let strict = try chain.verifier(trusted: [built.body.blockHash], senders: [stranger])
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try strict.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: strict, at: "anchor-event")
         // An event naming another sender, while the evidence claims ours.
         let foreign = AnchorContract.expectedLog(for: chain.request, contract: chain.contract, sender: stranger)
         let forged = try chain.build(receipts: chain.receipts(anchorLog: foreign))
         let lenient = try chain.verifier(trusted: [forged.body.blockHash], senders: [chain.sender, stranger])
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try lenient.verify(forged.evidence, for: chain.request)
-        }
+        expectRefused(forged.evidence, for: chain.request, by: lenient, at: "anchor-event")
         // The log index pointing at the noise log.
         var body = built.body
         body.logIndex = 0
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "anchor-event")
     }
 
     @Test func revertedReceiptFailsAtAnchorEvent() throws {
@@ -202,18 +180,14 @@ import Testing
         receipts[chain.anchorIndex].outcome = .failure
         let built = try chain.build(receipts: receipts)
         let verifier = try chain.verifier(trusted: [built.body.blockHash])
-        expectLedgerError(.invalidEvidence, step: "anchor-event") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "anchor-event")
     }
 
     @Test func tooFewConfirmationsFailAtFinality() throws {
         let chain = try chain()
         let built = try chain.build()
         let verifier = try chain.verifier(trusted: [built.descendants.last!.hash], minimum: 4)
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "finality")
         #expect(throws: Never.self) { try chain.verifier(trusted: [built.descendants.last!.hash], minimum: 3)
             .verify(built.evidence, for: chain.request) }
     }
@@ -227,23 +201,17 @@ import Testing
                                         receiptsRoot: MerklePatriciaTrie.emptyRootHash)
         var body = built.body
         body.finality = .confirmations(headers: [built.descendants[0].rawRLP, stranger.rawRLP, built.descendants[2].rawRLP])
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "finality")
         // Reordered descendants.
         body.finality = .confirmations(headers: [built.descendants[1].rawRLP, built.descendants[0].rawRLP])
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "finality")
     }
 
     @Test func unknownPinnedHashFailsAtFinality() throws {
         let chain = try chain()
         let built = try chain.build()
         let verifier = try chain.verifier(trusted: [[UInt8](repeating: 0x42, count: 32)])
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "finality")
     }
 
     @Test func invalidTrustIsAConfigurationError() throws {
@@ -279,9 +247,7 @@ import Testing
 
         chain.qbftSealers = Array(keys.prefix(quorum - 1))
         let short = try chain.build()
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(short.evidence, for: chain.request)
-        }
+        expectRefused(short.evidence, for: chain.request, by: verifier, at: "finality")
     }
 
     @Test func qbftSealsByOutsidersOrAKindMismatchFail() throws {
@@ -293,22 +259,16 @@ import Testing
         let validators = keys.map(\.publicKey.ethereumAddress)
         let verifier = try EVMEvidenceVerifier(chainID: chain.chainID, contract: chain.contract, senders: [chain.sender],
                                                trust: .qbft(validators: validators))
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try verifier.verify(built.evidence, for: chain.request)
-        }
+        expectRefused(built.evidence, for: chain.request, by: verifier, at: "finality")
         // Confirmations evidence offered to a QBFT verifier, and the other way round.
         let plain = try SyntheticChain(request: chain.request).build()
-        expectLedgerError(.invalidEvidence) { () throws(LedgerError) in
-            try verifier.verify(plain.evidence, for: chain.request)
-        }
+        expectRefused(plain.evidence, for: chain.request, by: verifier, at: nil)
         chain.qbftSealers = Array(keys.prefix(3))
         let sealed = try chain.build()
         let byHashes = try EVMEvidenceVerifier(
             chainID: chain.chainID, contract: chain.contract, senders: [chain.sender],
             trust: .trustedBlocks(hashes: [sealed.body.blockHash], minimumConfirmations: 0, hashing: .qbft))
-        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
-            try byHashes.verify(sealed.evidence, for: chain.request)
-        }
+        expectRefused(sealed.evidence, for: chain.request, by: byHashes, at: "finality")
     }
 
     @Test func qbftHeaderHashIgnoresSealsButNotContent() throws {
@@ -322,8 +282,6 @@ import Testing
         #expect(built.body.blockHash != built.header.hash)
         var body = built.body
         body.header[100] ^= 1
-        expectLedgerError(.invalidEvidence, step: "header-hash") { () throws(LedgerError) in
-            try verifier.verify(replacingBody(built.evidence, body), for: chain.request)
-        }
+        expectRefused(replacingBody(built.evidence, body), for: chain.request, by: verifier, at: "header-hash")
     }
 }

@@ -85,6 +85,7 @@ struct GatewayScaleBenchmarkTests {
         for hash in try EVMTicketState(ticket: ticket).allHashes {
             if let receipt = try backend.node.receipt(hash) { return receipt.gasUsed }
         }
+        Issue.record("an anchored ticket has no receipt")
         return 0
     }
 }

@@ -108,6 +108,13 @@ struct ScriptedChain {
             finality: finality, timeouts: .init(connect: .seconds(1), write: .seconds(1), read: .seconds(5))))
     }
 
+    /// What a backend on `node` reports for a ticket of the scripted transaction.
+    func progress(on node: ScriptedNode, finality: EVMLedgerConfiguration.FinalityPolicy = .confirmations(3)) throws
+        -> AnchorProgress {
+        let backend = try backend(node, finality: finality)
+        return try backend.progress(of: try ticket(backend), for: chain.request)
+    }
+
     /// A ticket whose current transaction hash is the one the node has a receipt for.
     func ticket(_ backend: EVMLedgerBackend) throws -> AnchorTicket {
         let signed = try backend.sign(chain.request, nonce: 0, fees: .init(maxFee: 100, priority: 1))
@@ -121,13 +128,7 @@ struct ScriptedChain {
 @Suite struct ScriptedNodeTests {
     @Test func confirmationsFinalityAnchorsAndTheEvidenceMatchesTheBlocks() throws {
         let scripted = try ScriptedChain()
-        let node = try scripted.node()
-        let backend = try scripted.backend(node)
-        guard case .anchored(let evidence) = try backend.progress(of: try scripted.ticket(backend), for: scripted.chain.request)
-        else {
-            Issue.record("not anchored")
-            return
-        }
+        let evidence = try #require(try scripted.progress(on: try scripted.node()).evidence, "anchored")
         let body = try EVMAnchorEvidence(body: evidence.body)
         #expect(body.finality == .confirmations(headers: scripted.descendants.map(\.rawRLP)))
         #expect(body.receiptIndex == 2 && body.logIndex == 1)
@@ -138,12 +139,7 @@ struct ScriptedChain {
     @Test func tooFewBlocksIsPending() throws {
         let scripted = try ScriptedChain()
         let node = try scripted.node(canonical: [scripted.header] + scripted.descendants.prefix(2))
-        let backend = try scripted.backend(node)
-        guard case .pending(_, let detail) = try backend.progress(of: try scripted.ticket(backend), for: scripted.chain.request)
-        else {
-            Issue.record("expected .pending")
-            return
-        }
+        let detail = try #require(try scripted.progress(on: node).pendingDetail, "pending")
         #expect(detail.contains("2 of 3 confirmations"))
     }
 
@@ -158,13 +154,7 @@ struct ScriptedChain {
             fork.append(try scripted.chain.header(number: UInt64(number), parentHash: fork.last!.hash,
                                                   receiptsRoot: MerklePatriciaTrie.emptyRootHash))
         }
-        let node = try scripted.node(canonical: fork)
-        let backend = try scripted.backend(node)
-        guard case .resubmit(let reason) = try backend.progress(of: try scripted.ticket(backend), for: scripted.chain.request)
-        else {
-            Issue.record("expected .resubmit")
-            return
-        }
+        let reason = try #require(try scripted.progress(on: try scripted.node(canonical: fork)).resubmitReason, "resubmit")
         #expect(reason.contains("reorged"))
     }
 
@@ -206,13 +196,9 @@ struct ScriptedChain {
     @Test func qbftFinalityAnchorsWithAQuorumOfSeals() throws {
         let validators = (0..<4).map { _ in PrivateKey() }
         let scripted = try ScriptedChain(qbftValidators: validators, sealers: Array(validators.prefix(3)))
-        let node = try scripted.node(canonical: [scripted.header])
-        let backend = try scripted.backend(node, finality: .qbft(validators: validators.map(\.publicKey.ethereumAddress)))
-        guard case .anchored(let evidence) = try backend.progress(of: try scripted.ticket(backend), for: scripted.chain.request)
-        else {
-            Issue.record("not anchored")
-            return
-        }
+        let progress = try scripted.progress(on: try scripted.node(canonical: [scripted.header]),
+                                             finality: .qbft(validators: validators.map(\.publicKey.ethereumAddress)))
+        let evidence = try #require(progress.evidence, "anchored")
         #expect(try EVMAnchorEvidence(body: evidence.body).finality == .qbft)
         #expect(try EVMAnchorEvidence(body: evidence.body).blockHash == (try QBFT.blockHash(scripted.header)))
         try EVMEvidenceVerifier(chainID: 1337, contract: scripted.chain.contract, senders: [scripted.chain.sender],
@@ -264,4 +250,13 @@ struct ScriptedChain {
             #expect(error.reason.contains("insufficient funds"))
         }
     }
+}
+
+extension AnchorProgress {
+    /// The evidence, when anchored.
+    var evidence: AnchorEvidence? { if case .anchored(let evidence) = self { evidence } else { nil } }
+    /// The detail, when pending.
+    var pendingDetail: String? { if case .pending(_, let detail) = self { detail } else { nil } }
+    /// The reason, when to be resubmitted.
+    var resubmitReason: String? { if case .resubmit(let reason) = self { reason } else { nil } }
 }

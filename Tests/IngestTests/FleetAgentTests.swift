@@ -49,6 +49,14 @@ import VitalGateTesting
 
     func gateway(_ id: String) -> Gateway { Gateway(id: id, vaultPath: dir.appending("\(id).sqlite").path) }
 
+    /// gw-a and gw-b (gw-b in `bGroups`) started on `broker`, given the time to subscribe.
+    func startTwo(on broker: LocalBroker, bGroups: [String] = ["ward-3"]) -> (a: Gateway, b: Gateway, agents: [AgentHarness]) {
+        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
+        let agents = [start(a, broker: broker.address), start(b, broker: broker.address, groups: bGroups)]
+        Thread.sleep(forTimeInterval: 0.4)
+        return (a, b, agents)
+    }
+
     func start(_ gateway: Gateway, broker: BrokerAddress, groups: [String] = ["ward-3"],
                confirmTimeoutMs: Int = 1_500) -> AgentHarness {
         var config = IngestConfiguration(
@@ -80,21 +88,9 @@ import VitalGateTesting
     // MARK: Devices
 
     /// An OxiPatch on firmware 3.1.0, paired: the agents have no schema for it out of the box.
-    static let fw3Setup = [
-        MQTTOptions.Message(topic: "wban/v1/OXP-FW3001/info", payload: Array(#"{"model":"OxiPatch","fw":"3.1.0"}"#.utf8),
-                            retain: true),
-        MQTTOptions.Message(topic: "wban/v1/OXP-FW3001/pair",
-                            payload: Array(#"{"patient":"MRN-00077777","bed":"W3-1","at":"2025-11-23T08:00:00Z"}"#.utf8),
-                            retain: true),
-    ]
-
-    static func fw3Vitals(_ seqs: ClosedRange<Int>) -> [MQTTOptions.Message] {
-        seqs.map { seq in
-            let ts = Int64(Date().timeIntervalSince1970 * 1000) - 60_000 + Int64(seq)
-            return MQTTOptions.Message(topic: "wban/v1/OXP-FW3001/vitals",
-                                       payload: Array(#"{"seq":\#(seq),"ts":\#(ts),"spo2":97,"pr":72,"pi":3.1,"batt":88}"#.utf8))
-        }
-    }
+    static let fw3 = PairedOxiPatch(device: "OXP-FW3001", firmware: "3.1.0", patient: "MRN-00077777", bed: "W3-1")
+    static var fw3Setup: [MQTTOptions.Message] { fw3.setup }
+    static func fw3Vitals(_ seqs: ClosedRange<Int>) -> [MQTTOptions.Message] { seqs.map(fw3.vitals) }
 
     static func waitFor(_ agents: [AgentHarness], timeout: Double = 10, _ condition: (IngestMetrics) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeout)
@@ -140,9 +136,8 @@ import VitalGateTesting
     @Test func aGroupPushAppliesOnEveryAgentAndChangesWhatTheyAccept() throws {
         let broker = try LocalBroker()
         let watcher = try ReportWatcher(broker.address)
-        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
-        var agents = [start(a, broker: broker.address), start(b, broker: broker.address)]
-        Thread.sleep(forTimeInterval: 0.4)
+        let (a, b, started) = startTwo(on: broker)
+        var agents = started
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         try MQTTTestClient.publishAll(bridge, Self.fw3Setup + Self.fw3Vitals(1...3))
         #expect(Self.waitFor(agents) { $0.quarantinedByReason["unknown_firmware"] == 3 }, "fw3 is unknown before the push")
@@ -192,9 +187,7 @@ import VitalGateTesting
     @Test func everyRejectionIsReportedWithItsReasonAndChangesNothing() throws {
         let broker = try LocalBroker()
         let watcher = try ReportWatcher(broker.address)
-        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
-        let agents = [start(a, broker: broker.address), start(b, broker: broker.address, groups: [])]
-        Thread.sleep(forTimeInterval: 0.4)
+        let (a, b, agents) = startTwo(on: broker, bGroups: [])
         let topic = GatewayTopics(gateway: a.id).configDesired
 
         // Version 3 applies (one signature suffices for ingest).
@@ -271,9 +264,7 @@ import VitalGateTesting
         let broker = try LocalBroker()
         let second = try LocalBroker()
         let watcher = try ReportWatcher(broker.address)
-        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
-        let agents = [start(a, broker: broker.address), start(b, broker: broker.address)]
-        Thread.sleep(forTimeInterval: 0.4)
+        let (a, _, agents) = startTwo(on: broker)
         let topic = GatewayTopics(gateway: a.id).configDesired
 
         let deadPort = try LocalBroker.freeLoopbackPort()
@@ -377,9 +368,7 @@ import VitalGateTesting
     @Test func documentsAppliedWhileReadingsStreamInLoseAndDuplicateNothing() throws {
         let broker = try LocalBroker()
         let watcher = try ReportWatcher(broker.address)
-        let (a, b) = (gateway("gw-a"), gateway("gw-b"))
-        let agents = [start(a, broker: broker.address), start(b, broker: broker.address)]
-        Thread.sleep(forTimeInterval: 0.4)
+        let (a, b, agents) = startTwo(on: broker)
         let total = 3_000
         let address = broker.address
         let streaming = Thread {

@@ -63,19 +63,9 @@ final class AgentHarness: Sendable {
     let dir = try! TemporaryDirectory()
     let keys = GatewayKeys.generate()
 
-    private func vitals(_ seq: Int) -> MQTTOptions.Message {
-        let ts = Int64(Date().timeIntervalSince1970 * 1000) - 60_000 + Int64(seq)
-        return MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/vitals",
-                                   payload: Array(#"{"seq":\#(seq),"ts":\#(ts),"spo2":97,"pr":72,"pi":3.1,"batt":88}"#.utf8))
-    }
-
-    private let setup = [
-        MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/info", payload: Array(#"{"model":"OxiPatch","fw":"1.4.2"}"#.utf8),
-                            retain: true),
-        MQTTOptions.Message(topic: "wban/v1/OXP-7F31A2/pair",
-                            payload: Array(#"{"patient":"MRN-00012345","bed":"ICU-3","at":"2025-11-23T08:00:00Z"}"#.utf8),
-                            retain: true),
-    ]
+    private static let oxiPatch = PairedOxiPatch(device: "OXP-7F31A2", firmware: "1.4.2", patient: "MRN-00012345", bed: "ICU-3")
+    private var setup: [MQTTOptions.Message] { Self.oxiPatch.setup }
+    private func vitals(_ seq: Int) -> MQTTOptions.Message { Self.oxiPatch.vitals(seq) }
 
     @Test func storesEveryPublishedMessageQuarantinesBadOnesAndReportsStatus() throws {
         let broker = try LocalBroker()

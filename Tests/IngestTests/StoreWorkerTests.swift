@@ -5,19 +5,14 @@ import SQLite
 import Telemetry
 import Testing
 @testable import Vault
+import VitalGateTesting
 
 /// The store thread: batches committed unsynced, synced and sealed when the ingest thread asks,
 /// and a vault left synced for the ingest thread whatever happened.
 @Suite struct StoreWorkerTests {
-    let dir: URL
+    let dbPath: String
     let keys = GatewayKeys.generate()
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("store-worker-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
+    init() throws { dbPath = try TemporaryDirectory(prefix: "store-worker").appending("vault.sqlite").path }
 
     private func batch(_ seqs: ClosedRange<UInt32>) -> [IncomingMessage] {
         let device = DeviceID("OXP-7F31A2")!

@@ -28,6 +28,19 @@ struct TestPKI {
         }
     }
 
+    /// The broker side: this PKI's server certificate, clients verified against its CA.
+    func brokerTLS(requireClientCertificate: Bool = true) -> LocalBroker.TLS {
+        LocalBroker.TLS(caFile: ca, certFile: serverCert, keyFile: serverKey, requireClientCertificate: requireClientCertificate)
+    }
+
+    /// A clean-session client `id` of `broker` that trusts this PKI's CA and, when
+    /// `certificate`, presents the client certificate; one expected to fail gives up after 2 s.
+    func client(_ broker: BrokerAddress, id: String, certificate: Bool = true, expectFailure: Bool = false) throws -> MQTTClient {
+        let tls = certificate ? MQTTOptions.TLS(caFile: ca, certFile: clientCert, keyFile: clientKey) : MQTTOptions.TLS(caFile: ca)
+        return try MQTTClient(options: MQTTOptions(broker: broker, clientID: id, persistentSession: false, tls: tls,
+                                                   connectTimeoutMs: expectFailure ? 2000 : 10_000))
+    }
+
     static func openssl(_ arguments: [String]) throws {
         let child = try ChildProcess(executable: "/usr/bin/openssl", arguments: arguments)
         child.waitForExit()
@@ -41,23 +54,17 @@ struct PKIError: Error { var step: String }
     @Test func mutualTLSConnectsWithAClientCertificateAndFailsWithout() throws {
         let pki = try TestPKI()
         defer { pki.dir.remove() }
-        let broker = try LocalBroker(tls: LocalBroker.TLS(caFile: pki.ca, certFile: pki.serverCert, keyFile: pki.serverKey))
+        let broker = try LocalBroker(tls: pki.brokerTLS())
         #expect(broker.address.description.hasPrefix("mqtts://"))
-        let withCert = try MQTTClient(options: MQTTOptions(
-            broker: broker.address, clientID: "mtls-ok", persistentSession: false,
-            tls: MQTTOptions.TLS(caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey)))
+        let withCert = try pki.client(broker.address, id: "mtls-ok")
         try withCert.connect()
         try withCert.subscribe("t/#", qos: 1)
-        let publisher = try MQTTClient(options: MQTTOptions(
-            broker: broker.address, clientID: "mtls-pub", persistentSession: false,
-            tls: MQTTOptions.TLS(caFile: pki.ca, certFile: pki.clientCert, keyFile: pki.clientKey)))
+        let publisher = try pki.client(broker.address, id: "mtls-pub")
         try publisher.connect()
         try MQTTTestClient.publishAll(publisher, [MQTTOptions.Message(topic: "t/x", payload: Array("over tls".utf8))])
         #expect(try MQTTTestClient.collect(withCert, count: 1).first?.payload == Array("over tls".utf8))
 
-        let withoutCert = try MQTTClient(options: MQTTOptions(
-            broker: broker.address, clientID: "mtls-no", persistentSession: false,
-            tls: MQTTOptions.TLS(caFile: pki.ca), connectTimeoutMs: 2000))
+        let withoutCert = try pki.client(broker.address, id: "mtls-no", certificate: false, expectFailure: true)
         #expect(throws: MQTTError.self) { try withoutCert.connect() }
     }
 
@@ -65,11 +72,8 @@ struct PKIError: Error { var step: String }
         let pki = try TestPKI()
         let other = try TestPKI()
         defer { pki.dir.remove(); other.dir.remove() }
-        let broker = try LocalBroker(tls: LocalBroker.TLS(caFile: pki.ca, certFile: pki.serverCert, keyFile: pki.serverKey,
-                                                          requireClientCertificate: false))
-        let client = try MQTTClient(options: MQTTOptions(
-            broker: broker.address, clientID: "wrong-ca", persistentSession: false,
-            tls: MQTTOptions.TLS(caFile: other.ca), connectTimeoutMs: 2000))
+        let broker = try LocalBroker(tls: pki.brokerTLS(requireClientCertificate: false))
+        let client = try other.client(broker.address, id: "wrong-ca", certificate: false, expectFailure: true)
         #expect(throws: MQTTError.self) { try client.connect() }
     }
 

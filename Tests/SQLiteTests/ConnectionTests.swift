@@ -140,8 +140,7 @@ struct ConnectionTests {
         let secret = "PATIENT-SECRET-7f3a9c"
         let insert = try db.cached("INSERT INTO patient (pseudonym) VALUES (?)")
         try insert.run(.text(secret))
-        let error = #expect(throws: SQLiteError.self) { try insert.run(.text(secret)) }
-        guard let error else { return }
+        let error = try #require(throws: SQLiteError.self) { try insert.run(.text(secret)) }
         #expect(error.code == .constraint)
         #expect(error.extendedCode == .constraintUnique)
         #expect(error.extendedCode.primary == .constraint)

@@ -97,7 +97,7 @@ struct BatchAccumulatorTests {
         var open = 0          // appended, not yet sealed
         var sealed = 0
         var openedAt: Int64?  // time the open batch got its first reading (clock only moves forward here)
-        func apply(_ actions: [Action], at now: Int64) {
+        func apply(_ actions: [Action], at now: Int64) throws {
             for action in actions {
                 switch action {
                 case .append(let index):
@@ -107,27 +107,33 @@ struct BatchAccumulatorTests {
                 case .close(let reason, let count):
                     #expect(count == open, "close covers the whole open batch")
                     #expect((1...maxReadings).contains(count))
+                    let opened = try #require(openedAt, "a batch closes only after a reading opened it")
                     if reason == .count { #expect(count == maxReadings) }
-                    if reason == .age, let openedAt { #expect(now - openedAt >= maxAge) }
+                    if reason == .age { #expect(now - opened >= maxAge) }
                     sealed += count
                     open = 0
                     openedAt = nil
                 }
             }
-            if let openedAt { #expect(now - openedAt < maxAge, "no open batch outlives the age limit") }
+            if open == 0 {
+                #expect(openedAt == nil)
+            } else {
+                let opened = try #require(openedAt, "an open batch has an opening time")
+                #expect(now - opened < maxAge, "no open batch outlives the age limit")
+            }
             #expect(open < maxReadings)
         }
         for _ in 0..<Int.random(in: 0...300, using: &random) {
             time += Int64.random(in: 0...120, using: &random)
             if Bool.random(using: &random) || Int.random(in: 0..<4, using: &random) == 0 {
                 committed += 1
-                apply(machine.handle(.readingCommitted(at: time)), at: time)
+                try apply(machine.handle(.readingCommitted(at: time)), at: time)
             } else {
-                apply(machine.handle(.tick(at: time)), at: time)
+                try apply(machine.handle(.tick(at: time)), at: time)
             }
             #expect(machine.openCount == open)
         }
-        apply(machine.handle(.shutdown(at: time)), at: time)
+        try apply(machine.handle(.shutdown(at: time)), at: time)
         #expect(open == 0)
         #expect(sealed == committed, "no reading left unsealed")
     }

@@ -8,10 +8,14 @@ import Transparency
 struct ProofBundleTests {
     static func object(_ bytes: [UInt8]) throws -> JSONValue { try JSONParser(maxBytes: 1 << 22, maxDepth: 32).parse(bytes) }
 
-    /// Applies `edit` to member `section` (or the top level when nil) of the JSON.
-    static func edited(_ json: JSONValue, section: String?, _ edit: (inout [(key: String, value: JSONValue)]) -> Void) -> [UInt8] {
-        guard case .object(var top) = json else { return [] }
-        if let section, let index = top.firstIndex(where: { $0.key == section }), case .object(var inner) = top[index].value {
+    /// Applies `edit` to member `section` (or the top level when nil) of the JSON object; the
+    /// section must be there and be an object, so that a malformation never lands elsewhere.
+    static func edited(_ json: JSONValue, section: String?,
+                       _ edit: (inout [(key: String, value: JSONValue)]) -> Void) throws -> [UInt8] {
+        var top = try #require(json.objectValue, "the JSON is an object")
+        if let section {
+            let index = try #require(top.firstIndex { $0.key == section }, "no section \(section)")
+            var inner = try #require(top[index].value.objectValue, "section \(section) is an object")
             edit(&inner)
             top[index].value = .object(inner)
         } else {
@@ -66,7 +70,7 @@ struct ProofBundleTests {
     func malformed(_ case: Malformation) throws {
         let fixture = try Fixture(count: 3)
         let json = try Self.object(try fixture.ledger.bundle(forReading: 1).json)
-        let bytes = Self.edited(json, section: `case`.section, Self.set(`case`.key, `case`.value))
+        let bytes = try Self.edited(json, section: `case`.section, Self.set(`case`.key, `case`.value))
         #expect(throws: SealingError.self) { try ProofBundle(json: bytes) }
     }
 
@@ -127,9 +131,8 @@ struct ProofBundleTests {
             ("log_origin", .string("")),
         ]
         for (key, value) in bad {
-            #expect(throws: SealingError.self, "\(key)") {
-                try TrustAnchors(json: Self.edited(json, section: nil, Self.set(key, value)))
-            }
+            let bytes = try Self.edited(json, section: nil, Self.set(key, value))
+            #expect(throws: SealingError.self, "\(key)") { try TrustAnchors(json: bytes) }
         }
     }
 

@@ -26,6 +26,14 @@ struct FaultInjectionTests {
         #expect(zip(messages, messages.dropFirst()).allSatisfy { $0.at <= $1.at })
     }
 
+    /// A run with `kind` enabled: every message, and those tagged `kind` (expected to be some).
+    static func tagged(_ kind: FaultKind, rate: Double = 0.01) throws -> (all: [SimulatedMessage], tagged: [SimulatedMessage]) {
+        let messages = try run(kind, rate: rate).messages
+        let tagged = messages.filter { $0.fault == kind }
+        #expect(!tagged.isEmpty, "\(kind) is injected")
+        return (messages, tagged)
+    }
+
     static func version(_ text: String) -> [Int] { text.split(separator: ".").map { Int($0) ?? 0 } }
 
     @Test("no faults unless enabled; the rate scales the count")
@@ -41,9 +49,7 @@ struct FaultInjectionTests {
 
     @Test("duplicate re-sends an earlier message byte-identical on the same topic")
     func duplicate() throws {
-        let messages = try Self.run(.duplicate).messages
-        let copies = messages.filter { $0.fault == .duplicate }
-        #expect(!copies.isEmpty)
+        let (messages, copies) = try Self.tagged(.duplicate)
         for copy in copies {
             #expect(messages.contains { $0.fault == nil && $0.topic == copy.topic && $0.payload == copy.payload && $0.at < copy.at })
         }
@@ -51,9 +57,7 @@ struct FaultInjectionTests {
 
     @Test("out-of-order publishes a reading after the device's next one")
     func outOfOrder() throws {
-        let messages = try Self.run(.outOfOrder).messages
-        let late = messages.filter { $0.fault == .outOfOrder }
-        #expect(!late.isEmpty)
+        let (messages, late) = try Self.tagged(.outOfOrder)
         for message in late {
             let seq = try #require(Sim.seq(message))
             #expect(messages.contains { $0.topic == message.topic && $0.at < message.at && (Sim.seq($0) ?? 0) > seq })
@@ -68,10 +72,10 @@ struct FaultInjectionTests {
         for (index, info) in infos {
             #expect(info.retain && Sim.topic(info)?.kind == .info)
             let device = try #require(Sim.topic(info)?.device)
-            let next = messages[(index + 1)...].first {
+            let next = try #require(messages[(index + 1)...].first {
                 Sim.topic($0)?.device == device && Sim.topic($0)?.kind == .vitals
-            }
-            if let next { #expect(Sim.seq(next) == 0) }
+            }, "the rebooted device publishes vitals again")
+            #expect(Sim.seq(next) == 0)
         }
     }
 
@@ -94,6 +98,8 @@ struct FaultInjectionTests {
                     #expect(detached.contains(device))
                     #expect(before != patient)
                     moves += 1
+                } else {
+                    #expect(message.fault == nil, "a device's first pairing is not a swap")
                 }
                 current[device] = patient
                 detached.remove(device)
@@ -108,13 +114,16 @@ struct FaultInjectionTests {
         var firmware: [String: String] = [:]
         var switched = 0
         for message in messages {
-            guard let topic = Sim.topic(message), let value = Sim.parse(message) else { continue }
+            let topic = try #require(Sim.topic(message))
+            let value = try #require(Sim.parse(message))
             let device = topic.device.rawValue
             if topic.kind == .info {
                 let fw = value["fw"]?.stringValue ?? ""
                 if let before = firmware[device] {
                     #expect(message.fault == .firmwareUpdate)
                     #expect(Self.version(fw).lexicographicallyPrecedes(Self.version(before)) == false && fw != before)
+                } else {
+                    #expect(message.fault == nil, "a device's first announcement is not an update")
                 }
                 firmware[device] = fw
             } else if topic.kind == .vitals, Sim.family(message) == .oxiPatch {
@@ -129,8 +138,7 @@ struct FaultInjectionTests {
 
     @Test("burst: silence, then buffered readings at once with their original seq and ts")
     func burst() throws {
-        let messages = try Self.run(.burst).messages
-        let burst = messages.filter { $0.fault == .burst }
+        let burst = try Self.tagged(.burst).tagged
         let byTopic = Dictionary(grouping: burst, by: \.topic)
         var sawLongBurst = false
         for (_, group) in byTopic {
@@ -150,8 +158,7 @@ struct FaultInjectionTests {
 
     @Test("truncated payloads fail to parse")
     func truncated() throws {
-        let cut = try Self.run(.truncated).messages.filter { $0.fault == .truncated }
-        #expect(!cut.isEmpty)
+        let cut = try Self.tagged(.truncated).tagged
         for message in cut {
             #expect(throws: JSONError.self) { try JSONParser().parse(message.payload) }
         }
@@ -159,8 +166,7 @@ struct FaultInjectionTests {
 
     @Test("corrupted payloads are invalid UTF-8")
     func corrupted() throws {
-        let bad = try Self.run(.corrupted).messages.filter { $0.fault == .corrupted }
-        #expect(!bad.isEmpty)
+        let bad = try Self.tagged(.corrupted).tagged
         for message in bad {
             #expect(message.payload.contains { $0 >= 0x80 })
             let error = #expect(throws: JSONError.self) { try JSONParser().parse(message.payload) }
@@ -170,8 +176,7 @@ struct FaultInjectionTests {
 
     @Test("implausible values are outside what a human body produces")
     func implausible() throws {
-        let messages = try Self.run(.implausible, rate: 0.05).messages
-        let odd = messages.filter { $0.fault == .implausible }
+        let odd = try Self.tagged(.implausible, rate: 0.05).tagged
         var families: Set<DeviceFamily> = []
         for message in odd {
             let value = try #require(Sim.parse(message))
@@ -194,9 +199,7 @@ struct FaultInjectionTests {
 
     @Test("unsynced devices report timestamps near 1970")
     func unsynced() throws {
-        let messages = try Self.run(.unsynced).messages
-        let stale = messages.filter { $0.fault == .unsynced }
-        #expect(!stale.isEmpty)
+        let (messages, stale) = try Self.tagged(.unsynced)
         for message in stale {
             let ts = try #require(Sim.parse(message).flatMap(Sim.deviceTime))
             #expect(ts < 100_000_000_000)
@@ -230,9 +233,7 @@ struct FaultInjectionTests {
 
     @Test("waveform mismatch: n differs from the sample count or from fs")
     func waveformMismatch() throws {
-        let messages = try Self.run(.waveformMismatch).messages
-        let odd = messages.filter { $0.fault == .waveformMismatch }
-        #expect(!odd.isEmpty)
+        let odd = try Self.tagged(.waveformMismatch).tagged
         for message in odd {
             let value = try #require(Sim.parse(message))
             let n = Sim.int(value, "n"), fs = Sim.int(value, "fs"), count = Sim.samples(value)?.count

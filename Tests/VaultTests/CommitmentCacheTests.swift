@@ -47,21 +47,18 @@ import Testing
     /// Through the vault: batches come from memory, except right after another connection
     /// inserted a sealable row (an erasure record), which is read back; every root audits.
     @Test func theVaultSealsFromMemoryAndFallsBackAfterAForeignRow() throws {
-        let path = try Sample.vaultPath("vault-cc")
-        let keys = GatewayKeys.generate()
-        let vault = try Vault(path: path, keys: keys)
-        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: policy), now: 0)
+        let scratch = try ScratchVault("vault-cc")
+        let vault = try scratch.openSealing(batchesOf: 4)
         try Sample.store(vault, seqs: 1...8)  // two batches, closed on count inside the store
         #expect(vault.batchesSealedFromCache == 2)
-        _ = try Vault(path: path, keys: keys).erasePatient("MRN-1", by: "dpo", at: 5)  // row 9, not ours
+        _ = try scratch.open().erasePatient("MRN-1", by: "dpo", at: 5)  // row 9, not ours
         #expect(try vault.refreshErasures() == ["MRN-1"])
         try Sample.store(vault, seqs: 9...11)  // rows 10-12: batch 9-12 must include the foreign row
         #expect(vault.batchesSealedFromCache == 2)
         try Sample.store(vault, seqs: 12...15)  // rows 13-16: covered again
         #expect(vault.batchesSealedFromCache == 3)
         try vault.sealAll(now: 6)
-        let db = try Connection(path: path)
+        let db = try Connection(path: scratch.path)
         #expect(try db.query("SELECT first_id, last_id FROM batches ORDER BY seq").map { [$0[0].integerValue, $0[1].integerValue] }
             == [[1, 4], [5, 8], [9, 12], [13, 16]])
         let report = try vault.audit(gatewayID: "gw")
@@ -70,13 +67,10 @@ import Testing
 
     /// A store that fails is rolled back with its rows; the cache must not keep them.
     @Test func aFailedStoreLeavesNoPhantomCommitments() throws {
-        let path = try Sample.vaultPath("vault-cc")
-        let keys = GatewayKeys.generate()
-        let vault = try Vault(path: path, keys: keys)
-        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: policy), now: 0)
+        let scratch = try ScratchVault("vault-cc")
+        let vault = try scratch.openSealing(batchesOf: 4)
         try Sample.store(vault, seqs: 1...2)
-        let db = try Connection(path: path)
+        let db = try Connection(path: scratch.path)
         try db.execute("CREATE TRIGGER fail_store BEFORE INSERT ON counters BEGIN SELECT RAISE(ABORT, 'injected'); END;")
         #expect(throws: VaultError.self) { try Sample.store(vault, seqs: 3...4) }
         try db.execute("DROP TRIGGER fail_store")

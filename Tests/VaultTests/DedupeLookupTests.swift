@@ -7,22 +7,15 @@ import Testing
 /// A reading newer than anything stored for its device cannot be a copy, and is stored without
 /// a dedupe lookup; every other reading is still looked up, whoever stored the earlier copy.
 @Suite struct DedupeLookupTests {
-    let dir: URL
-    let keys = GatewayKeys.generate()
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-dedupe-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
+    let scratch: ScratchVault
+    init() throws { scratch = try ScratchVault("vault-dedupe") }
 
     private func messages(_ seqs: some Sequence<UInt32>, device: DeviceID = Sample.oxp, spo2: Double = 97) -> [IncomingMessage] {
         seqs.map { Sample.message(.reading(Sample.reading(seq: $0, spo2: spo2, device: device), patient: nil)) }
     }
 
     @Test func inOrderReadingsSkipTheLookupAndCopiesAreStillFound() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         #expect(try vault.store(messages(1...50)).stored == 50)
         #expect(vault.identityLookups == 0)
         // Copies and older readings (a replay, a reconnecting bridge) are looked up and caught.
@@ -39,16 +32,16 @@ import Testing
 
     @Test func rowsStoredBeforeOpeningOrByAnotherConnectionAreLookedUp() throws {
         do {
-            let earlier = try Vault(path: dbPath, keys: keys)
+            let earlier = try scratch.open()
             _ = try earlier.store(messages(1...10))
         }
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         #expect(try vault.store(messages([5, 10])).duplicates == 2)
         #expect(try vault.store(messages([11])).stored == 1)
         #expect(vault.identityLookups == 2)
         // A second connection stores newer readings of the same device: the first one's next
         // store sees that rows appeared and looks its copies up.
-        _ = try Vault(path: dbPath, keys: keys).store(messages(12...14))
+        _ = try scratch.open().store(messages(12...14))
         let result = try vault.store(messages([13, 15]))
         #expect(result.duplicates == 1 && result.stored == 1)
         #expect(try vault.stats().readings == 15)

@@ -48,20 +48,13 @@ import Vault
                expected: ("batches", 2)),
     ]
 
-    private func sealedVault(_ dir: URL, _ keys: GatewayKeys) throws -> Vault {
-        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: keys)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 6,
-                                                                                             maxAgeMilliseconds: 60_000)),
-                                now: 0)
+    private func sealedVault(_ scratch: ScratchVault) throws -> Vault {
+        let vault = try scratch.openSealing(batchesOf: 6)
         // One store per batch: a transaction signs one checkpoint however many batches it seals.
         for first: UInt32 in [1, 7] {
-            _ = try vault.store((first..<first + 6).map {
-                IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-            })
+            _ = try vault.store((first..<first + 6).map { Sample.incoming($0) })
         }
-        _ = try vault.store((13...18).map {
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-        } + [IncomingMessage(topic: "t", payload: Array("{bad".utf8), receivedAt: 1,
+        _ = try vault.store((13...18).map { Sample.incoming($0) } + [IncomingMessage(topic: "t", payload: Array("{bad".utf8), receivedAt: 1,
                              outcome: .quarantined(device: nil, kind: nil, QuarantineVerdict(.invalidJSON, "syntax")))],
             alerts: [AlertRecord(at: 1, device: "OXP-7F31A2", patient: "MRN-1", category: "fault", kind: "probe_off",
                                  score: 0.95, body: Array("{}".utf8))])
@@ -69,21 +62,17 @@ import Vault
     }
 
     @Test func anUntouchedVaultPasses() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let report = try sealedVault(dir, GatewayKeys.generate()).audit(gatewayID: "gw")
+        let report = try sealedVault(try ScratchVault("audit")).audit(gatewayID: "gw")
         #expect(report.passed, "\(report.findings)")
         #expect(report.readingsChecked == 18 && report.batchesChecked == 3 && report.checkpointsChecked == 3)
     }
 
     @Test(arguments: cases)
     func auditNamesTheTamperedRow(_ tamper: Tamper) throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("audit-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let keys = GatewayKeys.generate()
-        _ = try sealedVault(dir, keys)
-        try Connection(path: dir.appendingPathComponent("vault.sqlite").path).execute(tamper.sql)
-        let report = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: keys).audit(gatewayID: "gw")
+        let scratch = try ScratchVault("audit")
+        _ = try sealedVault(scratch)
+        try Connection(path: scratch.path).execute(tamper.sql)
+        let report = try scratch.open().audit(gatewayID: "gw")
         #expect(!report.passed)
         #expect(report.findings.contains { $0.table == tamper.expected.table && $0.row == tamper.expected.row },
                 "\(tamper.name): \(report.findings)")
@@ -92,16 +81,9 @@ import Vault
 
 @Suite struct VaultConsistencyTests {
     @Test func consistencyProofsBetweenStoredCheckpointsVerify() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("consistency-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate())
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
-                                                                                             maxAgeMilliseconds: 60_000)),
-                                now: 0)
+        let vault = try ScratchVault("consistency").openSealing(batchesOf: 3)
         for first in stride(from: UInt32(1), through: 19, by: 3) {  // seven stores: seven batches, seven checkpoints
-            _ = try vault.store((first..<first + 3).map {
-                IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
-            })
+            _ = try vault.store((first..<first + 3).map { Sample.incoming($0) })
         }
         for (old, new) in [(UInt64(1), UInt64(7)), (2, 5), (3, 4), (6, 7)] {
             let result = try vault.consistencyProof(from: old, to: new)
@@ -116,18 +98,12 @@ import Vault
     /// A store that closes several batches signs one checkpoint, for the log as it commits:
     /// no other connection could have seen the sizes in between.
     @Test func aTransactionSealingSeveralBatchesSignsOneCheckpoint() throws {
-        let path = try Sample.vaultPath("consistency")
-        let vault = try Vault(path: path, keys: GatewayKeys.generate())
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 3,
-                                                                                             maxAgeMilliseconds: 60_000)),
-                                now: 0)
-        let readings = { (range: ClosedRange<UInt32>) in
-            range.map { IncomingMessage(topic: "t", payload: [], receivedAt: 1,
-                                        outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1")) }
-        }
+        let scratch = try ScratchVault("consistency")
+        let vault = try scratch.openSealing(batchesOf: 3)
+        let readings = { (range: ClosedRange<UInt32>) in range.map { Sample.incoming($0) } }
         _ = try vault.store(readings(1...21))  // seven batches in one transaction
         _ = try vault.store(readings(22...24))  // and an eighth in another
-        let db = try Connection(path: path)
+        let db = try Connection(path: scratch.path)
         #expect(try db.query("SELECT count(*) FROM batches").first?.first?.integerValue == 8)
         #expect(try db.query("SELECT size FROM checkpoints ORDER BY size").map { $0.first?.integerValue } == [7, 8])
         let report = try vault.audit(gatewayID: "gw")

@@ -7,27 +7,15 @@ import Testing
 
 /// Deferred sync: batches committed unsynced, then sealed and synced together.
 @Suite struct VaultDeferredSyncTests {
-    let dir: URL
-    let keys = GatewayKeys.generate()
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-defer-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
-
-    private func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws { try Sample.store(vault, seqs: seqs) }
+    let scratch: ScratchVault
+    init() throws { scratch = try ScratchVault("vault-defer") }
 
     private func count(_ sql: String, _ db: Connection) throws -> Int64? {
         try db.query(sql).first?.first?.integerValue
     }
 
     private func sealedVault(maxReadings: Int = 7) throws -> Vault {
-        let vault = try Vault(path: dbPath, keys: keys)
-        let policy = try BatchPolicy(maxReadings: maxReadings, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
-        return vault
+        try scratch.openSealing(batchesOf: maxReadings, gatewayID: "gw-test")
     }
 
     /// A checkpoint can leave the gateway as soon as another connection reads it, so none may
@@ -35,12 +23,12 @@ import Testing
     /// checkpoints only after `syncDeferred`.
     @Test func batchesAndCheckpointsAppearOnlyOnceTheDeferredReadingsAreSynced() throws {
         let vault = try sealedVault()
-        let other = try Connection(path: dbPath, readOnly: true)
+        let other = try Connection(path: scratch.path, readOnly: true)
         try vault.deferSync()
         #expect(vault.isSyncDeferred)
         #expect(try count("PRAGMA synchronous", vault.db) == 1)  // NORMAL while deferred
-        try store(vault, seqs: 1...10)
-        try store(vault, seqs: 11...20)
+        try Sample.store(vault, seqs: 1...10)
+        try Sample.store(vault, seqs: 11...20)
         #expect(try count("SELECT count(*) FROM readings", other) == 20)
         #expect(try count("SELECT count(*) FROM batches", other) == 0)
         #expect(try count("SELECT count(*) FROM checkpoints", other) == 0)
@@ -59,11 +47,11 @@ import Testing
 
     /// Without sealing the same holds for the readings, and a second sync has nothing to do.
     @Test func syncingWithoutSealingOrWithNothingDeferred() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         try vault.syncDeferred()  // nothing deferred: no effect
         try vault.deferSync()
         try vault.deferSync()  // already deferred: no effect
-        try store(vault, seqs: 1...5)
+        try Sample.store(vault, seqs: 1...5)
         try vault.syncDeferred()
         try vault.syncDeferred()
         #expect(try count("PRAGMA synchronous", vault.db) == 2)
@@ -72,9 +60,9 @@ import Testing
 
     /// A vault opened at `normal` stays there: deferring changes nothing but when readings are sealed.
     @Test func aVaultOpenedAtNormalKeepsItsLevel() throws {
-        let vault = try Vault(path: dbPath, keys: keys, synchronous: .normal)
+        let vault = try scratch.open(synchronous: .normal)
         try vault.deferSync()
-        try store(vault, seqs: 1...5)
+        try Sample.store(vault, seqs: 1...5)
         try vault.syncDeferred()
         #expect(try count("PRAGMA synchronous", vault.db) == 1)
         #expect(try vault.stats().readings == 5)
@@ -86,12 +74,12 @@ import Testing
         do {
             let vault = try sealedVault()
             try vault.deferSync()
-            try store(vault, seqs: 1...10)
+            try Sample.store(vault, seqs: 1...10)
         }
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         let recovered = try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test"), now: 10)
         #expect(recovered >= 1)
-        let db = try Connection(path: dbPath, readOnly: true)
+        let db = try Connection(path: scratch.path, readOnly: true)
         #expect(try count("SELECT count(*) FROM readings", db) == 10)
         #expect(try count("SELECT max(last_id) FROM batches", db) == 10)
         let trust = try vault.trustAnchors(gatewayID: "gw-test")
@@ -102,10 +90,10 @@ import Testing
     /// seals every one of them.
     @Test func aSealingFailureAtTheSyncLeavesTheReadingsForTheNextTick() throws {
         let vault = try sealedVault(maxReadings: 4)
-        let db = try Connection(path: dbPath)
+        let db = try Connection(path: scratch.path)
         try db.execute("CREATE TRIGGER fail_seal BEFORE INSERT ON batches BEGIN SELECT RAISE(ABORT, 'injected'); END;")
         try vault.deferSync()
-        try store(vault, seqs: 1...10)
+        try Sample.store(vault, seqs: 1...10)
         try vault.syncDeferred()
         #expect(vault.sealingFailures >= 1)
         #expect(try count("SELECT count(*) FROM batches", db) == 0)
@@ -120,19 +108,16 @@ import Testing
 /// Why a write failed, as alerts and events name it.
 @Suite struct VaultStorageCauseTests {
     @Test func aFullDatabaseIsNamedDiskFullAndLeavesEarlierReadingsIntact() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-full-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("vault.sqlite").path
-        let keys = GatewayKeys.generate()
-        let vault = try Vault(path: path, keys: keys)
+        let scratch = try ScratchVault("vault-full")
+        defer { scratch.remove() }
+        let vault = try scratch.open()
         try Sample.store(vault, seqs: 1...10)
         // SQLite answers SQLITE_FULL once the file would pass max_page_count, as on a full disk.
         let pages = try #require(try vault.db.query("PRAGMA page_count").first?.first?.integerValue)
         _ = try vault.db.query("PRAGMA max_page_count = \(pages)")
         let error = try #require(throws: VaultError.self) { try Sample.store(vault, seqs: 11...2000) }
         #expect(error.storageCause == "disk_full")
-        #expect(try Vault(path: path, keys: keys).stats().readings == 10)
+        #expect(try scratch.open().stats().readings == 10)
         #expect(VaultError(.crypto, "x").storageCause == "crypto")
         #expect(VaultError(.storage, "x").storageCause == "storage_error")
     }

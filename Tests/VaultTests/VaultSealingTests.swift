@@ -8,23 +8,12 @@ import Testing
 import Vault
 
 @Suite struct VaultSealingTests {
-    let dir: URL
-    let keys = GatewayKeys.generate()
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-seal-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
-
-    private func store(_ vault: Vault, seqs: ClosedRange<UInt32>) throws { try Sample.store(vault, seqs: seqs) }
+    let scratch: ScratchVault
+    init() throws { scratch = try ScratchVault("vault-seal") }
 
     @Test func everyStoredReadingIsSealedAndItsBundleVerifiesOffline() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
-        let policy = try BatchPolicy(maxReadings: 7, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
-        try store(vault, seqs: 1...20)  // closes two batches of 7 on count
+        let vault = try scratch.openSealing(batchesOf: 7, gatewayID: "gw-test")
+        try Sample.store(vault, seqs: 1...20)  // closes two batches of 7 on count
         #expect(throws: VaultError.self) { _ = try vault.proofBundle(readingID: 20, gatewayID: "gw-test") }
         try vault.sealAll(now: 1)  // the open batch of 6 closes on shutdown
         let trust = try vault.trustAnchors(gatewayID: "gw-test")
@@ -34,39 +23,37 @@ import Vault
             #expect(report.passed, "reading \(id): \(report.text)")
         }
         // A byte changed in a stored commitment is caught by the verifier.
-        try Connection(path: dbPath).run("UPDATE readings SET commitment = zeroblob(32) WHERE id = 3")
+        try Connection(path: scratch.path).run("UPDATE readings SET commitment = zeroblob(32) WHERE id = 3")
         let report = BundleVerifier.verify(try vault.proofBundle(readingID: 3, gatewayID: "gw-test"), trust: trust)
         #expect(!report.passed && report.firstFailure != nil)
     }
 
     @Test func readingsLeftUnsealedByACrashAreSealedOnRestart() throws {
         do {
-            let vault = try Vault(path: dbPath, keys: keys)
+            let vault = try scratch.open()
             try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test"), now: 0)
-            try store(vault, seqs: 1...5)  // below the count, no tick: still open when the process "dies"
+            try Sample.store(vault, seqs: 1...5)  // below the count, no tick: still open when the process "dies"
         }
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         #expect(try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test"), now: 10) == 1)
         let trust = try vault.trustAnchors(gatewayID: "gw-test")
         #expect(BundleVerifier.verify(try vault.proofBundle(readingID: 5, gatewayID: "gw-test"), trust: trust).passed)
-        let rows = try Connection(path: dbPath).query("SELECT close_reason FROM batches")
+        let rows = try Connection(path: scratch.path).query("SELECT close_reason FROM batches")
         #expect(rows.map { $0[0].textValue } == ["recovery"])
     }
 
     /// A batch closing on count is sealed in the store's transaction; if sealing fails there, the
     /// readings still commit (unsealed) and are sealed once sealing works again.
     @Test func aSealingFailureInsideAStoreKeepsTheReadings() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
-        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
-        let db = try Connection(path: dbPath)
+        let vault = try scratch.openSealing(batchesOf: 4, gatewayID: "gw-test")
+        let db = try Connection(path: scratch.path)
         try db.execute("CREATE TRIGGER fail_seal BEFORE INSERT ON batches BEGIN SELECT RAISE(ABORT, 'injected'); END;")
-        try store(vault, seqs: 1...10)
+        try Sample.store(vault, seqs: 1...10)
         #expect(vault.sealingFailures >= 1)
         #expect(try db.query("SELECT count(*) FROM readings").first?.first?.integerValue == 10)
         #expect(try db.query("SELECT count(*) FROM batches").first?.first?.integerValue == 0)
         try db.execute("DROP TRIGGER fail_seal")
-        try store(vault, seqs: 11...12)
+        try Sample.store(vault, seqs: 11...12)
         try vault.sealAll(now: 1)
         #expect(try db.query("SELECT max(last_id) FROM batches").first?.first?.integerValue == 12)
         let trust = try vault.trustAnchors(gatewayID: "gw-test")
@@ -79,16 +66,14 @@ import Vault
     /// An alert is sealed with the readings (a record under the patient's key), provable, and
     /// erased with the patient while its proof still verifies.
     @Test func alertsAreSealedProvableAndErasedWithThePatient() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
-        let policy = try BatchPolicy(maxReadings: 4, maxAgeMilliseconds: 60_000)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
+        let vault = try scratch.openSealing(batchesOf: 4, gatewayID: "gw-test")
         let body = Array(#"{"category":"clinical","kind":"desaturation","patient":"MRN-1","score":0.97,"t":5}"#.utf8)
         _ = try vault.store((1...3).map {
             IncomingMessage(topic: "t", payload: [], receivedAt: 1_763_884_800_500 + Int64($0),
                             outcome: .reading(Sample.reading(seq: $0), patient: "MRN-1"))
         }, alerts: [AlertRecord(at: 5, device: "OXP-7F31A2", patient: "MRN-1", category: "clinical",
                                 kind: "desaturation", score: 0.97, body: body)])
-        let db = try Connection(path: dbPath)
+        let db = try Connection(path: scratch.path)
         let recordID = try #require(try db.query("SELECT record_id FROM alerts").first?.first?.integerValue)
         // Three readings and the alert's record filled the batch of four: it is sealed already.
         #expect(try db.query("SELECT last_id FROM batches").first?.first?.integerValue == recordID)
@@ -117,21 +102,18 @@ import Vault
     /// Vaults sealed before the log's interior nodes were stored (schema 3) get them on first use,
     /// and the log keeps growing from the restored frontier.
     @Test func aVaultFromBeforeLogNodesIsRebuiltAndKeepsProving() throws {
-        let policy = try BatchPolicy(maxReadings: 3, maxAgeMilliseconds: 60_000)
         do {
-            let vault = try Vault(path: dbPath, keys: keys)
-            try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
-            try store(vault, seqs: 1...21)  // seven batches
+            let vault = try scratch.openSealing(batchesOf: 3, gatewayID: "gw-test")
+            try Sample.store(vault, seqs: 1...21)  // seven batches
         }
-        let old = try Connection(path: dbPath)
+        let old = try Connection(path: scratch.path)
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
         try old.execute("""
             DROP INDEX patients_erased_pseudonym; ALTER TABLE patients DROP COLUMN erased_pseudonym;
             DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;
             """)
-        let vault = try Vault(path: dbPath, keys: keys)
-        try vault.enableSealing(SealingConfiguration(gatewayID: "gw-test", policy: policy), now: 0)
-        try store(vault, seqs: 22...33)  // four more batches on the restored frontier
+        let vault = try scratch.openSealing(batchesOf: 3, gatewayID: "gw-test")
+        try Sample.store(vault, seqs: 22...33)  // four more batches on the restored frontier
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 11 - 3)
         let trust = try vault.trustAnchors(gatewayID: "gw-test")
         for id in [Int64(1), 11, 21, 22, 33] {
@@ -146,15 +128,9 @@ import Vault
     /// Per-patient state is stored under the patient's key: read back while the patient exists,
     /// gone with the erasure, and a later save does not bring an erased patient back.
     @Test func patientStateRoundTripsAndIsErasedWithThePatient() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-pstate-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
-        let keys = GatewayKeys.generate()
-        let vault = try Vault(path: path, keys: keys)
-        _ = try vault.store(["MRN-1", "MRN-2"].enumerated().map { index, patient in
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1,
-                            outcome: .reading(Sample.reading(seq: UInt32(index + 1)), patient: patient))
-        })
+        let scratch = try ScratchVault("vault-pstate")
+        let vault = try scratch.open()
+        _ = try vault.store([Sample.incoming(1, patient: "MRN-1"), Sample.incoming(2, patient: "MRN-2")])
         var asked: [String] = []
         try vault.setPatientStates("detection", patients: ["MRN-1", "MRN-2"], at: 2) {
             asked.append($0)
@@ -168,12 +144,12 @@ import Vault
             }
             return found.sorted()
         }
-        #expect(try states(try Vault(path: path, keys: keys)) == ["state of MRN-1", "state of MRN-2"])
+        #expect(try states(try scratch.open()) == ["state of MRN-1", "state of MRN-2"])
         // The blob is not readable under the gateway key or as another patient's row.
-        let db = try Connection(path: path)
+        let db = try Connection(path: scratch.path)
         try db.execute("UPDATE patient_state SET value = (SELECT value FROM patient_state WHERE patient_ref = 2) WHERE patient_ref = 1")
         var errors = 0
-        try Vault(path: path, keys: keys).forEachPatientState("detection", onError: { _, _ in errors += 1 }) { _ in }
+        try scratch.open().forEachPatientState("detection", onError: { _, _ in errors += 1 }) { _ in }
         #expect(errors == 1)
         _ = try vault.erasePatient("MRN-2", by: "dpo", at: 5)
         #expect(try db.query("SELECT count(*) FROM patient_state WHERE patient_ref = 2").first?.first?.integerValue == 0)
@@ -187,7 +163,7 @@ import Vault
         #expect(try db.query("SELECT count(*) FROM patient_state WHERE patient_ref = 2").first?.first?.integerValue == 0)
         #expect(try db.query("SELECT wrapped_key IS NULL FROM patients WHERE id = 2").first?.first?.integerValue == 1)
         var found: [String] = []
-        try Vault(path: path, keys: keys).forEachPatientState("detection", onError: { _, _ in }) {
+        try scratch.open().forEachPatientState("detection", onError: { _, _ in }) {
             found.append(String(decoding: $0, as: UTF8.self))
         }
         #expect(found == ["state of MRN-3"])  // MRN-1's row was swapped above and fails; MRN-2 is erased
@@ -198,35 +174,26 @@ import Vault
     /// `erase-patient` runs as another process while the agent holds the vault open: the agent
     /// picks the erasure up, and the patient's next reading is re-admitted under a new key.
     @Test func anErasureByAnotherConnectionIsPickedUp() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase2-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
-        let keys = GatewayKeys.generate()
-        let agent = try Vault(path: path, keys: keys)
-        try agent.enableSealing(SealingConfiguration(gatewayID: "gw", policy: try BatchPolicy(maxReadings: 4,
-                                                                                            maxAgeMilliseconds: 60_000)),
-                                now: 0)
-        func reading(_ seq: UInt32) -> IncomingMessage {
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: seq), patient: "MRN-1"))
-        }
-        _ = try agent.store([reading(1), reading(2)])
+        let scratch = try ScratchVault("vault-erase2")
+        let agent = try scratch.openSealing(batchesOf: 4)
+        _ = try agent.store([Sample.incoming(1), Sample.incoming(2)])
         #expect(try agent.refreshErasures().isEmpty)
-        _ = try Vault(path: path, keys: keys).erasePatient("MRN-1", by: "dpo", at: 5)
+        _ = try scratch.open().erasePatient("MRN-1", by: "dpo", at: 5)
         #expect(try agent.refreshErasures() == ["MRN-1"])
         #expect(try agent.refreshErasures().isEmpty)  // once
-        _ = try agent.store([reading(3)])
+        _ = try agent.store([Sample.incoming(3)])
         var exported: [Int64] = []
-        try Vault(path: path, keys: keys).export(ExportFilter(patient: "MRN-1"), onError: { id, _ in Issue.record("row \(id)") }) {
+        try scratch.open().export(ExportFilter(patient: "MRN-1"), onError: { id, _ in Issue.record("row \(id)") }) {
             exported.append($0.id)
         }
         #expect(exported == [4])  // only the reading stored after the erasure (id 3 is its record), under the new key
-        let db = try Connection(path: path)
+        let db = try Connection(path: scratch.path)
         // The erased row stays erased (its readings stay unreadable); the re-admission is a new row.
         #expect(try db.query("SELECT erased_at IS NULL FROM patients ORDER BY id").map { $0[0].integerValue } == [0, 1])
         // The other process's erasure record (id 3) is sealed by the agent's batches: 1, 2, 3, 4.
         #expect(try db.query("SELECT id FROM readings WHERE kind = 'event'").first?.first?.integerValue == 3)
         #expect(try db.query("SELECT last_id FROM batches").first?.first?.integerValue == 4)
-        _ = try agent.store([reading(4)])
+        _ = try agent.store([Sample.incoming(4)])
         try agent.sealAll(now: 6)
         #expect(try db.query("SELECT max(last_id) FROM batches").first?.first?.integerValue == 5)
         let report = try agent.audit(gatewayID: "gw")
@@ -238,48 +205,39 @@ import Vault
     /// A reading the agent stores after another process erased its patient, before the agent
     /// notices, is under the destroyed key: noticing the erasure scrubs its digest too.
     @Test func digestsOfReadingsStoredBeforeTheAgentNoticesAnErasureAreScrubbed() throws {
-        let path = try Sample.vaultPath("vault-erase3")
-        let keys = GatewayKeys.generate()
-        let agent = try Vault(path: path, keys: keys)
-        func message(_ seq: UInt32, _ patient: String) -> IncomingMessage {
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: seq), patient: patient))
-        }
-        _ = try agent.store([message(1, "MRN-1"), message(2, "MRN-2")])
+        let scratch = try ScratchVault("vault-erase3")
+        let agent = try scratch.open()
+        _ = try agent.store([Sample.incoming(1, patient: "MRN-1"), Sample.incoming(2, patient: "MRN-2")])
         #expect(try agent.refreshErasures().isEmpty)
-        _ = try Vault(path: path, keys: keys).erasePatient("MRN-1", by: "dpo", at: 5)
-        _ = try agent.store([message(3, "MRN-1"), message(4, "MRN-2")])  // MRN-1's under the destroyed key
+        _ = try scratch.open().erasePatient("MRN-1", by: "dpo", at: 5)
+        _ = try agent.store([Sample.incoming(3, patient: "MRN-1"), Sample.incoming(4, patient: "MRN-2")])  // MRN-1's under the destroyed key
         #expect(try agent.refreshErasures() == ["MRN-1"])
-        let rows = try Connection(path: path).query("SELECT seq, digest FROM readings WHERE kind != 'event' ORDER BY id")
+        let rows = try Connection(path: scratch.path).query("SELECT seq, digest FROM readings WHERE kind != 'event' ORDER BY id")
         #expect(rows.count == 4)
         for row in rows {
             let seq = UInt32(try #require(row[0].integerValue))
-            let contentDigest = keys.keyedDigest([1] + Sample.reading(seq: seq).canonicalBytes, domain: "reading-content-v1")
+            let contentDigest = scratch.keys.keyedDigest([1] + Sample.reading(seq: seq).canonicalBytes, domain: "reading-content-v1")
             #expect((row[1].blobValue == contentDigest) == (seq % 2 == 0), "reading \(seq)")
         }
     }
 
     @Test func erasedPatientIsUnreadableButEveryProofStillVerifies() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-erase-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let path = dir.appendingPathComponent("vault.sqlite").path
-        let keys = GatewayKeys.generate()
-        let vault = try Vault(path: path, keys: keys)
+        let scratch = try ScratchVault("vault-erase")
+        let vault = try scratch.open()
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw"), now: 0)
         let other = DeviceID("OXP-000002")!
         _ = try vault.store((1...6).map { seq in
-            IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: seq % 2 == 0
-                ? .reading(Sample.reading(seq: seq), patient: "MRN-ERASE-ME")
-                : .reading(Sample.reading(seq: seq, device: other), patient: "MRN-KEEP"))
+            seq % 2 == 0 ? Sample.incoming(seq, patient: "MRN-ERASE-ME") : Sample.incoming(seq, patient: "MRN-KEEP", device: other)
         })
         try vault.sealAll(now: 2)
         let record = try vault.erasePatient("MRN-ERASE-ME", by: "dpo@hospital", at: 3)
         #expect(record.readings == 3)
         // The keyed content digests (dedupe) of the erased readings are gone; the others stay.
-        let digests = try Connection(path: path).query("SELECT id, digest FROM readings WHERE kind != 'event' ORDER BY id")
+        let digests = try Connection(path: scratch.path).query("SELECT id, digest FROM readings WHERE kind != 'event' ORDER BY id")
         for row in digests {
             let seq = UInt32(try #require(row[0].integerValue))
             let reading = seq % 2 == 0 ? Sample.reading(seq: seq) : Sample.reading(seq: seq, device: other)
-            let contentDigest = keys.keyedDigest([1] + reading.canonicalBytes, domain: "reading-content-v1")
+            let contentDigest = scratch.keys.keyedDigest([1] + reading.canonicalBytes, domain: "reading-content-v1")
             #expect((row[1].blobValue == contentDigest) == (seq % 2 == 1), "reading \(seq)")
         }
 
@@ -306,7 +264,7 @@ import Vault
         #expect(!text.contains("MRN-ERASE-ME"))
         #expect(try vault.audit(gatewayID: "gw").passed)
         // Reopening (a new process) cannot read the erased patient either.
-        let reopened = try Vault(path: path, keys: keys)
+        let reopened = try scratch.open()
         var count = 0
         try reopened.export(ExportFilter(), onError: { _, _ in }) { _ in count += 1 }
         #expect(count == 3)
@@ -316,12 +274,9 @@ import Vault
 
 @Suite struct VaultWitnessTests {
     @Test func pinnedWitnessCosignaturesAreStoredAndUnknownOnesRejected() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-witness-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        let vault = try Vault(path: dir.appendingPathComponent("vault.sqlite").path, keys: GatewayKeys.generate())
+        let vault = try ScratchVault("vault-witness").open()
         try vault.enableSealing(SealingConfiguration(gatewayID: "gw"), now: 0)
-        _ = try vault.store([IncomingMessage(topic: "t", payload: [], receivedAt: 1,
-                                             outcome: .reading(Sample.reading(seq: 1), patient: "MRN-1"))])
+        _ = try vault.store([Sample.incoming(1)])
         try vault.sealAll(now: 2)
         let witness = try CosignatureSigner(name: "witness.example/w1", privateKey: Ed25519.PrivateKey())
         let stranger = try CosignatureSigner(name: "witness.example/w2", privateKey: Ed25519.PrivateKey())

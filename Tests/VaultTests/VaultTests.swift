@@ -1,4 +1,5 @@
 import Foundation
+import Sealing
 import SQLite
 import Telemetry
 import Testing
@@ -24,29 +25,48 @@ enum Sample {
         })
     }
 
-    /// The vault path in a new temporary directory named `prefix-<uuid>`.
-    static func vaultPath(_ prefix: String) throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        return dir.appendingPathComponent("vault.sqlite").path
-    }
-
     static func message(_ outcome: DecodeOutcome, payload: String = "{}") -> IncomingMessage {
         IncomingMessage(topic: "wban/v1/OXP-7F31A2/vitals", payload: Array(payload.utf8),
                         receivedAt: 1_763_884_800_500, outcome: outcome)
     }
+
+    /// Reading `seq` of `patient` from `device`, as a message received at 1.
+    static func incoming(_ seq: UInt32, patient: String = "MRN-1", device: DeviceID = oxp) -> IncomingMessage {
+        IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(reading(seq: seq, device: device), patient: patient))
+    }
+}
+
+/// A vault file in a new temporary directory named `prefix-<uuid>`, and the keys that open it.
+struct ScratchVault {
+    let directory: URL
+    let keys: GatewayKeys
+    var path: String { directory.appendingPathComponent("vault.sqlite").path }
+
+    init(_ prefix: String, keys: GatewayKeys = .generate()) throws {
+        directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        self.keys = keys
+    }
+
+    /// Opens the vault (creating it on first use), as a new process would.
+    func open(synchronous: Connection.SynchronousMode = .full) throws -> Vault {
+        try Vault(path: path, keys: keys, synchronous: synchronous)
+    }
+
+    /// Opens the vault with sealing on: batches of `maxReadings` (or a minute), for `gatewayID`.
+    func openSealing(batchesOf maxReadings: Int, gatewayID: String = "gw") throws -> Vault {
+        let vault = try open()
+        let policy = try BatchPolicy(maxReadings: maxReadings, maxAgeMilliseconds: 60_000)
+        try vault.enableSealing(SealingConfiguration(gatewayID: gatewayID, policy: policy), now: 0)
+        return vault
+    }
+
+    func remove() { try? FileManager.default.removeItem(at: directory) }
 }
 
 @Suite struct VaultStoreTests {
-    let dir: URL
-    let keys = GatewayKeys.generate()
-
-    init() throws {
-        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-    }
-
-    var dbPath: String { dir.appendingPathComponent("vault.sqlite").path }
+    let scratch: ScratchVault
+    init() throws { scratch = try ScratchVault("vault") }
 
     private func exported(_ vault: Vault, _ filter: ExportFilter = ExportFilter()) throws -> [ExportedReading] {
         var out: [ExportedReading] = []
@@ -58,12 +78,12 @@ enum Sample {
     /// the patient's next first reading gets the same row id with a new key, and must be
     /// sealed under that key, not the rolled-back one.
     @Test func aPatientRowReusedAfterARollbackIsSealedUnderItsNewKey() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         func messages(_ seqs: ClosedRange<UInt32>, _ patient: String) -> [IncomingMessage] {
             seqs.map { Sample.message(.reading(Sample.reading(seq: $0), patient: patient)) }
         }
         _ = try vault.store(messages(1...2, "MRN-1"))
-        let db = try Connection(path: dbPath)
+        let db = try Connection(path: scratch.path)
         try db.execute("CREATE TRIGGER fail_store BEFORE INSERT ON counters BEGIN SELECT RAISE(ABORT, 'injected'); END;")
         #expect(throws: VaultError.self) { try vault.store(messages(3...4, "MRN-2")) }
         try db.execute("DROP TRIGGER fail_store")
@@ -74,7 +94,7 @@ enum Sample {
     }
 
     @Test func readingsRoundTripEncryptedAndPatientIsPseudonymous() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         let r1 = Sample.reading(seq: 1)
         let r2 = Sample.reading(seq: 2, spo2: 93)
         let result = try vault.store([
@@ -90,13 +110,13 @@ enum Sample {
         #expect(try exported(vault, ExportFilter(from: r2.deviceTime)).map(\.reading) == [r2])
         try vault.walCheckpoint()
         // Neither the identifier nor the canonical content appears anywhere in the database file.
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.path))
         #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
         #expect(bytes.range(of: Data("spo2".utf8)) == nil)
     }
 
     @Test func duplicatesAreStoredOnceConflictsAreKeptAndFlagged() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         let original = Sample.reading(seq: 7)
         var redelivered = original
         redelivered.receivedAt += 3000  // same content, later arrival (bridge reconnect)
@@ -115,20 +135,20 @@ enum Sample {
     }
 
     @Test func quarantineKeepsReasonAndEncryptedPayload() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         let verdict = QuarantineVerdict(.implausibleValue, "spo2 outside plausible range")
         _ = try vault.store([Sample.message(.quarantined(device: Sample.oxp, kind: .vitals, verdict),
                                             payload: #"{"seq":1,"spo2":140,"note":"MRN-00012345"}"#)])
         let stats = try vault.stats()
         #expect(stats.quarantined == 1 && stats.quarantinedByReason == ["implausible_value": 1])
         try vault.walCheckpoint()
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: dbPath))
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.path))
         #expect(bytes.range(of: Data("MRN-00012345".utf8)) == nil)
     }
 
     @Test func pairingAndFirmwareChangesAreEventsAndSurviveReopen() throws {
         do {
-            let vault = try Vault(path: dbPath, keys: keys)
+            let vault = try scratch.open()
             let info = DeviceControl.info(model: "OxiPatch", firmware: "1.4.2", serial: "OXP-7F31A2")
             let result = try vault.store([
                 Sample.message(.control(Sample.oxp, info)),
@@ -144,16 +164,16 @@ enum Sample {
                                                        "unpaired": 2])
             _ = try vault.store([Sample.message(.control(Sample.oxp, .pair(patient: "MRN-2", bed: "ICU-2", at: nil)))])
         }
-        let reopened = try Vault(path: dbPath, keys: keys)
+        let reopened = try scratch.open()
         let states = try reopened.deviceStates()
         let state = try #require(states[Sample.oxp])
         #expect(states.count == 1 && state.firmware == "2.0.3" && state.patient == "MRN-2" && state.bed == "ICU-2")
     }
 
     @Test func tamperedOrMovedCiphertextIsReportedPerRowAndOthersStillExport() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         _ = try vault.store((1...3).map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-1")) })
-        let raw = try Connection(path: dbPath)
+        let raw = try Connection(path: scratch.path)
         // Flip one byte of row 2; copy row 3's (valid) ciphertext onto row 1.
         try raw.run("UPDATE readings SET ciphertext = substr(ciphertext, 1, 20) || CASE WHEN substr(ciphertext, 21, 1) = x'FF' THEN x'00' ELSE x'FF' END || substr(ciphertext, 22) WHERE id = 2")
         try raw.run("UPDATE readings SET ciphertext = (SELECT ciphertext FROM readings WHERE id = 3) WHERE id = 1")
@@ -167,9 +187,9 @@ enum Sample {
     }
 
     @Test func aBatchIsAllOrNothing() throws {
-        let vault = try Vault(path: dbPath, keys: keys)
+        let vault = try scratch.open()
         _ = try vault.store([Sample.message(.reading(Sample.reading(seq: 1), patient: "MRN-1"))])
-        let raw = try Connection(path: dbPath)
+        let raw = try Connection(path: scratch.path)
         try raw.execute("CREATE TRIGGER refuse BEFORE INSERT ON readings WHEN NEW.seq = 3 BEGIN SELECT RAISE(ABORT, 'no'); END")
         #expect(throws: VaultError.self) {
             _ = try vault.store([2, 3].map { Sample.message(.reading(Sample.reading(seq: $0), patient: "MRN-2")) })
@@ -181,8 +201,8 @@ enum Sample {
     }
 
     @Test func aDifferentKeyFileCannotOpenTheVault() throws {
-        _ = try Vault(path: dbPath, keys: keys)
-        #expect(throws: VaultError.self) { _ = try Vault(path: dbPath, keys: GatewayKeys.generate()) }
+        _ = try scratch.open()
+        #expect(throws: VaultError.self) { _ = try Vault(path: scratch.path, keys: GatewayKeys.generate()) }
     }
 }
 

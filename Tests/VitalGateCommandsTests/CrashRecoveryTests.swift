@@ -17,13 +17,11 @@ import VitalGateTesting
     /// A key file, a broker, and the agent's persistent session: the agent is installed and
     /// subscribed before devices publish, so it runs once until its retained `online` appears.
     /// Starts the agent once (to create its session) and kills it; `config` is extra config text.
-    private func installAgent(_ dir: TemporaryDirectory, config: String = "") throws
+    private func installAgent(_ workspace: AgentWorkspace, config: String = "") throws
         -> (broker: LocalBroker, data: String, log: String, args: [String]) {
-        let data = dir.appending("data").path
-        let log = dir.appending("agent.log").path
-        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
+        let (data, log) = (workspace.data, workspace.log)
         let broker = try LocalBroker()
-        let configFile = dir.appending("agent.conf").path
+        let configFile = workspace.path("agent.conf")
         try AgentBinary.writeConfig(configFile, id: "crash-gw", dataDir: data, extra: config)
         let agentArgs = ["run", "--config", configFile, "--broker", "mqtt://127.0.0.1:\(broker.port)", "--data-dir", data,
                          "--gateway", "crash-gw", "--schemas", AgentBinary.schemas, "--no-detection"]
@@ -76,9 +74,9 @@ import VitalGateTesting
     }
 
     @Test func sigkillAtRandomMomentsLosesAndDuplicatesNothing() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let (broker, data, log, agentArgs) = try installAgent(dir)
+        let workspace = try AgentWorkspace(log: "agent.log")
+        defer { workspace.remove() }
+        let (broker, data, log, agentArgs) = try installAgent(workspace)
 
         let total = 3000
         let published = Atomic<Int>(0)
@@ -137,10 +135,10 @@ import VitalGateTesting
     /// The same promise while the agent drains a backlog: there, many batches are committed
     /// (on the store thread) but not yet acknowledged when the kill lands.
     @Test func sigkillWhileDrainingABacklogLosesAndDuplicatesNothing() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
+        let workspace = try AgentWorkspace(log: "agent.log")
+        defer { workspace.remove() }
         // A window of 1,000 (not the default 10,000), so that the backlog spans several.
-        let (broker, data, log, agentArgs) = try installAgent(dir, config: "[mqtt]\nmax_inflight = 1000")
+        let (broker, data, log, agentArgs) = try installAgent(workspace, config: "[mqtt]\nmax_inflight = 1000")
         let total = 12_000
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         try MQTTTestClient.publishAll(bridge, Self.setup + Self.vitals(0..<total,

@@ -8,10 +8,10 @@ import VitalGateTesting
 /// signature to an envelope), push and status over a real broker.
 @Suite struct FleetCommandTests {
     @Test func operatorsSignPushAndWatchTheOutcome() throws {
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let log = dir.appending("log.txt").path
-        let keys = dir.appending("operators").path
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let log = workspace.log
+        let keys = workspace.path("operators")
         for name in ["alice", "bob"] {
             let made = try AgentBinary.run(["fleet", "keygen", "--name", name, "--out", keys], log: log)
             #expect(made.code == 0, "\(made.output)")
@@ -29,24 +29,23 @@ import VitalGateTesting
             ("keys", .array(pinned.map { .object([("name", $0["name"]!), ("public_key", $0["public_key"]!)]) })),
             ("thresholds", .object([("detection", .number(2))])),
         ]))
-        try operators.write(toFile: dir.appending("operators.json").path, atomically: true, encoding: .utf8)
-        let data = dir.appending("data").path
-        try AgentBinary.writeConfig(dir.appending("agent.conf").path, id: "gw-cli", dataDir: data, extra: """
+        try operators.write(toFile: workspace.path("operators.json"), atomically: true, encoding: .utf8)
+        let data = workspace.data
+        try AgentBinary.writeConfig(workspace.path("agent.conf"), id: "gw-cli", dataDir: data, extra: """
                 [fleet]
                 enabled = true
-                operators_file = "\(dir.appending("operators.json").path)"
+                operators_file = "\(workspace.path("operators.json"))"
                 """)
 
         let broker = try LocalBroker()
-        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
-        let agent = try AgentBinary.start(["run", "--config", dir.appending("agent.conf").path,
-                                           "--broker", broker.address.description], log: dir.appending("agent.txt").path)
+        let agent = try AgentBinary.start(["run", "--config", workspace.path("agent.conf"),
+                                           "--broker", broker.address.description], log: workspace.path("agent.txt"))
         defer { agent.terminate(signal: SIGTERM) }
         Thread.sleep(forTimeInterval: 0.5)
 
         func document(_ version: Int) throws -> String {
             let now = Int(Date().timeIntervalSince1970 * 1000)
-            let path = dir.appending("doc-\(version).json").path
+            let path = workspace.path("doc-\(version).json")
             try """
                 {"format": 1, "target": {"gateway": "gw-cli"}, "version": \(version),
                  "not_before": \(now - 60_000), "expires": \(now + 3_600_000),
@@ -56,7 +55,7 @@ import VitalGateTesting
         }
         func status() throws -> JSONValue? {
             let out = try AgentBinary.run(["fleet", "status", "--broker", broker.address.description, "--json",
-                                           "--wait-ms", "500"], log: dir.appending("status.txt").path)
+                                           "--wait-ms", "500"], log: workspace.path("status.txt"))
             return try JSONParser().parse(out.output.split(separator: "\n").last.map(String.init) ?? "")["gw-cli"]
         }
         func push(_ envelope: String) throws -> Int32? {
@@ -71,7 +70,7 @@ import VitalGateTesting
         }
 
         // One signature is not enough for a detection threshold.
-        let single = dir.appending("single.json").path
+        let single = workspace.path("single.json")
         #expect(try AgentBinary.run(["fleet", "sign", try document(1), "--key", keys + "/alice.key", "--out", single],
                                     log: log).code == 0)
         #expect(try push(single) == 0)
@@ -79,8 +78,8 @@ import VitalGateTesting
         #expect(rejected["status"]?.stringValue == "rejected" && rejected["code"]?.stringValue == "insufficient-signatures")
 
         // alice signs, bob adds his signature to the envelope: applied.
-        let first = dir.appending("alice-only.json").path
-        let both = dir.appending("both.json").path
+        let first = workspace.path("alice-only.json")
+        let both = workspace.path("both.json")
         #expect(try AgentBinary.run(["fleet", "sign", try document(2), "--key", keys + "/alice.key", "--out", first],
                                     log: log).code == 0)
         #expect(try AgentBinary.run(["fleet", "sign", first, "--key", keys + "/bob.key", "--out", both], log: log).code == 0)
@@ -90,10 +89,10 @@ import VitalGateTesting
 
         // push refuses a document addressed to someone else.
         let wrong = try AgentBinary.run(["fleet", "push", both, "--broker", broker.address.description, "--gateway", "gw-x"],
-                                        log: dir.appending("wrong.txt").path)
+                                        log: workspace.path("wrong.txt"))
         #expect(wrong.code != 0 && wrong.output.contains("targets gateway:gw-cli"), "\(wrong.output)")
 
-        let table = try AgentBinary.run(["fleet", "status", "--broker", broker.address.description], log: dir.appending("t.txt").path)
+        let table = try AgentBinary.run(["fleet", "status", "--broker", broker.address.description], log: workspace.path("t.txt"))
         #expect(table.output.contains("gw-cli") && table.output.contains("applied"), "\(table.output)")
     }
 }

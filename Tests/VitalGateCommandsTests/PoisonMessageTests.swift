@@ -15,13 +15,11 @@ import VitalGateTesting
     static let marker = "FATAL-7F3A-TEST-ONLY"
 
     @Test func aFatalMessageIsQuarantinedAtTheSecondRestartAndEverythingElseIsStoredOnce() throws {
-        let dir = try TemporaryDirectory()
-        defer { if ProcessInfo.processInfo.environment["KEEP"] == nil { dir.remove() } else { print(dir.path) } }
-        let data = dir.appending("data").path
-        let log = dir.appending("agent.log").path
-        #expect(try AgentBinary.run(["keys", "init", "--data-dir", data], log: log).code == 0)
+        let workspace = try AgentWorkspace(log: "agent.log")
+        defer { if ProcessInfo.processInfo.environment["KEEP"] == nil { workspace.remove() } else { print(workspace.directory.path) } }
+        let (data, log) = (workspace.data, workspace.log)
         let broker = try LocalBroker()
-        let configFile = dir.appending("agent.conf").path
+        let configFile = workspace.path("agent.conf")
         try AgentBinary.writeConfig(configFile, id: "poison-gw", dataDir: data, extra: "")
         let args = ["run", "--config", configFile, "--broker", "mqtt://127.0.0.1:\(broker.port)", "--data-dir", data,
                     "--gateway", "poison-gw", "--schemas", AgentBinary.schemas]

@@ -13,12 +13,6 @@ import VitalGateTesting
     /// Every fault kind, often: duplicates, bursts, truncated and invalid-UTF-8 payloads included.
     private static let faulty = SimulatorConfig(patients: 2, seed: 7, faults: Set(FaultKind.allCases), faultRate: 0.05)
 
-    /// What the simulator generates for `seconds` of simulated time (messages before the end).
-    private func generated(_ config: SimulatorConfig, seconds: Int) throws -> [SimulatedMessage] {
-        var simulator = try TelemetrySimulator(config: config)
-        return simulator.messages(until: config.startTime + Int64(seconds) * 1000 - 1)
-    }
-
     /// Runs a publisher on a fresh broker (no retained messages from earlier runs) and returns
     /// its report and everything a subscriber to `wban/v1/#` received.
     private func publish(_ config: SimulatorConfig, limit: SimulationPublisher.Limit, speed: Double = 0,
@@ -34,10 +28,6 @@ import VitalGateTesting
         received += try MQTTTestClient.collect(subscriber, count: 1, timeoutMs: 300)  // nothing more arrives
         subscriber.disconnect()
         return (report, received)
-    }
-
-    private func byTopic(_ topicsAndPayloads: [(String, [UInt8])]) -> [String: [[UInt8]]] {
-        Dictionary(grouping: topicsAndPayloads, by: \.0).mapValues { $0.map(\.1) }
     }
 
     @Test(arguments: [MQTTOptions.ProtocolVersion.v5, .v311])
@@ -146,25 +136,4 @@ import VitalGateTesting
 /// A run's result, handed from the publisher's thread to the test.
 private final class Outcome: Sendable {
     let value = Mutex<Result<SimulationReport, any Error>?>(nil)
-}
-
-@Suite struct SimulateCommandTests {
-    @Test func parsesItsOptions() throws {
-        _ = try SimulateCommand.parse([])
-        _ = try SimulateCommand.parse([
-            "--broker", "mqtts://broker.local:8883", "--patients", "10", "--seed", "42", "--duration", "60",
-            "--faults", "all", "--fault-rate", "0.01", "--cuff-interval", "30", "--no-waveform", "--speed", "0",
-            "--count", "1000", "--protocol", "3.1.1", "--client-id", "sim", "--json", "--start", "reference",
-        ])
-        _ = try SimulateCommand.parse(["--faults", "duplicate,out-of-order,burst", "--start", "1763884800000"])
-    }
-
-    @Test(arguments: [
-        ["--broker", "tcp://x"], ["--protocol", "4"], ["--speed=-1"], ["--duration", "0"], ["--count", "0"],
-        ["--faults", "duplicate,bogus"], ["--fault-rate", "0.1"], ["--faults", "all", "--fault-rate", "2"],
-        ["--patients", "0"], ["--cuff-interval", "0"], ["--start", "yesterday"], ["--max-inflight", "0"],
-    ])
-    func rejectsBadOptions(_ arguments: [String]) {
-        #expect(throws: (any Error).self) { try SimulateCommand.parse(arguments) }
-    }
 }
