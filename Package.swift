@@ -35,8 +35,8 @@ let package = Package(
         // MARK: Wrappers: the only targets that import C
         .target(name: "MQTT", dependencies: ["CMosquitto", "CMosquittoBuffers"], swiftSettings: strict),
         .target(name: "SQLite", dependencies: ["CSQLite", "CSQLiteWAL"], swiftSettings: strict),
-        .target(name: "Cryptography", dependencies: ["COpenSSL", "Telemetry"], swiftSettings: strict),
-        .target(name: "Secp256k1", dependencies: ["CSecp256k1"], swiftSettings: strict),
+        .target(name: "Cryptography", dependencies: ["COpenSSL", "Telemetry", "ErrorSupport"], swiftSettings: strict),
+        .target(name: "Secp256k1", dependencies: ["CSecp256k1", "ErrorSupport"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
         // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
@@ -44,26 +44,32 @@ let package = Package(
 
         // MARK: Pure-value core and domain targets
         .target(name: "Telemetry", swiftSettings: strict),
+        // The scaffold the modules' error types share: codes, call sites, the common shape.
+        .target(name: "ErrorSupport", swiftSettings: strict),
         .target(name: "Schemas", dependencies: ["Telemetry"], swiftSettings: strict),
         .target(name: "Detection", dependencies: ["Telemetry"], swiftSettings: strict),
-        .target(name: "EVMLightClient", dependencies: ["Secp256k1", "Telemetry"], swiftSettings: strict),
+        .target(name: "EVMLightClient", dependencies: ["Secp256k1", "Telemetry", "ErrorSupport"],
+                swiftSettings: strict),
         // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
         .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "Threading"],
                 swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
-        .target(name: "Transparency", dependencies: ["Cryptography", "Telemetry"], swiftSettings: strict),
+        .target(name: "Transparency", dependencies: ["Cryptography", "Telemetry", "ErrorSupport"],
+                swiftSettings: strict),
         // Commitments, signed batch headers, proof bundles and their offline verification.
-        .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
+        .target(name: "Sealing", dependencies: ["Telemetry", "Cryptography", "Transparency", "ErrorSupport"],
+                swiftSettings: strict),
         // Signed, versioned fleet configuration documents and the policy that accepts them.
         .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography", "Schemas", "Transparency"], swiftSettings: strict),
-        .target(name: "Simulator", dependencies: ["Telemetry"], swiftSettings: strict),
+        .target(name: "Simulator", dependencies: ["Telemetry", "ErrorSupport"], swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
-        .target(name: "Ledger", dependencies: ["Transparency", "Telemetry", "Cryptography"], swiftSettings: strict),
+        .target(name: "Ledger", dependencies: ["Transparency", "Telemetry", "Cryptography", "ErrorSupport"],
+                swiftSettings: strict),
 
         // MARK: Storage and the pipeline
         .target(name: "Vault",
                 dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency", "Threading",
-                               .product(name: "Logging", package: "swift-log")],
+                               "ErrorSupport", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
                 dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection", "Fleet", "Sealing",
@@ -80,6 +86,7 @@ let package = Package(
                 dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
+                               "ErrorSupport",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -99,6 +106,11 @@ let package = Package(
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
                                                       "Threading", "Ingest", "Vault", "Sealing"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
+        .testTarget(name: "ErrorSupportTests",
+                    dependencies: ["ErrorSupport", "Cryptography", "EVMLightClient", "Ledger", "MQTT", "SQLite",
+                                   "Schemas", "Sealing", "Secp256k1", "Simulator", "Transparency", "Vault",
+                                   "VitalGateCommands"],
+                    swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),

@@ -1,33 +1,17 @@
+public import ErrorSupport
+
 /// The one error type of the Simulator module: a code, a reason, and the call site.
 ///
 /// Reasons describe configuration problems only; they never contain telemetry values.
-public struct SimulatorError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// What went wrong, as an extensible code.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public var rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public var description: String { rawValue }
+public struct SimulatorError: CodedError, Sendable, Equatable, OpenErrorCodes {
+    /// The code, a human-readable reason (configuration names only), and where the error was raised.
+    public let record: ErrorRecord<SimulatorError>
 
-        /// A fault name that `FaultKind` does not know.
-        public static let unknownFault = Code(rawValue: "unknown-fault")
-        /// A configuration value out of its allowed range.
-        public static let invalidConfiguration = Code(rawValue: "invalid-configuration")
-    }
-
-    /// What kind of problem this is.
-    public var code: Code
-    /// A human-readable explanation (configuration names only).
-    public var reason: String
-    /// Where the error was raised (`#fileID`, `#line`).
-    public var file: String
-    public var line: Int
-
+    /// Creates an error recording the call site.
     public init(_ code: Code, _ reason: String, file: String = #fileID, line: Int = #line) {
-        self.code = code
-        self.reason = reason
-        self.file = file
-        self.line = line
+        record = ErrorRecord(code, reason, file: file, line: line)
     }
 
+    /// `code: reason`.
     public var description: String { "\(code): \(reason)" }
 }

@@ -1,31 +1,21 @@
+public import ErrorSupport
+
 /// An error from the vault: a code, a reason, the underlying error, and the call site.
 /// Never carries reading contents, patient identifiers or SQL arguments.
-public struct VaultError: Error, Sendable, CustomStringConvertible {
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        public let rawValue: String
-        public init(rawValue: String) { self.rawValue = rawValue }
-        public static let storage = Code(rawValue: "storage")
-        public static let crypto = Code(rawValue: "crypto")
-        public static let keyFile = Code(rawValue: "key_file")
-        public static let migration = Code(rawValue: "migration")
-        /// A stored row failed authentication or does not decode (tampering or corruption).
-        public static let corruptRow = Code(rawValue: "corrupt_row")
-        /// The patient's data key was erased.
-        public static let erased = Code(rawValue: "erased")
-        /// The requested row does not exist or cannot be proven yet.
-        public static let notFound = Code(rawValue: "not_found")
-        /// Input from outside (e.g. a cosigned checkpoint) was refused.
-        public static let rejected = Code(rawValue: "rejected")
-        /// Another agent process holds the vault's writer lock.
-        public static let inUse = Code(rawValue: "in_use")
-        public var description: String { rawValue }
-    }
+public struct VaultError: Error, Sendable, CustomStringConvertible, OpenErrorCodes {
+    /// What went wrong, as an extensible code.
+    public typealias Code = ErrorCode<VaultError>
 
+    /// What went wrong.
     public var code: Code
+    /// A short explanation without data values.
     public var reason: String
+    /// The error behind this one (SQLite, Cryptography, the file system), if any.
     public var underlying: (any Error)?
+    /// Where the error was raised (`#fileID:#line`).
     public var sourceLocation: String
 
+    /// Creates an error recording the call site.
     public init(_ code: Code, _ reason: String, underlying: (any Error)? = nil,
                 fileID: String = #fileID, line: Int = #line) {
         self.code = code
@@ -34,6 +24,7 @@ public struct VaultError: Error, Sendable, CustomStringConvertible {
         self.sourceLocation = "\(fileID):\(line)"
     }
 
+    /// `vault code: reason (underlying)`.
     public var description: String {
         var text = "vault \(code): \(reason)"
         if let underlying { text += " (\(underlying))" }

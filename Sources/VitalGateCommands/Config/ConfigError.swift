@@ -1,50 +1,12 @@
+public import ErrorSupport
+
 /// A configuration problem: what kind, where (file, line, key), and why.
 ///
 /// Reasons name keys and the expected form only; they never repeat a configured value, so a
 /// password or token put in the wrong place does not end up in a log.
-public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
+public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible, OpenErrorCodes {
     /// What went wrong, as an extensible code.
-    public struct Code: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-        /// The stable code text (`unknown-key`).
-        public var rawValue: String
-        /// A code; use the named constants below.
-        public init(rawValue: String) { self.rawValue = rawValue }
-        /// The code text.
-        public var description: String { rawValue }
-
-        /// The file could not be read (or is not UTF-8).
-        public static let unreadableFile = Code(rawValue: "unreadable-file")
-        /// A `[section]` header that is malformed (or `[[array of tables]]`).
-        public static let invalidSectionHeader = Code(rawValue: "invalid-section-header")
-        /// A key that is not a bare key (`A-Z a-z 0-9 _ -`).
-        public static let invalidKey = Code(rawValue: "invalid-key")
-        /// A key not followed by `=`.
-        public static let expectedEquals = Code(rawValue: "expected-equals")
-        /// Nothing after `=`.
-        public static let missingValue = Code(rawValue: "missing-value")
-        /// A value that is no string, number, boolean or array of them.
-        public static let invalidValue = Code(rawValue: "invalid-value")
-        /// A string without its closing quote on the same line.
-        public static let unterminatedString = Code(rawValue: "unterminated-string")
-        /// A backslash escape other than `\"`, `\\`, `\n`, `\t`.
-        public static let invalidEscape = Code(rawValue: "invalid-escape")
-        /// An array without its closing bracket.
-        public static let unterminatedArray = Code(rawValue: "unterminated-array")
-        /// Something after a complete value or header other than a comment.
-        public static let trailingCharacters = Code(rawValue: "trailing-characters")
-        /// A key given twice in one section.
-        public static let duplicateKey = Code(rawValue: "duplicate-key")
-        /// A section header given twice.
-        public static let duplicateSection = Code(rawValue: "duplicate-section")
-        /// A section this program does not know (a typo, usually).
-        public static let unknownSection = Code(rawValue: "unknown-section")
-        /// A key this program does not know in a known section.
-        public static let unknownKey = Code(rawValue: "unknown-key")
-        /// A value of the wrong type (a string where a number belongs, ...).
-        public static let wrongType = Code(rawValue: "wrong-type")
-        /// A well-typed value outside its allowed range or set, or inconsistent settings.
-        public static let invalidSetting = Code(rawValue: "invalid-setting")
-    }
+    public typealias Code = ErrorCode<ConfigError>
 
     /// What kind of problem this is.
     public var code: Code

@@ -1,0 +1,23 @@
+public import ErrorSupport
+
+/// The codes of ``VaultError``.
+extension ErrorCode<VaultError> {
+    /// The database failed (see ``VaultError/storageCause``).
+    public static var storage: Self { Self("storage") }
+    /// Encrypting, decrypting or signing failed.
+    public static var crypto: Self { Self("crypto") }
+    /// The key file is missing, unreadable or malformed.
+    public static var keyFile: Self { Self("key_file") }
+    /// The schema could not be migrated to this version.
+    public static var migration: Self { Self("migration") }
+    /// A stored row failed authentication or does not decode (tampering or corruption).
+    public static var corruptRow: Self { Self("corrupt_row") }
+    /// The patient's data key was erased.
+    public static var erased: Self { Self("erased") }
+    /// The requested row does not exist or cannot be proven yet.
+    public static var notFound: Self { Self("not_found") }
+    /// Input from outside (e.g. a cosigned checkpoint) was refused.
+    public static var rejected: Self { Self("rejected") }
+    /// Another agent process holds the vault's writer lock.
+    public static var inUse: Self { Self("in_use") }
+}
