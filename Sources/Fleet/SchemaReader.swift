@@ -39,21 +39,22 @@ struct SchemaReader {
     }
 
     mutating func string(_ key: String) throws(ConfigRejection) -> String {
-        let value = try required(key)
-        guard let string = value.stringValue else { throw typeError(key, "string", value) }
-        return string
+        try required(key, "string") { $0.stringValue }
     }
 
     mutating func bool(_ key: String) throws(ConfigRejection) -> Bool {
-        let value = try required(key)
-        guard let bool = value.boolValue else { throw typeError(key, "boolean", value) }
-        return bool
+        try required(key, "boolean") { $0.boolValue }
     }
 
     mutating func number(_ key: String) throws(ConfigRejection) -> Double {
+        try required(key, "number") { $0.numberValue }
+    }
+
+    /// The required member `key` read as `type` by `read`, or a type error naming the field.
+    private mutating func required<T>(_ key: String, _ type: String, _ read: (JSONValue) -> T?) throws(ConfigRejection) -> T {
         let value = try required(key)
-        guard let number = value.numberValue else { throw typeError(key, "number", value) }
-        return number
+        guard let typed = read(value) else { throw typeError(key, type, value) }
+        return typed
     }
 
     /// A non-negative integer that a Double represents exactly (at most 2^53).
