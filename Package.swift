@@ -71,6 +71,10 @@ let package = Package(
                 dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency", "Threading",
                                "ErrorSupport", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
+        .target(name: "Delivery",
+                dependencies: ["Vault", "Telemetry", "MQTT", "Threading", "ErrorSupport",
+                               .product(name: "Logging", package: "swift-log")],
+                swiftSettings: strict),
         .target(name: "Ingest",
                 dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection", "Fleet", "Sealing",
                                "Cryptography", "Threading", .product(name: "Logging", package: "swift-log")],
@@ -83,7 +87,7 @@ let package = Package(
 
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
+                dependencies: ["Delivery", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
                                "ErrorSupport",
@@ -104,13 +108,16 @@ let package = Package(
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
-                                                      "Threading", "Ingest", "Vault", "Sealing"], swiftSettings: strict),
+                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "ErrorSupportTests",
                     dependencies: ["ErrorSupport", "Cryptography", "EVMLightClient", "Ledger", "MQTT", "SQLite",
                                    "Schemas", "Sealing", "Secp256k1", "Simulator", "Transparency", "Vault",
                                    "VitalGateCommands"],
                     swiftSettings: strict),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Vault", "Telemetry", "VitalGateTesting", "Schemas",
+                                                       "Simulator", "Detection", "MQTT"],
+                    exclude: ["Validator"], swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),

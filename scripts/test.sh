@@ -20,6 +20,9 @@ fi
 # The EVM ledger tests run a py-evm JSON-RPC peer from a pinned virtual environment (PyPI).
 VITALGATE_EVM_PEER_PYTHON="$(Tests/EVMLedgerTests/Peer/setup.sh)" || { echo "cannot set up the EVM test peer"; exit 1; }
 export VITALGATE_EVM_PEER_PYTHON
+# The delivery tests validate what the agent sends with fhir.resources (FHIR R4 4.0.1), pinned.
+VITALGATE_FHIR_VALIDATOR_PYTHON="$(Tests/DeliveryTests/Validator/setup.sh)" || { echo "cannot set up the FHIR validator"; exit 1; }
+export VITALGATE_FHIR_VALIDATOR_PYTHON
 swift test --skip-build > .build/test.log 2>&1
 status=$?
 grep -E "✘|Test run with|Executed .* tests|Fatal error" .build/test.log | head -200

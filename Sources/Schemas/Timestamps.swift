@@ -63,23 +63,6 @@ enum Timestamps {
         return seconds * 1000 + Int64(millis)
     }
 
-    /// ISO 8601 UTC text with milliseconds for `ms` since the epoch.
-    static func formatISO8601(_ ms: Int64) -> String {
-        let (seconds, millis) = ms.quotientAndRemainder(dividingBy: 1000)
-        let adjustedSeconds = millis < 0 ? seconds - 1 : seconds
-        let ms3 = millis < 0 ? millis + 1000 : millis
-        let (days, secOfDay) = adjustedSeconds.quotientAndRemainder(dividingBy: 86_400)
-        let d = secOfDay < 0 ? days - 1 : days
-        let s = secOfDay < 0 ? secOfDay + 86_400 : secOfDay
-        let (y, m, dd) = civilFromDays(Int(d))
-        func pad(_ v: Int, _ w: Int) -> String {
-            let t = String(v)
-            return String(repeating: "0", count: max(0, w - t.count)) + t
-        }
-        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(dd, 2))T\(pad(Int(s / 3600), 2)):\(pad(Int(s % 3600 / 60), 2)):"
-            + "\(pad(Int(s % 60), 2)).\(pad(Int(ms3), 3))Z"
-    }
-
     static func daysInMonth(year: Int, month: Int) -> Int {
         switch month {
         case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
@@ -97,17 +80,5 @@ enum Timestamps {
         let doy = (153 * mp + 2) / 5 + day - 1
         let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
         return era * 146_097 + doe - 719_468
-    }
-
-    static func civilFromDays(_ z0: Int) -> (Int, Int, Int) {
-        let z = z0 + 719_468
-        let era = (z >= 0 ? z : z - 146_096) / 146_097
-        let doe = z - era * 146_097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146_096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp < 10 ? mp + 3 : mp - 9
-        return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 }

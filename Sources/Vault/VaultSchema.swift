@@ -150,6 +150,25 @@ enum VaultSchema {
             WHERE erased_at IS NOT NULL AND wrapped_key IS NULL;
         CREATE INDEX patients_erased_pseudonym ON patients(erased_pseudonym) WHERE erased_pseudonym IS NOT NULL;
         """,
+        // 8: the outbox. Each sink's cursor (every record up to last_id is delivered or
+        // dead-lettered), and the records a receiver refused for good, with its reason.
+        """
+        CREATE TABLE sink_cursors (
+            sink TEXT PRIMARY KEY,
+            last_id INTEGER NOT NULL,
+            delivered INTEGER NOT NULL DEFAULT 0,
+            dead_letters INTEGER NOT NULL DEFAULT 0,
+            last_success_at INTEGER,
+            last_error TEXT
+        ) WITHOUT ROWID;
+        CREATE TABLE dead_letters (
+            id INTEGER PRIMARY KEY,
+            sink TEXT NOT NULL,
+            record_id INTEGER NOT NULL REFERENCES readings(id),
+            at INTEGER NOT NULL,
+            reason TEXT NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -19,6 +19,8 @@ public struct VaultStats: Sendable, Equatable {
     public var messages = 0
     /// How far anchoring lags behind the log.
     public var anchoring = AnchorLag()
+    /// Where each delivery sink stands, with its backlog.
+    public var egress: [SinkStatus] = []
 
     public init() {}
 
@@ -40,6 +42,7 @@ public struct VaultStats: Sendable, Equatable {
             ("patients", .number(Double(patients))),
             ("devices", .number(Double(devices))),
             ("messages", .number(Double(messages))),
+            ("egress", .array(egress.map(\.json))),
             ("anchoring", .object([
                 ("latest_checkpoint", .number(Double(anchoring.latestCheckpoint))),
                 ("anchored", .number(Double(anchoring.anchored))),
@@ -83,6 +86,7 @@ extension Vault {
             stats.anchoring = try AnchorStore.lag(db)
             stats.patients = try count("SELECT count(*) FROM patients")
             stats.devices = try count("SELECT count(*) FROM devices")
+            stats.egress = try sinkStatuses()
             return stats
         }
     }

@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Anchoring
+import Delivery
 import Detection
 import EVMLedger
 import Ledger
@@ -38,6 +39,9 @@ public struct RunCommand: ParsableCommand {
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
                                            ledgerControl: anchoring)
         try anchoring?.start()
+        let delivery = try Self.makeDeliveryWorkers(config)
+        for worker in delivery { worker.start() }
+        defer { for worker in delivery { worker.stop() } }
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics
@@ -66,6 +70,19 @@ public struct RunCommand: ParsableCommand {
                                                  pollMs: Int(config.ledger.pollSeconds * 1000),
                                                  finishOnStop: config.ledger.backend == "local"),
                             backend: backend, verifier: verifier)
+    }
+
+    /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
+    /// connection to the vault.
+    static func makeDeliveryWorkers(_ config: AgentConfig) throws -> [DeliveryWorker] {
+        guard !config.egress.ndjson.isEmpty else { return [] }
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let mapping = FHIRMapping(gatewayID: config.gateway.id,
+                                  patientIdentifierSystem: config.egress.patientIdentifierSystem)
+        let sink = try NDJSONSink(directory: config.egress.ndjson, mapping: mapping,
+                                  maxAgeMs: Int64(config.egress.ndjsonMaxAgeSeconds) * 1000)
+        return [DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile)),
+                               sink: sink)]
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

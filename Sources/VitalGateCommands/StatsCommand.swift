@@ -6,7 +6,8 @@ import Vault
 /// `vitalgate stats [--json]`: vault counts.
 public struct StatsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
-        commandName: "stats", abstract: "Print vault counts: readings, quarantine by reason, duplicates, events, anchoring lag.")
+        commandName: "stats",
+        abstract: "Print vault counts: readings, quarantine by reason, duplicates, events, anchoring lag, delivery backlog.")
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
     @Flag(name: .long, help: "Print one JSON object.") var json = false
@@ -36,6 +37,10 @@ public struct StatsCommand: ParsableCommand {
         print("anchoring     checkpoint \(anchoring.latestCheckpoint), anchored \(anchoring.anchored), "
               + "\(anchoring.unanchoredBatches) batch(es) behind")
         if let failure = anchoring.lastFailure { print("  last failure: \(failure.reason)") }
+        for sink in stats.egress {
+            print("egress        \(sink.cursor.sink): delivered \(sink.cursor.delivered), backlog \(sink.backlog), "
+                  + "dead letters \(sink.cursor.deadLetters)" + (sink.cursor.lastError.map { ", last error: \($0)" } ?? ""))
+        }
         if let pending = anchoring.pending {
             print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"
                   + (pending.lastError.map { ", last error: \($0)" } ?? ""))

@@ -35,6 +35,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "storage.max_bytes", "ledger.backend", "ledger.poll_seconds",
             "ledger.endpoint", "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
             "ledger.max_fee_gwei",
+            "egress.ndjson", "egress.ndjson_max_age_seconds", "egress.patient_identifier_system",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
         ])
         // Every setting line carries a comment.
@@ -172,6 +173,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[fleet]\nenabled = true\n", .invalidSetting, 2, "fleet.enabled"),
         ("[fleet]\ngroups = [\"ward 3\"]\n", .invalidSetting, 2, "fleet.groups"),
         ("[storage]\nmax_bytes = -1\n", .invalidSetting, 2, "storage.max_bytes"),
+        ("[egress]\nndjson_max_age_seconds = -1\n", .invalidSetting, 2, "egress.ndjson_max_age_seconds"),
+        ("[egress]\npatient_identifier_system = \"a|b\"\n", .invalidSetting, 2, "egress.patient_identifier_system"),
         ("[ledger]\nbackend = \"bitcoin\"\n", .invalidSetting, 2, "ledger.backend"),
         ("[ledger]\nbackend = \"evm\"\nendpoint = \"ftp://node\"\n", .invalidSetting, 3, "ledger.endpoint"),
         ("[reconnect]\n# c\njitter = 2\n", .invalidSetting, 3, "reconnect.jitter"),

@@ -3,7 +3,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "ledger", "fleet"]
+                                "storage", "ledger", "egress", "fleet"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -70,6 +70,10 @@ extension AgentConfig {
         case ("ledger", "confirmations"): ledger.confirmations = try v.integer()
         case ("ledger", "qbft_validators"): ledger.qbftValidators = try v.strings()
         case ("ledger", "max_fee_gwei"): ledger.maxFeeGwei = try v.integer()
+
+        case ("egress", "ndjson"): egress.ndjson = try v.string()
+        case ("egress", "ndjson_max_age_seconds"): egress.ndjsonMaxAgeSeconds = try v.integer()
+        case ("egress", "patient_identifier_system"): egress.patientIdentifierSystem = try v.string()
 
         case ("fleet", "enabled"): fleet.enabled = try v.boolean()
         case ("fleet", "groups"): fleet.groups = try v.strings()

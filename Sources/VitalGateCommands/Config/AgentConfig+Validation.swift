@@ -52,6 +52,9 @@ extension AgentConfig {
             try check(ledger.contract.utf8.count == 42 && ledger.contract.hasPrefix("0x"), "ledger.contract",
                       "must be the anchor contract address (0x and 40 hex digits) for backend evm")
         }
+        try check(egress.ndjsonMaxAgeSeconds, SettingRanges.egressNDJSONMaxAgeSeconds)
+        try check(!egress.patientIdentifierSystem.isEmpty && !egress.patientIdentifierSystem.contains("|"),
+                  "egress.patient_identifier_system", "must be a URI without `|`")
         try check(ledger.confirmations, SettingRanges.ledgerConfirmations)
         try check(ledger.maxFeeGwei, SettingRanges.ledgerMaxFeeGwei)
         try check(ledger.pollSeconds, SettingRanges.ledgerPollSeconds)

@@ -178,6 +178,20 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[egress]`: delivery of readings and alerts beside ingest, each sink from its own cursor
+    /// in the vault (docs/FHIR.md).
+    public struct EgressSection: Sendable, Equatable {
+        /// `ndjson`: a directory of FHIR R4 NDJSON files (Bulk Data format); empty: off.
+        public var ndjson = ""
+        /// `ndjson_max_age_seconds`: a file is written at the latest when its oldest record is this old.
+        public var ndjsonMaxAgeSeconds = 60
+        /// `patient_identifier_system`: the system of the patient identifier (the MRN) in FHIR references.
+        public var patientIdentifierSystem = "urn:vitalgate:patient-identifier"
+
+        /// The documented defaults.
+        public init() {}
+    }
+
     /// `[fleet]`: signed configuration pushed by fleet operators over MQTT.
     public struct FleetSection: Sendable, Equatable {
         /// `enabled`: take documents from `vitalgate/{id}/config/desired` and group topics.
@@ -210,6 +224,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var storage = StorageSection()
     /// `[ledger]`.
     public var ledger = LedgerSection()
+    /// `[egress]`.
+    public var egress = EgressSection()
     /// `[fleet]`.
     public var fleet = FleetSection()
 

@@ -45,6 +45,11 @@ public struct AgentOptions: ParsableArguments {
                                             valueName: "dir"))
     public var schemas: String?
 
+    /// `--ndjson DIR`: overrides `egress.ndjson` (deliver FHIR R4 NDJSON files there).
+    @Option(name: .long, help: ArgumentHelp("Deliver readings and alerts as FHIR R4 NDJSON files into this directory "
+                                            + "(overrides egress.ndjson).", valueName: "dir"))
+    public var ndjson: String?
+
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
@@ -73,6 +78,7 @@ public struct AgentOptions: ParsableArguments {
         if let dataDirectory { result.gateway.dataDirectory = dataDirectory }
         if let gateway { result.gateway.id = gateway }
         if let schemas { result.schemas.directory = schemas }
+        if let ndjson { result.egress.ndjson = ndjson }
         if let protocolVersion {
             guard let version = MQTTOptions.ProtocolVersion(rawValue: protocolVersion) else {
                 throw ConfigError(.invalidSetting, key: "--protocol", "must be 5 or 3.1.1")

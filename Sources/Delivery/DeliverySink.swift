@@ -1,0 +1,30 @@
+public import Vault
+
+/// What a sink did with a batch: everything it was given is confirmed (written durably, or
+/// acknowledged by the receiver), except the entries it refused for good, each with the
+/// receiver's reason (dead letters: they never block the entries behind them).
+public struct DeliveryReceipt: Sendable {
+    /// Record id and reason of each entry refused for good.
+    public var deadLetters: [(recordID: Int64, reason: String)]
+
+    public init(deadLetters: [(recordID: Int64, reason: String)] = []) {
+        self.deadLetters = deadLetters
+    }
+}
+
+/// A receiver of the outbox: a FHIR server, an upstream broker, a directory of NDJSON files.
+/// In-memory sinks for tests live in `VitalGateTesting`.
+///
+/// Used from the delivery worker's thread only.
+public protocol DeliverySink: AnyObject {
+    /// The sink's name, the key of its cursor in the vault.
+    var name: String { get }
+    /// Whether `pending` (entries after the cursor, oldest first, at most the worker's batch)
+    /// should go now; a sink that writes files waits for a full file or its age limit. `now`
+    /// is the gateway's wall clock (ms).
+    func isReady(_ pending: [OutboxEntry], now: Int64) -> Bool
+    /// Delivers `entries` (in id order) and returns once the receiver confirmed them.
+    /// - Throws: ``DeliveryError`` when nothing can be confirmed now (the batch is tried again
+    ///   after a backoff, or after the receiver's `Retry-After`).
+    func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt
+}

@@ -1,0 +1,163 @@
+import FoundationEssentials
+public import Logging
+public import MQTT
+import Synchronization
+public import Threading
+public import Vault
+
+/// Delivers the outbox to one sink, on a thread of its own beside ingest, through its own
+/// connection to the vault: it reads committed records from the sink's cursor, hands them to
+/// the sink, and moves the cursor only once the sink confirmed them. A sink that is down or
+/// slow holds back nothing but itself; its backlog goes out in order once it recovers.
+///
+/// - Order: records go in vault id order, so every patient's readings arrive in order.
+/// - Retries: capped exponential backoff with jitter, or the receiver's `Retry-After`.
+/// - Dead letters: a record the receiver refuses for good (or one that no longer decrypts) is
+///   recorded with the reason and passed over; it never blocks the records behind it.
+public final class DeliveryWorker: Sendable {
+    /// How the worker runs.
+    public struct Configuration: Sendable {
+        /// The vault file (the worker opens its own connection, without the writer lock).
+        public var vaultPath: String
+        /// The gateway's key store, to decrypt what it delivers.
+        public var keys: any KeyStore
+        /// Records per delivery at most.
+        public var batchLimit: Int
+        /// How often an idle worker looks for new records (ms).
+        public var pollMs: Int
+        /// Backoff between failed attempts.
+        public var backoff: ReconnectBackoff
+
+        public init(vaultPath: String, keys: any KeyStore, batchLimit: Int = 500, pollMs: Int = 500,
+                    backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 300_000)) {
+            self.vaultPath = vaultPath
+            self.keys = keys
+            self.batchLimit = batchLimit
+            self.pollMs = pollMs
+            self.backoff = backoff
+        }
+    }
+
+    /// The worker's counters.
+    public struct Metrics: Sendable, Equatable {
+        public var delivered = 0
+        public var deadLetters = 0
+        public var attempts = 0
+        /// Failed attempts by `DeliveryError` code.
+        public var failures: [String: Int] = [:]
+    }
+
+    /// What one round did.
+    public enum RoundOutcome: Sendable, Equatable {
+        /// Nothing to deliver, or the sink waits for more.
+        case idle
+        /// Records were delivered (or passed over): go again at once.
+        case progressed
+        /// The attempt failed: wait this long.
+        case failed(retryInMs: Int)
+    }
+
+    public let configuration: Configuration
+    // `nonisolated(unsafe)` (the sink and the backoff) is safe: both are used only by the one
+    // thread that runs rounds, the worker thread after `start()`, or a test calling `round`
+    // with no worker thread running.
+    nonisolated(unsafe) private let sink: any DeliverySink
+    private let sinkName: String
+    private let clock: any PipelineClock
+    private let logger: Logger
+    private let stopping = Atomic<Bool>(false)
+    private let wake = PThreadSemaphore()
+    private let done = PThreadSemaphore()
+    private let counters = Mutex(Metrics())
+    nonisolated(unsafe) private var backoff: ReconnectBackoff
+
+    /// Creates a worker for `sink`; `start()` runs it.
+    public init(configuration: Configuration, sink: any DeliverySink, clock: any PipelineClock = SystemClock(),
+                logger: Logger = Logger(label: "vitalgate.delivery")) {
+        self.configuration = configuration
+        self.sink = sink
+        sinkName = sink.name
+        self.clock = clock
+        self.logger = logger
+        backoff = configuration.backoff
+    }
+
+    /// The counters so far.
+    public var metrics: Metrics { counters.withLock { $0 } }
+
+    /// Starts the worker thread.
+    public func start() {
+        WorkerThread.start(name: "vitalgate-deliver") { [self] in
+            defer { done.signal() }
+            let vault: Vault
+            do { vault = try Vault(path: configuration.vaultPath, keys: configuration.keys) } catch {
+                logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
+                return
+            }
+            while !stopping.load(ordering: .relaxed) {
+                let wait: Int
+                switch round(vault) {
+                case .idle: wait = configuration.pollMs
+                case .progressed: wait = 0
+                case .failed(let retryInMs): wait = retryInMs
+                }
+                if wait > 0 { _ = wake.wait(timeoutMs: wait) }
+            }
+            // A clean stop delivers what waits for more (a file not yet due), once.
+            var rounds = 0
+            while rounds < 16, round(vault, force: true) == .progressed { rounds += 1 }
+        }
+    }
+
+    /// Stops the worker and waits for its thread: the attempt under way, then what the sink was
+    /// waiting to batch (at most 16 rounds, one attempt each; a sink that fails is left for the
+    /// next start).
+    public func stop() {
+        stopping.store(true, ordering: .relaxed)
+        wake.signal()
+        done.wait()
+    }
+
+    /// One round against `vault` (exposed for tests that drive the worker step by step);
+    /// `force` delivers what the sink would rather wait with.
+    public func round(_ vault: Vault, force: Bool = false) -> RoundOutcome {
+        do {
+            let cursor = try vault.sinkCursor(sinkName).lastID
+            var corrupt: [(recordID: Int64, reason: String)] = []
+            let (entries, scannedTo) = try vault.outbox(after: cursor, limit: configuration.batchLimit) { id, error in
+                corrupt.append((id, "the record cannot be read: \(error.code)"))
+            }
+            guard scannedTo > cursor else { return .idle }
+            let full = entries.count + corrupt.count >= configuration.batchLimit
+            if !entries.isEmpty, !full, !force, !sink.isReady(entries, now: clock.wallMs()) { return .idle }
+            counters.withLock { $0.attempts += entries.isEmpty ? 0 : 1 }
+            let receipt = entries.isEmpty ? DeliveryReceipt() : try sink.deliver(entries)
+            let dead = corrupt + receipt.deadLetters
+            try vault.advanceSinkCursor(sinkName, to: scannedTo, delivered: entries.count - receipt.deadLetters.count,
+                                        deadLetters: dead.map { ($0.recordID, $0.reason) }, at: clock.wallMs())
+            counters.withLock {
+                $0.delivered += entries.count - receipt.deadLetters.count
+                $0.deadLetters += dead.count
+            }
+            if !dead.isEmpty {
+                logger.error("records refused for good were dead-lettered", metadata: [
+                    "sink": "\(sinkName)", "records": "\(dead.count)", "first_reason": "\(dead[0].reason)"])
+            }
+            backoff.reset()
+            return .progressed
+        } catch {
+            return failed(error, vault)
+        }
+    }
+
+    private func failed(_ error: any Error, _ vault: Vault) -> RoundOutcome {
+        let code = (error as? DeliveryError).map { "\($0.code)" } ?? (error as? VaultError).map { "vault_\($0.code)" } ?? "other"
+        counters.withLock { $0.failures[code, default: 0] += 1 }
+        var retry = backoff.nextDelayMs(random: Double.random(in: 0..<1))
+        if let asked = (error as? DeliveryError)?.retryAfterMs { retry = max(asked, 1) }
+        try? vault.recordSinkError(sinkName, "\(error)")
+        logger.warning("delivery failed; retrying", metadata: ["sink": "\(sinkName)", "error": "\(error)",
+                                                                "retry_in_ms": "\(retry)"])
+        return .failed(retryInMs: retry)
+    }
+}

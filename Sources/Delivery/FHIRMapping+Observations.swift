@@ -1,0 +1,107 @@
+import Telemetry
+import Vault
+
+extension FHIRMapping {
+    /// The Observations of a vitals reading: one per charted channel (the blood pressure panel
+    /// holds systolic and diastolic as components). Device-only channels (battery, perfusion
+    /// index, posture, acceleration, lead-off and cuff status) are not charted.
+    func vitalObservations(_ reading: Reading, patient: String?) -> [FHIRResource] {
+        var resources: [FHIRResource] = []
+        let oximeter = reading["spo2"] != nil
+        for measurement in reading.measurements {
+            let code: VitalSignCode
+            switch measurement.channel {
+            case "heart_rate": code = .heartRateByECG
+            case "pulse_rate": code = oximeter ? .pulseRateByOximetry : .pulseRateByCuff
+            case "spo2": code = .oxygenSaturation
+            case "respiratory_rate": code = .respiratoryRate
+            case "body_temperature": code = .bodyTemperature
+            case "mean_arterial_pressure": code = .meanArterialPressure
+            default: continue
+            }
+            var members = observationHead(reading, channel: measurement.channel, code: code, patient: patient)
+            members.append(value(measurement, code: code))
+            if measurement.channel == "body_temperature", case .text(let site)? = reading["temperature_site"]?.value {
+                members.append(("bodySite", .object([("text", .string(site))])))
+            }
+            resources.append(observation(reading, channel: measurement.channel, members))
+        }
+        if let panel = bloodPressurePanel(reading, patient: patient) { resources.append(panel) }
+        return resources
+    }
+
+    /// The blood pressure panel (85354-9) with its systolic and diastolic components; a failed
+    /// cuff measurement is charted as the panel with `dataAbsentReason` and the cuff's status.
+    private func bloodPressurePanel(_ reading: Reading, patient: String?) -> FHIRResource? {
+        let systolic = reading["systolic_pressure"], diastolic = reading["diastolic_pressure"]
+        guard systolic != nil || diastolic != nil || reading["cuff_status"] != nil else { return nil }
+        var members = observationHead(reading, channel: "blood_pressure", code: .bloodPressurePanel, patient: patient)
+        if systolic == nil && diastolic == nil {
+            var absent = Self.noSignal
+            if case .object(var fields) = absent, case .text(let status)? = reading["cuff_status"]?.value {
+                fields.removeAll { $0.key == "text" }
+                fields.append(("text", .string("the cuff reported \(status)")))
+                absent = .object(fields)
+            }
+            members.append(("dataAbsentReason", absent))
+        } else {
+            let components: [JSONValue] = [(systolic, VitalSignCode.systolic), (diastolic, VitalSignCode.diastolic)]
+                .compactMap { measurement, code in
+                    guard let measurement else { return nil }
+                    return .object([("code", codeableConcept(code)), value(measurement, code: code)])
+                }
+            members.append(("component", .array(components)))
+        }
+        return observation(reading, channel: "blood_pressure", members)
+    }
+
+    /// The Observations of an ECG chunk: `valueSampledData` in µV, one sample every 1/fs s.
+    func waveformObservations(_ reading: Reading, patient: String?) -> [FHIRResource] {
+        guard case .samples(let samples)? = reading["ecg"]?.value,
+              let rate = reading.number("sampling_rate"), rate > 0 else { return [] }
+        var code = VitalSignCode.ecgWaveform
+        if case .text(let lead)? = reading["ecg_lead"]?.value { code.text = "ECG lead \(lead)" }
+        var members = observationHead(reading, channel: "ecg", code: code, patient: patient, category: Self.procedureCategory)
+        members.append(("valueSampledData", .object([
+            ("origin", quantity(0, unit: "uV", display: "uV")),
+            ("period", .number((1000 / rate * 1000).rounded() / 1000)),
+            ("factor", .number(1)),
+            ("dimensions", .number(1)),
+            ("data", .string(samples.map { String($0) }.joined(separator: " "))),
+        ])))
+        return [observation(reading, channel: "ecg", members)]
+    }
+
+    /// The members every Observation of a reading starts with.
+    private func observationHead(_ reading: Reading, channel: String, code: VitalSignCode, patient: String?,
+                                 category: JSONValue = FHIRMapping.vitalSignsCategory) -> [(key: String, value: JSONValue)] {
+        [
+            ("resourceType", .string("Observation")),
+            ("identifier", .array([identifier(observationSystem, observationID(reading, channel: channel))])),
+            ("status", .string("final")),
+            ("category", category),
+            ("code", codeableConcept(code)),
+            ("subject", subject(patient, device: reading.device)),
+            ("effectiveDateTime", .string(UTCTimestamp.iso8601(milliseconds: reading.deviceTime))),
+            ("device", reference("Device", deviceSystem, reading.device.rawValue)),
+        ]
+    }
+
+    /// `valueQuantity`, or `dataAbsentReason` for a value without signal.
+    private func value(_ measurement: Measurement, code: VitalSignCode) -> (key: String, value: JSONValue) {
+        guard case .number(let number) = measurement.value else { return ("dataAbsentReason", Self.noSignal) }
+        return ("valueQuantity", quantity(number, unit: measurement.unit, display: code.unitDisplay))
+    }
+
+    private func observation(_ reading: Reading, channel: String,
+                             _ members: [(key: String, value: JSONValue)]) -> FHIRResource {
+        FHIRResource(resourceType: "Observation", identifierSystem: observationSystem,
+                     identifierValue: observationID(reading, channel: channel), json: .object(members))
+    }
+
+    /// A reading's Observation identifier: device, sequence number, device time and channel,
+    /// which a redelivered copy shares (the vault's dedupe identity).
+    func observationID(_ reading: Reading, channel: String) -> String {
+        "\(reading.device.rawValue).\(reading.seq).\(reading.deviceTime).\(channel)"
+    }
+}

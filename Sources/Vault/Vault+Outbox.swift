@@ -1,0 +1,230 @@
+import SQLite
+public import Telemetry
+
+/// One record the outbox delivers: a reading, or an alert (its sealed record). Quarantined
+/// messages and the gateway's own events are never delivered.
+public struct OutboxEntry: Sendable {
+    /// What the record holds.
+    public enum Content: Sendable {
+        case reading(Reading)
+        /// The alert's JSON line, as published on the local broker.
+        case alert(JSONValue)
+    }
+
+    /// The record's id in the vault (`readings.id`): the outbox's order, and a sink's cursor.
+    public var id: Int64
+    /// The patient's identifier (the MRN), `nil` when the device was unpaired.
+    public var patient: String?
+    /// The device that produced it (`-` for an alert that names none).
+    public var device: String
+    /// When the gateway received it (ms since the epoch).
+    public var receivedAt: Int64
+    public var content: Content
+
+    public init(id: Int64, patient: String?, device: String, receivedAt: Int64, content: Content) {
+        self.id = id
+        self.patient = patient
+        self.device = device
+        self.receivedAt = receivedAt
+        self.content = content
+    }
+}
+
+/// Where one sink stands (`vitalgate egress status`).
+public struct SinkCursor: Sendable, Equatable {
+    /// The sink's name (`fhir`, `mqtt`, `ndjson`, or a configured name).
+    public var sink: String
+    /// Every record up to this id was delivered or dead-lettered (0: none yet).
+    public var lastID: Int64
+    /// Records delivered so far.
+    public var delivered: Int64
+    /// Records the receiver refused for good (dead letters).
+    public var deadLetters: Int64
+    /// The last successful delivery (ms since the epoch), if any.
+    public var lastSuccessAt: Int64?
+    /// The last error, as a reason without content, if the last attempt failed.
+    public var lastError: String?
+
+    public init(sink: String, lastID: Int64 = 0, delivered: Int64 = 0, deadLetters: Int64 = 0,
+                lastSuccessAt: Int64? = nil, lastError: String? = nil) {
+        self.sink = sink
+        self.lastID = lastID
+        self.delivered = delivered
+        self.deadLetters = deadLetters
+        self.lastSuccessAt = lastSuccessAt
+        self.lastError = lastError
+    }
+}
+
+/// A sink's cursor and its backlog (`stats`).
+public struct SinkStatus: Sendable, Equatable {
+    public var cursor: SinkCursor
+    /// Deliverable records after the cursor.
+    public var backlog: Int
+    /// When the oldest of them arrived (ms since the epoch), if any.
+    public var oldestPendingAt: Int64?
+
+    /// As `stats --json` prints it.
+    public var json: JSONValue {
+        .object([
+            ("sink", .string(cursor.sink)), ("last_id", .number(Double(cursor.lastID))),
+            ("delivered", .number(Double(cursor.delivered))), ("dead_letters", .number(Double(cursor.deadLetters))),
+            ("backlog", .number(Double(backlog))),
+            ("oldest_pending_at", oldestPendingAt.map { .number(Double($0)) } ?? .null),
+            ("last_success_at", cursor.lastSuccessAt.map { .number(Double($0)) } ?? .null),
+            ("last_error", cursor.lastError.map { .string($0) } ?? .null),
+        ])
+    }
+}
+
+/// The outbox: the vault's records in id order, read by each sink from its own cursor, which
+/// advances only once the receiver confirmed (or refused for good) everything up to it. The
+/// delivery worker reads through its own `Vault` (its own connection) beside the agent's.
+extension Vault {
+    /// Up to `limit` deliverable records after `id`, in id order, and the id the scan reached
+    /// (records skipped on the way, such as gateway events or erased patients' readings, are
+    /// passed over: the cursor may move past them).
+    /// - Throws: `VaultError` `.corruptRow` for a record that does not authenticate or decode
+    ///   (the caller dead-letters it: it will never succeed).
+    public func outbox(after id: Int64, limit: Int,
+                       onCorrupt: (Int64, VaultError) -> Void) throws(VaultError) -> (entries: [OutboxEntry], scannedTo: Int64) {
+        try forgetErasedPatients()
+        let rows = try read {
+            try db.cached("""
+                SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at FROM readings
+                WHERE id > ? ORDER BY id LIMIT ?
+                """).allRows(.integer(id), .integer(Int64(limit)))
+        }
+        var entries: [OutboxEntry] = []
+        var scanned = id
+        for row in rows {
+            let rowID = row[0].integerValue ?? 0
+            scanned = rowID
+            let kind = row[2].textValue ?? ""
+            let schema = row[3].textValue ?? ""
+            guard kind != "event" || schema == "alert-v1" else { continue }
+            let ref = row[4].integerValue
+            if let ref, patientsByRef[ref] == nil { try loadPatients() }
+            do {
+                let device = row[1].textValue ?? "-"
+                let ciphertext = row[5].blobValue ?? []
+                let receivedAt = row[6].integerValue ?? 0
+                let patient = ref.flatMap { patientsByRef[$0]?.identifier }
+                if kind == "event" {
+                    let alert = try alertRecord(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext)
+                    entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
+                                               content: .alert(alert)))
+                } else {
+                    let reading = try decryptReading(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext,
+                                                     receivedAt: receivedAt)
+                    entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
+                                               content: .reading(reading)))
+                }
+            } catch where error.code == .erased {
+                continue  // erased: never delivered again
+            } catch {
+                onCorrupt(rowID, error)
+            }
+        }
+        return (entries, scanned)
+    }
+
+    /// Every sink's cursor with its backlog: the deliverable records after it.
+    func sinkStatuses() throws -> [SinkStatus] {
+        try sinkCursors().map { cursor in
+            let row = try db.cached(
+                "SELECT count(*), min(received_at) FROM readings WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1')"
+            ).firstRow(.integer(cursor.lastID))
+            return SinkStatus(cursor: cursor, backlog: Int(row?[0].integerValue ?? 0), oldestPendingAt: row?[1].integerValue)
+        }
+    }
+
+    /// The newest record id (the end of every sink's backlog).
+    public func newestRecordID() throws(VaultError) -> Int64 {
+        try read { try db.query("SELECT coalesce(max(id), 0) FROM readings").first?.first?.integerValue ?? 0 }
+    }
+
+    /// Where `sink` stands (a new sink starts at 0: everything in the vault is its backlog).
+    public func sinkCursor(_ sink: String) throws(VaultError) -> SinkCursor {
+        let row = try read {
+            try db.cached("""
+                SELECT last_id, delivered, dead_letters, last_success_at, last_error FROM sink_cursors WHERE sink = ?
+                """).firstRow(.text(sink))
+        }
+        guard let row else { return SinkCursor(sink: sink) }
+        return SinkCursor(sink: sink, lastID: row[0].integerValue ?? 0, delivered: row[1].integerValue ?? 0,
+                          deadLetters: row[2].integerValue ?? 0, lastSuccessAt: row[3].integerValue,
+                          lastError: row[4].textValue)
+    }
+
+    /// Every sink's cursor, by name.
+    public func sinkCursors() throws(VaultError) -> [SinkCursor] {
+        let names = try read { try db.query("SELECT sink FROM sink_cursors ORDER BY sink") }
+        var cursors: [SinkCursor] = []
+        for name in names.compactMap({ $0.first?.textValue }) { cursors.append(try sinkCursor(name)) }
+        return cursors
+    }
+
+    /// Moves `sink`'s cursor to `lastID` once the receiver confirmed `delivered` records up to it,
+    /// recording `deadLetters` (record id, reason) the receiver refused for good, in one transaction.
+    public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
+                                  at time: Int64) throws(VaultError) {
+        try write {
+            for (record, reason) in deadLetters {
+                try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
+                    .run(.text(sink), .integer(record), .integer(time), .text(reason))
+            }
+            try db.cached("""
+                INSERT INTO sink_cursors (sink, last_id, delivered, dead_letters, last_success_at, last_error)
+                VALUES (?, ?, ?, ?, ?, NULL)
+                ON CONFLICT(sink) DO UPDATE SET last_id = max(last_id, excluded.last_id),
+                    delivered = delivered + excluded.delivered, dead_letters = dead_letters + excluded.dead_letters,
+                    last_success_at = excluded.last_success_at, last_error = NULL
+                """).run(.text(sink), .integer(lastID), .integer(Int64(delivered)), .integer(Int64(deadLetters.count)),
+                         .integer(time))
+        }
+    }
+
+    /// Records why `sink`'s last attempt failed (a reason without content); the cursor stays.
+    public func recordSinkError(_ sink: String, _ reason: String) throws(VaultError) {
+        try write {
+            try db.cached("""
+                INSERT INTO sink_cursors (sink, last_id, last_error) VALUES (?, 0, ?)
+                ON CONFLICT(sink) DO UPDATE SET last_error = excluded.last_error
+                """).run(.text(sink), .text(reason))
+        }
+    }
+
+    /// The dead letters of `sink`, oldest first: record id, when, and the receiver's reason.
+    public func deadLetters(_ sink: String) throws(VaultError) -> [(recordID: Int64, at: Int64, reason: String)] {
+        try read {
+            try db.cached("SELECT record_id, at, reason FROM dead_letters WHERE sink = ? ORDER BY id")
+                .allRows(.text(sink)).map { ($0[0].integerValue ?? 0, $0[1].integerValue ?? 0, $0[2].textValue ?? "") }
+        }
+    }
+
+    /// An alert's sealed record: its JSON line.
+    private func alertRecord(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
+        -> JSONValue {
+        let plaintext = try decryptedPlaintext(id: id, device: device, patientRef: patientRef, ciphertext: ciphertext)
+        guard plaintext.first == ReadingPlaintext.version2, plaintext.count > 33 else {
+            throw VaultError(.corruptRow, "alert record \(id) has an unknown plaintext version")
+        }
+        do { return try JSONParser().parse(Array(plaintext[33...])) } catch {
+            throw VaultError(.corruptRow, "alert record \(id) is not JSON", underlying: error)
+        }
+    }
+
+    /// Drops the keys of patients erased through another connection (read only: the agent's
+    /// own vault scrubs their digests, `refreshErasures`).
+    private func forgetErasedPatients() throws(VaultError) {
+        guard patientsByRef.values.contains(where: { $0.key != nil }) else { return }
+        let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
+        for ref in erased.compactMap({ $0.first?.integerValue }) {
+            guard let entry = patientsByRef[ref], entry.key != nil else { continue }
+            if let identifier = entry.identifier { patientsByIdentifier[identifier] = nil }
+            patientsByRef[ref] = PatientEntry(ref: ref, pseudonym: entry.pseudonym, key: nil, identifier: nil)
+            sealers.removeAll()
+        }
+    }
+}

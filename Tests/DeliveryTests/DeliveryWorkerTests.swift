@@ -1,0 +1,85 @@
+import Delivery
+import MQTT
+import Foundation
+import Testing
+import Vault
+import VitalGateTesting
+
+/// Issue 19, the outbox: the cursor moves only on confirmation, failures retry with backoff or
+/// the receiver's Retry-After, dead letters never block the records behind them.
+@Suite struct DeliveryWorkerTests {
+    static func worker(_ fixture: DeliveryFixture, _ sink: InMemorySink, batch: Int = 50) -> DeliveryWorker {
+        DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: batch,
+                                            backoff: ReconnectBackoffDefaults.test),
+                       sink: sink)
+    }
+
+    @Test func theCursorMovesOnlyOnceTheSinkConfirmed() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 20)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink()
+        sink.fail(with: [DeliveryError(.unavailable, "down"), DeliveryError(.timeout, "slow")])
+        let worker = Self.worker(fixture, sink)
+        guard case .failed(let first) = worker.round(vault) else { Issue.record("the first attempt did not fail"); return }
+        #expect((80...120).contains(first), "the first retry waits 100 ms ±20 %: \(first)")
+        #expect(try vault.sinkCursor("memory").lastID == 0 && sink.delivered.isEmpty)
+        #expect(try vault.sinkCursor("memory").lastError?.contains("down") == true)
+        guard case .failed(let second) = worker.round(vault) else { Issue.record("the second attempt did not fail"); return }
+        #expect(second >= 160, "backoff grows: \(second)")
+        NDJSONDeliveryTests.drain(worker, vault)
+        let cursor = try vault.sinkCursor("memory")
+        #expect(cursor.lastID == (try vault.newestRecordID()) && cursor.lastError == nil)
+        #expect(sink.delivered == sink.delivered.sorted() && Set(sink.delivered).count == sink.delivered.count)
+        #expect(sink.delivered.count == fixture.readings + fixture.alerts)
+        #expect(worker.metrics.failures == ["unavailable": 1, "timeout": 1])
+    }
+
+    @Test func aReceiversRetryAfterIsHonoured() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 10)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink()
+        sink.fail(with: [DeliveryError(.unavailable, "429", retryAfterMs: 7_000)])
+        #expect(Self.worker(fixture, sink).round(vault) == .failed(retryInMs: 7_000))
+    }
+
+    @Test func deadLettersAreRecordedWithTheReasonAndDoNotBlockTheRest() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 20)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink()
+        sink.refuse([3, 4])
+        let worker = Self.worker(fixture, sink, batch: 10)
+        NDJSONDeliveryTests.drain(worker, vault)
+        let cursor = try vault.sinkCursor("memory")
+        #expect(cursor.lastID == (try vault.newestRecordID()) && cursor.deadLetters == 2)
+        #expect(cursor.delivered == Int64(fixture.readings + fixture.alerts - 2))
+        #expect(try vault.deadLetters("memory").map(\.recordID) == [3, 4])
+        #expect(try vault.deadLetters("memory").allSatisfy { $0.reason == "refused by the in-memory sink" })
+        #expect(!sink.delivered.contains(3) && sink.delivered.contains(5))
+    }
+
+    @Test func aSinkThatWaitsForMoreIsNotCalled() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 10)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink()
+        sink.waitFor(1_000_000)
+        #expect(Self.worker(fixture, sink, batch: 1_000_000).round(vault) == .idle && sink.calls == 0)
+    }
+
+    @Test func theWorkerThreadDeliversTheBacklogAndStopsCleanly() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 10)
+        let sink = InMemorySink()
+        let worker = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, pollMs: 20),
+                                    sink: sink)
+        worker.start()
+        defer { worker.stop() }
+        let expected = fixture.readings + fixture.alerts
+        let deadline = Date().addingTimeInterval(20)
+        while sink.delivered.count < expected && Date() < deadline { Thread.sleep(forTimeInterval: 0.02) }
+        #expect(sink.delivered.count == expected)
+    }
+}
+
+enum ReconnectBackoffDefaults {
+    /// 100 ms doubling to 800 ms, ±20 %.
+    static let test = MQTT.ReconnectBackoff(initialMs: 100, maxMs: 800)
+}

@@ -1,0 +1,102 @@
+import Delivery
+import Foundation
+import Simulator
+import Testing
+import Vault
+import VitalGateTesting
+
+/// Issue 19: the outbox delivered as FHIR R4 NDJSON, checked by a third-party validator
+/// (fhir.resources, FHIR 4.0.1) and the R4 Vital Signs rules.
+@Suite struct NDJSONDeliveryTests {
+    /// Runs rounds until the worker is idle; returns how many rounds progressed.
+    @discardableResult
+    static func drain(_ worker: DeliveryWorker, _ vault: Vault, limit: Int = 1000) -> Int {
+        var progressed = 0
+        for _ in 0..<limit {
+            guard worker.round(vault) == .progressed else { break }
+            progressed += 1
+        }
+        return progressed
+    }
+
+    static func files(_ directory: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: directory).sorted()
+    }
+
+    @Test func everyReadingAndAlertIsDeliveredOnceAsValidFHIRR4() throws {
+        let fixture = try DeliveryFixture()
+        let out = fixture.dir.appending("ndjson").path
+        let sink = try NDJSONSink(directory: out, mapping: FHIRMapping(gatewayID: "gw-1", patientIdentifierSystem: "urn:oid:1.2.3"),
+                                  maxAgeMs: 0)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 100),
+                                    sink: sink)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        #expect(Self.drain(worker, vault) > 1)
+        #expect(worker.round(vault) == .idle)
+        let cursor = try vault.sinkCursor("ndjson")
+        #expect(cursor.lastID == (try vault.newestRecordID()))
+        #expect(cursor.delivered == Int64(fixture.readings + fixture.alerts) && cursor.deadLetters == 0)
+        #expect(try Self.files(out).allSatisfy { $0.hasSuffix(".ndjson") }, "no temporary file is left")
+
+        let (passed, report) = try FHIRValidator.validate([out])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+        let counts = try #require(report["resources"] as? [String: Int])
+        #expect(counts["DetectedIssue"] == fixture.alerts && (counts["Device"] ?? 0) >= 5)
+        // Each resource once: no identifier in two lines (or two files).
+        let identifiers = try #require(report["identifiers"] as? [String: Int])
+        // (A Device is written with each file that names it: consumers update it in place.)
+        let once = identifiers.filter { !$0.key.hasPrefix("urn:vitalgate:gw-1:device|") }
+        #expect(once.count >= fixture.readings && once.values.allSatisfy { $0 == 1 })
+        let observations = try #require(report["observations"] as? [[String: Any]])
+        let codes = Set(observations.flatMap { $0["loinc"] as? [String] ?? [] })
+        // Every vital sign the devices measure, under its profile's LOINC code.
+        #expect(codes.isSuperset(of: ["8867-4", "8889-8", "2708-6", "59408-5", "9279-1", "8310-5", "85354-9", "8478-0"]))
+        // The reading without signal is charted as absent, not as a number.
+        #expect(observations.contains { $0["subject"] as? String == "MRN-NOSIG" && $0["absent"] as? Bool == true })
+        #expect(!observations.contains { $0["subject"] as? String == "MRN-NOSIG" && $0["value"] is Double })
+    }
+
+    @Test func aDeliveryRepeatedAfterACrashReplacesItsFilesInsteadOfDuplicating() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 30)
+        let out = fixture.dir.appending("ndjson").path
+        let mapping = FHIRMapping(gatewayID: "gw-1")
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        // The crash: a delivery written, the cursor never moved.
+        let (entries, _) = try vault.outbox(after: 0, limit: 40) { _, _ in }
+        _ = try NDJSONSink(directory: out, mapping: mapping).deliver(entries)
+        let before = try Self.files(out)
+        // The restarted worker starts from the same record and writes a superset under the same names.
+        let worker = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 60),
+                                    sink: try NDJSONSink(directory: out, mapping: mapping, maxAgeMs: 0))
+        Self.drain(worker, vault)
+        let after = try Self.files(out)
+        #expect(Set(before).isSubset(of: Set(after)))
+        let (passed, report) = try FHIRValidator.validate([out])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+        let identifiers = try #require(report["identifiers"] as? [String: Int])
+        let observations = identifiers.filter { $0.key.hasPrefix("urn:vitalgate:gw-1:observation|") }
+        #expect(!observations.isEmpty && observations.values.allSatisfy { $0 == 1 })
+    }
+
+    @Test func aFileWaitsForItsAgeLimitUnlessTheBatchIsFull() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 20)
+        let out = fixture.dir.appending("ndjson").path
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let clock = ManualClock(monotonicMs: 0, wallMs: SimulatorConfig.defaultStartTime + 20_000)
+        let sink = try NDJSONSink(directory: out, mapping: FHIRMapping(gatewayID: "gw-1"), maxAgeMs: 60_000)
+        let patient = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 10_000),
+                                     sink: sink, clock: clock)
+        #expect(patient.round(vault) == .idle)
+        #expect(try Self.files(out).isEmpty)
+        clock.advance(ms: 60_000)
+        #expect(patient.round(vault) == .progressed)
+        #expect(try !Self.files(out).isEmpty)
+        // A full batch goes at once, whatever its age.
+        let fresh = try DeliveryFixture(patients: 1, seconds: 20)
+        let full = DeliveryWorker(configuration: .init(vaultPath: fresh.vaultPath, keys: fresh.keys, batchLimit: 10),
+                                  sink: try NDJSONSink(directory: fresh.dir.appending("ndjson").path,
+                                                       mapping: FHIRMapping(gatewayID: "gw-1"), maxAgeMs: 60_000),
+                                  clock: ManualClock(monotonicMs: 0, wallMs: SimulatorConfig.defaultStartTime))
+        #expect(full.round(try Vault(path: fresh.vaultPath, keys: fresh.keys)) == .progressed)
+    }
+}

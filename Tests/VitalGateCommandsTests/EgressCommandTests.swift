@@ -1,0 +1,55 @@
+import Foundation
+import LocalBroker
+import MQTT
+import Telemetry
+import Testing
+import VitalGateTesting
+
+/// Issue 19: `vitalgate run` with an NDJSON sink, the real binary from outside the checkout.
+@Suite struct EgressCommandTests {
+    @Test func theAgentDeliversWhatItStoresAsValidFHIRAndPicksUpItsCursorAfterARestart() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let out = workspace.path("fhir")
+        let config = workspace.path("vitalgate.conf")
+        try """
+            [gateway]
+            id = "egress-gw"
+            data_dir = "\(workspace.data)"
+            [schemas]
+            directory = "\(AgentBinary.schemas)"
+            [egress]
+            ndjson = "\(out)"
+            ndjson_max_age_seconds = 3600
+            patient_identifier_system = "urn:oid:2.16.840.1.113883.19.5"
+            """.write(toFile: config, atomically: true, encoding: .utf8)
+        let broker = try LocalBroker()
+        // The files wait an hour for more: the clean stop delivers them.
+        let (agent, bridge) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<10)
+        Thread.sleep(forTimeInterval: 1.5)
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0)
+        // A second run takes the next readings from its cursor: nothing is written twice.
+        let (second, bridge2) = try workspace.startAgent(["--config", config], broker: broker, publishing: 10..<20)
+        Thread.sleep(forTimeInterval: 1.5)
+        second.terminate(signal: SIGTERM)
+        #expect(second.exitCode == 0)
+        bridge.disconnect()
+        bridge2.disconnect()
+
+        let (passed, report) = try FHIRValidator.validate([out])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+        let observations = try #require(report["observations"] as? [[String: Any]])
+        // Each OxiPatch reading: its SpO2 and its pulse rate, charted for the paired patient.
+        #expect(observations.count == 40, "\(observations.count) observations")
+        #expect(observations.allSatisfy { $0["subject"] as? String == "MRN-7" })
+        let identifiers = try #require(report["identifiers"] as? [String: Int])
+        #expect(identifiers.filter { $0.key.contains(":observation|") }.values.allSatisfy { $0 == 1 })
+        let stats = try AgentBinary.run(["stats", "--json", "--data-dir", workspace.data], log: workspace.path("stats.txt"))
+        let line = stats.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let json = try #require(try? JSONParser().parse(Array(line.utf8)), "\(stats.output)")
+        let sink = try #require(json["egress"]?.arrayValue?.first)
+        #expect(sink["sink"]?.stringValue == "ndjson" && sink["backlog"]?.numberValue == 0)
+        #expect(sink["delivered"]?.numberValue == 20 && sink["dead_letters"]?.numberValue == 0, "\(line)")
+    }
+}
