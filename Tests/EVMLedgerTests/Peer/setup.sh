@@ -8,16 +8,5 @@
 # (eth-account needs pydantic 2.14 and pycryptodome < 4, which other tools may not accept).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-venv="${EVM_PEER_VENV:-$(cd "$here/../../.." && pwd)/.build/evm-peer-venv}"
-python="${PYTHON:-python3}"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$here/requirements.txt" | cut -d' ' -f1)"
-if [ ! -x "$venv/bin/python3" ]; then
-    mkdir -p "$(dirname "$venv")"
-    "$python" -m venv "$venv" >&2
-fi
-if [ "$(cat "$stamp" 2>/dev/null || true)" != "$want" ]; then
-    "$venv/bin/python3" -m pip install --disable-pip-version-check -q -r "$here/requirements.txt" >&2
-    echo "$want" > "$stamp"
-fi
-echo "$venv/bin/python3"
+root="$(cd "$here/../../.." && pwd)"
+exec "$root/scripts/python-venv.sh" "$here/requirements.txt" "${EVM_PEER_VENV:-$root/.build/evm-peer-venv}"
