@@ -20,14 +20,6 @@ public struct OutboxEntry: Sendable {
     /// When the gateway received it (ms since the epoch).
     public var receivedAt: Int64
     public var content: Content
-
-    public init(id: Int64, patient: String?, device: String, receivedAt: Int64, content: Content) {
-        self.id = id
-        self.patient = patient
-        self.device = device
-        self.receivedAt = receivedAt
-        self.content = content
-    }
 }
 
 /// Where one sink stands (`vitalgate egress status`).
@@ -35,25 +27,15 @@ public struct SinkCursor: Sendable, Equatable {
     /// The sink's name (`fhir`, `mqtt`, `ndjson`, or a configured name).
     public var sink: String
     /// Every record up to this id was delivered or dead-lettered (0: none yet).
-    public var lastID: Int64
+    public var lastID: Int64 = 0
     /// Records delivered so far.
-    public var delivered: Int64
+    public var delivered: Int64 = 0
     /// Records the receiver refused for good (dead letters).
-    public var deadLetters: Int64
+    public var deadLetters: Int64 = 0
     /// The last successful delivery (ms since the epoch), if any.
     public var lastSuccessAt: Int64?
     /// The last error, as a reason without content, if the last attempt failed.
     public var lastError: String?
-
-    public init(sink: String, lastID: Int64 = 0, delivered: Int64 = 0, deadLetters: Int64 = 0,
-                lastSuccessAt: Int64? = nil, lastError: String? = nil) {
-        self.sink = sink
-        self.lastID = lastID
-        self.delivered = delivered
-        self.deadLetters = deadLetters
-        self.lastSuccessAt = lastSuccessAt
-        self.lastError = lastError
-    }
 }
 
 /// A sink's cursor and its backlog (`stats`).
