@@ -116,7 +116,7 @@ let package = Package(
                                    "VitalGateCommands"],
                     swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Vault", "Telemetry", "VitalGateTesting", "Schemas",
-                                                       "Simulator", "Detection", "MQTT"],
+                                                       "Simulator", "Detection", "MQTT", "LocalBroker"],
                     exclude: ["Validator"], swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],

@@ -8,6 +8,7 @@ import Fleet
 import FoundationEssentials
 import Ingest
 import Logging
+import MQTT
 import Schemas
 import Sealing
 import SQLite
@@ -75,14 +76,27 @@ public struct RunCommand: ParsableCommand {
     /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
     /// connection to the vault.
     static func makeDeliveryWorkers(_ config: AgentConfig) throws -> [DeliveryWorker] {
-        guard !config.egress.ndjson.isEmpty else { return [] }
+        let egress = config.egress
+        var sinks: [any DeliverySink] = []
+        if !egress.ndjson.isEmpty {
+            let mapping = FHIRMapping(gatewayID: config.gateway.id, patientIdentifierSystem: egress.patientIdentifierSystem)
+            sinks.append(try NDJSONSink(directory: egress.ndjson, mapping: mapping,
+                                        maxAgeMs: Int64(egress.ndjsonMaxAgeSeconds) * 1000))
+        }
+        if !egress.upstream.isEmpty, let broker = BrokerAddress(url: egress.upstream) {
+            let tls = broker.usesTLS || !egress.upstreamCAFile.isEmpty || !egress.upstreamCertFile.isEmpty
+                ? MQTTOptions.TLS(caFile: egress.upstreamCAFile.isEmpty ? nil : egress.upstreamCAFile,
+                                  caPath: egress.upstreamCAFile.isEmpty ? "/etc/ssl/certs" : nil,
+                                  certFile: egress.upstreamCertFile.isEmpty ? nil : egress.upstreamCertFile,
+                                  keyFile: egress.upstreamKeyFile.isEmpty ? nil : egress.upstreamKeyFile)
+                : nil
+            sinks.append(MQTTSink(options: MQTTOptions(broker: broker, clientID: "vitalgate-upstream-\(config.gateway.id)", tls: tls),
+                                  gatewayID: config.gateway.id, topicTemplate: egress.upstreamTopic))
+        }
+        guard !sinks.isEmpty else { return [] }
         let paths = DataPaths(config.gateway.dataDirectory)
-        let mapping = FHIRMapping(gatewayID: config.gateway.id,
-                                  patientIdentifierSystem: config.egress.patientIdentifierSystem)
-        let sink = try NDJSONSink(directory: config.egress.ndjson, mapping: mapping,
-                                  maxAgeMs: Int64(config.egress.ndjsonMaxAgeSeconds) * 1000)
-        return [DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile)),
-                               sink: sink)]
+        let keys = try FileKeyStore.load(path: paths.keyFile)
+        return sinks.map { DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys), sink: $0) }
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

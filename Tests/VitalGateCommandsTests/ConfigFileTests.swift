@@ -36,6 +36,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "ledger.endpoint", "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
             "ledger.max_fee_gwei",
             "egress.ndjson", "egress.ndjson_max_age_seconds", "egress.patient_identifier_system",
+            "egress.upstream", "egress.upstream_topic", "egress.upstream_ca_file", "egress.upstream_cert_file",
+            "egress.upstream_key_file",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
         ])
         // Every setting line carries a comment.

@@ -53,3 +53,26 @@ import VitalGateTesting
         #expect(sink["delivered"]?.numberValue == 20 && sink["dead_letters"]?.numberValue == 0, "\(line)")
     }
 }
+
+/// Issue 19: `vitalgate run --upstream`, a second mosquitto playing the cloud broker.
+@Suite struct UpstreamCommandTests {
+    @Test func theAgentForwardsWhatItStoresToTheUpstreamBrokerOnce() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let local = try LocalBroker()
+        let cloud = try LocalBroker()
+        let consumer = try MQTTTestClient.connect(cloud.address, id: "cloud-consumer")
+        try consumer.subscribe("vitalgate/upstream-gw/#", qos: 1)
+        let (agent, bridge) = try workspace.startAgent(
+            ["--data-dir", workspace.data, "--gateway", "upstream-gw", "--schemas", AgentBinary.schemas,
+             "--upstream", cloud.address.description], broker: local, publishing: 0..<10)
+        let received = try MQTTTestClient.collect(consumer, count: 10, timeoutMs: 15_000)
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0)
+        bridge.disconnect()
+        #expect(received.count == 10 && received.allSatisfy { $0.topic == "vitalgate/upstream-gw/vitals" })
+        let seqs = try received.map { try #require(JSONParser().parse($0.payload)["seq"]?.numberValue) }
+        #expect(seqs == (0..<10).map(Double.init), "in order, each once")
+        #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 500).isEmpty, "nothing twice")
+    }
+}

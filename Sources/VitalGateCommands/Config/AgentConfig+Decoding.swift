@@ -74,6 +74,11 @@ extension AgentConfig {
         case ("egress", "ndjson"): egress.ndjson = try v.string()
         case ("egress", "ndjson_max_age_seconds"): egress.ndjsonMaxAgeSeconds = try v.integer()
         case ("egress", "patient_identifier_system"): egress.patientIdentifierSystem = try v.string()
+        case ("egress", "upstream"): egress.upstream = try v.string()
+        case ("egress", "upstream_topic"): egress.upstreamTopic = try v.string()
+        case ("egress", "upstream_ca_file"): egress.upstreamCAFile = try v.string()
+        case ("egress", "upstream_cert_file"): egress.upstreamCertFile = try v.string()
+        case ("egress", "upstream_key_file"): egress.upstreamKeyFile = try v.string()
 
         case ("fleet", "enabled"): fleet.enabled = try v.boolean()
         case ("fleet", "groups"): fleet.groups = try v.strings()

@@ -55,6 +55,12 @@ extension AgentConfig {
         try check(egress.ndjsonMaxAgeSeconds, SettingRanges.egressNDJSONMaxAgeSeconds)
         try check(!egress.patientIdentifierSystem.isEmpty && !egress.patientIdentifierSystem.contains("|"),
                   "egress.patient_identifier_system", "must be a URI without `|`")
+        try check(egress.upstream.isEmpty || BrokerAddress(url: egress.upstream) != nil, "egress.upstream",
+                  "must be empty, mqtt://host[:port] or mqtts://host[:port]")
+        try check(!egress.upstreamTopic.isEmpty && !egress.upstreamTopic.contains("+") && !egress.upstreamTopic.contains("#"),
+                  "egress.upstream_topic", "must be a topic without wildcards")
+        try check(egress.upstreamCertFile.isEmpty == egress.upstreamKeyFile.isEmpty, "egress.upstream_key_file",
+                  "upstream_cert_file and upstream_key_file must be set together (mutual TLS)")
         try check(ledger.confirmations, SettingRanges.ledgerConfirmations)
         try check(ledger.maxFeeGwei, SettingRanges.ledgerMaxFeeGwei)
         try check(ledger.pollSeconds, SettingRanges.ledgerPollSeconds)

@@ -187,6 +187,15 @@ public struct AgentConfig: Sendable, Equatable {
         public var ndjsonMaxAgeSeconds = 60
         /// `patient_identifier_system`: the system of the patient identifier (the MRN) in FHIR references.
         public var patientIdentifierSystem = "urn:vitalgate:patient-identifier"
+        /// `upstream`: an upstream (cloud) broker, `mqtt://host:port` or `mqtts://host:port`; empty: off.
+        public var upstream = ""
+        /// `upstream_topic`: the topic of each record; `{gateway}`, `{kind}`, `{device}` are replaced.
+        public var upstreamTopic = "vitalgate/{gateway}/{kind}"
+        /// `upstream_ca_file`, `upstream_cert_file`, `upstream_key_file`: TLS to the upstream
+        /// broker (a client certificate and key: mutual TLS); empty CA: the system's.
+        public var upstreamCAFile = ""
+        public var upstreamCertFile = ""
+        public var upstreamKeyFile = ""
 
         /// The documented defaults.
         public init() {}

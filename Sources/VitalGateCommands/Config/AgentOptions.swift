@@ -50,6 +50,11 @@ public struct AgentOptions: ParsableArguments {
                                             + "(overrides egress.ndjson).", valueName: "dir"))
     public var ndjson: String?
 
+    /// `--upstream URL`: overrides `egress.upstream` (deliver to an upstream MQTT broker).
+    @Option(name: .long, help: ArgumentHelp("Deliver readings and alerts to this upstream broker, mqtt://host[:port] or "
+                                            + "mqtts://host[:port] (overrides egress.upstream).", valueName: "url"))
+    public var upstream: String?
+
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
@@ -79,6 +84,7 @@ public struct AgentOptions: ParsableArguments {
         if let gateway { result.gateway.id = gateway }
         if let schemas { result.schemas.directory = schemas }
         if let ndjson { result.egress.ndjson = ndjson }
+        if let upstream { result.egress.upstream = upstream }
         if let protocolVersion {
             guard let version = MQTTOptions.ProtocolVersion(rawValue: protocolVersion) else {
                 throw ConfigError(.invalidSetting, key: "--protocol", "must be 5 or 3.1.1")
@@ -102,6 +108,8 @@ extension ConfigError {
             ("gateway.data_dir", "--data-dir", options.dataDirectory != nil),
             ("gateway.id", "--gateway", options.gateway != nil),
             ("schemas.directory", "--schemas", options.schemas != nil),
+            ("egress.ndjson", "--ndjson", options.ndjson != nil),
+            ("egress.upstream", "--upstream", options.upstream != nil),
         ]
         guard let override = overrides.first(where: { $0.key == key && $0.given }) else { return self }
         var copy = self
