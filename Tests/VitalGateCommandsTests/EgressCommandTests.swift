@@ -51,6 +51,13 @@ import VitalGateTesting
         let sink = try #require(json["egress"]?.arrayValue?.first)
         #expect(sink["sink"]?.stringValue == "ndjson" && sink["backlog"]?.numberValue == 0)
         #expect(sink["delivered"]?.numberValue == 20 && sink["dead_letters"]?.numberValue == 0, "\(line)")
+        let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
+                                         log: workspace.path("egress.txt"))
+        let statusLine = status.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let egress = try #require(try? JSONParser().parse(Array(statusLine.utf8)), "\(status.output)")
+        let ndjson = try #require(egress["sinks"]?.arrayValue?.first)
+        #expect(ndjson["backlog"]?.numberValue == 0 && ndjson["dead_letter_list"]?.arrayValue?.isEmpty == true)
+        #expect(ndjson["last_success_at"]?.numberValue != nil && ndjson["last_error"]?.isNull == true, "\(statusLine)")
     }
 }
 
