@@ -37,8 +37,11 @@ public struct DemoCommand: ParsableCommand {
         let broker = try LocalBroker()
         note("broker: mosquitto on \(broker.address) (config \(broker.directory.path)/mosquitto.conf)")
         note("vault:  \(paths.vault)")
+        // What it stores it also delivers, as FHIR R4 NDJSON files (the embedded default sink).
+        let delivery = FilePaths.join(data, "fhir")
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
-                                     schemas: schemas, log: FilePaths.join(data, "agent.log"))
+                                     schemas: schemas, log: FilePaths.join(data, "agent.log"),
+                                     extraArguments: ["--ndjson", delivery])
         guard try agent.waitOnline(broker: broker.address) else {
             _ = agent.stop()
             throw ValidationError("the agent did not come online; see \(data)/agent.log")
@@ -58,7 +61,7 @@ public struct DemoCommand: ParsableCommand {
         let summary = DemoSummary(published: report.published, faultsInjected: report.byFault.mapKeys(\.rawValue),
                                   processed: seen, stats: stats, elapsedSeconds: elapsed,
                                   agentPeakRSSKiB: peakKiB, cleanStop: clean, dataDirectory: data,
-                                  gateway: Self.gateway)
+                                  gateway: Self.gateway, deliveryDirectory: delivery)
         print(json ? JSONWriter.canonicalString(summary.json) : summary.text)
         if seen < report.published || !clean { throw ExitCode(1) }
     }

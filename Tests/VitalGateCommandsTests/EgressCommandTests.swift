@@ -83,3 +83,23 @@ import VitalGateTesting
         #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 500).isEmpty, "nothing twice")
     }
 }
+
+/// Issue 19: the demo delivers what it stores as FHIR R4 NDJSON (its embedded default sink) and says so.
+@Suite struct DemoDeliveryTests {
+    @Test func theDemoShowsWhatItDeliveredAndTheFilesValidate() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let data = dir.appending("demo").path
+        let demo = try AgentBinary.run(["demo", "--json", "--duration", "6", "--patients", "2", "--data-dir", data,
+                                        "--schemas", AgentBinary.schemas], log: dir.appending("demo.txt").path)
+        #expect(demo.code == 0, "\(demo.output.suffix(2000))")
+        let line = demo.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+        let summary = try #require(try? JSONParser().parse(Array(line.utf8)), "\(demo.output.suffix(2000))")
+        let readings = try #require(summary["readings"]?.numberValue)
+        let alerts = try #require(summary["alerts"]?.numberValue)
+        #expect(readings > 0 && summary["clean_stop"]?.boolValue == true)
+        #expect(summary["delivered_fhir_ndjson"]?.numberValue == readings + alerts && summary["delivery_backlog"]?.numberValue == 0)
+        let (passed, report) = try FHIRValidator.validate([try #require(summary["delivery_dir"]?.stringValue)])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+    }
+}

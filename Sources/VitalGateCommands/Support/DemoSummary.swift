@@ -13,6 +13,11 @@ struct DemoSummary {
     var dataDirectory: String
     /// The demo agent's gateway id (`--gateway` for `audit`, `prove`, `keys trust` on that directory).
     var gateway: String
+    /// Where the agent delivered FHIR R4 NDJSON files.
+    var deliveryDirectory: String
+
+    /// The NDJSON sink's cursor and backlog, if it delivered anything.
+    var delivery: SinkStatus? { stats.egress.first { $0.cursor.sink == "ndjson" } }
 
     var throughput: Double { elapsedSeconds > 0 ? Double(processed) / elapsedSeconds : 0 }
 
@@ -38,6 +43,9 @@ struct DemoSummary {
             ("throughput_msgs_per_s", .number((throughput * 10).rounded() / 10)),
             ("agent_peak_rss_mib", agentPeakRSSKiB.map { .number((Double($0) / 1024 * 10).rounded() / 10) } ?? .null),
             ("clean_stop", .bool(cleanStop)),
+            ("delivered_fhir_ndjson", .number(Double(delivery?.cursor.delivered ?? 0))),
+            ("delivery_backlog", .number(Double(delivery?.backlog ?? 0))),
+            ("delivery_dir", .string(deliveryDirectory)),
             ("data_dir", .string(dataDirectory)),
             ("gateway", .string(gateway)),
         ])
@@ -61,6 +69,8 @@ struct DemoSummary {
         lines.append("log checkpoints         \(stats.anchoring.latestCheckpoint) (anchored up to \(stats.anchoring.anchored))")
         lines.append("agent peak memory       " + (agentPeakRSSKiB.map { String(printf: "%.1f MiB", Double($0) / 1024) } ?? "n/a"))
         lines.append("agent stopped cleanly   \(cleanStop ? "yes" : "NO")")
+        lines.append("delivered as FHIR R4    \(delivery?.cursor.delivered ?? 0) records, backlog \(delivery?.backlog ?? 0)  "
+                     + "(NDJSON in \(deliveryDirectory))")
         lines.append("data directory          \(dataDirectory)  (gateway \(gateway))")
         return lines.joined(separator: "\n")
     }
