@@ -1,4 +1,5 @@
 import FoundationEssentials
+import Glibc
 public import Logging
 public import MQTT
 import Synchronization
@@ -89,6 +90,9 @@ public final class DeliveryWorker: Sendable {
     public func start() {
         WorkerThread.start(name: "vitalgate-deliver") { [self] in
             defer { done.signal() }
+            // Below ingest: delivery takes the CPU that ingest leaves
+            // (who 0 is the calling thread: on Linux the nice value is per thread).
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
             let vault: Vault
             do { vault = try Vault(path: configuration.vaultPath, keys: configuration.keys) } catch {
                 logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
