@@ -90,9 +90,7 @@ public final class DeliveryWorker: Sendable {
     public func start() {
         WorkerThread.start(name: "vitalgate-deliver") { [self] in
             defer { done.signal() }
-            // Below ingest: delivery takes the CPU that ingest leaves
-            // (who 0 is the calling thread: on Linux the nice value is per thread).
-            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
+            Self.yieldToIngest()
             let vault: Vault
             do { vault = try Vault(path: configuration.vaultPath, keys: configuration.keys) } catch {
                 logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
@@ -110,6 +108,16 @@ public final class DeliveryWorker: Sendable {
             // A clean stop delivers what waits for more (a file not yet due), once.
             var rounds = 0
             while rounds < 16, round(vault, force: true) == .progressed { rounds += 1 }
+        }
+    }
+
+    /// Puts the calling thread below ingest: `SCHED_IDLE` (it runs only when a core would
+    /// otherwise idle), or nice 10 where that is refused. On Linux both are per thread, and
+    /// 0 names the calling one.
+    private static func yieldToIngest() {
+        var parameters = sched_param()
+        if sched_setscheduler(0, 5 /* SCHED_IDLE, a GNU extension Swift does not import */, &parameters) != 0 {
+            _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, 10)
         }
     }
 
