@@ -32,6 +32,10 @@ public struct BenchIngestCommand: ParsableCommand {
         "Another vitalgate executable (e.g. an earlier build) whose agent is also timed in every round, side by side.",
         valueName: "path"))
     var baselineAgent: String?
+    @Flag(name: .long, help: ArgumentHelp(
+        "Steady-rate phase: the agent also delivers to two sinks, NDJSON files and an upstream broker (the private one).",
+        valueName: "sinks"))
+    var withSinks = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     public init() {}
@@ -274,8 +278,9 @@ public struct BenchIngestCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: data) }
         try DataPaths(data).ensureExists()
         let keys = try FileKeyStore.initialize(path: DataPaths(data).keyFile)
+        let sinks = withSinks ? ["--ndjson", data + "/fhir", "--upstream", broker.address.description] : []
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
-                                     log: data + "/agent.log")
+                                     log: data + "/agent.log", extraArguments: sinks)
         guard try agent.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
         // The simulated clock runs `speed` times faster than the wall clock. Started at "now", its
         // timestamps would pass the agent's future-skew limit (15 min) within a minute, and from
