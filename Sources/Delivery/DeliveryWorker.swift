@@ -92,7 +92,10 @@ public final class DeliveryWorker: Sendable {
             defer { done.signal() }
             Self.yieldToIngest()
             let vault: Vault
-            do { vault = try Vault(path: configuration.vaultPath, keys: configuration.keys) } catch {
+            do {
+                vault = try Vault(path: configuration.vaultPath, keys: configuration.keys)
+                try vault.limitPageCache(kibibytes: 256)  // it reads forward: a small cache, not 2 MB per sink
+            } catch {
                 logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
                 return
             }

@@ -177,6 +177,14 @@ public final class Vault {
         return aad
     }
 
+    /// Caps this connection's page cache (SQLite's default is 2,000 KiB per connection): a
+    /// reader that scans forward, such as a delivery worker, needs little of it.
+    public func limitPageCache(kibibytes: Int) throws(VaultError) {
+        do { try db.execute("PRAGMA cache_size = -\(max(64, kibibytes))") } catch {
+            throw VaultError(.storage, "cannot set the page cache size", underlying: error)
+        }
+    }
+
     /// Flushes the WAL into the main database file (e.g. before a backup).
     public func walCheckpoint() throws(VaultError) {
         do { _ = try db.walCheckpoint(.truncate) } catch {
