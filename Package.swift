@@ -25,7 +25,6 @@ let package = Package(
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .systemLibrary(name: "CMalloc"),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
         // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
@@ -41,7 +40,7 @@ let package = Package(
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
         // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
-        .target(name: "Threading", dependencies: ["CMalloc"], swiftSettings: strict),
+        .target(name: "Threading", swiftSettings: strict),
 
         // MARK: Pure-value core and domain targets
         .target(name: "Telemetry", swiftSettings: strict),
@@ -91,7 +90,7 @@ let package = Package(
                 dependencies: ["Delivery", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
-                               "ErrorSupport", "Threading",
+                               "ErrorSupport",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

@@ -12,7 +12,6 @@ import MQTT
 import Schemas
 import Sealing
 import SQLite
-import Threading
 import Vault
 
 /// `vitalgate run`: the agent. Subscribes to device telemetry and stores it in the vault.
@@ -35,10 +34,6 @@ public struct RunCommand: ParsableCommand {
 
     public func run() throws {
         SignalFlag.install()
-        // At most two malloc arenas, not one per thread that allocates (glibc's default is 8 per
-        // core): the delivery and anchoring threads' arenas held ~3.5 MiB of freed memory at a
-        // steady 5,000 msg/s (BENCHMARKS, issue 19). Set before any thread starts.
-        MallocArenas.limit(to: 2)
         let config = try agent.resolve()
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
