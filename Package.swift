@@ -21,12 +21,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // MARK: C libraries (Debian: libmosquitto-dev, libsqlite3-dev, libssl-dev)
+        // MARK: C libraries (Debian: libmosquitto-dev, libsqlite3-dev, libssl-dev, libsecp256k1-dev, libcurl4-openssl-dev)
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
         .target(name: "CMosquittoBuffers"),
         // A VFS shim that writes each SQLite WAL frame in one system call (DECISIONS 25).
@@ -37,6 +38,8 @@ let package = Package(
         .target(name: "SQLite", dependencies: ["CSQLite", "CSQLiteWAL"], swiftSettings: strict),
         .target(name: "Cryptography", dependencies: ["COpenSSL", "Telemetry", "ErrorSupport"], swiftSettings: strict),
         .target(name: "Secp256k1", dependencies: ["CSecp256k1", "ErrorSupport"], swiftSettings: strict),
+        // HTTP(S) on libcurl: TLS, mutual TLS, proxies, kept-alive connections.
+        .target(name: "HTTP", dependencies: ["CCurl", "ErrorSupport"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
         // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
@@ -72,7 +75,7 @@ let package = Package(
                                "ErrorSupport", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Delivery",
-                dependencies: ["Vault", "Telemetry", "MQTT", "Threading", "ErrorSupport",
+                dependencies: ["Vault", "Telemetry", "MQTT", "HTTP", "Threading", "ErrorSupport",
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Ingest",
@@ -117,7 +120,9 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "Vault", "Telemetry", "VitalGateTesting", "Schemas",
                                                        "Simulator", "Detection", "MQTT", "LocalBroker"],
-                    exclude: ["Validator"], swiftSettings: strict),
+                    exclude: ["Validator", "Endpoint"], swiftSettings: strict),
+        .testTarget(name: "HTTPTests", dependencies: ["HTTP", "VitalGateTesting", "LocalBroker"], exclude: ["Peer"],
+                    swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Corpus")], swiftSettings: strict),

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages VitalGate needs, if any is missing. Debian 12 (bookworm).
 set -euo pipefail
-packages=(pkg-config openssl mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev libssl-dev libsecp256k1-dev)
+packages=(pkg-config openssl mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev libssl-dev libsecp256k1-dev libcurl4-openssl-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

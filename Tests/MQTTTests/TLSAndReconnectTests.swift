@@ -4,30 +4,7 @@ import MQTT
 import Testing
 import VitalGateTesting
 
-/// A throwaway PKI made with the openssl command line: a CA, a server certificate for
-/// 127.0.0.1 and a client certificate, all signed by the CA.
-struct TestPKI {
-    let dir: TemporaryDirectory
-    var ca: String { dir.appending("ca.crt").path }
-    var serverCert: String { dir.appending("server.crt").path }
-    var serverKey: String { dir.appending("server.key").path }
-    var clientCert: String { dir.appending("client.crt").path }
-    var clientKey: String { dir.appending("client.key").path }
-
-    init() throws {
-        dir = try TemporaryDirectory(prefix: "vitalgate-pki")
-        let d = dir.path
-        try Self.openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                          "-keyout", "\(d)/ca.key", "-out", "\(d)/ca.crt", "-days", "2", "-subj", "/CN=VitalGate Test CA"])
-        for (name, san) in [("server", "IP:127.0.0.1"), ("client", "DNS:gateway.test")] {
-            try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                              "-keyout", "\(d)/\(name).key", "-out", "\(d)/\(name).csr", "-subj", "/CN=\(name)"])
-            try "subjectAltName=\(san)\n".write(toFile: "\(d)/\(name).ext", atomically: true, encoding: .utf8)
-            try Self.openssl(["x509", "-req", "-in", "\(d)/\(name).csr", "-CA", "\(d)/ca.crt", "-CAkey", "\(d)/ca.key",
-                              "-CAcreateserial", "-out", "\(d)/\(name).crt", "-days", "2", "-extfile", "\(d)/\(name).ext"])
-        }
-    }
-
+extension TestPKI {
     /// The broker side: this PKI's server certificate, clients verified against its CA.
     func brokerTLS(requireClientCertificate: Bool = true) -> LocalBroker.TLS {
         LocalBroker.TLS(caFile: ca, certFile: serverCert, keyFile: serverKey, requireClientCertificate: requireClientCertificate)
@@ -40,15 +17,7 @@ struct TestPKI {
         return try MQTTClient(options: MQTTOptions(broker: broker, clientID: id, persistentSession: false, tls: tls,
                                                    connectTimeoutMs: expectFailure ? 2000 : 10_000))
     }
-
-    static func openssl(_ arguments: [String]) throws {
-        let child = try ChildProcess(executable: "/usr/bin/openssl", arguments: arguments)
-        child.waitForExit()
-        guard child.exitCode == 0 else { throw PKIError(step: arguments[0]) }
-    }
 }
-
-struct PKIError: Error { var step: String }
 
 @Suite struct TLSAndReconnectTests {
     @Test func mutualTLSConnectsWithAClientCertificateAndFailsWithout() throws {
