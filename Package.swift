@@ -90,7 +90,7 @@ let package = Package(
 
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Delivery", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
+                dependencies: ["Delivery", "HTTP", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
                                "ErrorSupport",

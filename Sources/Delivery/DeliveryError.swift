@@ -34,4 +34,9 @@ extension ErrorCode<DeliveryError> {
     public static var storage: Self { Self("storage") }
     /// The sink is configured wrongly (a bad directory, URL or key).
     public static var configuration: Self { Self("configuration") }
+    /// The receiver refused the credentials (401 or 403, or the OAuth2 token endpoint said no).
+    public static var unauthorized: Self { Self("unauthorized") }
+    /// The receiver refused every entry of a batch: a systematic refusal (a profile the server
+    /// enforces, a wrong endpoint), not bad records, so nothing is dead-lettered.
+    public static var rejected: Self { Self("rejected") }
 }

@@ -155,8 +155,10 @@ public final class DeliveryWorker: Sendable {
                 $0.deadLetters += dead.count
             }
             if !dead.isEmpty {
-                logger.error("records refused for good were dead-lettered", metadata: [
-                    "sink": "\(sinkName)", "records": "\(dead.count)", "first_reason": "\(dead[0].reason)"])
+                // The reasons stay in the vault (`vitalgate egress status`): a receiver's reason
+                // may quote the refused content, which is patient data.
+                logger.error("records refused for good were dead-lettered (reasons: vitalgate egress status)", metadata: [
+                    "sink": "\(sinkName)", "records": "\(dead.count)", "first_record": "\(dead[0].recordID)"])
             }
             backoff.reset()
             return .progressed

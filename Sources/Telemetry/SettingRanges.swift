@@ -54,6 +54,9 @@ public enum SettingRanges {
     public static let ledgerMaxFeeGwei = SettingRange("ledger.max_fee_gwei", 1...100_000)
     public static let ledgerPollSeconds = SettingRange<Double>("ledger.poll_seconds", 0.1...3600)
     public static let egressNDJSONMaxAgeSeconds = SettingRange("egress.ndjson_max_age_seconds", 0...86_400)
+    /// Records per FHIR transaction Bundle.
+    public static let egressFHIRBatch = SettingRange("egress.fhir_batch", 1...1000)
+    public static let egressFHIRTimeoutSeconds = SettingRange("egress.fhir_timeout_seconds", 1...600)
     public static let fleetConfirmTimeoutSeconds = SettingRange<Double>("fleet.confirm_timeout_seconds", 1...3600)
     /// Firmware schema files in one fleet `schemas` section.
     public static let schemaFiles = SettingRange("schemas.files", 0...64)

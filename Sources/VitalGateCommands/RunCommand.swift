@@ -6,6 +6,7 @@ import EVMLedger
 import Ledger
 import Fleet
 import FoundationEssentials
+import HTTP
 import Ingest
 import Logging
 import MQTT
@@ -93,10 +94,36 @@ public struct RunCommand: ParsableCommand {
             sinks.append(MQTTSink(options: MQTTOptions(broker: broker, clientID: "vitalgate-upstream-\(config.gateway.id)", tls: tls),
                                   gatewayID: config.gateway.id, topicTemplate: egress.upstreamTopic))
         }
+        if !egress.fhir.isEmpty {
+            sinks.append(try fhirSink(config))
+        }
         guard !sinks.isEmpty else { return [] }
         let paths = DataPaths(config.gateway.dataDirectory)
         let keys = try FileKeyStore.load(path: paths.keyFile)
-        return sinks.map { DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys), sink: $0) }
+        return sinks.map { sink in
+            DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
+                                                batchLimit: sink is FHIRSink ? egress.fhirBatch : 500),
+                           sink: sink)
+        }
+    }
+
+    /// The `[egress] fhir` sink: its URL, TLS files and credentials.
+    static func fhirSink(_ config: AgentConfig) throws -> FHIRSink {
+        let egress = config.egress
+        let credentials: FHIRCredentials = if !egress.fhirTokenFile.isEmpty {
+            .bearerTokenFile(egress.fhirTokenFile)
+        } else if !egress.fhirOAuthTokenURL.isEmpty {
+            .oauth2(tokenURL: egress.fhirOAuthTokenURL, clientID: egress.fhirOAuthClientID,
+                    secretFile: egress.fhirOAuthSecretFile, scope: egress.fhirOAuthScope.isEmpty ? nil : egress.fhirOAuthScope)
+        } else {
+            .none
+        }
+        func file(_ path: String) -> String? { path.isEmpty ? nil : path }
+        let options = HTTPClient.Options(caFile: file(egress.fhirCAFile), certificateFile: file(egress.fhirCertFile),
+                                         keyFile: file(egress.fhirKeyFile), timeoutMs: egress.fhirTimeoutSeconds * 1000,
+                                         userAgent: "VitalGate/\(config.gateway.id)")
+        let mapping = FHIRMapping(gatewayID: config.gateway.id, patientIdentifierSystem: egress.patientIdentifierSystem)
+        return try FHIRSink(baseURL: egress.fhir, mapping: mapping, credentials: credentials, options: options)
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

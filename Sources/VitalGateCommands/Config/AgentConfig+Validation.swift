@@ -4,12 +4,6 @@ import Telemetry
 extension AgentConfig {
     /// Checks ranges and consistency; the error names the dotted key (and, from `load`, its line).
     public func validate() throws(ConfigError) {
-        func check(_ ok: Bool, _ key: String, _ reason: String) throws(ConfigError) {
-            if !ok { throw ConfigError(.invalidSetting, key: key, reason) }
-        }
-        func check<Bound>(_ value: Bound, _ range: SettingRange<Bound>, _ note: String = "") throws(ConfigError) {
-            try check(range.local.contains(value), range.key, range.requirement + note)
-        }
         try check(Self.isTopicLevel(gateway.id), "gateway.id",
                   "must be 1-64 characters of A-Z a-z 0-9 . _ - (it is used in topics)")
         try check(!gateway.dataDirectory.isEmpty, "gateway.data_dir", "must not be empty")
@@ -61,6 +55,7 @@ extension AgentConfig {
                   "egress.upstream_topic", "must be a topic without wildcards")
         try check(egress.upstreamCertFile.isEmpty == egress.upstreamKeyFile.isEmpty, "egress.upstream_key_file",
                   "upstream_cert_file and upstream_key_file must be set together (mutual TLS)")
+        try checkFHIR()
         try check(ledger.confirmations, SettingRanges.ledgerConfirmations)
         try check(ledger.maxFeeGwei, SettingRanges.ledgerMaxFeeGwei)
         try check(ledger.pollSeconds, SettingRanges.ledgerPollSeconds)
@@ -69,6 +64,30 @@ extension AgentConfig {
         try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",
                   "needs fleet.operators_file (the pinned operator keys)")
         try check(fleet.confirmTimeoutSeconds, SettingRanges.fleetConfirmTimeoutSeconds)
+    }
+
+    private func check(_ ok: Bool, _ key: String, _ reason: String) throws(ConfigError) {
+        if !ok { throw ConfigError(.invalidSetting, key: key, reason) }
+    }
+
+    private func check<Bound>(_ value: Bound, _ range: SettingRange<Bound>, _ note: String = "") throws(ConfigError) {
+        try check(range.local.contains(value), range.key, range.requirement + note)
+    }
+
+    /// `[egress]`'s FHIR settings: a URL, TLS files in pairs, one kind of credentials.
+    private func checkFHIR() throws(ConfigError) {
+        let lower = egress.fhir.lowercased()
+        try check(egress.fhir.isEmpty || lower.hasPrefix("http://") || lower.hasPrefix("https://"), "egress.fhir",
+                  "must be empty or a FHIR server's base URL, http(s)://host[:port][/path]")
+        try check(egress.fhirCertFile.isEmpty == egress.fhirKeyFile.isEmpty, "egress.fhir_key_file",
+                  "fhir_cert_file and fhir_key_file must be set together (mutual TLS)")
+        let oauth = [egress.fhirOAuthTokenURL, egress.fhirOAuthClientID, egress.fhirOAuthSecretFile]
+        try check(oauth.allSatisfy(\.isEmpty) || oauth.allSatisfy { !$0.isEmpty }, "egress.fhir_oauth_token_url",
+                  "fhir_oauth_token_url, fhir_oauth_client_id and fhir_oauth_secret_file must be set together")
+        try check(egress.fhirTokenFile.isEmpty || egress.fhirOAuthTokenURL.isEmpty, "egress.fhir_token_file",
+                  "set either a bearer token file or OAuth2 client credentials, not both")
+        try check(egress.fhirBatch, SettingRanges.egressFHIRBatch)
+        try check(egress.fhirTimeoutSeconds, SettingRanges.egressFHIRTimeoutSeconds)
     }
 
     /// A topic level of 1-64 characters from `A-Z a-z 0-9 . _ -`.

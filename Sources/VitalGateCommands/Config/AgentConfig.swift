@@ -196,6 +196,25 @@ public struct AgentConfig: Sendable, Equatable {
         public var upstreamCAFile = ""
         public var upstreamCertFile = ""
         public var upstreamKeyFile = ""
+        /// `fhir`: a FHIR R4 server's base URL, `http(s)://…`; empty: off.
+        public var fhir = ""
+        /// `fhir_ca_file`, `fhir_cert_file`, `fhir_key_file`: TLS to the FHIR server (a client
+        /// certificate and key: mutual TLS); empty CA: the system's.
+        public var fhirCAFile = ""
+        public var fhirCertFile = ""
+        public var fhirKeyFile = ""
+        /// `fhir_token_file`: a file holding a bearer token (read again after a 401).
+        public var fhirTokenFile = ""
+        /// `fhir_oauth_token_url`, `fhir_oauth_client_id`, `fhir_oauth_secret_file`,
+        /// `fhir_oauth_scope`: OAuth2 client credentials instead of a static token.
+        public var fhirOAuthTokenURL = ""
+        public var fhirOAuthClientID = ""
+        public var fhirOAuthSecretFile = ""
+        public var fhirOAuthScope = ""
+        /// `fhir_batch`: records per transaction Bundle at most.
+        public var fhirBatch = 100
+        /// `fhir_timeout_seconds`: the limit of one upload (connect, send, answer).
+        public var fhirTimeoutSeconds = 30
 
         /// The documented defaults.
         public init() {}

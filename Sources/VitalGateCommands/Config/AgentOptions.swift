@@ -55,6 +55,11 @@ public struct AgentOptions: ParsableArguments {
                                             + "mqtts://host[:port] (overrides egress.upstream).", valueName: "url"))
     public var upstream: String?
 
+    /// `--fhir URL`: overrides `egress.fhir` (deliver to a FHIR R4 server).
+    @Option(name: .long, help: ArgumentHelp("Deliver readings and alerts to this FHIR R4 server's base URL, "
+                                            + "http(s)://… (overrides egress.fhir).", valueName: "url"))
+    public var fhir: String?
+
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
@@ -85,6 +90,7 @@ public struct AgentOptions: ParsableArguments {
         if let schemas { result.schemas.directory = schemas }
         if let ndjson { result.egress.ndjson = ndjson }
         if let upstream { result.egress.upstream = upstream }
+        if let fhir { result.egress.fhir = fhir }
         if let protocolVersion {
             guard let version = MQTTOptions.ProtocolVersion(rawValue: protocolVersion) else {
                 throw ConfigError(.invalidSetting, key: "--protocol", "must be 5 or 3.1.1")
@@ -110,6 +116,7 @@ extension ConfigError {
             ("schemas.directory", "--schemas", options.schemas != nil),
             ("egress.ndjson", "--ndjson", options.ndjson != nil),
             ("egress.upstream", "--upstream", options.upstream != nil),
+            ("egress.fhir", "--fhir", options.fhir != nil),
         ]
         guard let override = overrides.first(where: { $0.key == key && $0.given }) else { return self }
         var copy = self
