@@ -111,7 +111,7 @@ let package = Package(
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
-                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery"], swiftSettings: strict),
+                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery", "HTTP"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "ErrorSupportTests",
                     dependencies: ["ErrorSupport", "Cryptography", "EVMLightClient", "Ledger", "MQTT", "SQLite",
@@ -134,7 +134,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",
-                                 "Simulator", "Fleet", "Cryptography", "SQLite"],
+                                 "Simulator", "Fleet", "Cryptography", "SQLite", "Delivery"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
                     swiftSettings: strict),

@@ -19,6 +19,8 @@ public struct DeliveryReceipt: Sendable {
 public protocol DeliverySink: AnyObject {
     /// The sink's name, the key of its cursor in the vault.
     var name: String { get }
+    /// Which records it takes (all, unless it says otherwise).
+    var selection: OutboxSelection { get }
     /// Whether `pending` (entries after the cursor, oldest first, at most the worker's batch)
     /// should go now; a sink that writes files waits for a full file or its age limit. `now`
     /// is the gateway's wall clock (ms).
@@ -27,4 +29,9 @@ public protocol DeliverySink: AnyObject {
     /// - Throws: ``DeliveryError`` when nothing can be confirmed now (the batch is tried again
     ///   after a backoff, or after the receiver's `Retry-After`).
     func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt
+}
+
+extension DeliverySink {
+    /// Readings and alerts.
+    public var selection: OutboxSelection { .all }
 }

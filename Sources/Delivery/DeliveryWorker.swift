@@ -28,14 +28,19 @@ public final class DeliveryWorker: Sendable {
         public var pollMs: Int
         /// Backoff between failed attempts.
         public var backoff: ReconnectBackoff
+        /// Whether the thread runs below ingest (`SCHED_IDLE`): right for bulk delivery, wrong
+        /// for alerts, which must leave even while ingest keeps every core busy.
+        public var yieldsToIngest: Bool
 
         public init(vaultPath: String, keys: any KeyStore, batchLimit: Int = 500, pollMs: Int = 500,
-                    backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 300_000)) {
+                    backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 300_000),
+                    yieldsToIngest: Bool = true) {
             self.vaultPath = vaultPath
             self.keys = keys
             self.batchLimit = batchLimit
             self.pollMs = pollMs
             self.backoff = backoff
+            self.yieldsToIngest = yieldsToIngest
         }
     }
 
@@ -64,6 +69,7 @@ public final class DeliveryWorker: Sendable {
     // with no worker thread running.
     nonisolated(unsafe) private let sink: any DeliverySink
     private let sinkName: String
+    private let selection: OutboxSelection
     private let clock: any PipelineClock
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
@@ -78,6 +84,7 @@ public final class DeliveryWorker: Sendable {
         self.configuration = configuration
         self.sink = sink
         sinkName = sink.name
+        selection = sink.selection
         self.clock = clock
         self.logger = logger
         backoff = configuration.backoff
@@ -90,11 +97,12 @@ public final class DeliveryWorker: Sendable {
     public func start() {
         WorkerThread.start(name: "vitalgate-deliver") { [self] in
             defer { done.signal() }
-            Self.yieldToIngest()
+            if configuration.yieldsToIngest { Self.yieldToIngest() }
             let vault: Vault
             do {
                 vault = try Vault(path: configuration.vaultPath, keys: configuration.keys)
                 try vault.limitPageCache(kibibytes: 256)  // it reads forward: a small cache, not 2 MB per sink
+                try vault.registerSink(sinkName, selection: selection)
             } catch {
                 logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
                 return
@@ -139,7 +147,8 @@ public final class DeliveryWorker: Sendable {
         do {
             let cursor = try vault.sinkCursor(sinkName).lastID
             var corrupt: [(recordID: Int64, reason: String)] = []
-            let (entries, scannedTo) = try vault.outbox(after: cursor, limit: configuration.batchLimit) { id, error in
+            let (entries, scannedTo) = try vault.outbox(after: cursor, limit: configuration.batchLimit,
+                                                        selection: selection) { id, error in
                 corrupt.append((id, "the record cannot be read: \(error.code)"))
             }
             guard scannedTo > cursor else { return .idle }

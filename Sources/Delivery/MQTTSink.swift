@@ -3,31 +3,68 @@ public import MQTT
 import Telemetry
 public import Vault
 
-/// Delivers the outbox to an upstream (cloud) MQTT broker at QoS 1: each record as one message,
-/// confirmed when the broker's PUBACK for it arrived. Its own client id and persistent session,
-/// TLS and mutual TLS as `MQTTOptions` gives them.
+/// Delivers the outbox to an MQTT broker at QoS 1: each record as one message, confirmed when
+/// the broker's PUBACK for it arrived. Its own client id, TLS and mutual TLS as `MQTTOptions`
+/// gives them. Two uses:
 ///
-/// The payload is the record's canonical JSON (the reading as the vault commits it, or the
-/// alert's line) with `record`, a stable `{gateway}:{record id}` the receiver deduplicates by:
-/// QoS 1 is at least once, and a batch interrupted before its PUBACKs is published again.
+/// - **upstream** (a cloud broker): every record, as its canonical JSON (the reading as the
+///   vault commits it, or the alert's line) with `record`, a stable `{gateway}:{record id}` the
+///   receiver deduplicates by (QoS 1 is at least once: a batch interrupted before its PUBACKs
+///   is published again), `patient` and `received_at`;
+/// - **local alerts** (``localAlerts(source:gatewayID:)``): the alerts only, each as the line
+///   the detector wrote, on the gateway's own alerts topic. Stored before they are published,
+///   so an alert whose publication a crash cut off goes out after the restart.
 public final class MQTTSink: DeliverySink {
+    /// What a message carries.
+    public enum Payload: Sendable {
+        /// The record's canonical JSON with `record`, `patient` and `received_at`.
+        case record
+        /// An alert's line as the detector wrote it (the local alerts topic's format).
+        case alertLine
+    }
+
     public let name: String
-    let options: MQTTOptions
+    public let selection: OutboxSelection
+    let source: MQTTOptionsSource
     let gatewayID: String
     /// The topic of each message: `{gateway}`, `{kind}` (`vitals`, `waveform`, `alert`) and
     /// `{device}` are replaced. Never the patient.
     let topicTemplate: String
+    let payload: Payload
     let confirmTimeoutMs: Int
     private var client: MQTTClient?
+    /// The source's version the client was made with.
+    private var clientVersion = -1
 
-    /// A sink publishing through `options` (its broker, client id, TLS).
-    public init(name: String = "mqtt", options: MQTTOptions, gatewayID: String,
-                topicTemplate: String = "vitalgate/{gateway}/{kind}", confirmTimeoutMs: Int = 10_000) {
+    /// A sink publishing every record through `options` (its broker, client id, TLS).
+    public convenience init(name: String = "mqtt", options: MQTTOptions, gatewayID: String,
+                            topicTemplate: String = "vitalgate/{gateway}/{kind}", confirmTimeoutMs: Int = 10_000) {
+        self.init(name: name, source: MQTTOptionsSource(options), gatewayID: gatewayID, topicTemplate: topicTemplate,
+                  payload: .record, selection: .all, confirmTimeoutMs: confirmTimeoutMs)
+    }
+
+    /// A sink publishing `selection` through the options `source` holds (it reconnects when
+    /// they change).
+    public init(name: String, source: MQTTOptionsSource, gatewayID: String, topicTemplate: String, payload: Payload,
+                selection: OutboxSelection, confirmTimeoutMs: Int = 10_000) {
         self.name = name
-        self.options = options
+        self.source = source
         self.gatewayID = gatewayID
         self.topicTemplate = topicTemplate
+        self.payload = payload
+        self.selection = selection
         self.confirmTimeoutMs = confirmTimeoutMs
+    }
+
+    /// The name of the local alerts sink's cursor.
+    public static let localAlertsName = "local-alerts"
+
+    /// The sink of the gateway's own alerts topic on the local broker: alerts only, as the
+    /// detector wrote them, through `source` (the ingest connection's broker, followed when a
+    /// fleet document moves it; give it a client id of its own).
+    public static func localAlerts(source: MQTTOptionsSource, gatewayID: String) -> MQTTSink {
+        MQTTSink(name: localAlertsName, source: source, gatewayID: gatewayID,
+                 topicTemplate: GatewayTopics(gateway: gatewayID).alerts, payload: .alertLine, selection: .alerts)
     }
 
     deinit { client?.disconnect() }
@@ -42,26 +79,30 @@ public final class MQTTSink: DeliverySink {
             try client.flush()
         } catch {
             drop(client)
-            throw DeliveryError(.unavailable, "cannot publish to the upstream broker: \(error.reason)")
+            throw DeliveryError(.unavailable, "cannot publish to the broker: \(error.reason)")
         }
         let clock = ContinuousClock()
         let deadline = clock.now + .milliseconds(confirmTimeoutMs)
         while client.completedPublishes - baseline < entries.count {
             guard clock.now < deadline else {
                 drop(client)
-                throw DeliveryError(.timeout, "the upstream broker confirmed \(client.completedPublishes - baseline) of "
+                throw DeliveryError(.timeout, "the broker confirmed \(client.completedPublishes - baseline) of "
                                     + "\(entries.count) messages within \(confirmTimeoutMs) ms")
             }
             do { _ = try client.receive(timeoutMs: 20, maxMessages: 256) } catch {
                 drop(client)
-                throw DeliveryError(.unavailable, "the upstream connection was lost: \(error.reason)")
+                throw DeliveryError(.unavailable, "the connection to the broker was lost: \(error.reason)")
             }
         }
         return DeliveryReceipt()
     }
 
-    /// The record's message: its topic and canonical JSON with the `record` id.
+    /// The record's message: its topic and payload.
     func message(_ entry: OutboxEntry) -> MQTTOptions.Message {
+        if payload == .alertLine, case .alert(let alert) = entry.content {
+            return MQTTOptions.Message(topic: topic(kind: "alert", device: entry.device), payload: JSONWriter.canonicalBytes(alert),
+                                       qos: 1)
+        }
         let kind: String
         var members: [(key: String, value: JSONValue)]
         switch entry.content {
@@ -76,13 +117,21 @@ public final class MQTTSink: DeliverySink {
         }
         members.append(("record", .string("\(gatewayID):\(entry.id)")))
         members.append(("patient", entry.patient.map { .string($0) } ?? .null))
-        let topic = topicTemplate.replacing("{gateway}", with: gatewayID).replacing("{kind}", with: kind)
-            .replacing("{device}", with: entry.device)
-        return MQTTOptions.Message(topic: topic, payload: JSONWriter.canonicalBytes(.object(members)), qos: 1)
+        return MQTTOptions.Message(topic: topic(kind: kind, device: entry.device),
+                                   payload: JSONWriter.canonicalBytes(.object(members)), qos: 1)
     }
 
-    /// The connection, made (or made again) when there is none.
+    private func topic(kind: String, device: String) -> String {
+        topicTemplate.replacing("{gateway}", with: gatewayID).replacing("{kind}", with: kind).replacing("{device}", with: device)
+    }
+
+    /// The connection, made (or made again) when there is none, or when the source's options changed.
     private func connected() throws(DeliveryError) -> MQTTClient {
+        let (options, version) = source.current
+        if let client, version != clientVersion {
+            client.disconnect()
+            self.client = nil
+        }
         if let client, client.isConnected { return client }
         do throws(MQTTError) {
             if let client = self.client {
@@ -92,11 +141,12 @@ public final class MQTTSink: DeliverySink {
             let client = try MQTTClient(options: options)
             try client.connect()
             self.client = client
+            clientVersion = version
             return client
         } catch {
             // libmosquitto's MOSQ_ERR_TLS (8) and MOSQ_ERR_TLS_HANDSHAKE (23).
             let code: DeliveryError.Code = [8, 23].contains(error.code) ? .tls : .unavailable
-            throw DeliveryError(code, "cannot connect to the upstream broker \(options.broker): \(error.reason)")
+            throw DeliveryError(code, "cannot connect to the broker \(options.broker): \(error.reason)")
         }
     }
 

@@ -6,19 +6,18 @@ import Telemetry
 import Threading
 
 /// The publish stage: everything the gateway says on its own topics (`GatewayTopics`), and
-/// when. Status (`online` retained, `offline` at a clean stop and as the will), alerts (held
-/// until the batch that raised them is acknowledged), the newest checkpoint (retained, at most
-/// once a second), the counters (retained, every `metricsIntervalSeconds`), fleet reports
-/// (retained, held while disconnected).
+/// when. Status (`online` retained, `offline` at a clean stop and as the will), the gateway's
+/// own faults on the alerts topic, the newest checkpoint (retained, at most once a second), the
+/// counters (retained, every `metricsIntervalSeconds`), fleet reports (retained, held while
+/// disconnected).
 ///
-/// Alerts name the patient (they are patient data): they go only to the local broker the
-/// gateway is configured with.
+/// Detection alerts are not published here: they are stored with their batch and leave
+/// through the outbox (Delivery's local alerts sink), so one whose publication a crash cut off
+/// goes out after the restart.
 struct GatewayPublisher {
     let topics: GatewayTopics
     private let clock: any PipelineClock
     private let logger: Logger
-    /// Alerts raised by batches that are stored but not yet acknowledged.
-    private var heldAlerts: [Alert] = []
     /// A report to publish once connected (after a rollback the old broker must be reached first).
     private var pendingReport: ConfigReport?
     private var publishedCheckpoint: String?
@@ -50,22 +49,7 @@ struct GatewayPublisher {
         try? transport.flush()
     }
 
-    // MARK: Alerts
-
-    /// Holds the alerts of a batch until it is acknowledged.
-    mutating func hold(_ alerts: [Alert]) { heldAlerts += alerts }
-
-    /// Forgets the held alerts: their batches were not acknowledged and are delivered again
-    /// (the detectors see them again, so they are raised again if they still hold).
-    mutating func dropHeldAlerts() { heldAlerts.removeAll() }
-
-    /// Publishes the held alerts (their batches were just acknowledged). Does not flush.
-    mutating func publishHeldAlerts(_ transport: any MessageTransport) throws(MQTTError) {
-        for alert in heldAlerts {
-            try transport.publish(MQTTOptions.Message(topic: topics.alerts, payload: Array(alert.jsonLine.utf8), qos: 1, retain: false))
-        }
-        heldAlerts.removeAll()
-    }
+    // MARK: Gateway alerts
 
     /// Publishes a gateway alert (a fault of the gateway itself, not of a patient). Does not flush.
     func publishGatewayAlert(_ body: [UInt8], _ transport: any MessageTransport) throws(MQTTError) {

@@ -25,6 +25,10 @@ public struct IngestConfiguration: Sendable {
     public var fleet: FleetSettings?
     /// Where fleet `ledger` sections go; `nil`: only the `local` backend is accepted from the fleet.
     public var ledgerControl: (any LedgerControl)?
+    /// Told the ingest connection's options at start and whenever a fleet document moves the
+    /// gateway to another broker: the local alerts sink, which publishes the stored alerts on
+    /// the gateway's alerts topic, follows it.
+    public var brokerObserver: (@Sendable (MQTTOptions) -> Void)?
     /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
     /// Nothing is ever evicted: the policy is to alert and keep storing.
     public var storageMaxBytes: UInt64 = 0

@@ -46,8 +46,7 @@ extension IngestService {
         // handed over once that one is done, so at most two decoded batches are held.
         settle(storer.waitForRoom(), transport)
         guard transport.isConnected else { return [] }  // dropped: the broker redelivers this batch too
-        storer.submit(incoming, alerts: alerts.map(AlertRecord.init))
-        publisher.hold(alerts)
+        storer.submit(incoming, alerts: alerts.map(AlertRecord.init))  // published from the vault (local alerts sink)
         return documents
     }
 
@@ -88,7 +87,6 @@ extension IngestService {
             case .failure(let error):
                 guard !outcome.skipped else { continue }  // queued behind a failed batch, not attempted
                 storageFailed(error, messages: outcome.messages, transport)
-                publisher.dropHeldAlerts()
             }
         }
     }
@@ -99,15 +97,12 @@ extension IngestService {
         acknowledgeStored(storer, transport)
     }
 
-    /// Acknowledges everything received (all of it is stored: call only with nothing pending)
-    /// and publishes the alerts of those batches.
+    /// Acknowledges everything received (all of it is stored: call only with nothing pending).
     private func acknowledgeStored(_ storer: StoreWorker, _ transport: any MessageTransport) {
         settle(storer.takeOutcomes(), transport)  // a batch that just finished may have failed
         guard transport.isConnected, storer.pending == 0 else { return }
         do {
             try transport.acknowledge()
-            try publisher.publishHeldAlerts(transport)
-            try transport.flush()
         } catch {
             metrics.connectionLosses += 1
             logger.warning("connection lost after storing a batch", metadata: ["error": "\(error)"])

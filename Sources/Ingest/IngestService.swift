@@ -93,6 +93,7 @@ public final class IngestService {
                                      clock: configuration.clock, logger: logger)
         housekeeping = Housekeeping(sealing: configuration.sealing != nil, now: configuration.clock.monotonicMs())
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
+        configuration.brokerObserver?(clientOptions(broker: runtime.broker))
     }
 
     /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
@@ -156,7 +157,6 @@ public final class IngestService {
                            stopping: () -> Bool) -> Bool {
         settle(storer.waitIdle(), transport)
         storer.clearFailure()
-        publisher.dropHeldAlerts()
         let retryDelay = storage.takeRetryDelay()
         if retryDelay > 0 {
             sleep(ms: retryDelay, unless: stopping)

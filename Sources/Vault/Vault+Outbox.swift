@@ -22,10 +22,20 @@ public struct OutboxEntry: Sendable {
     public var content: Content
 }
 
+/// Which records a sink takes from the outbox.
+public enum OutboxSelection: String, Sendable, Equatable {
+    /// Readings and alerts (FHIR, upstream, NDJSON).
+    case all
+    /// Alerts only (the local broker's alerts topic), read through a partial index.
+    case alerts
+}
+
 /// Where one sink stands (`vitalgate egress status`).
 public struct SinkCursor: Sendable, Equatable {
     /// The sink's name (`fhir`, `mqtt`, `ndjson`, or a configured name).
     public var sink: String
+    /// Which records it takes.
+    public var selection: OutboxSelection = .all
     /// Every record up to this id was delivered or dead-lettered (0: none yet).
     public var lastID: Int64 = 0
     /// Records delivered so far.
@@ -49,7 +59,7 @@ public struct SinkStatus: Sendable, Equatable {
     /// As `stats --json` prints it.
     public var json: JSONValue {
         .object([
-            ("sink", .string(cursor.sink)), ("last_id", .number(Double(cursor.lastID))),
+            ("sink", .string(cursor.sink)), ("selection", .string(cursor.selection.rawValue)), ("last_id", .number(Double(cursor.lastID))),
             ("delivered", .number(Double(cursor.delivered))), ("dead_letters", .number(Double(cursor.deadLetters))),
             ("backlog", .number(Double(backlog))),
             ("oldest_pending_at", oldestPendingAt.map { .number(Double($0)) } ?? .null),
@@ -68,13 +78,13 @@ extension Vault {
     /// passed over: the cursor may move past them).
     /// - Throws: `VaultError` `.corruptRow` for a record that does not authenticate or decode
     ///   (the caller dead-letters it: it will never succeed).
-    public func outbox(after id: Int64, limit: Int,
+    public func outbox(after id: Int64, limit: Int, selection: OutboxSelection = .all,
                        onCorrupt: (Int64, VaultError) -> Void) throws(VaultError) -> (entries: [OutboxEntry], scannedTo: Int64) {
         try forgetErasedPatients()
         let rows = try read {
             try db.cached("""
                 SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at FROM readings
-                WHERE id > ? ORDER BY id LIMIT ?
+                WHERE id > ? \(Self.selectionFilter(selection)) ORDER BY id LIMIT ?
                 """).allRows(.integer(id), .integer(Int64(limit)))
         }
         var entries: [OutboxEntry] = []
@@ -111,11 +121,20 @@ extension Vault {
         return (entries, scanned)
     }
 
+    /// The SQL condition (after `id > ?`) of the records `selection` takes; the alerts' form
+    /// is the partial index's own condition, so SQLite reads that index.
+    static func selectionFilter(_ selection: OutboxSelection) -> String {
+        switch selection {
+        case .all: "AND (kind != 'event' OR schema_id = 'alert-v1')"
+        case .alerts: "AND kind = 'event' AND schema_id = 'alert-v1'"
+        }
+    }
+
     /// Every sink's cursor with its backlog: the deliverable records after it.
     func sinkStatuses() throws -> [SinkStatus] {
         try sinkCursors().map { cursor in
             let row = try db.cached(
-                "SELECT count(*), min(received_at) FROM readings WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1')"
+                "SELECT count(*), min(received_at) FROM readings WHERE id > ? \(Self.selectionFilter(cursor.selection))"
             ).firstRow(.integer(cursor.lastID))
             return SinkStatus(cursor: cursor, backlog: Int(row?[0].integerValue ?? 0), oldestPendingAt: row?[1].integerValue)
         }
@@ -130,13 +149,26 @@ extension Vault {
     public func sinkCursor(_ sink: String) throws(VaultError) -> SinkCursor {
         let row = try read {
             try db.cached("""
-                SELECT last_id, delivered, dead_letters, last_success_at, last_error FROM sink_cursors WHERE sink = ?
+                SELECT last_id, delivered, dead_letters, last_success_at, last_error, selection FROM sink_cursors
+                WHERE sink = ?
                 """).firstRow(.text(sink))
         }
         guard let row else { return SinkCursor(sink: sink) }
-        return SinkCursor(sink: sink, lastID: row[0].integerValue ?? 0, delivered: row[1].integerValue ?? 0,
+        return SinkCursor(sink: sink, selection: OutboxSelection(rawValue: row[5].textValue ?? "") ?? .all,
+                          lastID: row[0].integerValue ?? 0, delivered: row[1].integerValue ?? 0,
                           deadLetters: row[2].integerValue ?? 0, lastSuccessAt: row[3].integerValue,
                           lastError: row[4].textValue)
+    }
+
+    /// Records that `sink` takes `selection` (its backlog is counted accordingly); a new sink
+    /// starts at 0, so everything already in the vault is its backlog.
+    public func registerSink(_ sink: String, selection: OutboxSelection) throws(VaultError) {
+        try write {
+            try db.cached("""
+                INSERT INTO sink_cursors (sink, last_id, selection) VALUES (?, 0, ?)
+                ON CONFLICT(sink) DO UPDATE SET selection = excluded.selection
+                """).run(.text(sink), .text(selection.rawValue))
+        }
     }
 
     /// Every sink's cursor, by name.

@@ -169,6 +169,17 @@ enum VaultSchema {
             reason TEXT NOT NULL
         );
         """,
+        // 9: sinks that take only alerts (the local broker's alerts topic) read them through a
+        // partial index (a few entries, not one per reading); each cursor records its selection.
+        // The alerts already stored were published from memory by the build that stored them:
+        // the local alerts sink (Delivery's `MQTTSink.localAlertsName`) starts after them.
+        """
+        CREATE INDEX readings_alert_ids ON readings(id) WHERE kind = 'event' AND schema_id = 'alert-v1';
+        ALTER TABLE sink_cursors ADD COLUMN selection TEXT NOT NULL DEFAULT 'all';
+        INSERT INTO sink_cursors (sink, last_id, selection)
+            SELECT 'local-alerts', max(id), 'alerts' FROM readings WHERE kind = 'event' AND schema_id = 'alert-v1'
+            HAVING count(*) > 0;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

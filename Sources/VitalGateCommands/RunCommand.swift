@@ -38,10 +38,11 @@ public struct RunCommand: ParsableCommand {
         let config = try agent.resolve()
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
+        let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
-                                           ledgerControl: anchoring)
+                                           ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker))
         try anchoring?.start()
-        let delivery = try Self.makeDeliveryWorkers(config)
+        let delivery = try Self.makeDeliveryWorkers(config, alertsBroker: alertsBroker)
         for worker in delivery { worker.start() }
         defer { for worker in delivery { worker.stop() } }
         let limit = stopAfterMessages ?? Int.max
@@ -74,9 +75,32 @@ public struct RunCommand: ParsableCommand {
                             backend: backend, verifier: verifier)
     }
 
-    /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
-    /// connection to the vault.
-    static func makeDeliveryWorkers(_ config: AgentConfig) throws -> [DeliveryWorker] {
+    /// Keeps the local alerts sink on the ingest connection's broker, with a client id of its own.
+    static func alertsBrokerObserver(_ source: MQTTOptionsSource) -> @Sendable (MQTTOptions) -> Void {
+        { ingest in
+            var options = ingest
+            options.clientID += "-alerts"
+            options.will = nil
+            options.persistentSession = false
+            source.update(options)
+        }
+    }
+
+    /// The delivery workers: the local alerts sink (the gateway's alerts topic on the broker
+    /// `alertsBroker` holds; never below ingest, and quick to notice a new alert) and one per
+    /// configured sink (`[egress]`), each beside ingest on its own connection to the vault.
+    static func makeDeliveryWorkers(_ config: AgentConfig, alertsBroker: MQTTOptionsSource) throws -> [DeliveryWorker] {
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let keys = try FileKeyStore.load(path: paths.keyFile)
+        let alerts = DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys, batchLimit: 100, pollMs: 100,
+                                                         backoff: ReconnectBackoff(initialMs: 200, maxMs: 10_000),
+                                                         yieldsToIngest: false),
+                                    sink: MQTTSink.localAlerts(source: alertsBroker, gatewayID: config.gateway.id))
+        return [alerts] + (try makeEgressWorkers(config, keys: keys))
+    }
+
+    /// A delivery worker per configured sink (`[egress]`).
+    static func makeEgressWorkers(_ config: AgentConfig, keys: any KeyStore) throws -> [DeliveryWorker] {
         let egress = config.egress
         var sinks: [any DeliverySink] = []
         if !egress.ndjson.isEmpty {
@@ -97,9 +121,7 @@ public struct RunCommand: ParsableCommand {
         if !egress.fhir.isEmpty {
             sinks.append(try fhirSink(config))
         }
-        guard !sinks.isEmpty else { return [] }
         let paths = DataPaths(config.gateway.dataDirectory)
-        let keys = try FileKeyStore.load(path: paths.keyFile)
         return sinks.map { sink in
             DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
                                                 batchLimit: sink is FHIRSink ? egress.fhirBatch : 500),
@@ -128,7 +150,8 @@ public struct RunCommand: ParsableCommand {
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).
     static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?,
-                            ledgerControl: (any LedgerControl)? = nil) throws -> IngestService {
+                            ledgerControl: (any LedgerControl)? = nil,
+                            brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -153,6 +176,7 @@ public struct RunCommand: ParsableCommand {
         ingest.metricsIntervalSeconds = Double(config.gateway.metricsIntervalSeconds)
         ingest.fleet = try config.fleetSettings()
         ingest.ledgerControl = ledgerControl
+        ingest.brokerObserver = brokerObserver
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

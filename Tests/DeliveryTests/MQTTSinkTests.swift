@@ -48,7 +48,7 @@ import VitalGateTesting
                                     sink: Self.sink(address))
         guard case .failed = worker.round(vault) else { Issue.record("delivery to a stopped broker succeeded"); return }
         #expect(try vault.sinkCursor("mqtt").lastID == 0)
-        #expect(try vault.sinkCursor("mqtt").lastError?.contains("cannot connect to the upstream broker") == true)
+        #expect(try vault.sinkCursor("mqtt").lastError?.contains("cannot connect to the broker") == true)
         #expect(worker.metrics.failures["unavailable"] == 1)
         // The cloud broker is back on the same port.
         let back = try LocalBroker(port: address.port)

@@ -1,3 +1,4 @@
+import Delivery
 import Detection
 import Dispatch
 import Foundation
@@ -122,14 +123,22 @@ final class AgentHarness: Sendable {
         #expect(!text.contains("OXP-7F31A2") && !text.contains("MRN"))
     }
 
-    @Test func anAlertIsPublishedOnTheAlertsTopicAndStored() throws {
+    @Test func anAlertIsStoredAndPublishedOnTheAlertsTopicFromTheVault() throws {
         let broker = try LocalBroker()
         let nurse = try MQTTTestClient.connect(broker.address, id: "nurse-station")
         try nurse.subscribe("vitalgate/test-gw/alerts", qos: 1)
         let vaultPath = dir.appending("vault.sqlite").path
         let agent = AgentHarness(broker: broker.address, vaultPath: vaultPath, keys: keys,
                                  detection: DetectionConfig()) { $0.alerts >= 1 }
-        Thread.sleep(forTimeInterval: 0.3)
+        // Ingest stores the alert with its batch; the local alerts sink publishes it (as `run` does).
+        Thread.sleep(forTimeInterval: 0.2)  // the harness created the vault
+        let relay = DeliveryWorker(configuration: .init(vaultPath: vaultPath, keys: keys, pollMs: 50, yieldsToIngest: false),
+                                   sink: MQTTSink.localAlerts(source: MQTTOptionsSource(MQTTOptions(broker: broker.address,
+                                                                                                    clientID: "alerts")),
+                                                              gatewayID: "test-gw"))
+        relay.start()
+        defer { relay.stop() }
+        Thread.sleep(forTimeInterval: 0.1)
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
         let ts = Int64(Date().timeIntervalSince1970 * 1000) - 5000
         try MQTTTestClient.publishAll(bridge, setup + [vitals(0), MQTTOptions.Message(

@@ -48,14 +48,14 @@ import VitalGateTesting
         let stats = try AgentBinary.run(["stats", "--json", "--data-dir", workspace.data], log: workspace.path("stats.txt"))
         let line = stats.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
         let json = try #require(try? JSONParser().parse(Array(line.utf8)), "\(stats.output)")
-        let sink = try #require(json["egress"]?.arrayValue?.first)
+        let sink = try #require(json["egress"]?.arrayValue?.first { $0["sink"]?.stringValue == "ndjson" })
         #expect(sink["sink"]?.stringValue == "ndjson" && sink["backlog"]?.numberValue == 0)
         #expect(sink["delivered"]?.numberValue == 20 && sink["dead_letters"]?.numberValue == 0, "\(line)")
         let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
                                          log: workspace.path("egress.txt"))
         let statusLine = status.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
         let egress = try #require(try? JSONParser().parse(Array(statusLine.utf8)), "\(status.output)")
-        let ndjson = try #require(egress["sinks"]?.arrayValue?.first)
+        let ndjson = try #require(egress["sinks"]?.arrayValue?.first { $0["sink"]?.stringValue == "ndjson" })
         #expect(ndjson["backlog"]?.numberValue == 0 && ndjson["dead_letter_list"]?.arrayValue?.isEmpty == true)
         #expect(ndjson["last_success_at"]?.numberValue != nil && ndjson["last_error"]?.isNull == true, "\(statusLine)")
     }
