@@ -44,8 +44,10 @@ public final class LocalBroker: Sendable {
     private let ownsDirectory: Bool
 
     /// Starts `mosquitto -c <generated config>` and waits until it accepts connections.
+    /// `persistent` keeps sessions and queued messages in `directory` across a restart (give
+    /// the same directory and port to the next broker).
     public init(limits: Limits = Limits(), executable: String? = nil, directory: URL? = nil,
-                port requestedPort: Int32? = nil, tls: TLS? = nil) throws {
+                port requestedPort: Int32? = nil, tls: TLS? = nil, persistent: Bool = false) throws {
         let dir = directory ?? FileManager.default.temporaryDirectory
             .appendingPathComponent("vitalgate-broker-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
@@ -59,7 +61,8 @@ public final class LocalBroker: Sendable {
         while true {
             attempt += 1
             let port = try requestedPort ?? Self.freeLoopbackPort()
-            let process = try Self.start(port: port, tls: tls, limits: limits, executable: executable, in: dir)
+            let process = try Self.start(port: port, tls: tls, limits: limits, executable: executable, in: dir,
+                                         persistent: persistent)
             if Self.waitUntilListening(port: port, timeoutMs: 5000, while: process) {
                 self.port = port
                 self.process = process
@@ -75,7 +78,7 @@ public final class LocalBroker: Sendable {
 
     /// Writes the configuration for `port` and starts mosquitto with it.
     private static func start(port: Int32, tls: TLS?, limits: Limits, executable: String?,
-                              in dir: URL) throws -> ChildProcess {
+                              in dir: URL, persistent: Bool) throws -> ChildProcess {
         let tlsLines = tls.map {
             """
             cafile \($0.caFile)
@@ -93,7 +96,7 @@ public final class LocalBroker: Sendable {
             listener \(port) 127.0.0.1
             \(tlsLines)
             allow_anonymous true
-            persistence false
+            \(persistent ? "persistence true\npersistence_location \(dir.path)/\nautosave_interval 1" : "persistence false")
             # Explicit queue limits: the defaults drop QoS 1 messages under bursts.
             max_queued_messages \(limits.maxQueuedMessages)
             max_queued_bytes \(limits.maxQueuedBytes)

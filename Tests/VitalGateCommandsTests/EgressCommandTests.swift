@@ -103,3 +103,70 @@ import VitalGateTesting
         #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
     }
 }
+
+/// Issue 19: a backlog of 100,000 readings, stored while the upstream broker is down, goes out
+/// once it is back: every reading once, each patient's in order.
+@Suite struct UpstreamOutageTests {
+    @Test func aBacklogOf100000ReadingsWaitsForTheUpstreamAndArrivesOnceInOrder() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let local = try LocalBroker()
+        // The cloud broker keeps the consumer's session across its outage (persistence on disk).
+        let cloudDirectory = try TemporaryDirectory(prefix: "vitalgate-cloud")
+        defer { cloudDirectory.remove() }
+        let port = try LocalBroker.freeLoopbackPort()
+        var cloud: LocalBroker? = try LocalBroker(directory: cloudDirectory.url, port: port, persistent: true)
+        let consumerID = "cloud-consumer"
+        do {
+            let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
+            try consumer.subscribe("vitalgate/outage-gw/#", qos: 1)
+            consumer.disconnect()
+        }
+        cloud?.stop()  // the outage starts
+        cloud = nil
+        let perPatient = 50_000
+        let upstream = "mqtt://127.0.0.1:\(port)"
+        let agent = try AgentBinary.start(["run", "--data-dir", workspace.data, "--gateway", "outage-gw", "--schemas",
+                                           AgentBinary.schemas, "--upstream", upstream, "--no-detection",
+                                           "--broker", local.address.description], log: workspace.log)
+        defer { agent.terminate(signal: SIGKILL) }
+        let bridge = try MQTTTestClient.connect(local.address, id: "bridge")
+        let first = SampleTelemetry.oxiPatch(0..<perPatient, device: "OXP-000001", patient: "MRN-1")
+        let second = SampleTelemetry.oxiPatch(0..<perPatient, device: "OXP-000002", patient: "MRN-2")
+        var interleaved = Array(first.prefix(2)) + Array(second.prefix(2))
+        for index in 2..<first.count { interleaved += [first[index], second[index]] }
+        Thread.sleep(forTimeInterval: 0.5)
+        try MQTTTestClient.publishAll(bridge, interleaved, timeoutMs: 300_000)
+        // Everything stored and waiting for the upstream.
+        var backlog = 0.0
+        let deadline = Date().addingTimeInterval(120)
+        while Date() < deadline {
+            let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
+                                             log: workspace.path("egress.txt"))
+            let line = status.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""
+            let sink = (try? JSONParser().parse(Array(line.utf8)))?["sinks"]?.arrayValue?.first { $0["sink"]?.stringValue == "mqtt" }
+            backlog = sink?["backlog"]?.numberValue ?? 0
+            if backlog >= Double(2 * perPatient) { break }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+        #expect(backlog == Double(2 * perPatient), "the backlog while the upstream is down")
+
+        // The upstream returns on the same address; the agent finds it by itself.
+        cloud = try LocalBroker(directory: cloudDirectory.url, port: port, persistent: true)
+        let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
+        let received = try MQTTTestClient.collect(consumer, count: 2 * perPatient, timeoutMs: 240_000)
+        #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 1000).isEmpty, "nothing twice")
+        var sequences: [String: [Int]] = [:]
+        for message in received {
+            let json = try JSONParser().parse(message.payload)
+            sequences[json["patient"]?.stringValue ?? "-", default: []].append(Int(json["seq"]?.numberValue ?? -1))
+        }
+        #expect(received.count == 2 * perPatient)
+        #expect(sequences["MRN-1"] == Array(0..<perPatient) && sequences["MRN-2"] == Array(0..<perPatient),
+                "each patient's readings once, in order")
+        bridge.disconnect()
+        consumer.disconnect()
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0)
+    }
+}
