@@ -56,6 +56,12 @@ public final class FHIRSink: DeliverySink {
 
     public func isReady(_ pending: [OutboxEntry], now: Int64) -> Bool { true }
 
+    /// The transaction Bundle this sink posts for `entries` (each record's resources, and its
+    /// device's once, as conditional creates): for offline hand-off and the delivery benchmark.
+    public static func transactionBundle(_ entries: [OutboxEntry], mapping: FHIRMapping) -> [UInt8] {
+        FHIRTransaction(entries, mapping: mapping).body
+    }
+
     public func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt {
         var dead: [(recordID: Int64, reason: String)] = []
         try deliver(entries[...], deadLetters: &dead)

@@ -1,0 +1,197 @@
+public import ArgumentParser
+import Delivery
+import FoundationEssentials
+import Glibc
+import HTTP
+import LocalBroker
+import MQTT
+import Schemas
+import Simulator
+import Telemetry
+import Vault
+
+/// `vitalgate-bench delivery`: the `fhir` sink's delivery rate to the test FHIR server
+/// (`Tests/DeliveryTests/Endpoint/fhir_endpoint.py`, without validation) against a plain HTTP
+/// loop that POSTs the same transaction Bundles, prebuilt, through the same client, in ABBA
+/// order, each run into an empty server. The agent's run is a whole catch-up: every record
+/// of `--hours` of one bed, read from the vault, decrypted, mapped, posted, confirmed and its
+/// cursor moved.
+public struct BenchDeliveryCommand: ParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "delivery",
+        abstract: "FHIR delivery rate (the agent's worker) against a plain HTTP loop posting the same Bundles.")
+
+    @Option(name: .long, help: "Hours of one bed (the simulator's devices, ECG included) in the vault.") var hours = 1.0
+    @Option(name: .long, help: "ABBA pairs (each pair: agent, plain, plain, agent).") var pairs = 2
+    @Option(name: .long, help: "Records per transaction Bundle.") var batch = 100
+    @Option(name: .long, help: "Python interpreter for the test FHIR server.") var python = "python3"
+    @Option(name: .long, help: "The test FHIR server's script.")
+    var endpoint = "Tests/DeliveryTests/Endpoint/fhir_endpoint.py"
+    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    public init() {}
+
+    public func run() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-delivery-\(UInt32.random(in: 0 ... .max))").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let keys = GatewayKeys.generate()
+        let vaultPath = directory + "/vault.sqlite"
+        let fillStart = ContinuousClock.now
+        let records = try fill(vaultPath, keys: keys)
+        let fillSeconds = (ContinuousClock.now - fillStart).seconds
+        let mapping = FHIRMapping(gatewayID: "bench")
+        let bodies = try bundles(vaultPath, keys: keys, mapping: mapping)
+        let bytes = bodies.reduce(0) { $0 + $1.count }
+
+        var agent: [Double] = [], plain: [Double] = []
+        var run = 0
+        for _ in 0..<pairs {
+            for isAgent in [true, false, false, true] {
+                run += 1
+                let server = try TestFHIRServer(python: python, script: endpoint, database: "\(directory)/fhir-\(run).sqlite",
+                                                log: "\(directory)/fhir-\(run).log")
+                defer { server.stop() }
+                if isAgent {
+                    agent.append(try agentRun(vaultPath, keys: keys, mapping: mapping, url: server.url, cursor: "fhir-\(run)",
+                                              records: records))
+                } else {
+                    plain.append(try plainRun(bodies, url: server.url))
+                }
+            }
+        }
+        let agentRate = Double(records) / median(agent), plainRate = Double(records) / median(plain)
+        let pairwise = zip(stride(from: 0, to: agent.count, by: 1).map { agent[$0] }, plain).map { $1 / $0 }
+        let report: [(String, JSONValue)] = [
+            ("hours_of_one_bed", .number(hours)), ("records", .number(Double(records))),
+            ("bundles", .number(Double(bodies.count))), ("bundle_mib", .number(rounded(Double(bytes) / 1_048_576, 1))),
+            ("fill_seconds", .number(rounded(fillSeconds, 1))),
+            ("agent_seconds", .array(agent.map { .number(rounded($0, 2)) })),
+            ("plain_seconds", .array(plain.map { .number(rounded($0, 2)) })),
+            ("agent_records_per_second", .number(rounded(agentRate, 0))),
+            ("plain_records_per_second", .number(rounded(plainRate, 0))),
+            ("ratio_of_medians", .number(rounded(agentRate / plainRate, 3))),
+            ("pairwise_ratios", .array(pairwise.map { .number(rounded($0, 3)) })),
+            ("catch_up_seconds", .number(rounded(median(agent), 1))),
+        ]
+        if json {
+            print(JSONWriter.canonicalString(.object(report)))
+        } else {
+            for (key, value) in report { print("\(key): \(JSONWriter.canonicalString(value))") }
+        }
+    }
+
+    /// `hours` of one simulated bed, decoded through the shipped schemas, stored; returns the
+    /// number of deliverable records.
+    private func fill(_ path: String, keys: GatewayKeys) throws -> Int {
+        let vault = try Vault(path: path, keys: keys, synchronous: .off)
+        var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
+        let config = SimulatorConfig(patients: 1, seed: 11)
+        var simulator = try TelemetrySimulator(config: config)
+        let end = config.startTime + Int64(hours * 3_600_000)
+        var stored = 0
+        var next = config.startTime
+        while next < end {
+            next = min(end, next + 600_000)
+            var batch: [IncomingMessage] = []
+            for message in simulator.messages(until: next) {
+                batch.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: message.at,
+                                             outcome: decoder.decode(topic: message.topic, payload: message.payload,
+                                                                     receivedAt: message.at)))
+                if batch.count == 2000 {
+                    stored += try vault.store(batch).stored
+                    batch.removeAll(keepingCapacity: true)
+                }
+            }
+            if !batch.isEmpty { stored += try vault.store(batch).stored }
+        }
+        return stored
+    }
+
+    /// The Bundles the sink posts, built once, for the plain loop.
+    private func bundles(_ path: String, keys: GatewayKeys, mapping: FHIRMapping) throws -> [[UInt8]] {
+        let vault = try Vault(path: path, keys: keys)
+        var bodies: [[UInt8]] = []
+        var cursor: Int64 = 0
+        while true {
+            let (entries, scanned) = try vault.outbox(after: cursor, limit: batch) { _, _ in }
+            guard scanned > cursor else { return bodies }
+            cursor = scanned
+            if !entries.isEmpty { bodies.append(FHIRSink.transactionBundle(entries, mapping: mapping)) }
+        }
+    }
+
+    private func agentRun(_ path: String, keys: GatewayKeys, mapping: FHIRMapping, url: String, cursor: String,
+                          records: Int) throws -> Double {
+        let vault = try Vault(path: path, keys: keys)
+        let sink = try FHIRSink(name: cursor, baseURL: url, mapping: mapping)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: path, keys: keys, batchLimit: batch), sink: sink)
+        let start = ContinuousClock.now
+        while worker.round(vault) == .progressed {}
+        let elapsed = (ContinuousClock.now - start).seconds
+        let delivered = try vault.sinkCursor(cursor).delivered
+        guard delivered == Int64(records) else {
+            throw ValidationError("the agent delivered \(delivered) of \(records) records (\(worker.metrics.failures))")
+        }
+        return elapsed
+    }
+
+    private func plainRun(_ bodies: [[UInt8]], url: String) throws -> Double {
+        let client = try HTTPClient()
+        let headers = [("Content-Type", "application/fhir+json"), ("Accept", "application/fhir+json")]
+        let start = ContinuousClock.now
+        for body in bodies {
+            let response = try client.send(HTTPRequest(method: "POST", url: url, headers: headers, body: body))
+            guard response.status == 200 else { throw ValidationError("the plain loop got HTTP \(response.status)") }
+        }
+        return (ContinuousClock.now - start).seconds
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.isEmpty ? .nan : sorted.count % 2 == 1 ? sorted[sorted.count / 2]
+            : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    private func rounded(_ value: Double, _ digits: Int) -> Double {
+        let scale = Double([1, 10, 100, 1000][digits])
+        return (value * scale).rounded() / scale
+    }
+}
+
+/// The test FHIR server as a child process on an ephemeral port, without validation.
+private struct TestFHIRServer {
+    let process: ChildProcess
+    let url: String
+
+    init(python: String, script: String, database: String, log: String) throws {
+        let portFile = database + ".port"
+        let executable = python.contains("/") ? python : "/usr/bin/env"
+        let arguments = (python.contains("/") ? [] : [python]) + [script, "--db", database, "--no-validate", "--port-file", portFile]
+        process = try ChildProcess(executable: executable, arguments: arguments, outputPath: log)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if let text = try? String(contentsOfFile: portFile, encoding: .utf8), let port = Int(text.filter(\.isNumber)) {
+                url = "http://127.0.0.1:\(port)"
+                return
+            }
+            guard process.isRunning else { break }
+            usleep(20_000)
+        }
+        process.terminate(signal: SIGKILL)
+        throw ValidationError("the test FHIR server did not start (\(log))")
+    }
+
+    func stop() {
+        process.terminate(signal: SIGTERM)
+        process.waitForExit()
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) / 1e18
+    }
+}
