@@ -1,6 +1,7 @@
 import FoundationEssentials
 public import HTTP
 import Telemetry
+import Threading
 public import Vault
 
 /// Delivers the outbox to a FHIR R4 server as transaction Bundles of conditional creates
@@ -9,6 +10,8 @@ public import Vault
 ///
 /// - Once at the receiver: every resource is created under a deterministic identifier with
 ///   `ifNoneExist`, so a Bundle sent again after a lost answer or a crash creates nothing new.
+/// - Pipelined: a delivery of many records goes as several Bundles of `bundleRecords`, each
+///   posted on a thread of its own while the next one is built, so the server is kept busy.
 /// - Refused records: a transaction is all or nothing, so when the server refuses a Bundle
 ///   with an OperationOutcome (400, 409, 412, 422, 413) the sink halves it and tries each half,
 ///   down to the record it refuses alone, which becomes a dead letter with the server's reason.
@@ -28,12 +31,16 @@ public final class FHIRSink: DeliverySink {
     let mapping: FHIRMapping
     let client: HTTPClient
     let authorizer: FHIRAuthorizer
+    /// Records per Bundle at most.
+    public let bundleRecords: Int
+    /// Posts one Bundle while the next is built.
+    private let poster = HandOffThread(name: "vitalgate-fhir")
 
     /// A sink posting to `baseURL` (`http://` or `https://`) with `credentials` and the HTTP
     /// client `options` (CA bundle, client certificate, timeouts).
     /// - Throws: ``DeliveryError`` `.configuration` for another scheme.
     public init(name: String = "fhir", baseURL: String, mapping: FHIRMapping, credentials: FHIRCredentials = .none,
-                options: HTTPClient.Options = HTTPClient.Options()) throws(DeliveryError) {
+                options: HTTPClient.Options = HTTPClient.Options(), bundleRecords: Int = 100) throws(DeliveryError) {
         let lower = baseURL.lowercased()
         guard lower.hasPrefix("http://") || lower.hasPrefix("https://") else {
             throw DeliveryError(.configuration, "the FHIR base URL must start with http:// or https://")
@@ -41,6 +48,7 @@ public final class FHIRSink: DeliverySink {
         self.name = name
         self.baseURL = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         self.mapping = mapping
+        self.bundleRecords = max(1, bundleRecords)
         authorizer = FHIRAuthorizer(credentials)
         do {
             client = try HTTPClient(options: options)
@@ -48,6 +56,8 @@ public final class FHIRSink: DeliverySink {
             throw DeliveryError(.configuration, "cannot set up the HTTP client: \(error.reason)")
         }
     }
+
+    deinit { poster.stop() }
 
     /// Tokens requested from an OAuth2 endpoint so far.
     public var tokenRequests: Int { authorizer.tokenRequests }
@@ -63,8 +73,13 @@ public final class FHIRSink: DeliverySink {
     }
 
     public func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt {
+        let chunks = stride(from: 0, to: entries.count, by: bundleRecords).map {
+            entries[$0..<min($0 + bundleRecords, entries.count)]
+        }
         var dead: [(recordID: Int64, reason: String)] = []
-        try deliver(entries[...], deadLetters: &dead)
+        for (chunk, outcome) in zip(chunks, try postPipelined(chunks)) {
+            if case .refused(let reason) = outcome { try settle(chunk, refusedWith: reason, deadLetters: &dead) }
+        }
         if entries.count >= 8, dead.count == entries.count {
             throw DeliveryError(.rejected, "the server refused each of \(entries.count) records (check its profiles and the base URL)")
         }
@@ -78,22 +93,83 @@ public final class FHIRSink: DeliverySink {
         case refused(String)
     }
 
-    private func deliver(_ slice: ArraySlice<OutboxEntry>, deadLetters: inout [(recordID: Int64, reason: String)])
-        throws(DeliveryError) {
-        switch try post(FHIRTransaction(slice, mapping: mapping)) {
-        case .confirmed:
-            return
-        case .refused(let reason) where slice.count == 1:
+    /// Posts each chunk's Bundle in order on the poster thread; meanwhile this thread builds
+    /// the next Bundle and reads the previous answer. Stops at the first failure (what went
+    /// before is confirmed, and sent again with the batch it belongs to: conditional creates
+    /// make that harmless).
+    private func postPipelined(_ chunks: [ArraySlice<OutboxEntry>]) throws(DeliveryError) -> [Outcome] {
+        guard let first = chunks.first else { return [] }
+        final class Answer { var result: Result<HTTPResponse?, DeliveryError>? }
+        func submit(_ transaction: FHIRTransaction) -> Answer {
+            let answer = Answer()
+            poster.submit { [self] in
+                do throws(DeliveryError) { answer.result = .success(try exchange(transaction)) } catch {
+                    answer.result = .failure(error)
+                }
+            }
+            return answer
+        }
+        var outcomes: [Outcome] = []
+        var current = FHIRTransaction(first, mapping: mapping)
+        var answer = submit(current)
+        for index in chunks.indices {
+            let next = index + 1 < chunks.count ? FHIRTransaction(chunks[index + 1], mapping: mapping) : nil
+            poster.wait()
+            let result = answer.result
+            let answered = current
+            // The next goes at once unless this one failed in a way that fails the batch.
+            if let next, case .success(let response) = result, Self.continuesBatch(response) {
+                current = next
+                answer = submit(next)
+            }
+            do throws(DeliveryError) {
+                switch result {
+                case .success(let response): outcomes.append(try outcome(of: response, for: answered))
+                case .failure(let error): throw error
+                case nil: throw DeliveryError(.unavailable, "the upload thread gave no answer")
+                }
+            } catch {
+                poster.wait()  // an upload already under way is left to finish
+                throw error
+            }
+        }
+        return outcomes
+    }
+
+    /// Whether the batch goes on after this answer: confirmed, refused (settled afterwards), or
+    /// nothing was sent.
+    private static func continuesBatch(_ response: HTTPResponse?) -> Bool {
+        guard let status = response?.status else { return true }
+        return [200, 201].contains(status) || refusalStatuses.contains(status)
+    }
+
+    /// The statuses with which a server refuses the content of a transaction.
+    private static let refusalStatuses: Set<Int> = [400, 409, 412, 413, 422]
+
+    /// Finds the records of a refused `slice`: halves it and posts each half, down to the
+    /// record refused alone, which becomes a dead letter with the server's reason.
+    private func settle(_ slice: ArraySlice<OutboxEntry>, refusedWith reason: String,
+                        deadLetters: inout [(recordID: Int64, reason: String)]) throws(DeliveryError) {
+        guard slice.count > 1 else {
             deadLetters.append((slice[slice.startIndex].id, reason))
-        case .refused:
-            let middle = slice.startIndex + slice.count / 2
-            try deliver(slice[..<middle], deadLetters: &deadLetters)
-            try deliver(slice[middle...], deadLetters: &deadLetters)
+            return
+        }
+        let middle = slice.startIndex + slice.count / 2
+        for half in [slice[..<middle], slice[middle...]] {
+            if case .refused(let reason) = try post(FHIRTransaction(half, mapping: mapping)) {
+                try settle(half, refusedWith: reason, deadLetters: &deadLetters)
+            }
         }
     }
 
     private func post(_ transaction: FHIRTransaction) throws(DeliveryError) -> Outcome {
-        guard transaction.entryCount > 0 else { return .confirmed }
+        try outcome(of: try exchange(transaction), for: transaction)
+    }
+
+    /// Sends `transaction` (once more with fresh credentials after a 401) and returns the
+    /// server's answer; nil for an empty transaction, which is not sent.
+    private func exchange(_ transaction: FHIRTransaction) throws(DeliveryError) -> HTTPResponse? {
+        guard transaction.entryCount > 0 else { return nil }
         var renewedCredentials = false
         while true {
             var headers = [("Content-Type", "application/fhir+json"), ("Accept", "application/fhir+json")]
@@ -106,26 +182,28 @@ public final class FHIRSink: DeliverySink {
             } catch {
                 throw Self.deliveryError(error)
             }
-            switch response.status {
-            case 200, 201:
-                if let problem = transaction.problem(withResponse: response.body) {
-                    throw DeliveryError(.malformedResponse, problem)
-                }
-                return .confirmed
-            case 401 where !renewedCredentials:
-                renewedCredentials = true  // a token expired early, or was rotated on disk: once more, fresh
-                authorizer.invalidate()
-            default:
-                return try outcome(ofFailed: response)
-            }
+            guard response.status == 401, !renewedCredentials else { return response }
+            renewedCredentials = true  // a token expired early, or was rotated on disk: once more, fresh
+            authorizer.invalidate()
         }
+    }
+
+    /// What the answer says: confirmed (200 with a transaction-response confirming every
+    /// entry), refused, or an error to retry after.
+    private func outcome(of response: HTTPResponse?, for transaction: FHIRTransaction) throws(DeliveryError) -> Outcome {
+        guard let response else { return .confirmed }
+        guard response.status == 200 || response.status == 201 else { return try outcome(ofFailed: response) }
+        if let problem = transaction.problem(withResponse: response.body) {
+            throw DeliveryError(.malformedResponse, problem)
+        }
+        return .confirmed
     }
 
     /// The outcome of an answer other than success: a refusal to halve, or the error to retry after.
     private func outcome(ofFailed response: HTTPResponse) throws(DeliveryError) -> Outcome {
         let status = response.status
         switch status {
-        case 400, 409, 412, 413, 422:
+        case _ where Self.refusalStatuses.contains(status):
             if let reason = OperationOutcomeReason(response.body) { return .refused("HTTP \(status): \(reason.text)") }
             if status == 413 { return .refused("HTTP 413: the server's size limit") }
             throw DeliveryError(.malformedResponse, "the server answered \(status) without an OperationOutcome")

@@ -36,7 +36,7 @@ struct FHIRTransaction {
             ("type", .string("transaction")),
             ("entry", .array(bundleEntries)),
         ])
-        body = JSONWriter.canonicalBytes(bundle)
+        body = JSONWriter.orderedBytes(bundle)
         entryCount = bundleEntries.count
     }
 
@@ -45,6 +45,9 @@ struct FHIRTransaction {
     /// `:` and `/` of URNs and URLs.
     static func searchToken(_ system: String, _ value: String) -> String {
         func part(_ text: String) -> String {
+            guard text.utf8.contains(where: { "\\|,$".utf8.contains($0) }) else {
+                return PercentEncoding.encode(text, keeping: "-._~:/")
+            }
             var escaped = ""
             for character in text {
                 if "\\|,$".contains(character) { escaped.append("\\") }

@@ -59,7 +59,7 @@ public final class NDJSONSink: DeliverySink {
     }
 
     private func append(_ resource: FHIRResource, to files: inout [String: [UInt8]]) {
-        JSONWriter.write(resource.json, into: &files[resource.resourceType, default: []])
+        files[resource.resourceType, default: []] += JSONWriter.orderedBytes(resource.json)
         files[resource.resourceType]!.append(UInt8(ascii: "\n"))
     }
 

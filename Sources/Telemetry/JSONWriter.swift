@@ -12,6 +12,15 @@ public enum JSONWriter {
         String(decoding: canonicalBytes(value), as: UTF8.self)
     }
 
+    /// The same serialisation with object members in the order they were built (no sorting):
+    /// for documents read by others, such as FHIR resources (`resourceType` first), where
+    /// equal bytes are not needed and sorting every object would cost more than the writing.
+    public static func orderedBytes(_ value: JSONValue) -> [UInt8] {
+        var out = ByteWriter()
+        write(value, into: &out, sortingKeys: false)
+        return out.bytes
+    }
+
     /// Appends the canonical serialisation of `value` to `out`.
     public static func write(_ value: JSONValue, into out: inout [UInt8]) {
         var writer = ByteWriter()
@@ -20,6 +29,10 @@ public enum JSONWriter {
     }
 
     public static func write(_ value: JSONValue, into out: inout ByteWriter) {
+        write(value, into: &out, sortingKeys: true)
+    }
+
+    private static func write(_ value: JSONValue, into out: inout ByteWriter, sortingKeys: Bool) {
         switch value {
         case .null: out.append("null")
         case .bool(let b): if b { out.append("true") } else { out.append("false") }
@@ -29,17 +42,17 @@ public enum JSONWriter {
             out.append(UInt8(ascii: "["))
             for (i, element) in elements.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                write(element, into: &out)
+                write(element, into: &out, sortingKeys: sortingKeys)
             }
             out.append(UInt8(ascii: "]"))
         case .object(let members):
             out.append(UInt8(ascii: "{"))
-            let sorted = members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
-            for (i, member) in sorted.enumerated() {
+            let ordered = sortingKeys ? members.sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) } : members
+            for (i, member) in ordered.enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 writeString(member.key, into: &out)
                 out.append(UInt8(ascii: ":"))
-                write(member.value, into: &out)
+                write(member.value, into: &out, sortingKeys: sortingKeys)
             }
             out.append(UInt8(ascii: "}"))
         }

@@ -125,8 +125,8 @@ public struct BenchDeliveryCommand: ParsableCommand {
     private func agentRun(_ path: String, keys: GatewayKeys, mapping: FHIRMapping, url: String, cursor: String,
                           records: Int) throws -> Double {
         let vault = try Vault(path: path, keys: keys)
-        let sink = try FHIRSink(name: cursor, baseURL: url, mapping: mapping)
-        let worker = DeliveryWorker(configuration: .init(vaultPath: path, keys: keys, batchLimit: batch), sink: sink)
+        let sink = try FHIRSink(name: cursor, baseURL: url, mapping: mapping, bundleRecords: batch)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: path, keys: keys, batchLimit: batch * 8), sink: sink)
         let start = ContinuousClock.now
         while worker.round(vault) == .progressed {}
         let elapsed = (ContinuousClock.now - start).seconds

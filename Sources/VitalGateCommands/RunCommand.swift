@@ -123,8 +123,9 @@ public struct RunCommand: ParsableCommand {
         }
         let paths = DataPaths(config.gateway.dataDirectory)
         return sinks.map { sink in
+            // A FHIR delivery is several Bundles, posted one while the next is built.
             DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
-                                                batchLimit: sink is FHIRSink ? egress.fhirBatch : 500),
+                                                batchLimit: sink is FHIRSink ? egress.fhirBatch * 8 : 500),
                            sink: sink)
         }
     }
@@ -145,7 +146,8 @@ public struct RunCommand: ParsableCommand {
                                          keyFile: file(egress.fhirKeyFile), timeoutMs: egress.fhirTimeoutSeconds * 1000,
                                          userAgent: "VitalGate/\(config.gateway.id)")
         let mapping = FHIRMapping(gatewayID: config.gateway.id, patientIdentifierSystem: egress.patientIdentifierSystem)
-        return try FHIRSink(baseURL: egress.fhir, mapping: mapping, credentials: credentials, options: options)
+        return try FHIRSink(baseURL: egress.fhir, mapping: mapping, credentials: credentials, options: options,
+                            bundleRecords: egress.fhirBatch)
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).

@@ -90,8 +90,8 @@ import VitalGateTesting
         let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
         let endpoint = try FHIREndpoint(arguments: ["--no-validate"])
         let sink = try FHIRSink(baseURL: endpoint.baseURL, mapping: Self.mapping,
-                                options: HTTPClient.Options(connectTimeoutMs: 2000, timeoutMs: 1500))
-        let worker = Self.worker(fixture, sink, batch: 10)
+                                options: HTTPClient.Options(connectTimeoutMs: 2000, timeoutMs: 1500), bundleRecords: 4)
+        let worker = Self.worker(fixture, sink, batch: 10)  // three Bundles per delivery
         let faults: [(String, String)] = [
             (#"{"mode":"500"}"#, "unavailable"), (#"{"mode":"503"}"#, "unavailable"),
             (#"{"mode":"429","retry_after":2}"#, "unavailable"), (#"{"mode":"timeout","seconds":3}"#, "timeout"),
@@ -124,7 +124,9 @@ import VitalGateTesting
         let refused = entries[entries.count / 2]
         let refusedValue = try #require(Self.mapping.resources(for: refused).first?.identifierValue)
         try endpoint.control(#"{"reject_identifier":"\#(refusedValue)"}"#)
-        let worker = Self.worker(fixture, try FHIRSink(baseURL: endpoint.baseURL, mapping: Self.mapping), batch: 32)
+        // Four Bundles per delivery: the refusal is found among Bundles posted one after another.
+        let worker = Self.worker(fixture, try FHIRSink(baseURL: endpoint.baseURL, mapping: Self.mapping, bundleRecords: 8),
+                                 batch: 32)
         NDJSONDeliveryTests.drain(worker, vault)
         let cursor = try vault.sinkCursor("fhir")
         #expect(cursor.lastID == (try vault.newestRecordID()))
