@@ -67,9 +67,30 @@ extension FHIRMapping {
             ("period", .number((1000 / rate * 1000).rounded() / 1000)),
             ("factor", .number(1)),
             ("dimensions", .number(1)),
-            ("data", .string(samples.map { String($0) }.joined(separator: " "))),
+            ("data", .string(Self.sampledData(samples))),
         ])))
         return [observation(reading, channel: "ecg", members)]
+    }
+
+    /// SampledData's `data`: the samples as decimal integers separated by spaces, written
+    /// byte by byte (a chunk holds hundreds of samples; a String per sample cost more than the
+    /// rest of the Observation).
+    static func sampledData(_ samples: [Int16]) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(samples.count * 6)
+        var digits: [UInt8] = []
+        for (index, sample) in samples.enumerated() {
+            if index > 0 { bytes.append(UInt8(ascii: " ")) }
+            if sample < 0 { bytes.append(UInt8(ascii: "-")) }
+            var magnitude = Int(sample).magnitude
+            digits.removeAll(keepingCapacity: true)
+            repeat {
+                digits.append(UInt8(ascii: "0") + UInt8(magnitude % 10))
+                magnitude /= 10
+            } while magnitude > 0
+            bytes.append(contentsOf: digits.reversed())
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The members every Observation of a reading starts with.

@@ -49,4 +49,10 @@ import Vault
         #expect(OperationOutcomeReason(Array(#"{"resourceType":"Patient"}"#.utf8)) == nil)
         #expect(OperationOutcomeReason(Array("not json".utf8)) == nil)
     }
+
+    @Test func sampledDataWritesEverySampleInDecimal() {
+        let samples: [Int16] = [0, 7, -7, 10, -10, 32767, -32768, 1200]
+        #expect(FHIRMapping.sampledData(samples) == samples.map { String($0) }.joined(separator: " "))
+        #expect(FHIRMapping.sampledData([]) == "")
+    }
 }
