@@ -27,7 +27,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
-        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl (Debian: libcurl4-openssl-dev for the headers), loaded at first use, not linked.
+        .target(name: "CCurl"),
+        // glibc's malloc.h (malloc_trim), which Swift's Glibc module leaves out.
+        .systemLibrary(name: "CMalloc"),
         // Buffers libmosquitto's socket reads and writes (defines read, write and close; DECISIONS 22).
         .target(name: "CMosquittoBuffers"),
         // A VFS shim that writes each SQLite WAL frame in one system call (DECISIONS 25).
@@ -43,7 +46,7 @@ let package = Package(
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
         // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
-        .target(name: "Threading", swiftSettings: strict),
+        .target(name: "Threading", dependencies: ["CMalloc"], swiftSettings: strict),
 
         // MARK: Pure-value core and domain targets
         .target(name: "Telemetry", swiftSettings: strict),

@@ -107,6 +107,7 @@ public final class DeliveryWorker: Sendable {
                 logger.error("delivery is off: cannot open the vault", metadata: ["sink": "\(sinkName)", "error": "\(error)"])
                 return
             }
+            var worked = false
             while !stopping.load(ordering: .relaxed) {
                 let wait: Int
                 switch round(vault) {
@@ -114,7 +115,15 @@ public final class DeliveryWorker: Sendable {
                 case .progressed: wait = 0
                 case .failed(let retryInMs): wait = retryInMs
                 }
-                if wait > 0 { _ = wake.wait(timeoutMs: wait) }
+                if wait > 0 {
+                    // Going idle after delivering: the batch's memory goes back to the kernel
+                    // instead of waiting in this thread's malloc arena.
+                    if worked { MallocTrim.releaseFreedMemory() }
+                    worked = false
+                    _ = wake.wait(timeoutMs: wait)
+                } else {
+                    worked = true
+                }
             }
             // A clean stop delivers what waits for more (a file not yet due), once.
             var rounds = 0

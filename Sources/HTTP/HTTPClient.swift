@@ -44,18 +44,22 @@ public final class HTTPClient {
     public let options: Options
     private let handle: UnsafeMutableRawPointer
 
-    /// Creates a client; nothing connects until the first request.
-    /// - Throws: ``HTTPError`` `.failed` if libcurl cannot make a handle.
+    /// Creates a client; nothing connects until the first request. The first client loads
+    /// libcurl (`libcurl.so.4`).
+    /// - Throws: ``HTTPError`` `.configuration` if libcurl cannot be loaded, `.failed` if it
+    ///   cannot make a handle.
     public init(options: Options = Options()) throws(HTTPError) {
-        _ = curlGlobalInitialisation
-        guard let handle = curl_easy_init() else {
+        if let failure = vg_curl_load() {
+            throw HTTPError(code: .configuration, reason: String(cString: failure))
+        }
+        guard let handle = vg_curl_easy_init() else {
             throw HTTPError(code: .failed, reason: "libcurl could not create a handle")
         }
         self.options = options
         self.handle = handle
     }
 
-    deinit { curl_easy_cleanup(handle) }
+    deinit { vg_curl_easy_cleanup(handle) }
 
     /// How many connections the client has opened so far (to observe keep-alive reuse).
     public private(set) var connectionsOpened = 0
@@ -64,12 +68,12 @@ public final class HTTPClient {
     /// - Throws: ``HTTPError`` when no complete response arrived: `.unreachable`, `.timeout`,
     ///   `.tls`, `.connectionLost`, `.responseTooLarge`, `.configuration` or `.failed`.
     public func send(_ request: HTTPRequest) throws(HTTPError) -> HTTPResponse {
-        curl_easy_reset(handle)  // options only: the connection cache stays
+        vg_curl_easy_reset(handle)  // options only: the connection cache stays
         let collector = ResponseCollector(limit: options.maximumResponseBytes)
         var headerList: UnsafeMutablePointer<curl_slist>?
-        defer { curl_slist_free_all(headerList) }
-        for (name, value) in request.headers { headerList = curl_slist_append(headerList, "\(name): \(value)") }
-        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip
+        defer { vg_curl_slist_free_all(headerList) }
+        for (name, value) in request.headers { headerList = vg_curl_slist_append(headerList, "\(name): \(value)") }
+        headerList = vg_curl_slist_append(headerList, "Expect:")  // no 100-continue round trip
         var errorText = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let context = Unmanaged.passRetained(collector)
         defer { context.release() }
@@ -77,7 +81,7 @@ public final class HTTPClient {
             request.body.withUnsafeBufferPointer { body in
                 var failed = configure(request, body: body, headers: headerList, context: context.toOpaque())
                 failed = failed || vg_curl_setopt_pointer(handle, CURLOPT_ERRORBUFFER, errorBuffer.baseAddress) != CURLE_OK
-                return failed ? CURLE_FAILED_INIT : curl_easy_perform(handle)
+                return failed ? CURLE_FAILED_INIT : vg_curl_easy_perform(handle)
             }
         }
         connectionsOpened += vg_curl_connections_opened(handle)
@@ -143,14 +147,10 @@ public final class HTTPClient {
         case CURLE_UNSUPPORTED_PROTOCOL, CURLE_URL_MALFORMAT, CURLE_READ_ERROR: code = .configuration
         default: code = .failed
         }
-        let name = String(cString: curl_easy_strerror(result))
+        let name = String(cString: vg_curl_easy_strerror(result))
         return HTTPError(code: code, reason: detail.isEmpty ? name : "\(name): \(detail)")
     }
 }
-
-/// libcurl's global state, set up once before the first handle (thread-safe: a global's
-/// initialiser runs once).
-private let curlGlobalInitialisation: Void = { _ = curl_global_init(Int(CURL_GLOBAL_DEFAULT)) }()
 
 /// What libcurl hands the callbacks of one exchange.
 private final class ResponseCollector {

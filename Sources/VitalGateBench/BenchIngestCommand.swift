@@ -57,7 +57,7 @@ public struct BenchIngestCommand: ParsableCommand {
         }
         if steadySeconds > 0 { results.steady = try measureSteady() }
         if json {
-            print(JSONWriter.canonicalString(results.json))
+            print(JSONWriter.canonicalString(results.json.nonFiniteAsNull))  // no rounds: medians of nothing
         } else {
             print(results.summary(steadySeconds: steadySeconds))
         }
@@ -325,6 +325,18 @@ enum PublishWindow {
             try client.flush()
             _ = try client.receive(timeoutMs: 5)
             try client.acknowledge()
+        }
+    }
+}
+
+extension JSONValue {
+    /// The value with every NaN or infinite number replaced by `null` (JSON has neither).
+    var nonFiniteAsNull: JSONValue {
+        switch self {
+        case .number(let number): number.isFinite ? self : .null
+        case .array(let elements): .array(elements.map(\.nonFiniteAsNull))
+        case .object(let members): .object(members.map { ($0.key, $0.value.nonFiniteAsNull) })
+        default: self
         }
     }
 }
