@@ -39,12 +39,19 @@ public struct FHIRMapping: Sendable {
     /// The resources of one outbox record (none for a reading with nothing chartable).
     public func resources(for entry: OutboxEntry) -> [FHIRResource] {
         switch entry.content {
-        case .reading(let reading):
-            reading.kind == .waveform ? waveformObservations(reading, patient: entry.patient)
-                : vitalObservations(reading, patient: entry.patient)
-        case .alert(let alert):
-            [detectedIssue(alert, recordID: entry.id, patient: entry.patient)]
+        case .reading(let reading): resources(for: reading, patient: entry.patient)
+        case .alert(let alert): [detectedIssue(alert, recordID: entry.id, patient: entry.patient)]
         }
+    }
+
+    /// The Observations of a reading of `patient` (nil: unpaired, the Device is the subject).
+    public func resources(for reading: Reading, patient: String?) -> [FHIRResource] {
+        reading.kind == .waveform ? waveformObservations(reading, patient: patient) : vitalObservations(reading, patient: patient)
+    }
+
+    /// The DetectedIssue of an alert's line, stored as record `recordID`.
+    public func resources(forAlert alert: JSONValue, recordID: Int64, patient: String?) -> [FHIRResource] {
+        [detectedIssue(alert, recordID: recordID, patient: patient)]
     }
 
     /// The Device resource of a reading's device (model and firmware from the reading).

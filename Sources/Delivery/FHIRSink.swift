@@ -72,6 +72,11 @@ public final class FHIRSink: DeliverySink {
         FHIRTransaction(entries, mapping: mapping).body
     }
 
+    /// A transaction Bundle creating each of `resources` unless it exists (`export --fhir bundle`).
+    public static func transactionBundle(resources: [FHIRResource]) -> [UInt8] {
+        FHIRTransaction(resources: resources).body
+    }
+
     public func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt {
         let chunks = stride(from: 0, to: entries.count, by: bundleRecords).map {
             entries[$0..<min($0 + bundleRecords, entries.count)]

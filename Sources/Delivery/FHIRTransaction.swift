@@ -21,6 +21,11 @@ struct FHIRTransaction {
             }
             resources += mapping.resources(for: entry)
         }
+        self.init(resources: resources)
+    }
+
+    /// The transaction creating each of `resources` unless it exists.
+    init(resources: [FHIRResource]) {
         let bundleEntries = resources.map { resource in
             JSONValue.object([
                 ("resource", resource.json),

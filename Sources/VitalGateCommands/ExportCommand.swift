@@ -1,9 +1,11 @@
 public import ArgumentParser
+import Delivery
 import FoundationEssentials
 import Telemetry
 import Vault
 
-/// `vitalgate export`: decrypted canonical readings (or, with `--alerts`, stored alerts) as JSON Lines.
+/// `vitalgate export`: decrypted canonical readings (or, with `--alerts`, stored alerts) as JSON
+/// Lines, or as FHIR R4 resources (`--fhir`) for an offline hand-off.
 public struct ExportCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "export",
@@ -11,7 +13,11 @@ public struct ExportCommand: ParsableCommand {
         discussion: """
             Times are device times (alert times with --alerts): ms since the epoch or RFC 3339 \
             (2025-11-23T08:00:00Z); --to is exclusive. Each alert carries `record_id`, the sealed \
-            record that `vitalgate prove` proves.
+            record that `vitalgate prove` proves. With --fhir, the same records as FHIR R4 resources, \
+            mapped as the fhir and ndjson sinks map them (docs/FHIR.md), with the identifiers they \
+            deliver under (so a server that received them from the agent creates nothing twice): \
+            `ndjson` (one resource per line, each device's Device before its first Observation) or \
+            `bundle` (one transaction Bundle of conditional creates, to POST to a FHIR server).
             """)
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
@@ -21,6 +27,17 @@ public struct ExportCommand: ParsableCommand {
     @Option(name: .long, help: "Up to this device time (exclusive).") var to: String?
     @Option(name: .long, help: "Output file (default: standard output).") var out: String?
     @Flag(name: .long, help: "Export the stored alerts instead of readings.") var alerts = false
+    @Option(name: .long, help: ArgumentHelp("Write FHIR R4 resources: ndjson or bundle.", valueName: "format"))
+    var fhir: FHIRExportFormat?
+    @Option(name: .long, help: "The gateway id (with --fhir: part of every identifier; as [gateway] id).")
+    var gateway: String?
+    @Option(name: .long, help: "The system of patient identifiers (with --fhir; as [egress] patient_identifier_system).")
+    var patientIdentifierSystem = FHIRMapping.defaultPatientIdentifierSystem
+
+    /// The forms of `--fhir`.
+    enum FHIRExportFormat: String, ExpressibleByArgument {
+        case ndjson, bundle
+    }
 
     public init() {}
 
@@ -31,6 +48,12 @@ public struct ExportCommand: ParsableCommand {
             ?? (try? Date(text, strategy: .iso8601))
         guard let date else { throw ValidationError("not a time: use ms since the epoch or RFC 3339") }
         return Int64((date.timeIntervalSince1970 * 1000).rounded())
+    }
+
+    public func validate() throws {
+        if fhir != nil, gateway == nil {
+            throw ValidationError("--fhir needs --gateway ID: the gateway's id is part of every FHIR identifier")
+        }
     }
 
     public func run() throws {
@@ -52,22 +75,74 @@ public struct ExportCommand: ParsableCommand {
             failed.append(id)
             FileStream.standardError.write("export: skipped \(what) \(id): \(error.code): \(error.reason)\n")
         }
-        func emit(_ json: JSONValue) {
-            JSONWriter.write(json, into: &buffer)
+        func write(_ bytes: [UInt8]) {
+            buffer += bytes
             buffer.append(0x0A)
-            exported += 1
             if buffer.count > 1 << 16 {
                 sink.write(buffer)
                 buffer.removeAll(keepingCapacity: true)
             }
         }
+        var fhirResources = FHIRExportResources(format: fhir, mapping: FHIRMapping(
+            gatewayID: gateway ?? "", patientIdentifierSystem: patientIdentifierSystem), write: write)
         if alerts {
-            try vault.exportAlerts(filter, onError: skipped) { emit($0) }
+            try vault.exportAlerts(filter, onError: skipped) { alert in
+                exported += 1
+                guard fhir != nil else { return write(JSONWriter.canonicalBytes(alert)) }
+                fhirResources.add(alert: alert)
+            }
         } else {
-            try vault.export(filter, onError: skipped) { emit($0.json) }
+            try vault.export(filter, onError: skipped) { record in
+                exported += 1
+                guard fhir != nil else { return write(JSONWriter.canonicalBytes(record.json)) }
+                fhirResources.add(record)
+            }
         }
+        fhirResources.finish()
         guard sink.write(buffer) else { throw ValidationError("cannot write the export") }
-        FileStream.standardError.write("exported \(exported) \(what)s\n")
+        FileStream.standardError.write("exported \(exported) \(what)s\(fhir.map { " as \(fhirResources.count) FHIR resources (\($0))" } ?? "")\n")
         if !failed.isEmpty { throw ExitCode(1) }
+    }
+}
+
+/// The FHIR form of an export: each record's resources (and each device's Device once), written
+/// as NDJSON lines at once, or gathered into one transaction Bundle written at the end.
+struct FHIRExportResources {
+    let format: ExportCommand.FHIRExportFormat?
+    let mapping: FHIRMapping
+    let write: ([UInt8]) -> Void
+    private var devices: Set<String> = []
+    private var gathered: [FHIRResource] = []
+    /// Resources written or gathered.
+    private(set) var count = 0
+
+    init(format: ExportCommand.FHIRExportFormat?, mapping: FHIRMapping, write: @escaping ([UInt8]) -> Void) {
+        self.format = format
+        self.mapping = mapping
+        self.write = write
+    }
+
+    mutating func add(_ record: ExportedReading) {
+        if devices.insert(record.reading.device.rawValue).inserted { emit([mapping.device(of: record.reading)]) }
+        emit(mapping.resources(for: record.reading, patient: record.patient))
+    }
+
+    mutating func add(alert: JSONValue) {
+        guard let recordID = alert["record_id"]?.numberValue else { return }  // a pre-sealing alert has no record
+        emit(mapping.resources(forAlert: alert, recordID: Int64(recordID), patient: alert["patient"]?.stringValue))
+    }
+
+    /// Writes the Bundle (for `bundle`).
+    func finish() {
+        if format == .bundle { write(FHIRSink.transactionBundle(resources: gathered)) }
+    }
+
+    private mutating func emit(_ resources: [FHIRResource]) {
+        count += resources.count
+        if format == .bundle {
+            gathered += resources
+        } else {
+            for resource in resources { write(JSONWriter.orderedBytes(resource.json)) }
+        }
     }
 }

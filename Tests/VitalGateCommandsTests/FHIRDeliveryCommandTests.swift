@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import LocalBroker
 import MQTT
 import Telemetry
@@ -109,5 +110,46 @@ import VitalGateTesting
         again.terminate(signal: SIGTERM)
         bridge.disconnect()
         bridge2.disconnect()
+    }
+}
+
+/// Issue 19: `vitalgate export --fhir` for an offline hand-off, as NDJSON and as a transaction
+/// Bundle that a FHIR server takes (and takes again without duplicates).
+@Suite struct ExportFHIRTests {
+    @Test func exportsValidResourcesAsNDJSONAndAsABundleAServerTakesOnce() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let broker = try LocalBroker()
+        let (agent, bridge) = try workspace.startAgent(["--data-dir", workspace.data, "--gateway", "export-gw",
+                                                        "--schemas", AgentBinary.schemas], broker: broker, publishing: 0..<12)
+        Thread.sleep(forTimeInterval: 1.5)
+        agent.terminate(signal: SIGTERM)
+        bridge.disconnect()
+
+        let ndjson = workspace.path("Observation.ndjson")
+        let exported = try AgentBinary.run(["export", "--data-dir", workspace.data, "--fhir", "ndjson", "--gateway", "export-gw",
+                                            "--out", ndjson], log: workspace.path("export.txt"))
+        #expect(exported.code == 0 && exported.output.contains("exported 12 readings as 25 FHIR resources"), "\(exported.output)")
+        let (passed, report) = try FHIRValidator.validate([ndjson])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+        #expect(report["resources"] as? [String: Int] == ["Observation": 24, "Device": 1])
+
+        let bundle = workspace.path("bundle.json")
+        let asBundle = try AgentBinary.run(["export", "--data-dir", workspace.data, "--fhir", "bundle", "--gateway", "export-gw",
+                                            "--out", bundle], log: workspace.path("export-bundle.txt"))
+        #expect(asBundle.code == 0)
+        let endpoint = try FHIREndpoint()
+        let client = try HTTPClient()
+        for _ in 0..<2 {
+            let response = try client.send(HTTPRequest(method: "POST", url: endpoint.baseURL,
+                                                       headers: [("Content-Type", "application/fhir+json")],
+                                                       body: Array(try Data(contentsOf: URL(fileURLWithPath: bundle)))))
+            #expect(response.status == 200, "\(String(decoding: response.body.prefix(500), as: UTF8.self))")
+        }
+        let stats = try endpoint.stats()
+        #expect(stats["resources"] as? [String: Int] == ["Observation": 24, "Device": 1] && stats["duplicates"] as? Int == 0)
+
+        let noGateway = try AgentBinary.run(["export", "--data-dir", workspace.data, "--fhir", "ndjson"], log: workspace.path("e.txt"))
+        #expect(noGateway.code != 0 && noGateway.output.contains("--fhir needs --gateway"))
     }
 }
