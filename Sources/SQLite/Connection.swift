@@ -107,6 +107,13 @@ public final class Connection {
         return statement
     }
 
+    /// Re-preparations of the cached statements so far (see ``Statement/reprepareCount``): a
+    /// statement that is re-prepared while the schema stays the same has a plan that depends on
+    /// its bindings, and pays a parse at every change of them.
+    public var cachedStatementReprepares: Int {
+        statementCache.values.reduce(0) { $0 + $1.reprepareCount } + literalCache.values.reduce(0) { $0 + $1.reprepareCount }
+    }
+
     /// ``cached(_:)`` for SQL written as a literal, for statements that run per message:
     /// the cache is keyed by the literal's address instead of its text.
     public func cached(literal sql: StaticString) throws(SQLiteError) -> Statement {

@@ -66,6 +66,12 @@ public final class Statement {
         sqlite3_db_handle(handle)
     }
 
+    /// How many times SQLite re-prepared the statement since it was made (after a schema
+    /// change, or a binding its query plan depends on): each costs a parse and a plan.
+    public var reprepareCount: Int {
+        Int(sqlite3_stmt_status(handle, SQLITE_STMTSTATUS_REPREPARE, 0))
+    }
+
     /// The number of `?` parameters in the statement.
     public var parameterCount: Int {
         Int(sqlite3_bind_parameter_count(handle))

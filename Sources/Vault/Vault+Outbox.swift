@@ -26,7 +26,7 @@ public struct OutboxEntry: Sendable {
 public enum OutboxSelection: String, Sendable, Equatable {
     /// Readings and alerts (FHIR, upstream, NDJSON).
     case all
-    /// Alerts only (the local broker's alerts topic), read through a partial index.
+    /// Alerts only (the local broker's alerts topic), found through the alerts table.
     case alerts
 }
 
@@ -82,10 +82,7 @@ extension Vault {
                        onCorrupt: (Int64, VaultError) -> Void) throws(VaultError) -> (entries: [OutboxEntry], scannedTo: Int64) {
         try forgetErasedPatients()
         let rows = try read {
-            try db.cached("""
-                SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at FROM readings
-                WHERE id > ? \(Self.selectionFilter(selection)) ORDER BY id LIMIT ?
-                """).allRows(.integer(id), .integer(Int64(limit)))
+            try db.cached(Self.outboxQuery(selection)).allRows(.integer(id), .integer(Int64(limit)))
         }
         var entries: [OutboxEntry] = []
         var scanned = id
@@ -121,21 +118,38 @@ extension Vault {
         return (entries, scanned)
     }
 
-    /// The SQL condition (after `id > ?`) of the records `selection` takes; the alerts' form
-    /// is the partial index's own condition, so SQLite reads that index.
-    static func selectionFilter(_ selection: OutboxSelection) -> String {
+    /// The records `selection` takes after a cursor (`?`), at most a limit (`?`), in id order:
+    /// all readings and alert records, or the alert records only, through the alerts table's
+    /// indexed `record_id`.
+    static func outboxQuery(_ selection: OutboxSelection) -> String {
         switch selection {
-        case .all: "AND (kind != 'event' OR schema_id = 'alert-v1')"
-        case .alerts: "AND kind = 'event' AND schema_id = 'alert-v1'"
+        case .all:
+            """
+            SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at FROM readings
+            WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1') ORDER BY id LIMIT ?
+            """
+        case .alerts:
+            """
+            SELECT r.id, r.device, r.kind, r.schema_id, r.patient_ref, r.ciphertext, r.received_at
+            FROM alerts a JOIN readings r ON r.id = a.record_id WHERE a.record_id > ? ORDER BY a.record_id LIMIT ?
+            """
+        }
+    }
+
+    /// The count and oldest arrival of the records `selection` takes after a cursor (`?`).
+    static func backlogQuery(_ selection: OutboxSelection) -> String {
+        switch selection {
+        case .all:
+            "SELECT count(*), min(received_at) FROM readings WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1')"
+        case .alerts:
+            "SELECT count(*), min(r.received_at) FROM alerts a JOIN readings r ON r.id = a.record_id WHERE a.record_id > ?"
         }
     }
 
     /// Every sink's cursor with its backlog: the deliverable records after it.
     func sinkStatuses() throws -> [SinkStatus] {
         try sinkCursors().map { cursor in
-            let row = try db.cached(
-                "SELECT count(*), min(received_at) FROM readings WHERE id > ? \(Self.selectionFilter(cursor.selection))"
-            ).firstRow(.integer(cursor.lastID))
+            let row = try db.cached(Self.backlogQuery(cursor.selection)).firstRow(.integer(cursor.lastID))
             return SinkStatus(cursor: cursor, backlog: Int(row?[0].integerValue ?? 0), oldestPendingAt: row?[1].integerValue)
         }
     }

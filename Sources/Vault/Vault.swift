@@ -185,6 +185,11 @@ public final class Vault {
         }
     }
 
+    /// Re-preparations of this connection's cached statements so far (diagnostics and tests:
+    /// on the store path it must stay 0, or a plan depends on its bindings and every change of
+    /// them costs a parse).
+    public var statementReprepares: Int { db.cachedStatementReprepares }
+
     /// Flushes the WAL into the main database file (e.g. before a backup).
     public func walCheckpoint() throws(VaultError) {
         do { _ = try db.walCheckpoint(.truncate) } catch {

@@ -169,16 +169,18 @@ enum VaultSchema {
             reason TEXT NOT NULL
         );
         """,
-        // 9: sinks that take only alerts (the local broker's alerts topic) read them through a
-        // partial index (a few entries, not one per reading); each cursor records its selection.
+        // 9: sinks that take only alerts (the local broker's alerts topic) find them through the
+        // alerts table's link to their sealed records, indexed; each cursor records its selection.
+        // Not a partial index on `readings`: SQLite re-prepares every statement that compares a
+        // bound parameter with a partial index's condition (the dedupe lookup's `kind = ?`)
+        // whenever that binding changes, which cost the drain 15 % (BENCHMARKS, issue 19).
         // The alerts already stored were published from memory by the build that stored them:
         // the local alerts sink (Delivery's `MQTTSink.localAlertsName`) starts after them.
         """
-        CREATE INDEX readings_alert_ids ON readings(id) WHERE kind = 'event' AND schema_id = 'alert-v1';
+        CREATE INDEX alerts_record_id ON alerts(record_id);
         ALTER TABLE sink_cursors ADD COLUMN selection TEXT NOT NULL DEFAULT 'all';
         INSERT INTO sink_cursors (sink, last_id, selection)
-            SELECT 'local-alerts', max(id), 'alerts' FROM readings WHERE kind = 'event' AND schema_id = 'alert-v1'
-            HAVING count(*) > 0;
+            SELECT 'local-alerts', max(record_id), 'alerts' FROM alerts HAVING max(record_id) IS NOT NULL;
         """,
     ]
 

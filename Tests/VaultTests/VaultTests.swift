@@ -220,3 +220,38 @@ struct ScratchVault {
         #expect(throws: VaultError.self) { _ = try FileKeyStore.load(path: path) }
     }
 }
+
+/// Issue 19 (measured): the store path's statements keep their plans whatever they are bound
+/// to. A partial index whose condition a bound parameter is compared with (the dedupe lookup's
+/// `kind = ?`) made SQLite re-prepare that statement at every change of the binding: 15 % of
+/// the drain.
+@Suite struct VaultStatementPlanTests {
+    @Test func storingMixedKindsAndDuplicatesNeverRepreparesAStatement() throws {
+        let scratch = try ScratchVault("vg-plans")
+        let vault = try scratch.openSealing(batchesOf: 16, gatewayID: "gw-plans")
+        let ecg = DeviceID("ECG-000001")!
+        func waveform(_ seq: UInt32) -> Reading {
+            Reading(device: ecg, kind: .waveform, schemaID: "ecg-fw1", model: "CardioStrip", firmware: "2.0.0", seq: seq,
+                    deviceTime: 1_763_884_800_000 + Int64(seq) * 1000, receivedAt: 1_763_884_800_500,
+                    measurements: [Measurement(channel: "ecg", value: .samples([1, -2, 3]), unit: "uV")])
+        }
+        var messages: [IncomingMessage] = []
+        for seq in UInt32(1)...40 {
+            messages.append(IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(Sample.reading(seq: seq),
+                                                                                                     patient: "MRN-1")))
+            messages.append(IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(waveform(seq), patient: "MRN-1")))
+        }
+        _ = try vault.store(messages, alerts: [AlertRecord(at: 1, device: "ECG-000001", patient: "MRN-1", category: "clinical",
+                                                           kind: "arrhythmia", score: 0.9, body: Array(#"{"kind":"arrhythmia"}"#.utf8))])
+        // (Statements prepared before the vault's schema was complete are re-prepared once.)
+        let before = vault.statementReprepares
+        let again = try vault.store(messages)  // every reading again: the identity lookup, kinds alternating
+        #expect(again.duplicates == messages.count)
+        #expect(vault.statementReprepares == before)
+        // The alerts-only outbox finds the alert's record.
+        let (alerts, _) = try vault.outbox(after: 0, limit: 10, selection: OutboxSelection.alerts) { _, _ in }
+        #expect(alerts.count == 1)
+        if case .alert(let line)? = alerts.first?.content { #expect(line["kind"]?.stringValue == "arrhythmia") }
+        else { Issue.record("not an alert") }
+    }
+}
