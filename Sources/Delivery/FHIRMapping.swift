@@ -39,14 +39,38 @@ public struct FHIRMapping: Sendable {
     /// The resources of one outbox record (none for a reading with nothing chartable).
     public func resources(for entry: OutboxEntry) -> [FHIRResource] {
         switch entry.content {
-        case .reading(let reading): resources(for: reading, patient: entry.patient)
+        case .reading(let reading): resources(for: reading, patient: entry.patient, questionedBy: entry.questionedBy)
         case .alert(let alert): [detectedIssue(alert, recordID: entry.id, patient: entry.patient)]
         }
     }
 
     /// The Observations of a reading of `patient` (nil: unpaired, the Device is the subject).
-    public func resources(for reading: Reading, patient: String?) -> [FHIRResource] {
-        reading.kind == .waveform ? waveformObservations(reading, patient: patient) : vitalObservations(reading, patient: patient)
+    /// A reading whose arrival raised value-check alerts (`questionedBy`, their kinds) is marked
+    /// questionable in `interpretation`, so it is never charted as a clean value.
+    public func resources(for reading: Reading, patient: String?, questionedBy: [String] = []) -> [FHIRResource] {
+        let observations = reading.kind == .waveform ? waveformObservations(reading, patient: patient)
+            : vitalObservations(reading, patient: patient)
+        guard !questionedBy.isEmpty else { return observations }
+        return observations.map { observation in
+            var marked = observation
+            if case .object(var members) = observation.json {
+                members.append(("interpretation", Self.questionable(questionedBy)))
+                marked.json = .object(members)
+            }
+            return marked
+        }
+    }
+
+    /// `interpretation` of a reading that failed value checks: HL7 v3 `IND` (indeterminate),
+    /// and the checks in the text.
+    static func questionable(_ checks: [String]) -> JSONValue {
+        .array([.object([
+            ("coding", .array([.object([
+                ("system", .string("http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation")),
+                ("code", .string("IND")), ("display", .string("Indeterminate")),
+            ])])),
+            ("text", .string("questionable: the gateway's value checks flagged this reading (\(checks.joined(separator: ", ")))")),
+        ])])
     }
 
     /// The DetectedIssue of an alert's line, stored as record `recordID`.
@@ -54,16 +78,21 @@ public struct FHIRMapping: Sendable {
         [detectedIssue(alert, recordID: recordID, patient: patient)]
     }
 
-    /// The Device resource of a reading's device (model and firmware from the reading).
-    public func device(of reading: Reading) -> FHIRResource {
-        let json = JSONValue.object([
+    /// The Device resource of a reading's device (model and firmware from the reading, the
+    /// serial number from the device's `info` message when it sent one).
+    public func device(of reading: Reading, serial: String? = nil) -> FHIRResource {
+        var members: [(key: String, value: JSONValue)] = [
             ("resourceType", .string("Device")),
             ("identifier", .array([identifier(deviceSystem, reading.device.rawValue)])),
             ("status", .string("active")),
+        ]
+        if let serial { members.append(("serialNumber", .string(serial))) }
+        members += [
             ("deviceName", .array([.object([("name", .string(reading.model)), ("type", .string("model-name"))])])),
             ("modelNumber", .string(reading.model)),
             ("version", .array([.object([("value", .string(reading.firmware))])])),
-        ])
+        ]
+        let json = JSONValue.object(members)
         return FHIRResource(resourceType: "Device", identifierSystem: deviceSystem, identifierValue: reading.device.rawValue,
                             json: json)
     }

@@ -17,7 +17,7 @@ struct FHIRTransaction {
         var devices: Set<String> = []
         for entry in entries {
             if case .reading(let reading) = entry.content, devices.insert(reading.device.rawValue).inserted {
-                resources.append(mapping.device(of: reading))
+                resources.append(mapping.device(of: reading, serial: entry.deviceSerial))
             }
             resources += mapping.resources(for: entry)
         }

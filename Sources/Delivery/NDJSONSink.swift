@@ -45,7 +45,7 @@ public final class NDJSONSink: DeliverySink {
         var devices: Set<String> = []
         for entry in entries {
             if case .reading(let reading) = entry.content, devices.insert(reading.device.rawValue).inserted {
-                append(mapping.device(of: reading), to: &files)
+                append(mapping.device(of: reading, serial: entry.deviceSerial), to: &files)
             }
             for resource in mapping.resources(for: entry) { append(resource, to: &files) }
         }

@@ -20,6 +20,33 @@ public struct OutboxEntry: Sendable {
     /// When the gateway received it (ms since the epoch).
     public var receivedAt: Int64
     public var content: Content
+    /// The device's serial number, from its `info` message (readings only).
+    public var deviceSerial: String? = nil
+    /// The value checks this reading failed: the kinds of the fault alerts its arrival raised
+    /// for its device (`spike_spo2`, `implausible_heart_rate`, `flatline`…). A receiver must not
+    /// chart it as a clean value.
+    public var questionedBy: [String] = []
+}
+
+/// The fault alerts that question a reading's values (rather than its timing or the device's
+/// state): ``OutboxEntry/questionedBy``.
+public enum ValueCheck {
+    /// Whether an alert of `kind` (category fault) says a reading's values are not to be trusted.
+    public static func questionsValues(_ kind: String) -> Bool {
+        ["implausible_", "spike_", "stuck_"].contains { kind.hasPrefix($0) }
+            || ["diastolic_not_below_systolic", "flatline", "replayed_segment", "pulse_sources_disagree"].contains(kind)
+    }
+}
+
+/// A device and an arrival time: where a value check's alert points.
+public struct ValueFaultKey: Hashable, Sendable {
+    public var device: String
+    public var at: Int64
+
+    public init(device: String, at: Int64) {
+        self.device = device
+        self.at = at
+    }
 }
 
 /// Which records a sink takes from the outbox.
@@ -115,7 +142,46 @@ extension Vault {
                 onCorrupt(rowID, error)
             }
         }
+        try annotateReadings(&entries)
         return (entries, scanned)
+    }
+
+    /// Adds each reading's device serial and the value checks it failed (two small queries per
+    /// delivery: the devices table, and the fault alerts raised when these readings arrived).
+    private func annotateReadings(_ entries: inout [OutboxEntry]) throws(VaultError) {
+        let readingTimes = entries.compactMap { entry -> Int64? in
+            if case .reading = entry.content { return entry.receivedAt }
+            return nil
+        }
+        guard let first = readingTimes.min(), let last = readingTimes.max() else { return }
+        let serials = try read {
+            try db.cached("SELECT device, serial FROM devices WHERE serial IS NOT NULL").allRows()
+        }.reduce(into: [String: String]()) { map, row in
+            if let device = row[0].textValue, let serial = row[1].textValue { map[device] = serial }
+        }
+        let questions = try valueFaults(from: first, to: last)
+        for index in entries.indices {
+            guard case .reading = entries[index].content else { continue }
+            entries[index].deviceSerial = serials[entries[index].device]
+            entries[index].questionedBy = questions[ValueFaultKey(device: entries[index].device, at: entries[index].receivedAt)] ?? []
+        }
+    }
+
+    /// The fault alerts questioning values raised from `from` to `to` (arrival times), by device
+    /// and time: a reading is questioned by those of its device raised at its arrival.
+    public func valueFaults(from: Int64, to: Int64) throws(VaultError) -> [ValueFaultKey: [String]] {
+        let rows = try read {
+            try db.cached("""
+                SELECT device, at, kind FROM alerts WHERE at BETWEEN ? AND ? AND category = 'fault' AND device IS NOT NULL
+                """).allRows(.integer(from), .integer(to))
+        }
+        var faults: [ValueFaultKey: [String]] = [:]
+        for row in rows {
+            guard let device = row[0].textValue, let at = row[1].integerValue, let kind = row[2].textValue,
+                  ValueCheck.questionsValues(kind) else { continue }
+            faults[ValueFaultKey(device: device, at: at), default: []].append(kind)
+        }
+        return faults
     }
 
     /// The records `selection` takes after a cursor (`?`), at most a limit (`?`), in id order:

@@ -171,6 +171,8 @@ enum VaultSchema {
         """,
         // 9: sinks that take only alerts (the local broker's alerts topic) find them through the
         // alerts table's link to their sealed records, indexed; each cursor records its selection.
+        // Alerts are also found by time: a reading whose arrival raised a value check's alert is
+        // delivered as questionable.
         // Not a partial index on `readings`: SQLite re-prepares every statement that compares a
         // bound parameter with a partial index's condition (the dedupe lookup's `kind = ?`)
         // whenever that binding changes, which cost the drain 15 % (BENCHMARKS, issue 19).
@@ -178,6 +180,7 @@ enum VaultSchema {
         // the local alerts sink (Delivery's `MQTTSink.localAlertsName`) starts after them.
         """
         CREATE INDEX alerts_record_id ON alerts(record_id);
+        CREATE INDEX alerts_at ON alerts(at);
         ALTER TABLE sink_cursors ADD COLUMN selection TEXT NOT NULL DEFAULT 'all';
         INSERT INTO sink_cursors (sink, last_id, selection)
             SELECT 'local-alerts', max(record_id), 'alerts' FROM alerts HAVING max(record_id) IS NOT NULL;

@@ -85,6 +85,10 @@ public struct ExportCommand: ParsableCommand {
         }
         var fhirResources = FHIRExportResources(format: fhir, mapping: FHIRMapping(
             gatewayID: gateway ?? "", patientIdentifierSystem: patientIdentifierSystem), write: write)
+        if fhir != nil, !alerts {
+            fhirResources.serials = try vault.deviceStates().reduce(into: [:]) { $0[$1.key.rawValue] = $1.value.serial }
+            fhirResources.valueFaults = try vault.valueFaults(from: .min, to: .max)
+        }
         if alerts {
             try vault.exportAlerts(filter, onError: skipped) { alert in
                 exported += 1
@@ -111,6 +115,10 @@ struct FHIRExportResources {
     let format: ExportCommand.FHIRExportFormat?
     let mapping: FHIRMapping
     let write: ([UInt8]) -> Void
+    /// Each device's serial number, for its Device resource.
+    var serials: [String: String] = [:]
+    /// The value checks each reading failed (by device and arrival), for its interpretation.
+    var valueFaults: [ValueFaultKey: [String]] = [:]
     private var devices: Set<String> = []
     private var gathered: [FHIRResource] = []
     /// Resources written or gathered.
@@ -123,8 +131,10 @@ struct FHIRExportResources {
     }
 
     mutating func add(_ record: ExportedReading) {
-        if devices.insert(record.reading.device.rawValue).inserted { emit([mapping.device(of: record.reading)]) }
-        emit(mapping.resources(for: record.reading, patient: record.patient))
+        let device = record.reading.device.rawValue
+        if devices.insert(device).inserted { emit([mapping.device(of: record.reading, serial: serials[device])]) }
+        emit(mapping.resources(for: record.reading, patient: record.patient,
+                               questionedBy: valueFaults[ValueFaultKey(device: device, at: record.reading.receivedAt)] ?? []))
     }
 
     mutating func add(alert: JSONValue) {

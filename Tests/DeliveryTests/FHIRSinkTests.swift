@@ -48,7 +48,7 @@ import VitalGateTesting
         #expect(stats["duplicates"] as? Int == 0)
         let expected = try Self.expectedResources(vault)
         #expect(stats["resources"] as? [String: Int] == expected)
-        #expect(expected["Observation", default: 0] > 100 && expected["DetectedIssue"] == 1)
+        #expect(expected["Observation", default: 0] > 100 && expected["DetectedIssue"] == fixture.alerts)
         #expect(sink.connectionsOpened == 1, "one kept-alive connection")
 
         // Every record again, as after a crash that lost the cursor: all "200 OK", nothing new.

@@ -53,7 +53,18 @@ import VitalGateTesting
         #expect(codes.isSuperset(of: ["8867-4", "8889-8", "2708-6", "59408-5", "9279-1", "8310-5", "85354-9", "8478-0"]))
         // The reading without signal is charted as absent, not as a number.
         #expect(observations.contains { $0["subject"] as? String == "MRN-NOSIG" && $0["absent"] as? Bool == true })
-        #expect(!observations.contains { $0["subject"] as? String == "MRN-NOSIG" && $0["value"] is Double })
+        // A reading whose arrival raised a value check's alert (a spike) is charted as
+        // questionable, never as a clean value; no other reading is.
+        let questioned = observations.filter { !($0["interpretation"] as? [String] ?? []).isEmpty }
+        #expect(!questioned.isEmpty && questioned.allSatisfy {
+            $0["interpretation"] as? [String] == ["IND"] && ($0["identifier"] as? String)?.hasPrefix("OXP-00AA01.2.") == true
+        })
+        #expect(!observations.contains {
+            $0["subject"] as? String == "MRN-NOSIG" && $0["value"] is Double && ($0["interpretation"] as? [String] ?? []).isEmpty
+        })
+        // The Device carries the serial number its info message gave.
+        let devices = try #require(report["devices"] as? [[String: Any]])
+        #expect(devices.contains { $0["identifier"] as? String == "OXP-00AA01" && $0["serial"] as? String == "SN-00AA01" })
     }
 
     @Test func aDeliveryRepeatedAfterACrashReplacesItsFilesInsteadOfDuplicating() throws {

@@ -6,7 +6,8 @@ UCUM units, category, subject, effective time, a value or a data-absent reason.
 
 usage: validate_fhir.py DIR_OR_FILE...
 prints one JSON object: {"resources": {type: count}, "identifiers": {system|value: count},
-"errors": [...], "observations": [...summaries...]}; exits 1 if any error.
+"errors": [...], "observations": [...summaries...], "devices": [{identifier, serial}]}; exits 1
+if any error.
 """
 import json
 import pathlib
@@ -86,7 +87,7 @@ def main(arguments):
     for argument in arguments:
         p = pathlib.Path(argument)
         paths += sorted(p.glob("*.ndjson")) if p.is_dir() else [p]
-    counts, identifiers, errors, observations = {}, {}, [], []
+    counts, identifiers, errors, observations, devices = {}, {}, [], [], []
     for path in paths:
         for where, resource in resources_of(path):
             kind = resource.get("resourceType")
@@ -106,9 +107,15 @@ def main(arguments):
                     "value": resource.get("valueQuantity", {}).get("value"),
                     "absent": "dataAbsentReason" in resource,
                     "subject": resource.get("subject", {}).get("identifier", {}).get("value"),
+                    "identifier": (resource.get("identifier") or [{}])[0].get("value"),
+                    "interpretation": [c.get("code") for i in resource.get("interpretation", [])
+                                       for c in i.get("coding", [])],
                 })
+            if kind == "Device":
+                devices.append({"identifier": (resource.get("identifier") or [{}])[0].get("value"),
+                                "serial": resource.get("serialNumber")})
     print(json.dumps({"resources": counts, "identifiers": identifiers, "errors": errors,
-                      "observations": observations}))
+                      "observations": observations, "devices": devices}))
     return 1 if errors else 0
 
 
