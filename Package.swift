@@ -160,7 +160,7 @@ let package = Package(
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
                     dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
-                                   "SQLite", "HTTP",
+                                   "SQLite", "HTTP", "Fleet",
                                    "Simulator"],
                     swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",

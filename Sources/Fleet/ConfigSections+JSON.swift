@@ -62,6 +62,9 @@ extension ConfigSections {
             sections.ledger = ledger
             try r.finish()
         }
+        if let value = reader.optional("egress") {
+            sections.egress = try readEgress(value, path: reader.field("egress"))
+        }
         if let value = reader.optional("broker") {
             var r = try SchemaReader(value, path: reader.field("broker"))
             let url = try r.string("url")
@@ -181,6 +184,12 @@ extension ConfigSections {
             members.append(("ledger", .object(fields)))
         }
         if let broker { members.append(("broker", .object([("url", .string(broker.url))]))) }
+        if let egress {
+            var fields: [(key: String, value: JSONValue)] = [("fhir", .string(egress.fhir)), ("upstream", .string(egress.upstream))]
+            if let topic = egress.upstreamTopic { fields.append(("upstream_topic", .string(topic))) }
+            if let system = egress.patientIdentifierSystem { fields.append(("patient_identifier_system", .string(system))) }
+            members.append(("egress", .object(fields)))
+        }
         if let operators {
             let policy = operators.policy
             let keys: [JSONValue] = policy.keys.map {
@@ -196,5 +205,41 @@ extension ConfigSections {
             }))])))
         }
         return members
+    }
+}
+
+extension ConfigSections {
+    /// The `egress` section: URLs by scheme, a topic template without wildcards, a patient
+    /// identifier system without `|`.
+    static func readEgress(_ value: JSONValue, path: String) throws(ConfigRejection) -> Egress {
+        var r = try SchemaReader(value, path: path)
+        let fhir = try r.string("fhir")
+        let lowerFHIR = fhir.lowercased()
+        guard fhir.isEmpty || ((lowerFHIR.hasPrefix("http://") || lowerFHIR.hasPrefix("https://")) && fhir.utf8.count <= 2048)
+        else { throw ConfigRejection(.malformed(field: r.field("fhir"), detail: "expected \"\" or an http(s):// URL")) }
+        let upstream = try r.string("upstream")
+        guard upstream.isEmpty || ((upstream.hasPrefix("mqtt://") || upstream.hasPrefix("mqtts://")) && upstream.utf8.count <= 512)
+        else { throw ConfigRejection(.malformed(field: r.field("upstream"), detail: "expected \"\" or an mqtt(s):// URL")) }
+        var egress = Egress(fhir: fhir, upstream: upstream)
+        if let value = r.optional("upstream_topic") {
+            guard let topic = value.stringValue else {
+                throw ConfigRejection(.malformed(field: r.field("upstream_topic"), detail: "expected a string"))
+            }
+            guard !topic.isEmpty, topic.utf8.count <= 256, !topic.contains("+"), !topic.contains("#") else {
+                throw ConfigRejection(.malformed(field: r.field("upstream_topic"), detail: "expected a topic of 1...256 bytes without wildcards"))
+            }
+            egress.upstreamTopic = topic
+        }
+        if let value = r.optional("patient_identifier_system") {
+            guard let system = value.stringValue else {
+                throw ConfigRejection(.malformed(field: r.field("patient_identifier_system"), detail: "expected a string"))
+            }
+            guard !system.isEmpty, system.utf8.count <= 256, !system.contains("|") else {
+                throw ConfigRejection(.malformed(field: r.field("patient_identifier_system"), detail: "expected a URI without `|`"))
+            }
+            egress.patientIdentifierSystem = system
+        }
+        try r.finish()
+        return egress
     }
 }

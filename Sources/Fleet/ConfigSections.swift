@@ -110,6 +110,26 @@ public struct ConfigSections: Sendable, Equatable {
         public init(policy: TrustPolicy) { self.policy = policy }
     }
 
+    /// Delivery: where readings and alerts go. The secrets and files they need (CA bundles,
+    /// client certificates, tokens) stay in the gateway's own `[egress]` configuration.
+    public struct Egress: Sendable, Equatable {
+        /// A FHIR R4 server's base URL, `http(s)://…`; empty: none.
+        public var fhir: String
+        /// An upstream broker, `mqtt(s)://host:port`; empty: none.
+        public var upstream: String
+        /// The upstream topic template (`{gateway}`, `{kind}`, `{device}`); nil: the local one.
+        public var upstreamTopic: String?
+        /// The system of patient identifiers in FHIR references; nil: the local one.
+        public var patientIdentifierSystem: String?
+        /// Creates the section value.
+        public init(fhir: String, upstream: String, upstreamTopic: String? = nil, patientIdentifierSystem: String? = nil) {
+            self.fhir = fhir
+            self.upstream = upstream
+            self.upstreamTopic = upstreamTopic
+            self.patientIdentifierSystem = patientIdentifierSystem
+        }
+    }
+
     public var ingest: Ingest?
     public var sealing: Sealing?
     public var detection: Detection?
@@ -118,11 +138,12 @@ public struct ConfigSections: Sendable, Equatable {
     public var broker: Broker?
     public var operators: Operators?
     public var schemas: Schemas?
+    public var egress: Egress?
 
     /// Creates a set of sections; all default to absent.
     public init(ingest: Ingest? = nil, sealing: Sealing? = nil, detection: Detection? = nil,
                 storage: Storage? = nil, ledger: Ledger? = nil, broker: Broker? = nil,
-                operators: Operators? = nil, schemas: Schemas? = nil) {
+                operators: Operators? = nil, schemas: Schemas? = nil, egress: Egress? = nil) {
         self.ingest = ingest
         self.sealing = sealing
         self.detection = detection
@@ -131,6 +152,7 @@ public struct ConfigSections: Sendable, Equatable {
         self.broker = broker
         self.operators = operators
         self.schemas = schemas
+        self.egress = egress
     }
 
     /// The sections present, in declaration order.
@@ -144,6 +166,7 @@ public struct ConfigSections: Sendable, Equatable {
         if broker != nil { result.append(.broker) }
         if operators != nil { result.append(.operators) }
         if schemas != nil { result.append(.schemas) }
+        if egress != nil { result.append(.egress) }
         return result
     }
 

@@ -76,6 +76,7 @@ public struct FleetState: Sendable, Equatable {
         if let value = incoming.ledger { next.sections.ledger = value }
         if let value = incoming.broker { next.sections.broker = value }
         if let value = incoming.schemas { next.sections.schemas = value }
+        if let value = incoming.egress { next.sections.egress = value }
         if let rotated = accepted.rotatedPolicy { next.policy = rotated }
         return next
     }

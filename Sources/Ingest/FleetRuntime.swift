@@ -19,6 +19,8 @@ struct FleetRuntime {
     var storageMaxBytes: UInt64
     /// The fleet's ledger section, if one was applied (`nil`: the local `[ledger]` configuration).
     var ledger: ConfigSections.Ledger?
+    /// The fleet's egress section, if one was applied (`nil`: the local `[egress]` configuration).
+    var egress: ConfigSections.Egress?
 
     /// The base configuration alone.
     init(base: IngestConfiguration, baseCatalog: SchemaCatalog) {
@@ -65,6 +67,13 @@ struct FleetRuntime {
                                                    detail: "this agent runs without an anchoring worker (backend local only)"))
             }
             self.ledger = ledger
+        }
+        if let egress = sections.egress {
+            guard let control = base.egressControl else {
+                throw ConfigRejection(.unsupported(field: "egress", detail: "this agent runs without delivery workers"))
+            }
+            try control.check(egress)
+            self.egress = egress
         }
         if let broker = sections.broker {
             guard let address = BrokerAddress(url: broker.url) else {

@@ -29,6 +29,8 @@ public struct IngestConfiguration: Sendable {
     /// gateway to another broker: the local alerts sink, which publishes the stored alerts on
     /// the gateway's alerts topic, follows it.
     public var brokerObserver: (@Sendable (MQTTOptions) -> Void)?
+    /// Where fleet `egress` sections go; `nil`: the fleet cannot change delivery.
+    public var egressControl: (any EgressControl)?
     /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
     /// Nothing is ever evicted: the policy is to alert and keep storing.
     public var storageMaxBytes: UInt64 = 0

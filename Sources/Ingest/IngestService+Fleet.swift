@@ -143,6 +143,7 @@ extension IngestService {
         detect.configure(candidate.detection)
         if let policy = candidate.sealingPolicy { store.updateSealingPolicy(policy) }
         if old.ledger != candidate.ledger { configuration.ledgerControl?.apply(candidate.ledger) }
+        if old.egress != candidate.egress { configuration.egressControl?.apply(candidate.egress) }
         if old.broker != candidate.broker { configuration.brokerObserver?(clientOptions(broker: candidate.broker)) }
     }
 

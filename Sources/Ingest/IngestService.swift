@@ -93,6 +93,7 @@ public final class IngestService {
                                      clock: configuration.clock, logger: logger)
         housekeeping = Housekeeping(sealing: configuration.sealing != nil, now: configuration.clock.monotonicMs())
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
+        if let egress = runtime.egress { configuration.egressControl?.apply(egress) }
         configuration.brokerObserver?(clientOptions(broker: runtime.broker))
     }
 

@@ -39,12 +39,17 @@ public struct RunCommand: ParsableCommand {
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
+        let keys = try FileKeyStore.load(path: DataPaths(config.gateway.dataDirectory).keyFile)
+        let egress = EgressSupervisor(base: config, keys: keys)
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
-                                           ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker))
+                                           ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
+                                           egressControl: egress)
         try anchoring?.start()
-        let delivery = try Self.makeDeliveryWorkers(config, alertsBroker: alertsBroker)
-        for worker in delivery { worker.start() }
-        defer { for worker in delivery { worker.stop() } }
+        let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
+        alerts.start()
+        defer { alerts.stop() }
+        try egress.start()
+        defer { egress.stop() }
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics
@@ -86,20 +91,17 @@ public struct RunCommand: ParsableCommand {
         }
     }
 
-    /// The delivery workers: the local alerts sink (the gateway's alerts topic on the broker
-    /// `alertsBroker` holds; never below ingest, and quick to notice a new alert) and one per
-    /// configured sink (`[egress]`), each beside ingest on its own connection to the vault.
-    static func makeDeliveryWorkers(_ config: AgentConfig, alertsBroker: MQTTOptionsSource) throws -> [DeliveryWorker] {
-        let paths = DataPaths(config.gateway.dataDirectory)
-        let keys = try FileKeyStore.load(path: paths.keyFile)
-        let alerts = DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys, batchLimit: 100, pollMs: 100,
-                                                         backoff: ReconnectBackoff(initialMs: 200, maxMs: 10_000),
-                                                         yieldsToIngest: false),
-                                    sink: MQTTSink.localAlerts(source: alertsBroker, gatewayID: config.gateway.id))
-        return [alerts] + (try makeEgressWorkers(config, keys: keys))
+    /// The local alerts sink's worker: the gateway's alerts topic on the broker `broker` holds,
+    /// never below ingest, and quick to notice a new alert.
+    static func makeAlertsWorker(_ config: AgentConfig, keys: any KeyStore, broker: MQTTOptionsSource) -> DeliveryWorker {
+        DeliveryWorker(configuration: .init(vaultPath: DataPaths(config.gateway.dataDirectory).vault, keys: keys, batchLimit: 100,
+                                            pollMs: 100, backoff: ReconnectBackoff(initialMs: 200, maxMs: 10_000),
+                                            yieldsToIngest: false),
+                       sink: MQTTSink.localAlerts(source: broker, gatewayID: config.gateway.id))
     }
 
-    /// A delivery worker per configured sink (`[egress]`).
+    /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
+    /// connection to the vault (not started).
     static func makeEgressWorkers(_ config: AgentConfig, keys: any KeyStore) throws -> [DeliveryWorker] {
         let egress = config.egress
         var sinks: [any DeliverySink] = []
@@ -153,7 +155,8 @@ public struct RunCommand: ParsableCommand {
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).
     static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?,
                             ledgerControl: (any LedgerControl)? = nil,
-                            brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil) throws -> IngestService {
+                            brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
+                            egressControl: (any EgressControl)? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -179,6 +182,7 @@ public struct RunCommand: ParsableCommand {
         ingest.fleet = try config.fleetSettings()
         ingest.ledgerControl = ledgerControl
         ingest.brokerObserver = brokerObserver
+        ingest.egressControl = egressControl
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

@@ -14,9 +14,32 @@ import Testing
                           contract: "0x" + String(repeating: "ab", count: 20), confirmations: 12),
             broker: .init(url: "mqtts://broker.example:8883"),
             operators: .init(policy: Fixtures.policy),
-            schemas: .init(files: [])))
+            schemas: .init(files: []),
+            egress: .init(fhir: "https://ehr.example/fhir", upstream: "", upstreamTopic: "site/{gateway}/{kind}",
+                          patientIdentifierSystem: "urn:oid:1.2.3")))
         #expect(try ConfigDocument(json: document.json) == document)
         #expect(document.sections.present == ConfigSection.allCases)
+    }
+
+    @Test(arguments: [
+        (#"{"fhir":"ftp://x","upstream":""}"#, "egress.fhir"),
+        (#"{"fhir":"","upstream":"http://x"}"#, "egress.upstream"),
+        (#"{"fhir":"","upstream":"","upstream_topic":"a/#"}"#, "egress.upstream_topic"),
+        (#"{"fhir":"","upstream":"","patient_identifier_system":"a|b"}"#, "egress.patient_identifier_system"),
+        (#"{"fhir":""}"#, "egress.upstream"),
+        (#"{"fhir":"","upstream":"","ndjson":"/etc"}"#, "egress.ndjson"),
+    ])
+    func badEgressSectionsAreMalformedNamingTheField(section: String, field: String) throws {
+        var json = Fixtures.document(sections: ConfigSections()).json
+        guard case .object(var members) = json else { Issue.record("not an object"); return }
+        members.append(("egress", try JSONParser().parse(Array(section.utf8))))
+        json = .object(members)
+        do {
+            _ = try ConfigDocument(json: json)
+            Issue.record("accepted \(section)")
+        } catch {
+            #expect("\(error)".contains(field), "\(error)")
+        }
     }
 
     @Test func hashIsStableUnderKeyOrderAndWhitespace() throws {

@@ -14,7 +14,7 @@ import Testing
         #expect(document.target == .group("ward-3"))
         #expect(document.version == 42)
         #expect(document.sections.firstUnsafeField() == nil)
-        #expect(document.sections.present == [.ingest, .sealing, .detection, .storage, .ledger, .broker])
+        #expect(document.sections.present == [.ingest, .sealing, .detection, .storage, .ledger, .broker, .egress])
     }
 
     static let config = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()

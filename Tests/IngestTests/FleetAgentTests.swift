@@ -400,3 +400,61 @@ import VitalGateTesting
         }
     }
 }
+
+/// Issue 19: a fleet `egress` section goes to the delivery workers' control (the command line
+/// owns them); an agent without one, or a section its control cannot use, is refused.
+@Suite(.serialized) struct FleetEgressTests {
+    /// Records what the agent hands over; refuses sections whose FHIR URL contains "refuse".
+    final class RecordingEgressControl: EgressControl, @unchecked Sendable {
+        // @unchecked Sendable is safe: `applied` is read and written only under `lock`.
+        private let lock = NSLock()
+        private var applied: [ConfigSections.Egress?] = []
+        var history: [ConfigSections.Egress?] { lock.withLock { applied } }
+
+        func check(_ egress: ConfigSections.Egress) throws(ConfigRejection) {
+            if egress.fhir.contains("refuse") { throw ConfigRejection(.applyFailed(detail: "egress: cannot build the sink")) }
+        }
+
+        func apply(_ egress: ConfigSections.Egress?) { lock.withLock { applied.append(egress) } }
+    }
+
+    let dir: TemporaryDirectory
+
+    init() throws { dir = try TemporaryDirectory() }
+
+    func start(_ id: String, broker: BrokerAddress, control: RecordingEgressControl?) -> AgentHarness {
+        var config = IngestConfiguration(
+            gatewayID: id, mqtt: MQTTOptions(broker: broker, clientID: "vitalgate-\(id)"),
+            backoff: ReconnectBackoff(initialMs: 50, maxMs: 300), sealing: SealingConfiguration(gatewayID: id))
+        config.fleet = FleetSettings(groups: [], bootstrapPolicy: FleetAgentTests.policy, confirmTimeoutMs: 1_500)
+        config.egressControl = control
+        return AgentHarness(configuration: config, vaultPath: dir.appending("\(id).sqlite").path, keys: GatewayKeys.generate())
+    }
+
+    @Test func anEgressSectionIsHandedToTheControlOrRefused() throws {
+        let broker = try LocalBroker()
+        let watcher = try FleetAgentTests.ReportWatcher(broker.address)
+        let control = RecordingEgressControl()
+        let agents = [start("gw-e", broker: broker.address, control: control), start("gw-n", broker: broker.address, control: nil)]
+        defer { agents.forEach { $0.stop() } }
+        Thread.sleep(forTimeInterval: 0.4)
+        let egress = ConfigSections.Egress(fhir: "https://ehr.example/fhir", upstream: "", upstreamTopic: "site/{gateway}/{kind}")
+        for (version, id) in [(UInt64(1), "gw-e"), (1, "gw-n")] {
+            let envelope = FleetAgentTests.signed(FleetAgentTests.document(version, .gateway(id), ConfigSections(egress: egress)))
+            try FleetAgentTests.push(envelope, to: GatewayTopics(gateway: id).configDesired, on: broker.address)
+        }
+        let applied = try #require(try watcher.await("gw-e") { $0.version == 1 })
+        #expect(applied.status == .applied, "\(applied)")
+        #expect(control.history.last == egress)
+        let refused = try #require(try watcher.await("gw-n") { $0.version == 1 || $0.status == .rejected })
+        #expect(refused.status == .rejected && refused.reason?.contains("unsupported") == true, "\(refused)")
+
+        // A section the control cannot use changes nothing.
+        let bad = ConfigSections.Egress(fhir: "https://refuse.example/fhir", upstream: "")
+        let envelope = FleetAgentTests.signed(FleetAgentTests.document(2, .gateway("gw-e"), ConfigSections(egress: bad)))
+        try FleetAgentTests.push(envelope, to: GatewayTopics(gateway: "gw-e").configDesired, on: broker.address)
+        let rejected = try #require(try watcher.await("gw-e", after: watcher.all.count) { $0.version == 2 })
+        #expect(rejected.status == .rejected && rejected.reason?.contains("apply-failed") == true, "\(rejected)")
+        #expect(control.history.last == egress, "still the first section")
+    }
+}

@@ -1,8 +1,11 @@
+import Fleet
 import Foundation
 import LocalBroker
 import MQTT
 import Telemetry
 import Testing
+import Vault
+@testable import VitalGateCommands
 import VitalGateTesting
 
 /// Issue 19: `vitalgate run` with an NDJSON sink, the real binary from outside the checkout.
@@ -168,5 +171,43 @@ import VitalGateTesting
         consumer.disconnect()
         agent.terminate(signal: SIGTERM)
         #expect(agent.exitCode == 0)
+    }
+}
+
+/// Issue 19: the supervisor of `run`'s delivery workers switches them when a fleet `egress`
+/// section arrives (here handed over directly; `FleetEgressTests` covers the fleet's side).
+@Suite struct EgressSupervisorTests {
+    @Test func aFleetSectionStartsAnUpstreamAndItsRemovalStopsIt() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let local = try LocalBroker()
+        let (agent, bridge) = try workspace.startAgent(["--data-dir", workspace.data, "--gateway", "sup-gw", "--schemas",
+                                                        AgentBinary.schemas], broker: local, publishing: 0..<10)
+        Thread.sleep(forTimeInterval: 1.5)
+        agent.terminate(signal: SIGTERM)
+        bridge.disconnect()
+
+        var config = AgentConfig()
+        config.gateway.id = "sup-gw"
+        config.gateway.dataDirectory = workspace.data
+        let keys = try FileKeyStore.load(path: DataPaths(workspace.data).keyFile)
+        let supervisor = EgressSupervisor(base: config, keys: keys)
+        try supervisor.start()  // the local [egress]: no sinks
+        let cloud = try LocalBroker()
+        let consumer = try MQTTTestClient.connect(cloud.address, id: "cloud-consumer")
+        try consumer.subscribe("site/#", qos: 1)
+        #expect(throws: ConfigRejection.self) {
+            try supervisor.check(ConfigSections.Egress(fhir: "", upstream: "mqtt://", upstreamTopic: nil))
+        }
+        let section = ConfigSections.Egress(fhir: "", upstream: cloud.address.description, upstreamTopic: "site/{gateway}/{kind}")
+        try supervisor.check(section)
+        supervisor.apply(section)
+        let received = try MQTTTestClient.collect(consumer, count: 10, timeoutMs: 15_000)
+        #expect(received.count == 10 && received.allSatisfy { $0.topic == "site/sup-gw/vitals" })
+        supervisor.apply(nil)  // back to the local configuration: no upstream
+        Thread.sleep(forTimeInterval: 0.5)
+        supervisor.stop()
+        let vault = try Vault(path: DataPaths(workspace.data).vault, keys: keys)
+        #expect(try vault.sinkCursor("mqtt").delivered == 10)
     }
 }
