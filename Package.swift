@@ -162,7 +162,7 @@ let package = Package(
                     dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
                                    "SQLite", "HTTP", "Fleet",
                                    "Simulator"],
-                    swiftSettings: strict),
+                    exclude: ["Proxy"], swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
                     dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting",
                                    "LocalBroker", "MQTT"],

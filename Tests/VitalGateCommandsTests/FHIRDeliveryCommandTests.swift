@@ -40,6 +40,32 @@ import VitalGateTesting
         #expect(status.output.contains(#""sink":"fhir""#) && status.output.contains(#""delivered":30"#), "\(status.output)")
     }
 
+    /// `http_proxy` in the agent's environment sends its uploads through that proxy (libcurl
+    /// reads the usual variables): the FHIR URL names a host that does not resolve, which only
+    /// the proxy can reach.
+    @Test func uploadsGoThroughTheProxyTheEnvironmentNames() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let endpoint = try FHIREndpoint(arguments: ["--no-validate"])
+        let proxy = try PythonServer(script: AgentBinary.repositoryRoot.appendingPathComponent(
+            "Tests/VitalGateCommandsTests/Proxy/forward_proxy.py").path, arguments: ["--upstream", "127.0.0.1:\(endpoint.server.port)"])
+        let broker = try LocalBroker()
+        let agent = try AgentBinary.start(["run", "--data-dir", workspace.data, "--gateway", "proxy-gw", "--schemas",
+                                           AgentBinary.schemas, "--fhir", "http://fhir.hospital.invalid/",
+                                           "--broker", broker.address.description],
+                                          log: workspace.log, environment: ["http_proxy": proxy.baseURL(), "no_proxy": ""])
+        let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")
+        Thread.sleep(forTimeInterval: 0.5)
+        try MQTTTestClient.publishAll(bridge, SampleTelemetry.oxiPatch(0..<10))
+        let arrived = try Self.eventually(20) { try endpoint.count("Observation") >= 20 }
+        agent.terminate(signal: SIGTERM)
+        bridge.disconnect()
+        #expect(arrived, "\((try? String(contentsOfFile: workspace.log, encoding: .utf8))?.suffix(1500) ?? "")\n\(proxy.log)")
+        let client = try HTTPClient()
+        let proxied = try client.send(HTTPRequest(method: "GET", url: proxy.baseURL() + "/_proxied"))
+        #expect((Int(String(decoding: proxied.body, as: UTF8.self)) ?? 0) >= 1)
+    }
+
     /// The agent is killed (SIGKILL) at random moments while it uploads, and restarted each time:
     /// the server ends up holding every reading exactly once.
     @Test func killedAtRandomWhileDeliveringTheServerHoldsEveryReadingOnce() throws {
