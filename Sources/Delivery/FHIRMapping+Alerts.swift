@@ -3,8 +3,9 @@ import Telemetry
 extension FHIRMapping {
     /// An alert as a DetectedIssue a clinical system can query: the detector's kind as its
     /// code, the category in the detail, severity from the score, the evidence window as
-    /// `identifiedPeriod`, and the device among `implicated`.
-    func detectedIssue(_ alert: JSONValue, recordID: Int64, patient: String?) -> FHIRResource {
+    /// `identifiedPeriod`, the device among `implicated`, and the Observations of the readings
+    /// it rests on (`implicated`, from the outbox) as `evidence`, by identifier.
+    func detectedIssue(_ alert: JSONValue, recordID: Int64, patient: String?, implicated: [Reading] = []) -> FHIRResource {
         let kind = alert["kind"]?.stringValue ?? "unknown"
         let category = alert["category"]?.stringValue ?? "unknown"
         let score = alert["score"]?.numberValue ?? 0
@@ -28,6 +29,11 @@ extension FHIRMapping {
         ])))
         if let device = alert["device"]?.stringValue {
             members.append(("implicated", .array([reference("Device", deviceSystem, device)])))
+        }
+        let observations = implicated.flatMap { resources(for: $0, patient: patient) }
+        if !observations.isEmpty {
+            let references = observations.map { reference("Observation", observationSystem, $0.identifierValue) }
+            members.append(("evidence", .array([.object([("detail", .array(references))])])))
         }
         members.append(("detail", .string(String(format3: score, kind: kind, category: category))))
         return FHIRResource(resourceType: "DetectedIssue", identifierSystem: alertSystem, identifierValue: String(recordID),

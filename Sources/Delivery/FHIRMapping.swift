@@ -40,7 +40,7 @@ public struct FHIRMapping: Sendable {
     public func resources(for entry: OutboxEntry) -> [FHIRResource] {
         switch entry.content {
         case .reading(let reading): resources(for: reading, patient: entry.patient, questionedBy: entry.questionedBy)
-        case .alert(let alert): [detectedIssue(alert, recordID: entry.id, patient: entry.patient)]
+        case .alert(let alert): [detectedIssue(alert, recordID: entry.id, patient: entry.patient, implicated: entry.implicated)]
         }
     }
 
@@ -73,9 +73,11 @@ public struct FHIRMapping: Sendable {
         ])])
     }
 
-    /// The DetectedIssue of an alert's line, stored as record `recordID`.
-    public func resources(forAlert alert: JSONValue, recordID: Int64, patient: String?) -> [FHIRResource] {
-        [detectedIssue(alert, recordID: recordID, patient: patient)]
+    /// The DetectedIssue of an alert's line, stored as record `recordID`, with the
+    /// Observations of the `implicated` readings as its evidence.
+    public func resources(forAlert alert: JSONValue, recordID: Int64, patient: String?,
+                          implicated: [Reading] = []) -> [FHIRResource] {
+        [detectedIssue(alert, recordID: recordID, patient: patient, implicated: implicated)]
     }
 
     /// The Device resource of a reading's device (model and firmware from the reading, the

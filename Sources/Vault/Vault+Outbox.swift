@@ -26,6 +26,9 @@ public struct OutboxEntry: Sendable {
     /// for its device (`spike_spo2`, `implausible_heart_rate`, `flatline`…). A receiver must not
     /// chart it as a clean value.
     public var questionedBy: [String] = []
+    /// The readings an alert rests on (alerts only): its device's readings that arrived within
+    /// its evidence window, the most recent first, at most ``Vault/implicatedReadingsLimit``.
+    public var implicated: [Reading] = []
 }
 
 /// The fault alerts that question a reading's values (rather than its timing or the device's
@@ -128,8 +131,10 @@ extension Vault {
                 let patient = ref.flatMap { patientsByRef[$0]?.identifier }
                 if kind == "event" {
                     let alert = try alertRecord(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext)
-                    entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
-                                               content: .alert(alert)))
+                    var entry = OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
+                                            content: .alert(alert))
+                    entry.implicated = try implicatedReadings(of: alert, record: rowID)
+                    entries.append(entry)
                 } else {
                     let reading = try decryptReading(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext,
                                                      receivedAt: receivedAt)
@@ -144,6 +149,35 @@ extension Vault {
         }
         try annotateReadings(&entries)
         return (entries, scanned)
+    }
+
+    /// The most readings an alert's entry lists.
+    public static let implicatedReadingsLimit = 20
+
+    /// How far before its record an alert's readings are looked for: they arrived before it,
+    /// in its batch or the batches of its evidence window. A window longer than this many
+    /// records lists only what lies inside it (the most recent readings).
+    static let implicatedSearchRecords: Int64 = 50_000
+
+    /// The readings of the alert's device that arrived within its evidence window, found by
+    /// record id (they were stored before the alert's record) rather than by arrival time,
+    /// which has no index; undecryptable ones are left out.
+    private func implicatedReadings(of alert: JSONValue, record: Int64) throws(VaultError) -> [Reading] {
+        guard let device = alert["device"]?.stringValue, let raised = alert["t"]?.numberValue else { return [] }
+        let start = Int64(alert["evidence_start"]?.numberValue ?? raised)
+        let end = Int64(max(alert["evidence_end"]?.numberValue ?? raised, raised))
+        let rows = try read {
+            try db.cached("""
+                SELECT id, patient_ref, ciphertext, received_at FROM readings
+                WHERE id >= ? AND id < ? AND device = ? AND received_at BETWEEN ? AND ? AND kind != 'event'
+                ORDER BY id DESC LIMIT ?
+                """).allRows(.integer(record - Self.implicatedSearchRecords), .integer(record), .text(device),
+                             .integer(min(start, end)), .integer(end), .integer(Int64(Self.implicatedReadingsLimit)))
+        }
+        return rows.compactMap { row in
+            try? decryptReading(id: row[0].integerValue ?? 0, device: device, patientRef: row[1].integerValue,
+                                ciphertext: row[2].blobValue ?? [], receivedAt: row[3].integerValue ?? 0)
+        }
     }
 
     /// Adds each reading's device serial and the value checks it failed (two small queries per

@@ -1,6 +1,7 @@
 import Delivery
 import Foundation
 import Simulator
+import Telemetry
 import Testing
 import Vault
 import VitalGateTesting
@@ -62,6 +63,20 @@ import VitalGateTesting
         #expect(!observations.contains {
             $0["subject"] as? String == "MRN-NOSIG" && $0["value"] is Double && ($0["interpretation"] as? [String] ?? []).isEmpty
         })
+        // Each DetectedIssue lists the Observations of the readings it rests on, and each is delivered.
+        var evidence: [String: [String]] = [:]  // alert kind → Observation identifier values
+        for file in try Self.files(out) where file.hasPrefix("DetectedIssue.") {
+            for line in try String(contentsOfFile: "\(out)/\(file)", encoding: .utf8).split(separator: "\n") {
+                let issue = try JSONParser().parse(Array(line.utf8))
+                let kind = issue.value(at: ["code", "coding"])?.arrayValue?.first?["code"]?.stringValue ?? "-"
+                evidence[kind] = (issue["evidence"]?.arrayValue ?? []).flatMap { $0["detail"]?.arrayValue ?? [] }
+                    .compactMap { $0.value(at: ["identifier", "value"])?.stringValue }
+            }
+        }
+        let delivered = Set(observations.compactMap { $0["identifier"] as? String })
+        #expect(evidence["spike_spo2"]?.isEmpty == false && evidence["spike_spo2"]!.allSatisfy { $0.hasPrefix("OXP-00AA01.2.") })
+        #expect(evidence["probe_off"]?.contains { $0.hasPrefix("OXP-00AA01.1.") } == true)
+        #expect(evidence.values.joined().allSatisfy(delivered.contains), "\(evidence)")
         // The Device carries the serial number its info message gave.
         let devices = try #require(report["devices"] as? [[String: Any]])
         #expect(devices.contains { $0["identifier"] as? String == "OXP-00AA01" && $0["serial"] as? String == "SN-00AA01" })
