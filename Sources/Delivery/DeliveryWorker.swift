@@ -24,6 +24,9 @@ public final class DeliveryWorker: Sendable {
         public var keys: any KeyStore
         /// Records per delivery at most.
         public var batchLimit: Int
+        /// Stored bytes per delivery at most (but at least one record): bounds the memory a
+        /// delivery takes, whatever its records hold (ECG chunks are a few KiB each).
+        public var batchBytes: Int
         /// How often an idle worker looks for new records (ms).
         public var pollMs: Int
         /// Backoff between failed attempts.
@@ -34,10 +37,11 @@ public final class DeliveryWorker: Sendable {
 
         public init(vaultPath: String, keys: any KeyStore, batchLimit: Int = 500, pollMs: Int = 500,
                     backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 300_000),
-                    yieldsToIngest: Bool = true) {
+                    yieldsToIngest: Bool = true, batchBytes: Int = 1 << 20) {
             self.vaultPath = vaultPath
             self.keys = keys
             self.batchLimit = batchLimit
+            self.batchBytes = batchBytes
             self.pollMs = pollMs
             self.backoff = backoff
             self.yieldsToIngest = yieldsToIngest
@@ -157,7 +161,7 @@ public final class DeliveryWorker: Sendable {
             let cursor = try vault.sinkCursor(sinkName).lastID
             var corrupt: [(recordID: Int64, reason: String)] = []
             let (entries, scannedTo) = try vault.outbox(after: cursor, limit: configuration.batchLimit,
-                                                        selection: selection) { id, error in
+                                                        maxBytes: configuration.batchBytes, selection: selection) { id, error in
                 corrupt.append((id, "the record cannot be read: \(error.code)"))
             }
             guard scannedTo > cursor else { return .idle }

@@ -103,12 +103,13 @@ public struct SinkStatus: Sendable, Equatable {
 /// advances only once the receiver confirmed (or refused for good) everything up to it. The
 /// delivery worker reads through its own `Vault` (its own connection) beside the agent's.
 extension Vault {
-    /// Up to `limit` deliverable records after `id`, in id order, and the id the scan reached
+    /// Up to `limit` deliverable records after `id` (and about `maxBytes` of stored content, but
+    /// at least one record), in id order, and the id the scan reached
     /// (records skipped on the way, such as gateway events or erased patients' readings, are
     /// passed over: the cursor may move past them).
     /// - Throws: `VaultError` `.corruptRow` for a record that does not authenticate or decode
     ///   (the caller dead-letters it: it will never succeed).
-    public func outbox(after id: Int64, limit: Int, selection: OutboxSelection = .all,
+    public func outbox(after id: Int64, limit: Int, maxBytes: Int = .max, selection: OutboxSelection = .all,
                        onCorrupt: (Int64, VaultError) -> Void) throws(VaultError) -> (entries: [OutboxEntry], scannedTo: Int64) {
         try forgetErasedPatients()
         let rows = try read {
@@ -116,7 +117,11 @@ extension Vault {
         }
         var entries: [OutboxEntry] = []
         var scanned = id
+        var bytes = 0
         for row in rows {
+            // Bounded in bytes too (ECG chunks are large): the first record always goes.
+            bytes += row[5].blobValue?.count ?? 0
+            if bytes > maxBytes, scanned > id { break }
             let rowID = row[0].integerValue ?? 0
             scanned = rowID
             let kind = row[2].textValue ?? ""

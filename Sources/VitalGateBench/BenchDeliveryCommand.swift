@@ -126,7 +126,8 @@ public struct BenchDeliveryCommand: ParsableCommand {
                           records: Int) throws -> Double {
         let vault = try Vault(path: path, keys: keys)
         let sink = try FHIRSink(name: cursor, baseURL: url, mapping: mapping, bundleRecords: batch)
-        let worker = DeliveryWorker(configuration: .init(vaultPath: path, keys: keys, batchLimit: batch * 10), sink: sink)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: path, keys: keys, batchLimit: batch * 10,
+                                                         batchBytes: 4 << 20), sink: sink)
         let start = ContinuousClock.now
         while worker.round(vault) == .progressed {}
         let elapsed = (ContinuousClock.now - start).seconds

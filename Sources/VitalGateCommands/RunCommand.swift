@@ -127,7 +127,8 @@ public struct RunCommand: ParsableCommand {
         return sinks.map { sink in
             // A FHIR delivery is several Bundles, posted one while the next is built.
             DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
-                                                batchLimit: sink is FHIRSink ? egress.fhirBatch * 10 : 500),
+                                                batchLimit: sink is FHIRSink ? egress.fhirBatch * 10 : 500,
+                                                batchBytes: sink is FHIRSink ? 4 << 20 : 1 << 20),
                            sink: sink)
         }
     }

@@ -57,6 +57,26 @@ import VitalGateTesting
         #expect(!sink.delivered.contains(3) && sink.delivered.contains(5))
     }
 
+    @Test func aDeliveryIsBoundedInBytesButTakesAtLeastOneRecord() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 10)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink()
+        let worker = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 500,
+                                                         backoff: ReconnectBackoffDefaults.test, batchBytes: 1),
+                                    sink: sink)
+        #expect(worker.round(vault) == .progressed)
+        #expect(sink.delivered.count == 1 && sink.calls == 1, "one record per delivery under a 1-byte bound")
+        let everything = NDJSONDeliveryTests.drain(worker, vault, limit: 100_000)
+        #expect(sink.delivered.count == fixture.readings + fixture.alerts && everything + 1 == sink.calls)
+
+        let whole = InMemorySink(name: "whole")
+        let unbounded = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 500,
+                                                            backoff: ReconnectBackoffDefaults.test, batchBytes: 1 << 30),
+                                       sink: whole)
+        #expect(unbounded.round(vault) == .progressed)
+        #expect(whole.delivered.count == min(500, fixture.readings + fixture.alerts))
+    }
+
     @Test func aSinkThatWaitsForMoreIsNotCalled() throws {
         let fixture = try DeliveryFixture(patients: 1, seconds: 10)
         let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
