@@ -19,12 +19,13 @@ extension FHIRMapping {
             case "mean_arterial_pressure": code = .meanArterialPressure
             default: continue
             }
-            var members = observationHead(reading, channel: measurement.channel, code: code, patient: patient)
+            let id = observationID(reading, channel: measurement.channel)
+            var members = observationHead(reading, id: id, code: code, patient: patient)
             members.append(value(measurement, code: code))
             if measurement.channel == "body_temperature", case .text(let site)? = reading["temperature_site"]?.value {
                 members.append(("bodySite", .object([("text", .string(site))])))
             }
-            resources.append(observation(reading, channel: measurement.channel, members))
+            resources.append(observation(id: id, members))
         }
         if let panel = bloodPressurePanel(reading, patient: patient) { resources.append(panel) }
         return resources
@@ -35,7 +36,8 @@ extension FHIRMapping {
     private func bloodPressurePanel(_ reading: Reading, patient: String?) -> FHIRResource? {
         let systolic = reading["systolic_pressure"], diastolic = reading["diastolic_pressure"]
         guard systolic != nil || diastolic != nil || reading["cuff_status"] != nil else { return nil }
-        var members = observationHead(reading, channel: "blood_pressure", code: .bloodPressurePanel, patient: patient)
+        let id = observationID(reading, channel: "blood_pressure")
+        var members = observationHead(reading, id: id, code: .bloodPressurePanel, patient: patient)
         if systolic == nil && diastolic == nil {
             var absent = Self.noSignal
             if case .object(var fields) = absent, case .text(let status)? = reading["cuff_status"]?.value {
@@ -52,7 +54,7 @@ extension FHIRMapping {
                 }
             members.append(("component", .array(components)))
         }
-        return observation(reading, channel: "blood_pressure", members)
+        return observation(id: id, members)
     }
 
     /// The Observations of an ECG chunk: `valueSampledData` in µV, one sample every 1/fs s.
@@ -61,7 +63,8 @@ extension FHIRMapping {
               let rate = reading.number("sampling_rate"), rate > 0 else { return [] }
         var code = VitalSignCode.ecgWaveform
         if case .text(let lead)? = reading["ecg_lead"]?.value { code.text = "ECG lead \(lead)" }
-        var members = observationHead(reading, channel: "ecg", code: code, patient: patient, category: Self.procedureCategory)
+        let id = observationID(reading, channel: "ecg")
+        var members = observationHead(reading, id: id, code: code, patient: patient, category: Self.procedureCategory)
         members.append(("valueSampledData", .object([
             ("origin", quantity(0, unit: "uV", display: "uV")),
             ("period", .number((1000 / rate * 1000).rounded() / 1000)),
@@ -69,7 +72,7 @@ extension FHIRMapping {
             ("dimensions", .number(1)),
             ("data", .string(Self.sampledData(samples))),
         ])))
-        return [observation(reading, channel: "ecg", members)]
+        return [observation(id: id, members)]
     }
 
     /// SampledData's `data`: the samples as decimal integers separated by spaces, written
@@ -94,11 +97,12 @@ extension FHIRMapping {
     }
 
     /// The members every Observation of a reading starts with.
-    private func observationHead(_ reading: Reading, channel: String, code: VitalSignCode, patient: String?,
+    /// (`id`: the Observation's identifier value, ``observationID(_:channel:)``, made once.)
+    private func observationHead(_ reading: Reading, id: String, code: VitalSignCode, patient: String?,
                                  category: JSONValue = FHIRMapping.vitalSignsCategory) -> [(key: String, value: JSONValue)] {
         [
             ("resourceType", .string("Observation")),
-            ("identifier", .array([identifier(observationSystem, observationID(reading, channel: channel))])),
+            ("identifier", .array([identifier(observationSystem, id)])),
             ("status", .string("final")),
             ("category", category),
             ("code", codeableConcept(code)),
@@ -114,10 +118,9 @@ extension FHIRMapping {
         return ("valueQuantity", quantity(number, unit: measurement.unit, display: code.unitDisplay))
     }
 
-    private func observation(_ reading: Reading, channel: String,
-                             _ members: [(key: String, value: JSONValue)]) -> FHIRResource {
-        FHIRResource(resourceType: "Observation", identifierSystem: observationSystem,
-                     identifierValue: observationID(reading, channel: channel), json: .object(members))
+    private func observation(id: String, _ members: [(key: String, value: JSONValue)]) -> FHIRResource {
+        FHIRResource(resourceType: "Observation", identifierSystem: observationSystem, identifierValue: id,
+                     json: .object(members))
     }
 
     /// A reading's Observation identifier: device, sequence number, device time and channel,
