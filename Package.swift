@@ -100,7 +100,7 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands", .product(name: "Logging", package: "swift-log")],
+        .executableTarget(name: "vitalgate", dependencies: ["VitalGateCommands", "Threading", .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
         // Benchmarks: their own executable, so that none of their code ships in the agent.
         .target(name: "VitalGateBench",
@@ -110,7 +110,7 @@ let package = Package(
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
-        .executableTarget(name: "vitalgate-bench", dependencies: ["VitalGateBench", .product(name: "Logging", package: "swift-log")],
+        .executableTarget(name: "vitalgate-bench", dependencies: ["VitalGateBench", "Threading", .product(name: "Logging", package: "swift-log")],
                           swiftSettings: strict),
 
         // MARK: Test support and tests

@@ -122,7 +122,7 @@ public final class DeliveryWorker: Sendable {
                 if wait > 0 {
                     // Going idle after delivering: the batch's memory goes back to the kernel
                     // instead of waiting in this thread's malloc arena.
-                    if worked { MallocTrim.releaseFreedMemory() }
+                    if worked { MallocTuning.releaseFreedMemory() }
                     worked = false
                     _ = wake.wait(timeoutMs: wait)
                 } else {

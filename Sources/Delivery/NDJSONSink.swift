@@ -41,53 +41,36 @@ public final class NDJSONSink: DeliverySink {
 
     public func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt {
         guard let first = entries.first else { return DeliveryReceipt() }
-        var files: [String: [UInt8]] = [:]
-        var devices: Set<String> = []
-        for entry in entries {
-            if case .reading(let reading) = entry.content, devices.insert(reading.device.rawValue).inserted {
-                append(mapping.device(of: reading, serial: entry.deviceSerial), to: &files)
-            }
-            for resource in mapping.resources(for: entry) { append(resource, to: &files) }
-        }
         let suffix = String(first.id)
         let stem = String(repeating: "0", count: max(0, 16 - suffix.count)) + suffix
-        for (type, bytes) in files.sorted(by: { $0.key < $1.key }) {
-            try writeDurably(bytes, to: "\(type).\(stem).ndjson")
+        // Each resource goes straight to its type's file through a small buffer: a delivery
+        // holds one resource in memory, not its files (which were 2 MB a batch).
+        var files: [String: NDJSONFileWriter] = [:]
+        do throws(DeliveryError) {
+            func append(_ resource: FHIRResource) throws(DeliveryError) {
+                let writer: NDJSONFileWriter
+                if let open = files[resource.resourceType] {
+                    writer = open
+                } else {
+                    writer = try NDJSONFileWriter(directory: directory, file: "\(resource.resourceType).\(stem).ndjson")
+                    files[resource.resourceType] = writer
+                }
+                try writer.appendLine(JSONWriter.orderedBytes(resource.json))
+            }
+            var devices: Set<String> = []
+            for entry in entries {
+                if case .reading(let reading) = entry.content, devices.insert(reading.device.rawValue).inserted {
+                    try append(mapping.device(of: reading, serial: entry.deviceSerial))
+                }
+                for resource in mapping.resources(for: entry) { try append(resource) }
+            }
+            for (_, writer) in files.sorted(by: { $0.key < $1.key }) { try writer.commit() }
+        } catch {
+            for writer in files.values { writer.discard() }
+            throw error
         }
         try syncDirectory()
         return DeliveryReceipt()
-    }
-
-    private func append(_ resource: FHIRResource, to files: inout [String: [UInt8]]) {
-        files[resource.resourceType, default: []] += JSONWriter.orderedBytes(resource.json)
-        files[resource.resourceType]!.append(UInt8(ascii: "\n"))
-    }
-
-    /// Writes `bytes` to a temporary file, fsyncs it and renames it to `file`.
-    private func writeDurably(_ bytes: [UInt8], to file: String) throws(DeliveryError) {
-        let temporary = "\(directory)/.\(file).tmp"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o640)
-        guard fd >= 0 else { throw DeliveryError(.storage, "cannot create \(file): \(Self.errnoText())") }
-        var written = 0
-        while written < bytes.count {
-            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, $0.count - written) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else {
-                let reason = Self.errnoText()
-                close(fd)
-                throw DeliveryError(.storage, "cannot write \(file): \(reason)")
-            }
-            written += n
-        }
-        guard fsync(fd) == 0 else {
-            let reason = Self.errnoText()
-            close(fd)
-            throw DeliveryError(.storage, "cannot sync \(file): \(reason)")
-        }
-        close(fd)
-        guard rename(temporary, "\(directory)/\(file)") == 0 else {
-            throw DeliveryError(.storage, "cannot rename \(file) into place: \(Self.errnoText())")
-        }
     }
 
     private func syncDirectory() throws(DeliveryError) {
@@ -97,5 +80,5 @@ public final class NDJSONSink: DeliverySink {
         guard fsync(fd) == 0 else { throw DeliveryError(.storage, "cannot sync the NDJSON directory: \(Self.errnoText())") }
     }
 
-    private static func errnoText() -> String { String(cString: strerror(errno)) }
+    private static func errnoText() -> String { NDJSONFileWriter.errnoText() }
 }

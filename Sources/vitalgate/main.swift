@@ -1,5 +1,9 @@
 import Logging
+import Threading
 import VitalGateCommands
 
+// Freed memory goes back to the kernel instead of staying in the threads' malloc arenas
+// (DECISIONS 33). First, before any thread allocates; the environment can override it.
+MallocTuning.returnFreedMemoryEarly()
 LoggingSystem.bootstrap(StreamLogHandler.standardError)
 VitalGateCommand.main()

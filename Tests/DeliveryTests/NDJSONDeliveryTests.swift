@@ -104,6 +104,28 @@ import VitalGateTesting
         #expect(!observations.isEmpty && observations.values.allSatisfy { $0 == 1 })
     }
 
+    @Test func aDeliveryThatFailsMidwayLeavesNoFileBehindAndIsRetriedWhole() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 30)
+        let out = fixture.dir.appending("ndjson").path
+        let sink = try NDJSONSink(directory: out, mapping: FHIRMapping(gatewayID: "gw-1"), maxAgeMs: 0)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let (entries, _) = try vault.outbox(after: 0, limit: 200) { _, _ in }
+        // The Device file is opened first; the Observation file cannot be created (a directory
+        // holds its temporary name), so the delivery fails after writing part of its files.
+        let stem = String(repeating: "0", count: 16 - String(entries[0].id).count) + String(entries[0].id)
+        let blocker = "\(out)/.Observation.\(stem).ndjson.tmp"
+        try FileManager.default.createDirectory(atPath: blocker, withIntermediateDirectories: false)
+        #expect(throws: DeliveryError.self) { try sink.deliver(entries) }
+        #expect(try Self.files(out) == [".Observation.\(stem).ndjson.tmp"], "only the blocker is left")
+        try FileManager.default.removeItem(atPath: blocker)
+        _ = try sink.deliver(entries)
+        #expect(try Self.files(out).allSatisfy { $0.hasSuffix(".ndjson") && !$0.hasPrefix(".") })
+        let (passed, report) = try FHIRValidator.validate([out])
+        #expect(passed, "\((report["errors"] as? [String])?.prefix(5) ?? [])")
+        let identifiers = try #require(report["identifiers"] as? [String: Int])
+        #expect(identifiers.filter { $0.key.hasPrefix("urn:vitalgate:gw-1:observation|") }.count >= 100)
+    }
+
     @Test func aFileWaitsForItsAgeLimitUnlessTheBatchIsFull() throws {
         let fixture = try DeliveryFixture(patients: 1, seconds: 20)
         let out = fixture.dir.appending("ndjson").path
