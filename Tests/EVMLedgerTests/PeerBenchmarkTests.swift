@@ -71,4 +71,26 @@ import Testing
         #expect(perMinute > 10)
         #expect((21_000...60_000).contains(gasUsed))
     }
+
+    /// The transport alone: JSON-RPC round trips of a small call on the backend's kept-alive
+    /// connection (the peer answers `eth_chainId` without touching the chain).
+    @Test func roundTripsOfASmallCall() throws {
+        let fixture = try Self.shared.get()
+        try fixture.peer.reset()
+        let backend = try fixture.backend(confirmations: 2)
+        for _ in 0..<20 { _ = try backend.rpc.call("eth_chainId") }  // warm up: connection, allocations
+        var samples: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<1000 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            #expect(try backend.rpc.call("eth_chainId") == .string("0x539"))
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        samples.sort()
+        print(String(format: "EVMLedger transport: %d eth_chainId calls in %.2f s = %.0f calls/s; "
+                     + "round trip median %.0f µs, p90 %.0f µs, p99 %.0f µs",
+                     samples.count, seconds, Double(samples.count) / seconds, samples[samples.count / 2],
+                     samples[samples.count * 9 / 10], samples[samples.count * 99 / 100]))
+    }
 }
