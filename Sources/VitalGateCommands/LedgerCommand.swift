@@ -28,7 +28,7 @@ public struct LedgerCommand: ParsableCommand {
             guard let chain = chainId ?? (config.ledger.chainID > 0 ? UInt64(config.ledger.chainID) : nil), !url.isEmpty else {
                 throw ValidationError("give --endpoint and --chain-id (or set ledger.endpoint and ledger.chain_id)")
             }
-            let address = try AnchorContract.deploy(rpc: JSONRPCClient(endpoint: try HTTPEndpoint(url: url)), key: key,
+            let address = try AnchorContract.deploy(rpc: try JSONRPCClient(endpoint: try HTTPEndpoint(url: url)), key: key,
                                                     chainID: chain)
             print(address.checksummed)
         }
