@@ -40,11 +40,11 @@ extension AnchorContract {
         if case .error(let code, let message) = try node.sendRawTransaction(signed.rawBytes) {
             throw LedgerError(code: .rejected, reason: "deployment rejected by the node: \(message) (code \(code))")
         }
-        let deadline = Deadline(afterMs: HTTPClient.milliseconds(timeout))
+        let deadline = ContinuousClock.now.advanced(by: timeout)
         var receipt: EthereumNode.ReceiptHint?
         while true {
             receipt = try node.receipt(signed.hash)
-            if receipt != nil || deadline.remainingMs == 0 { break }
+            if receipt != nil || ContinuousClock.now >= deadline { break }
             usleep(100_000)
         }
         guard let receipt else {

@@ -17,7 +17,7 @@ extension EVMLedgerBackend {
         }
         if known {
             let pendingMs = clock() - ticket.submittedAt
-            guard pendingMs >= EVMLedgerBackend.milliseconds(configuration.fees.bumpAfter) else {
+            guard pendingMs >= configuration.fees.bumpAfter.wholeMilliseconds else {
                 return .pending(ticket, detail: "transaction \(Self.short(state.transactionHash)) pending in the pool")
             }
             do {
@@ -210,9 +210,5 @@ extension EVMLedgerBackend {
 
     static func short(_ hash: [UInt8]) -> String {
         Hex.encode(hash.prefix(6), prefix: true) + "…"
-    }
-
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        Int64(HTTPClient.milliseconds(duration))
     }
 }

@@ -26,7 +26,7 @@ public struct EVMLedgerBackend: LedgerBackend {
 
     /// The configuration.
     public let configuration: EVMLedgerConfiguration
-    /// The JSON-RPC client (one kept-alive connection).
+    /// The JSON-RPC client (one kept-alive HTTP or HTTPS connection).
     public let rpc: JSONRPCClient
     let node: EthereumNode
     let clock: @Sendable () -> Int64
@@ -40,13 +40,13 @@ public struct EVMLedgerBackend: LedgerBackend {
 
     /// Creates the backend; nothing is sent until the first call.
     /// - Parameter clock: wall-clock milliseconds (tickets' `submittedAt`, fee-bump timing).
-    /// - Throws: ``LedgerError`` `.invalidConfiguration` (see ``EVMLedgerConfiguration/validate()``).
+    /// - Throws: ``LedgerError`` `.invalidConfiguration` (see ``EVMLedgerConfiguration/validate()``;
+    ///   also when libcurl cannot be loaded).
     public init(configuration: EVMLedgerConfiguration,
                 clock: @escaping @Sendable () -> Int64 = EVMLedgerBackend.systemClock) throws(LedgerError) {
         try configuration.validate()
         self.configuration = configuration
-        rpc = JSONRPCClient(endpoint: configuration.endpoint, timeouts: configuration.timeouts,
-                            maximumResponseBytes: configuration.maximumResponseBytes)
+        rpc = try JSONRPCClient(endpoint: configuration.endpoint, transport: configuration.transport)
         node = EthereumNode(rpc: rpc)
         self.clock = clock
     }

@@ -42,7 +42,7 @@ public struct EVMLedgerConfiguration: Sendable {
         }
     }
 
-    /// The node's JSON-RPC endpoint (`http://` only).
+    /// The node's JSON-RPC endpoint (`http://` or `https://`).
     public var endpoint: HTTPEndpoint
     /// The chain id the node must report (`eth_chainId`) and transactions are signed for.
     public var chainID: UInt64
@@ -59,16 +59,14 @@ public struct EVMLedgerConfiguration: Sendable {
     public var gasLimit: UInt64
     /// Fees and fee bumps.
     public var fees: FeePolicy
-    /// Transport time limits per request.
-    public var timeouts: HTTPClient.Timeouts
-    /// The largest node response accepted.
-    public var maximumResponseBytes: Int
+    /// TLS files (CA bundle, client certificate and key), time limits and the largest answer
+    /// accepted from the node.
+    public var transport: JSONRPCClient.Transport
 
     /// Creates a configuration.
     public init(endpoint: HTTPEndpoint, chainID: UInt64, contract: EthereumAddress, ledgerKey: PrivateKey,
                 finality: FinalityPolicy = .confirmations(12), gasLimit: UInt64 = 60_000,
-                fees: FeePolicy = FeePolicy(), timeouts: HTTPClient.Timeouts = HTTPClient.Timeouts(),
-                maximumResponseBytes: Int = HTTPClient.defaultMaximumResponseBytes) {
+                fees: FeePolicy = FeePolicy(), transport: JSONRPCClient.Transport = JSONRPCClient.Transport()) {
         self.endpoint = endpoint
         self.chainID = chainID
         self.contract = contract
@@ -76,8 +74,7 @@ public struct EVMLedgerConfiguration: Sendable {
         self.finality = finality
         self.gasLimit = gasLimit
         self.fees = fees
-        self.timeouts = timeouts
-        self.maximumResponseBytes = maximumResponseBytes
+        self.transport = transport
     }
 
     /// The address anchor transactions come from.
@@ -94,6 +91,16 @@ public struct EVMLedgerConfiguration: Sendable {
             throw invalid("fee policy: need 0 < minimum priority ≤ maximum priority ≤ maximum fee")
         }
         guard fees.bumpBasisPoints >= 1000 else { throw invalid("fee bumps below 10% are rejected by nodes") }
+        guard endpoint.scheme == .https || !transport.usesTLSFiles else {
+            throw invalid("a CA bundle or client certificate needs an https:// endpoint")
+        }
+        guard (transport.certificateFile == nil) == (transport.keyFile == nil) else {
+            throw invalid("the client certificate and its key must be set together (mutual TLS)")
+        }
+        guard transport.connectTimeout.wholeMilliseconds >= 1, transport.requestTimeout.wholeMilliseconds >= 1,
+              transport.maximumResponseBytes >= 1024 else {
+            throw invalid("time limits must be at least 1 ms and the answer limit at least 1 KiB")
+        }
         switch finality {
         case .confirmations(let count):
             guard (1...EVMEvidenceVerifier.maximumDescendantHeaders).contains(count) else {

@@ -1,39 +1,55 @@
 public import Ledger
 
-/// Where a JSON-RPC node listens: `http://host[:port][/path]`.
+/// Where a JSON-RPC node listens: `http://host[:port][/path]` or `https://host[:port][/path]`.
 ///
-/// Only plain HTTP is supported. Use it for a node on the same host or a trusted private network;
-/// `https://` is rejected (TLS to a remote node is not yet supported). The backend verifies what
-/// the node serves, so a tampering network cannot make it report a forged anchor, but it can
-/// withhold or delay anchoring.
+/// Over `https://` the node's certificate is verified against a CA bundle (the system's, or
+/// ``JSONRPCClient/Transport/caFile``) and the client may present a certificate of its own
+/// (mutual TLS). Plain `http://` suits a node on the same host or a trusted private network: the
+/// backend verifies what the node serves, so a tampering network cannot make it report a forged
+/// anchor, but it can withhold or delay anchoring.
 public struct HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
+    /// The URL scheme.
+    public enum Scheme: String, Sendable, Hashable {
+        /// Plain HTTP.
+        case http
+        /// HTTP over TLS.
+        case https
+    }
+
+    /// `http` or `https`.
+    public let scheme: Scheme
     /// Host name or IP address (IPv6 without brackets).
     public let host: String
-    /// TCP port (default 8545, the usual JSON-RPC port, when the URL has none).
+    /// TCP port (when the URL has none: 8545, the usual JSON-RPC port, for `http`; 443 for `https`).
     public let port: UInt16
     /// Request path, starting with `/`.
     public let path: String
 
     /// Creates an endpoint from its parts.
-    public init(host: String, port: UInt16, path: String = "/") {
+    public init(scheme: Scheme = .http, host: String, port: UInt16, path: String = "/") {
+        self.scheme = scheme
         self.host = host
         self.port = port
         self.path = path.hasPrefix("/") ? path : "/" + path
     }
 
-    /// Parses `http://host[:port][/path]`.
-    /// - Throws: ``LedgerError`` `.invalidConfiguration` for another scheme (including `https`),
-    ///   a missing host, a bad port, user info, a query or a fragment.
+    /// Parses `http(s)://host[:port][/path]`.
+    /// - Throws: ``LedgerError`` `.invalidConfiguration` for another scheme, a missing host, a bad
+    ///   port, user info, a query or a fragment. The reason never repeats the URL.
     public init(url text: String) throws(LedgerError) {
         func invalid(_ reason: String) -> LedgerError {
             LedgerError(code: .invalidConfiguration, reason: "endpoint: \(reason)")
         }
         let lower = text.lowercased()
-        if lower.hasPrefix("https://") {
-            throw invalid("https is not yet supported; use http:// to a local or private node")
+        let scheme: Scheme
+        if lower.hasPrefix("http://") {
+            scheme = .http
+        } else if lower.hasPrefix("https://") {
+            scheme = .https
+        } else {
+            throw invalid("expected an http:// or https:// URL")
         }
-        guard lower.hasPrefix("http://") else { throw invalid("expected an http:// URL") }
-        let rest = text.dropFirst("http://".count)
+        let rest = text.dropFirst(scheme.rawValue.count + 3)
         guard !rest.contains("?"), !rest.contains("#"), !rest.contains("@") else {
             throw invalid("user info, query and fragment are not supported")
         }
@@ -63,24 +79,26 @@ public struct HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
             host = authority
         }
         guard !host.isEmpty, host.allSatisfy({ !$0.isWhitespace }) else { throw invalid("missing host") }
-        var port: UInt16 = 8545
+        var port: UInt16 = scheme == .https ? 443 : 8545
         if let portText {
             guard let parsed = UInt16(portText), parsed > 0 else { throw invalid("bad port") }
             port = parsed
         }
         guard path.allSatisfy({ $0.isASCII && !$0.isWhitespace }) else { throw invalid("bad path") }
-        self.init(host: String(host), port: port, path: String(path))
+        self.init(scheme: scheme, host: String(host), port: port, path: String(path))
     }
 
-    /// `http://host:port/path`.
-    public var description: String {
-        let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "http://\(shownHost):\(port)\(path)"
-    }
+    /// The whole URL, `scheme://host:port/path`, as the client requests it. Hosted nodes often
+    /// carry an API key in the path: log ``description`` instead.
+    public var url: String { "\(origin)\(path)" }
 
-    /// The value of the `Host` request header.
-    var hostHeader: String {
+    /// `scheme://host:port/`, or `scheme://host:port/…` when there is a longer path: the path is
+    /// left out because hosted nodes put API keys there.
+    public var description: String { path == "/" ? "\(origin)/" : "\(origin)/…" }
+
+    /// `scheme://host:port`.
+    private var origin: String {
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        return "\(shownHost):\(port)"
+        return "\(scheme.rawValue)://\(shownHost):\(port)"
     }
 }

@@ -56,7 +56,8 @@ public struct ConfigSections: Sendable, Equatable {
     public struct Ledger: Sendable, Equatable {
         /// Which ledger backend anchors log checkpoints.
         public var backend: LedgerBackend
-        /// `evm` only: the node's JSON-RPC endpoint (`http://host:port/path`).
+        /// `evm` only: the node's JSON-RPC endpoint (`http(s)://host:port/path`); the TLS files
+        /// stay those of the local `[ledger]`.
         public var endpoint: String?
         /// `evm` only: the chain id the node must report.
         public var chainID: UInt64?

@@ -6,6 +6,10 @@ extension ErrorCode<LedgerError> {
     public static var invalidRequest: Self { Self("invalidRequest") }
     /// The node cannot be reached, refused or timed out: retry later.
     public static var unavailable: Self { Self("unavailable") }
+    /// TLS with the node failed: the handshake, the node's certificate (not signed by a trusted
+    /// CA, or for another host), or the client certificate or key. Retrying alone rarely helps:
+    /// check the CA bundle, the certificates and the node.
+    public static var tls: Self { Self("tls") }
     /// The node answered with something that is not a well-formed response.
     public static var malformedResponse: Self { Self("malformedResponse") }
     /// The node rejected the submission (e.g. insufficient funds, underpriced).

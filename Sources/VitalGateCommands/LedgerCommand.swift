@@ -15,7 +15,11 @@ public struct LedgerCommand: ParsableCommand {
             abstract: "Deploy the anchor contract (Contracts/Anchor) with the gateway's ledger key; prints its address.")
 
         @OptionGroup var agent: AgentOptions
-        @Option(name: .long, help: "JSON-RPC endpoint (default: ledger.endpoint).") var endpoint: String?
+        @Option(name: .long, help: """
+            JSON-RPC endpoint, http(s)://… (default: ledger.endpoint); https:// uses ledger.endpoint_ca_file, \
+            endpoint_cert_file and endpoint_key_file.
+            """)
+        var endpoint: String?
         @Option(name: .long, help: "Chain id (default: ledger.chain_id).") var chainId: UInt64?
 
         public init() {}
@@ -28,7 +32,9 @@ public struct LedgerCommand: ParsableCommand {
             guard let chain = chainId ?? (config.ledger.chainID > 0 ? UInt64(config.ledger.chainID) : nil), !url.isEmpty else {
                 throw ValidationError("give --endpoint and --chain-id (or set ledger.endpoint and ledger.chain_id)")
             }
-            let address = try AnchorContract.deploy(rpc: JSONRPCClient(endpoint: try HTTPEndpoint(url: url)), key: key,
+            let node = try HTTPEndpoint(url: url)
+            let transport = node.scheme == .https ? EVMLedgerSettings.transport(config.ledger) : JSONRPCClient.Transport()
+            let address = try AnchorContract.deploy(rpc: try JSONRPCClient(endpoint: node, transport: transport), key: key,
                                                     chainID: chain)
             print(address.checksummed)
         }

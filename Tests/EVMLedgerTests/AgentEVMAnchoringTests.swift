@@ -26,8 +26,9 @@ import VitalGateTesting
         }
     }
 
-    static func setUp() throws -> Setup {
-        let peer = try EVMPeer()  // stopped when released
+    /// With `pki` the peer serves HTTPS and requires a client certificate from it.
+    static func setUp(pki: TestPKI? = nil) throws -> Setup {
+        let peer = try EVMPeer(pki: pki)  // stopped when released
         let workspace = try AgentWorkspace()
         do {
             let (endpoint, contract) = try deployContract(peer, workspace)
@@ -38,20 +39,24 @@ import VitalGateTesting
         }
     }
 
-    /// Funds the gateway's ledger address and deploys the anchor contract with `ledger deploy`.
+    /// Funds the gateway's ledger address and deploys the anchor contract with `ledger deploy`
+    /// (over HTTPS with the TLS files of `[ledger]` when the peer serves TLS).
     static func deployContract(_ peer: EVMPeer, _ workspace: AgentWorkspace) throws -> (endpoint: String, contract: EthereumAddress) {
         let data = workspace.data
         let shown = try AgentBinary.run(["keys", "show", "--ledger-address", "--data-dir", data], log: workspace.path("addr.txt"))
         try peer.fund(try EthereumAddress(hex: shown.output.trimmingCharacters(in: .whitespacesAndNewlines)))
-        let endpoint = "http://127.0.0.1:\(peer.port)"
-        let deployed = try AgentBinary.run(["ledger", "deploy", "--data-dir", data, "--endpoint", endpoint,
+        let endpoint = peer.endpoint.url
+        let config = workspace.path("deploy.conf")
+        try AgentBinary.writeConfig(config, id: "evm-deployer", dataDir: data, extra: "[ledger]\n" + tlsFiles(peer.pki))
+        let deployed = try AgentBinary.run(["ledger", "deploy", "--config", config, "--endpoint", endpoint,
                                             "--chain-id", "\(peer.chainID)"], log: workspace.path("deploy.txt"))
         #expect(deployed.code == 0, "\(deployed.output)")
         return (endpoint, try EthereumAddress(hex: deployed.output.trimmingCharacters(in: .whitespacesAndNewlines)))
     }
 
-    /// The ledger section anchoring on the chain at `endpoint` (batches of five, polled every 0.2 s).
-    static func evmLedger(endpoint: String, chainID: UInt64, contract: String) -> String {
+    /// The ledger section anchoring on the chain at `endpoint` (batches of five, polled every 0.2 s),
+    /// with the TLS files of `pki`'s CA and client certificate.
+    static func evmLedger(endpoint: String, chainID: UInt64, contract: String, pki: TestPKI? = nil) -> String {
         """
         [sealing]
         batch_max_readings = 5
@@ -62,7 +67,19 @@ import VitalGateTesting
         chain_id = \(chainID)
         contract = "\(contract)"
         confirmations = 2
+        \(tlsFiles(pki))
         """
+    }
+
+    /// `[ledger]`'s TLS settings for `pki` (none without one).
+    static func tlsFiles(_ pki: TestPKI?) -> String {
+        guard let pki else { return "" }
+        return """
+            endpoint_ca_file = "\(pki.ca)"
+            endpoint_cert_file = "\(pki.clientCert)"
+            endpoint_key_file = "\(pki.clientKey)"
+
+            """
     }
 
     /// The last lines of the agent's output, for failure messages.
@@ -123,6 +140,25 @@ import VitalGateTesting
         let wrong = try AgentBinary.run(["verify", bundle, "--trust", trust, "--trusted-block", "0x" + String(repeating: "ab", count: 32)],
                                         log: workspace.path("v3.txt"))
         #expect(wrong.code == 1 && wrong.output.contains("finality"), "\(wrong.output)")
+    }
+
+    /// `endpoint = "https://…"` with a CA bundle and a client certificate in `[ledger]`: `ledger
+    /// deploy` and `run` reach a node that requires mutual TLS, and checkpoints are anchored.
+    @Test func theAgentAnchorsOverMutualTLS() throws {
+        let setup = try Self.setUp(pki: try TestPKI())
+        defer { setup.remove() }
+        let (peer, workspace) = (setup.peer, setup.workspace)
+        #expect(setup.endpoint.hasPrefix("https://"))
+        let config = workspace.path("agent.conf")
+        try AgentBinary.writeConfig(config, id: "evm-tls-gw", dataDir: setup.data,
+                                    extra: Self.evmLedger(endpoint: setup.endpoint, chainID: peer.chainID,
+                                                          contract: setup.contract.checksummed, pki: peer.pki))
+        let broker = try LocalBroker()
+        let (agent, _) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<10, log: workspace.path("agent.txt"))
+        let stats = try Self.mineUntilAnchored(peer, data: setup.data, size: 2, workspace: workspace)
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0)
+        #expect((stats?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 2, "\(Self.agentOutput(workspace))")
     }
 
     /// Issue 4 meets issue 7: a signed fleet document moves a running gateway from the embedded

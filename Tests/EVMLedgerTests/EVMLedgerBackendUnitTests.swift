@@ -94,11 +94,46 @@ import Testing
         #expect(withPath.host == "node.internal" && withPath.port == 8545 && withPath.path == "/rpc/v1")
         let ipv6 = try HTTPEndpoint(url: "http://[::1]:9000/")
         #expect(ipv6.host == "::1" && ipv6.port == 9000)
-        #expect(ipv6.description == "http://[::1]:9000/")
-        for bad in ["https://node.example:8545/", "ftp://x", "http://", "http://host:0/", "http://host:99999/",
-                    "http://user@host/", "http://host/?q=1", "http://[::1/"] {
-            expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try HTTPEndpoint(url: bad) }
+        #expect(ipv6.description == "http://[::1]:9000/" && ipv6.url == "http://[::1]:9000/")
+        #expect(plain.scheme == .http && withPath.scheme == .http)
+        let tls = try HTTPEndpoint(url: "HTTPS://node.example:8546/")
+        #expect(tls.scheme == .https && tls.host == "node.example" && tls.port == 8546 && tls.url == "https://node.example:8546/")
+        // An https URL without a port means 443; a path (often an API key) stays out of the description.
+        let hosted = try HTTPEndpoint(url: "https://rpc.example/v3/0123abcd")
+        #expect(hosted.port == 443 && hosted.path == "/v3/0123abcd")
+        #expect(hosted.url == "https://rpc.example:443/v3/0123abcd")
+        #expect(hosted.description == "https://rpc.example:443/…")
+        for bad in ["ftp://x", "http://", "https://", "http://host:0/", "http://host:99999/", "http://user@host/",
+                    "https://user:secret@host/", "http://host/?q=1", "https://host/?key=secret", "http://[::1/", "node:8545"] {
+            do {
+                _ = try HTTPEndpoint(url: bad)
+                Issue.record("accepted \(bad)")
+            } catch {
+                #expect(error.code == .invalidConfiguration)
+                #expect(!error.reason.contains("secret"), "\(error)")
+            }
         }
+    }
+
+    @Test func tlsFilesNeedHTTPSAndComeInPairs() throws {
+        var config = try configuration()
+        config.transport.caFile = "/etc/ca.pem"
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config.endpoint = try HTTPEndpoint(url: "https://127.0.0.1:1/")
+        try config.validate()
+        config.transport.certificateFile = "/etc/client.pem"
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config.transport.keyFile = "/etc/client.key"
+        try config.validate()
+        config.transport.requestTimeout = .zero
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+    }
+
+    @Test func durationsInWholeMilliseconds() {
+        #expect(Duration.milliseconds(300).wholeMilliseconds == 300)
+        #expect(Duration.seconds(3).wholeMilliseconds == 3000)
+        #expect(Duration.microseconds(1999).wholeMilliseconds == 1)
+        #expect(Duration.seconds(Int64.max).wholeMilliseconds == Int64.max)
     }
 
     @Test func nodeMessagesAreSanitised() {

@@ -5,6 +5,7 @@ import Ledger
 import LocalBroker
 import Secp256k1
 import Telemetry
+import VitalGateTesting
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,6 +21,8 @@ final class EVMPeer: @unchecked Sendable {
     let port: UInt16
     let chainID: UInt64
     let logPath: String
+    /// The throwaway PKI when the peer serves HTTPS (and requires client certificates from it).
+    let pki: TestPKI?
     let rpc: JSONRPCClient
     private let process: ChildProcess
     private let stdinWrite: Int32
@@ -60,10 +63,13 @@ final class EVMPeer: @unchecked Sendable {
         }
     }()
 
-    /// Starts a peer on a free port and waits for `LISTENING <port>`.
-    init(chainID: UInt64 = 1337, startTimeout: Double = 60) throws {
+    /// Starts a peer on a free port and waits for `LISTENING <port>`. With `pki` it serves HTTPS
+    /// with the PKI's server certificate and requires a client certificate signed by its CA.
+    init(chainID: UInt64 = 1337, pki: TestPKI? = nil, startTimeout: Double = 60) throws {
         let python = try Self.python.get()
         self.chainID = chainID
+        self.pki = pki
+        let tlsArguments = pki.map { ["--tls-cert", $0.serverCert, "--tls-key", $0.serverKey, "--client-ca", $0.ca] } ?? []
         logPath = NSTemporaryDirectory() + "evm-peer-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
         var input: [Int32] = [0, 0]
         var output: [Int32] = [0, 0]
@@ -74,7 +80,7 @@ final class EVMPeer: @unchecked Sendable {
         for fd in input + output { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
         process = try ChildProcess(executable: python,
                                    arguments: [Self.peerDirectory + "/evm_peer.py", "--port", "0", "--chain-id", String(chainID),
-                                               "--exit-on-stdin-eof"],
+                                               "--exit-on-stdin-eof"] + tlsArguments,
                                    outputPath: logPath, standardInput: input[0], standardOutput: output[1])
         close(input[0])
         close(output[1])
@@ -104,8 +110,8 @@ final class EVMPeer: @unchecked Sendable {
             throw Failure(description: "the EVM peer did not start (stdout \(text.debugDescription)); stderr: \(log.suffix(3000))")
         }
         port = found
-        rpc = JSONRPCClient(endpoint: HTTPEndpoint(host: "127.0.0.1", port: found),
-                            timeouts: .init(connect: .seconds(2), write: .seconds(5), read: .seconds(30)))
+        rpc = try JSONRPCClient(endpoint: HTTPEndpoint(scheme: pki == nil ? .http : .https, host: "127.0.0.1", port: found),
+                                transport: Self.transport(pki, connect: .seconds(2), request: .seconds(30)))
     }
 
     deinit { stop() }
@@ -122,7 +128,19 @@ final class EVMPeer: @unchecked Sendable {
         unlink(logPath)
     }
 
-    var endpoint: HTTPEndpoint { HTTPEndpoint(host: "127.0.0.1", port: port) }
+    /// `http://127.0.0.1:port/`, or `https://` when the peer serves TLS.
+    var endpoint: HTTPEndpoint { HTTPEndpoint(scheme: pki == nil ? .http : .https, host: "127.0.0.1", port: port) }
+
+    /// What a client of this peer needs: the test CA and a client certificate when it serves
+    /// HTTPS, and the time limits.
+    func transport(connect: Duration = .seconds(1), request: Duration = .seconds(10)) -> JSONRPCClient.Transport {
+        Self.transport(pki, connect: connect, request: request)
+    }
+
+    private static func transport(_ pki: TestPKI?, connect: Duration, request: Duration) -> JSONRPCClient.Transport {
+        JSONRPCClient.Transport(caFile: pki?.ca, certificateFile: pki?.clientCert, keyFile: pki?.clientKey,
+                                connectTimeout: connect, requestTimeout: request)
+    }
 
     // MARK: Test controls
 

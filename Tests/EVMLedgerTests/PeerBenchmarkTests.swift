@@ -4,6 +4,7 @@ import Foundation
 import Ledger
 import Secp256k1
 import Testing
+import VitalGateTesting
 
 /// Figures for docs/EVM-LEDGER.md, printed (not asserted beyond sanity): sustained anchors per
 /// minute against the py-evm peer with automine, evidence verification time, gas per anchor.
@@ -70,5 +71,32 @@ import Testing
                      count, seconds, perMinute, evidence.body.count, median, samples[samples.count * 9 / 10], gasUsed))
         #expect(perMinute > 10)
         #expect((21_000...60_000).contains(gasUsed))
+    }
+
+    /// Its own peer serving HTTPS and requiring a client certificate, started when first used.
+    static let sharedTLS = Result { () throws -> PeerFixture in try PeerFixture.start(pki: try TestPKI()) }
+
+    /// The transport alone: JSON-RPC round trips of a small call on the backend's kept-alive
+    /// connection (the peer answers `eth_chainId` without touching the chain), plain and over
+    /// mutual TLS.
+    @Test(arguments: [false, true])
+    func roundTripsOfASmallCall(tls: Bool) throws {
+        let fixture = try (tls ? Self.sharedTLS : Self.shared).get()
+        try fixture.peer.reset()
+        let backend = try fixture.backend(confirmations: 2)
+        for _ in 0..<20 { _ = try backend.rpc.call("eth_chainId") }  // warm up: connection, allocations
+        var samples: [Double] = []
+        let start = DispatchTime.now().uptimeNanoseconds
+        for _ in 0..<1000 {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            #expect(try backend.rpc.call("eth_chainId") == .string("0x539"))
+            samples.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1000)
+        }
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+        samples.sort()
+        print(String(format: "EVMLedger transport (%@): %d eth_chainId calls in %.2f s = %.0f calls/s; "
+                     + "round trip median %.0f µs, p90 %.0f µs, p99 %.0f µs", tls ? "https, mutual TLS" : "http",
+                     samples.count, seconds, Double(samples.count) / seconds, samples[samples.count / 2],
+                     samples[samples.count * 9 / 10], samples[samples.count * 99 / 100]))
     }
 }

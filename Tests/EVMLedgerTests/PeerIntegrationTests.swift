@@ -6,6 +6,7 @@ import Secp256k1
 import Synchronization
 import Telemetry
 import Testing
+import VitalGateTesting
 
 /// A wall clock the tests move by hand (fee-bump timing).
 final class ManualClock: Sendable {
@@ -20,8 +21,9 @@ struct PeerFixture: Sendable {
     let contract: EthereumAddress
     let deployGasUsed: UInt64
 
-    static func start() throws -> PeerFixture {
-        let peer = try EVMPeer()
+    /// A new peer (serving HTTPS with mutual TLS when `pki` is given) with the contract deployed.
+    static func start(pki: TestPKI? = nil) throws -> PeerFixture {
+        let peer = try EVMPeer(pki: pki)
         let deployer = PrivateKey()
         try peer.fund(deployer.publicKey.ethereumAddress)
         let contract = try AnchorContract.deploy(rpc: peer.rpc, key: deployer, chainID: peer.chainID,
@@ -32,13 +34,13 @@ struct PeerFixture: Sendable {
     /// A backend with a fresh, funded ledger key.
     func backend(confirmations: Int = 2, chainID: UInt64? = nil, fees: EVMLedgerConfiguration.FeePolicy = .init(),
                  clock: (@Sendable () -> Int64)? = nil, endpoint: HTTPEndpoint? = nil,
-                 timeouts: HTTPClient.Timeouts = .init(connect: .seconds(1), write: .seconds(5), read: .seconds(10)),
-                 key: PrivateKey? = nil) throws -> EVMLedgerBackend {
+                 transport: JSONRPCClient.Transport? = nil, key: PrivateKey? = nil) throws -> EVMLedgerBackend {
         let key = key ?? PrivateKey()
         if endpoint == nil { try peer.fund(key.publicKey.ethereumAddress) }
         let configuration = EVMLedgerConfiguration(
             endpoint: endpoint ?? peer.endpoint, chainID: chainID ?? peer.chainID, contract: contract, ledgerKey: key,
-            finality: .confirmations(confirmations), gasLimit: 60_000, fees: fees, timeouts: timeouts)
+            finality: .confirmations(confirmations), gasLimit: 60_000, fees: fees,
+            transport: transport ?? peer.transport())
         return try EVMLedgerBackend(configuration: configuration, clock: clock ?? EVMLedgerBackend.systemClock)
     }
 
@@ -323,7 +325,7 @@ func expectPending(_ progress: AnchorProgress, sourceLocation: SourceLocation = 
     // MARK: Unavailable nodes
 
     @Test func aSlowNodeTimesOut() throws {
-        let backend = try fixture.backend(timeouts: .init(connect: .seconds(1), write: .seconds(1), read: .milliseconds(300)))
+        let backend = try fixture.backend(transport: peer.transport(request: .milliseconds(300)))
         try peer.delay(ms: 800)
         let start = Date()
         expectLedgerError(.unavailable) { () throws(LedgerError) in
@@ -356,7 +358,7 @@ func expectPending(_ progress: AnchorProgress, sourceLocation: SourceLocation = 
         let configuration = EVMLedgerConfiguration(
             endpoint: peer.endpoint, chainID: 1337,
             contract: try EthereumAddress(hex: "0x000000000000000000000000000000000000a11c"), ledgerKey: key,
-            finality: .confirmations(2), timeouts: .init(connect: .seconds(1), write: .seconds(1), read: .seconds(5)))
+            finality: .confirmations(2), transport: peer.transport(request: .seconds(5)))
         let backend = try EVMLedgerBackend(configuration: configuration)
         let request = try sampleRequest(gateway: "gw-killed")
         let ticket = try backend.submit(request, replacing: nil)

@@ -105,7 +105,7 @@ struct ScriptedChain {
         throws -> EVMLedgerBackend {
         try EVMLedgerBackend(configuration: EVMLedgerConfiguration(
             endpoint: node.endpoint, chainID: chain.chainID, contract: chain.contract, ledgerKey: chain.senderKey,
-            finality: finality, timeouts: .init(connect: .seconds(1), write: .seconds(1), read: .seconds(5))))
+            finality: finality, transport: .init(connectTimeout: .seconds(1), requestTimeout: .seconds(5))))
     }
 
     /// What a backend on `node` reports for a ticket of the scripted transaction.

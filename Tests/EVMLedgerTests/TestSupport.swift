@@ -1,5 +1,6 @@
 import EVMLedger
 import EVMLightClient
+import HTTP
 import Ledger
 import Secp256k1
 import Telemetry
@@ -23,6 +24,23 @@ func expectLedgerError<T>(_ code: LedgerError.Code, step: String? = nil,
         if let step {
             #expect(error.step == step, "\(error)", sourceLocation: sourceLocation)
         }
+    }
+}
+
+/// Expects `body` to fail in the transport: a ``LedgerError`` with `code` whose underlying error
+/// is an `HTTPError` with `transport` (what libcurl reported). Returns the error.
+@discardableResult
+func expectTransportError<T>(_ code: LedgerError.Code, transport: HTTPError.Code,
+                             sourceLocation: SourceLocation = #_sourceLocation,
+                             _ body: () throws(LedgerError) -> T) -> LedgerError? {
+    do {
+        let value = try body()
+        Issue.record("expected \(code) (\(transport)), got \(value)", sourceLocation: sourceLocation)
+        return nil
+    } catch {
+        #expect(error.code == code, "\(error)", sourceLocation: sourceLocation)
+        #expect((error.underlying as? HTTPError)?.code == transport, "\(error)", sourceLocation: sourceLocation)
+        return error
     }
 }
 

@@ -85,11 +85,11 @@ struct ErrorDescriptionTests {
         #expect(bare.description == "ledger error (unavailable): node down")
         #expect(bare.step == nil && bare.underlying == nil)
         let codes: [LedgerError.Code] = [
-            .invalidRequest, .unavailable, .malformedResponse, .rejected, .untrustworthyNode, .invalidEvidence,
+            .invalidRequest, .unavailable, .tls, .malformedResponse, .rejected, .untrustworthyNode, .invalidEvidence,
             .invalidConfiguration,
         ]
         #expect(codes.map(\.description) == [
-            "invalidRequest", "unavailable", "malformedResponse", "rejected", "untrustworthyNode", "invalidEvidence",
+            "invalidRequest", "unavailable", "tls", "malformedResponse", "rejected", "untrustworthyNode", "invalidEvidence",
             "invalidConfiguration",
         ])
     }

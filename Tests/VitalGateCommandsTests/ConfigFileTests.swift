@@ -33,7 +33,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "sealing.witness_keys", "sealing.min_cosignatures",
             "detection.enabled", "detection.threshold",
             "storage.max_bytes", "ledger.backend", "ledger.poll_seconds",
-            "ledger.endpoint", "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
+            "ledger.endpoint", "ledger.endpoint_ca_file", "ledger.endpoint_cert_file", "ledger.endpoint_key_file",
+            "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
             "ledger.max_fee_gwei",
             "egress.ndjson", "egress.ndjson_max_age_seconds", "egress.patient_identifier_system",
             "egress.upstream", "egress.upstream_topic", "egress.upstream_ca_file", "egress.upstream_cert_file",
@@ -148,8 +149,16 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             directory = "/opt/schemas"
             [detection]
             enabled = false
+            [ledger]
+            endpoint = "https://besu-1.hospital.example/rpc"
+            endpoint_ca_file = "/etc/vg/ledger-ca.pem"
+            endpoint_cert_file = "/etc/vg/gw.pem"
+            endpoint_key_file = "/etc/vg/gw.key"
             """)
         #expect(config.gateway.id == "ward-7")
+        #expect(config.ledger.endpoint == "https://besu-1.hospital.example/rpc")
+        #expect(config.ledger.endpointCAFile == "/etc/vg/ledger-ca.pem")
+        #expect(config.ledger.endpointCertFile == "/etc/vg/gw.pem" && config.ledger.endpointKeyFile == "/etc/vg/gw.key")
         #expect(config.gateway.dataDirectory == "/var/lib/vitalgate")
         #expect(config.mqtt.protocolVersion == .v311)
         #expect(config.mqtt.tls.caFile == "/etc/vg/ca.pem" && config.mqtt.tls.insecure)
@@ -188,6 +197,12 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[egress]\nfhir_timeout_seconds = 0\n", .invalidSetting, 2, "egress.fhir_timeout_seconds"),
         ("[ledger]\nbackend = \"bitcoin\"\n", .invalidSetting, 2, "ledger.backend"),
         ("[ledger]\nbackend = \"evm\"\nendpoint = \"ftp://node\"\n", .invalidSetting, 3, "ledger.endpoint"),
+        ("[ledger]\nendpoint = \"https://node\"\nendpoint_cert_file = \"c.pem\"\n", .invalidSetting, nil,
+         "ledger.endpoint_key_file"),
+        ("[ledger]\nendpoint = \"http://node:8545\"\nendpoint_ca_file = \"ca.pem\"\n", .invalidSetting, 3,
+         "ledger.endpoint_ca_file"),
+        ("[ledger]\nendpoint = \"http://node:8545\"\nendpoint_cert_file = \"c.pem\"\nendpoint_key_file = \"k.pem\"\n",
+         .invalidSetting, 3, "ledger.endpoint_cert_file"),
         ("[reconnect]\n# c\njitter = 2\n", .invalidSetting, 3, "reconnect.jitter"),
         ("[reconnect]\ninitial_ms = 1000\nmax_ms = 10\n", .invalidSetting, 3, "reconnect.max_ms"),
         ("[mqtt]\nbroker = \"http://h\"\n", .invalidSetting, 2, "mqtt.broker"),

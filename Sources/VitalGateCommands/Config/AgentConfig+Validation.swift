@@ -39,13 +39,7 @@ extension AgentConfig {
         try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
                   "must be between 0 and the number of witness keys")
         try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
-        try check(["local", "evm"].contains(ledger.backend), "ledger.backend", "must be \"local\" or \"evm\"")
-        if ledger.backend == "evm" {
-            try check(ledger.endpoint.hasPrefix("http://"), "ledger.endpoint", "must be an http:// JSON-RPC URL for backend evm")
-            try check(ledger.chainID > 0, "ledger.chain_id", "must be set (positive) for backend evm")
-            try check(ledger.contract.utf8.count == 42 && ledger.contract.hasPrefix("0x"), "ledger.contract",
-                      "must be the anchor contract address (0x and 40 hex digits) for backend evm")
-        }
+        try checkLedger()
         try check(egress.ndjsonMaxAgeSeconds, SettingRanges.egressNDJSONMaxAgeSeconds)
         try check(!egress.patientIdentifierSystem.isEmpty && !egress.patientIdentifierSystem.contains("|"),
                   "egress.patient_identifier_system", "must be a URI without `|`")
@@ -72,6 +66,27 @@ extension AgentConfig {
 
     private func check<Bound>(_ value: Bound, _ range: SettingRange<Bound>, _ note: String = "") throws(ConfigError) {
         try check(range.local.contains(value), range.key, range.requirement + note)
+    }
+
+    /// `[ledger]`: a known backend; for `evm` an http(s) URL, a chain and a contract; TLS files
+    /// only for `https://`, the client certificate and key together.
+    private func checkLedger() throws(ConfigError) {
+        try check(["local", "evm"].contains(ledger.backend), "ledger.backend", "must be \"local\" or \"evm\"")
+        let https = ledger.endpoint.lowercased().hasPrefix("https://")
+        if ledger.backend == "evm" {
+            try check(https || ledger.endpoint.lowercased().hasPrefix("http://"), "ledger.endpoint",
+                      "must be an http:// or https:// JSON-RPC URL for backend evm")
+            try check(ledger.chainID > 0, "ledger.chain_id", "must be set (positive) for backend evm")
+            try check(ledger.contract.utf8.count == 42 && ledger.contract.hasPrefix("0x"), "ledger.contract",
+                      "must be the anchor contract address (0x and 40 hex digits) for backend evm")
+        }
+        try check(ledger.endpointCertFile.isEmpty == ledger.endpointKeyFile.isEmpty, "ledger.endpoint_key_file",
+                  "endpoint_cert_file and endpoint_key_file must be set together (mutual TLS)")
+        let tlsFiles = [("endpoint_ca_file", ledger.endpointCAFile), ("endpoint_cert_file", ledger.endpointCertFile),
+                        ("endpoint_key_file", ledger.endpointKeyFile)]
+        if !https && !ledger.endpoint.isEmpty, let (key, _) = tlsFiles.first(where: { !$0.1.isEmpty }) {
+            try check(false, "ledger.\(key)", "needs an https:// endpoint (TLS files are not used over http://)")
+        }
     }
 
     /// `[egress]`'s FHIR settings: a URL, TLS files in pairs, one kind of credentials.

@@ -161,8 +161,13 @@ public struct AgentConfig: Sendable, Equatable {
         public var backend = "local"
         /// `poll_seconds`: time between anchoring rounds while a submission is pending.
         public var pollSeconds = 2.0
-        /// `endpoint` (evm): the node's JSON-RPC URL, `http://host:port[/path]`.
+        /// `endpoint` (evm): the node's JSON-RPC URL, `http(s)://host[:port][/path]`.
         public var endpoint = ""
+        /// `endpoint_ca_file`, `endpoint_cert_file`, `endpoint_key_file` (evm, `https://` only):
+        /// TLS to the node (a client certificate and key: mutual TLS); empty CA: the system's.
+        public var endpointCAFile = ""
+        public var endpointCertFile = ""
+        public var endpointKeyFile = ""
         /// `chain_id` (evm): the chain id the node must report and transactions are signed for.
         public var chainID = 0
         /// `contract` (evm): the anchor contract address (`vitalgate ledger deploy`).

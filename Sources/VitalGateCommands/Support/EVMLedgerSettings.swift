@@ -17,9 +17,18 @@ enum EVMLedgerSettings {
             endpoint: try HTTPEndpoint(url: ledger.endpoint), chainID: UInt64(ledger.chainID),
             contract: try EthereumAddress(hex: ledger.contract), ledgerKey: try LedgerKey.derive(from: keys),
             finality: finality,
-            fees: .init(maximumFeePerGas: maxFee, maximumPriorityFeePerGas: min(maxFee, 50_000_000_000)))
+            fees: .init(maximumFeePerGas: maxFee, maximumPriorityFeePerGas: min(maxFee, 50_000_000_000)),
+            transport: transport(ledger))
         try configuration.validate()
         return configuration
+    }
+
+    /// The connection settings of `[ledger]`: its TLS files (`endpoint_ca_file`,
+    /// `endpoint_cert_file`, `endpoint_key_file`; empty: not set) and the default time limits.
+    static func transport(_ ledger: AgentConfig.LedgerSection) -> JSONRPCClient.Transport {
+        func file(_ path: String) -> String? { path.isEmpty ? nil : path }
+        return JSONRPCClient.Transport(caFile: file(ledger.endpointCAFile), certificateFile: file(ledger.endpointCertFile),
+                                       keyFile: file(ledger.endpointKeyFile))
     }
 
     /// What `keys trust` pins for an auditor: chain, contract, the gateway's sender address and

@@ -5,8 +5,10 @@ verify, plus test controls (test_*) for automining, dropped transactions, reorgs
 node and lying nodes.  See README.md beside this file.
 
     python3 evm_peer.py --port 0 --chain-id 1337
+    python3 evm_peer.py --port 0 --tls-cert server.crt --tls-key server.key [--client-ca ca.crt]
 
-prints exactly one line "LISTENING <port>" on stdout once it accepts connections.
+prints exactly one line "LISTENING <port>" on stdout once it accepts connections. With
+--tls-cert it serves HTTPS; with --client-ca it also requires client certificates (mutual TLS).
 """
 
 import argparse
@@ -14,6 +16,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -950,6 +953,10 @@ class Handler(BaseHTTPRequestHandler):
         # Small request/response pairs on a keep-alive connection: without TCP_NODELAY
         # Nagle + delayed ACK add ~40 ms to every call.
         self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if isinstance(self.connection, ssl.SSLSocket):
+            # The TLS handshake runs here, in the connection's thread, not in the accept loop
+            # (a client that never completes it must not stall the others).
+            self.connection.do_handshake()
 
     def _send(self, status, body, content_type="application/json"):
         self.send_response(status)
@@ -1008,6 +1015,14 @@ class Server(ThreadingHTTPServer):
     block_on_close = False
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        # A refused TLS handshake (wrong CA, no client certificate) is expected in tests: one line.
+        error = sys.exc_info()[1]
+        if isinstance(error, (ssl.SSLError, ConnectionError)):
+            sys.stderr.write(f"evm_peer: connection from {client_address[0]} dropped: {error}\n")
+        else:
+            super().handle_error(request, client_address)
+
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -1017,12 +1032,24 @@ def main(argv=None):
     ap.add_argument("--verbose", action="store_true", help="log each HTTP request to stderr")
     ap.add_argument("--exit-on-stdin-eof", action="store_true",
                     help="exit when standard input closes (the parent died)")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this certificate (PEM); needs --tls-key")
+    ap.add_argument("--tls-key", help="the private key of --tls-cert (PEM)")
+    ap.add_argument("--client-ca", help="require client certificates signed by this CA (PEM; mutual TLS)")
     args = ap.parse_args(argv)
+    if bool(args.tls_cert) != bool(args.tls_key) or (args.client_ca and not args.tls_cert):
+        ap.error("--tls-cert and --tls-key go together; --client-ca needs them")
 
     node = Node(args.chain_id)
     Handler.node = node
     Handler.verbose = args.verbose
     httpd = Server((args.host, args.port), Handler)
+    if args.tls_cert:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.client_ca:
+            context.load_verify_locations(args.client_ca)
+            context.verify_mode = ssl.CERT_REQUIRED
+        httpd.socket = context.wrap_socket(httpd.socket, server_side=True, do_handshake_on_connect=False)
 
     def stop(signum, frame):
         threading.Thread(target=httpd.shutdown, daemon=True).start()
