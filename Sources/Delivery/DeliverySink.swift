@@ -29,9 +29,26 @@ public protocol DeliverySink: AnyObject {
     /// - Throws: ``DeliveryError`` when nothing can be confirmed now (the batch is tried again
     ///   after a backoff, or after the receiver's `Retry-After`).
     func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt
+    /// Records the sink sends at a time when it takes a delivery in parts (nil: whole, the
+    /// default). The worker then reads each part from the vault while the sink sends the one
+    /// before, instead of reading the whole delivery first.
+    var partRecords: Int? { get }
+    /// Delivers `first` and then each part `next()` returns (nil once there is no more), in
+    /// order, and returns once the receiver confirmed them all: one delivery, one receipt.
+    /// `next` is called on the calling thread; the sink calls it while its previous part is
+    /// on its way. The default gathers the parts and calls ``deliver(_:)``.
+    func deliver(first: [OutboxEntry], next: () -> [OutboxEntry]?) throws(DeliveryError) -> DeliveryReceipt
 }
 
 extension DeliverySink {
     /// Readings and alerts.
     public var selection: OutboxSelection { .all }
+
+    public var partRecords: Int? { nil }
+
+    public func deliver(first: [OutboxEntry], next: () -> [OutboxEntry]?) throws(DeliveryError) -> DeliveryReceipt {
+        var entries = first
+        while let part = next() { entries += part }
+        return try deliver(entries)
+    }
 }

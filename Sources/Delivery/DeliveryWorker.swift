@@ -24,8 +24,9 @@ public final class DeliveryWorker: Sendable {
         public var keys: any KeyStore
         /// Records per delivery at most.
         public var batchLimit: Int
-        /// Stored bytes per delivery at most (but at least one record): bounds the memory a
-        /// delivery takes, whatever its records hold (ECG chunks are a few KiB each).
+        /// Stored bytes per delivery, or per part for a sink that takes its delivery in parts,
+        /// at most (but at least one record): bounds the memory a delivery takes, whatever its
+        /// records hold (ECG chunks are a few KiB each).
         public var batchBytes: Int
         /// How often an idle worker looks for new records (ms).
         public var pollMs: Int
@@ -159,21 +160,41 @@ public final class DeliveryWorker: Sendable {
     public func round(_ vault: Vault, force: Bool = false) -> RoundOutcome {
         do {
             let cursor = try vault.sinkCursor(sinkName).lastID
+            // A sink that takes its delivery in parts gets the first now and the others as it
+            // asks, each read while it sends the one before (at most `batchLimit` in all).
+            let partLimit = min(sink.partRecords ?? configuration.batchLimit, configuration.batchLimit)
             var corrupt: [(recordID: Int64, reason: String)] = []
-            let (entries, scannedTo) = try vault.outbox(after: cursor, limit: configuration.batchLimit,
-                                                        maxBytes: configuration.batchBytes, selection: selection) { id, error in
-                corrupt.append((id, "the record cannot be read: \(error.code)"))
-            }
+            var (entries, scannedTo) = try readPart(vault, after: cursor, limit: partLimit, corrupt: &corrupt)
             guard scannedTo > cursor else { return .idle }
-            let full = entries.count + corrupt.count >= configuration.batchLimit
+            let full = entries.count + corrupt.count >= partLimit
             if !entries.isEmpty, !full, !force, !sink.isReady(entries, now: clock.wallMs()) { return .idle }
             counters.withLock { $0.attempts += entries.isEmpty ? 0 : 1 }
-            let receipt = entries.isEmpty ? DeliveryReceipt() : try sink.deliver(entries)
+            var records = entries.count
+            var readError: VaultError?
+            let partwise = sink.partRecords != nil
+            let next = { [self] () -> [OutboxEntry]? in
+                let scanned = records + corrupt.count
+                guard partwise, readError == nil, scanned < configuration.batchLimit else { return nil }
+                do throws(VaultError) {
+                    let (part, to) = try readPart(vault, after: scannedTo, limit: min(partLimit, configuration.batchLimit - scanned),
+                                                  corrupt: &corrupt)
+                    guard to > scannedTo else { return nil }
+                    scannedTo = to
+                    records += part.count
+                    return part
+                } catch {
+                    readError = error
+                    return nil
+                }
+            }
+            let receipt = entries.isEmpty && !partwise ? DeliveryReceipt() : try sink.deliver(first: entries, next: next)
+            entries = []
+            if let readError { throw readError }  // what was sent goes again with the next attempt
             let dead = corrupt + receipt.deadLetters
-            try vault.advanceSinkCursor(sinkName, to: scannedTo, delivered: entries.count - receipt.deadLetters.count,
+            try vault.advanceSinkCursor(sinkName, to: scannedTo, delivered: records - receipt.deadLetters.count,
                                         deadLetters: dead.map { ($0.recordID, $0.reason) }, at: clock.wallMs())
             counters.withLock {
-                $0.delivered += entries.count - receipt.deadLetters.count
+                $0.delivered += records - receipt.deadLetters.count
                 $0.deadLetters += dead.count
             }
             if !dead.isEmpty {
@@ -187,6 +208,17 @@ public final class DeliveryWorker: Sendable {
         } catch {
             return failed(error, vault)
         }
+    }
+
+    /// Reads the sink's next records after `cursor` (at most `limit`, and `batchBytes` of stored
+    /// bytes); records that no longer decrypt go to `corrupt`. Returns them and how far it scanned.
+    private func readPart(_ vault: Vault, after cursor: Int64, limit: Int,
+                          corrupt: inout [(recordID: Int64, reason: String)]) throws(VaultError) -> ([OutboxEntry], Int64) {
+        let (entries, scannedTo) = try vault.outbox(after: cursor, limit: limit, maxBytes: configuration.batchBytes,
+                                                    selection: selection) { id, error in
+            corrupt.append((id, "the record cannot be read: \(error.code)"))
+        }
+        return (entries, scannedTo)
     }
 
     private func failed(_ error: any Error, _ vault: Vault) -> RoundOutcome {

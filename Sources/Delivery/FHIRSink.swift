@@ -11,7 +11,8 @@ public import Vault
 /// - Once at the receiver: every resource is created under a deterministic identifier with
 ///   `ifNoneExist`, so a Bundle sent again after a lost answer or a crash creates nothing new.
 /// - Pipelined: a delivery of many records goes as several Bundles of `bundleRecords`, each
-///   posted on a thread of its own while the next one is built, so the server is kept busy.
+///   posted on a thread of its own while the next part is read from the vault and its Bundle
+///   built, so the server is kept busy.
 /// - Refused records: a transaction is all or nothing, so when the server refuses a Bundle
 ///   with an OperationOutcome (400, 409, 412, 422, 413) the sink halves it and tries each half,
 ///   down to the record it refuses alone, which becomes a dead letter with the server's reason.
@@ -77,16 +78,24 @@ public final class FHIRSink: DeliverySink {
         FHIRTransaction(resources: resources).body
     }
 
+    /// Takes a delivery a Bundle at a time (``DeliverySink/partRecords``).
+    public var partRecords: Int? { bundleRecords }
+
     public func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt {
-        let chunks = stride(from: 0, to: entries.count, by: bundleRecords).map {
-            entries[$0..<min($0 + bundleRecords, entries.count)]
-        }
+        var parts = stride(from: 0, to: entries.count, by: bundleRecords).map {
+            Array(entries[$0..<min($0 + bundleRecords, entries.count)])
+        }.makeIterator()
+        return try deliver(first: parts.next() ?? [], next: { parts.next() })
+    }
+
+    public func deliver(first: [OutboxEntry], next: () -> [OutboxEntry]?) throws(DeliveryError) -> DeliveryReceipt {
+        var records = 0
         var dead: [(recordID: Int64, reason: String)] = []
-        for (chunk, outcome) in zip(chunks, try postPipelined(chunks)) {
-            if case .refused(let reason) = outcome { try settle(chunk, refusedWith: reason, deadLetters: &dead) }
+        for (part, reason) in try postPipelined(first: first, next: next, records: &records) {
+            try settle(part[...], refusedWith: reason, deadLetters: &dead)
         }
-        if entries.count >= 8, dead.count == entries.count {
-            throw DeliveryError(.rejected, "the server refused each of \(entries.count) records (check its profiles and the base URL)")
+        if records >= 8, dead.count == records {
+            throw DeliveryError(.rejected, "the server refused each of \(records) records (check its profiles and the base URL)")
         }
         return DeliveryReceipt(deadLetters: dead)
     }
@@ -98,12 +107,13 @@ public final class FHIRSink: DeliverySink {
         case refused(String)
     }
 
-    /// Posts each chunk's Bundle in order on the poster thread; meanwhile this thread builds
-    /// the next Bundle and reads the previous answer. Stops at the first failure (what went
-    /// before is confirmed, and sent again with the batch it belongs to: conditional creates
-    /// make that harmless).
-    private func postPipelined(_ chunks: [ArraySlice<OutboxEntry>]) throws(DeliveryError) -> [Outcome] {
-        guard let first = chunks.first else { return [] }
+    /// Posts each part's Bundle in order on the poster thread; meanwhile this thread takes the
+    /// next part (`next` reads it from the vault), builds its Bundle and reads the previous
+    /// answer. Stops at the first failure (what went before is confirmed, and sent again with
+    /// the delivery it belongs to: conditional creates make that harmless). Returns the parts
+    /// the server refused, with its reason, to be settled; counts the records in `records`.
+    private func postPipelined(first: [OutboxEntry], next: () -> [OutboxEntry]?, records: inout Int)
+        throws(DeliveryError) -> [(part: [OutboxEntry], reason: String)] {
         final class Answer { var result: Result<HTTPResponse?, DeliveryError>? }
         func submit(_ transaction: FHIRTransaction) -> Answer {
             let answer = Answer()
@@ -114,22 +124,31 @@ public final class FHIRSink: DeliverySink {
             }
             return answer
         }
-        var outcomes: [Outcome] = []
-        var current = FHIRTransaction(first, mapping: mapping)
+        var refused: [(part: [OutboxEntry], reason: String)] = []
+        var part = first
+        var current = FHIRTransaction(first[...], mapping: mapping)
+        records = first.count
         var answer = submit(current)
-        for index in chunks.indices {
-            let next = index + 1 < chunks.count ? FHIRTransaction(chunks[index + 1], mapping: mapping) : nil
+        while true {
+            let following = next()
+            let transaction = following.map { FHIRTransaction($0[...], mapping: mapping) }
             poster.wait()
             let result = answer.result
-            let answered = current
-            // The next goes at once unless this one failed in a way that fails the batch.
-            if let next, case .success(let response) = result, Self.continuesBatch(response) {
-                current = next
-                answer = submit(next)
+            let answered = current, answeredPart = part
+            // The next goes at once unless this one failed in a way that fails the delivery.
+            let goesOn = if case .success(let response) = result { Self.continuesBatch(response) } else { false }
+            if let following, let transaction, goesOn {
+                part = following
+                current = transaction
+                records += following.count
+                answer = submit(transaction)
             }
             do throws(DeliveryError) {
                 switch result {
-                case .success(let response): outcomes.append(try outcome(of: response, for: answered))
+                case .success(let response):
+                    if case .refused(let reason) = try outcome(of: response, for: answered) {
+                        refused.append((answeredPart, reason))
+                    }
                 case .failure(let error): throw error
                 case nil: throw DeliveryError(.unavailable, "the upload thread gave no answer")
                 }
@@ -137,8 +156,8 @@ public final class FHIRSink: DeliverySink {
                 poster.wait()  // an upload already under way is left to finish
                 throw error
             }
+            guard following != nil, goesOn else { return refused }
         }
-        return outcomes
     }
 
     /// Whether the batch goes on after this answer: confirmed, refused (settled afterwards), or

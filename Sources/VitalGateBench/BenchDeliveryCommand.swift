@@ -47,6 +47,8 @@ public struct BenchDeliveryCommand: ParsableCommand {
         let bytes = bodies.reduce(0) { $0 + $1.count }
 
         var agent: [Double] = [], plain: [Double] = []
+        // CPU seconds of each run: the server's, and this process's (the agent's worker, or the loop).
+        var serverCPU: (agent: [Double], plain: [Double]) = ([], []), ownCPU: (agent: [Double], plain: [Double]) = ([], [])
         var run = 0
         let order = pairs > 0 ? Array(repeating: [true, false, false, true], count: pairs).flatMap { $0 } : [true]
         for isAgent in order {
@@ -54,11 +56,20 @@ public struct BenchDeliveryCommand: ParsableCommand {
             let server = try TestFHIRServer(python: python, script: endpoint, database: "\(directory)/fhir-\(run).sqlite",
                                             log: "\(directory)/fhir-\(run).log")
             defer { server.stop() }
+            let ownBefore = Self.processCPUSeconds(), serverBefore = server.process.cpuSeconds ?? 0
             if isAgent {
                 agent.append(try agentRun(vaultPath, keys: keys, mapping: mapping, url: server.url, cursor: "fhir-\(run)",
                                           records: records))
             } else {
                 plain.append(try plainRun(bodies, url: server.url))
+            }
+            let own = Self.processCPUSeconds() - ownBefore, serverUsed = (server.process.cpuSeconds ?? 0) - serverBefore
+            if isAgent {
+                ownCPU.agent.append(own)
+                serverCPU.agent.append(serverUsed)
+            } else {
+                ownCPU.plain.append(own)
+                serverCPU.plain.append(serverUsed)
             }
         }
         let agentRate = Double(records) / median(agent), plainRate = plain.isEmpty ? .nan : Double(records) / median(plain)
@@ -74,6 +85,11 @@ public struct BenchDeliveryCommand: ParsableCommand {
             ("ratio_of_medians", plain.isEmpty ? .null : .number(rounded(agentRate / plainRate, 3))),
             ("pairwise_ratios", .array(pairwise.map { .number(rounded($0, 3)) })),
             ("catch_up_seconds", .number(rounded(median(agent), 1))),
+            ("agent_cpu_us_per_record", .number(rounded(median(ownCPU.agent) / Double(records) * 1e6, 1))),
+            ("plain_cpu_us_per_record", plain.isEmpty ? .null : .number(rounded(median(ownCPU.plain) / Double(records) * 1e6, 1))),
+            ("server_cpu_us_per_record_agent_runs", .number(rounded(median(serverCPU.agent) / Double(records) * 1e6, 1))),
+            ("server_cpu_us_per_record_plain_runs",
+             plain.isEmpty ? .null : .number(rounded(median(serverCPU.plain) / Double(records) * 1e6, 1))),
         ]
         if json {
             print(JSONWriter.canonicalString(.object(report)))
@@ -147,6 +163,13 @@ public struct BenchDeliveryCommand: ParsableCommand {
             guard response.status == 200 else { throw ValidationError("the plain loop got HTTP \(response.status)") }
         }
         return (ContinuousClock.now - start).seconds
+    }
+
+    /// CPU time (user and system) this process has used so far.
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
     private func median(_ values: [Double]) -> Double {

@@ -17,10 +17,47 @@ public final class InMemorySink: DeliverySink, @unchecked Sendable {
         var refuse: Set<Int64> = []
         var calls = 0
         var readyAfter = 0
+        var parts: [Int] = []
+        var failAtPart: Int?
     }
 
-    public init(name: String = "memory") {
+    /// Records per part when this sink takes its deliveries in parts (nil: whole).
+    public let partRecords: Int?
+
+    public init(name: String = "memory", partRecords: Int? = nil) {
         self.name = name
+        self.partRecords = partRecords
+    }
+
+    /// The size of each part received so far (a sink taking its deliveries in parts).
+    public var parts: [Int] { lock.withLock { state.parts } }
+
+    /// The next delivery in parts fails with `error` when its part number `part` (from 0) arrives,
+    /// after confirming the parts before it.
+    public func fail(atPart part: Int) { lock.withLock { state.failAtPart = part } }
+
+    public func deliver(first: [OutboxEntry], next: () -> [OutboxEntry]?) throws(DeliveryError) -> DeliveryReceipt {
+        guard partRecords != nil else {
+            var entries = first
+            while let part = next() { entries += part }
+            return try deliver(entries)
+        }
+        var receipt = DeliveryReceipt()
+        var part: [OutboxEntry]? = first
+        var index = 0
+        while let entries = part {
+            let failing = lock.withLock { () -> Bool in
+                state.parts.append(entries.count)
+                guard state.failAtPart == index else { return false }
+                state.failAtPart = nil
+                return true
+            }
+            if failing { throw DeliveryError(.unavailable, "failed at part \(index)") }
+            receipt.deadLetters += try deliver(entries).deadLetters
+            index += 1
+            part = next()
+        }
+        return receipt
     }
 
     /// The next deliveries fail with these errors, in order.

@@ -77,6 +77,44 @@ import VitalGateTesting
         #expect(whole.delivered.count == min(500, fixture.readings + fixture.alerts))
     }
 
+    @Test func aSinkTakingPartsGetsThemOneByOneUpToTheBatchAndIsConfirmedAsOne() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 60)
+        #expect(fixture.readings + fixture.alerts > 100)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink(partRecords: 7)
+        sink.refuse([10])
+        let worker = Self.worker(fixture, sink, batch: 50)
+        #expect(worker.round(vault) == .progressed)
+        #expect(sink.parts == [7, 7, 7, 7, 7, 7, 7, 1], "parts of 7 up to the batch of 50")
+        #expect(sink.delivered == Array(1...50).filter { $0 != 10 })
+        let cursor = try vault.sinkCursor("memory")
+        #expect(cursor.lastID == 50 && cursor.delivered == 49 && cursor.deadLetters == 1)
+
+        // A part that fails fails the delivery: the cursor stays, and the next attempt sends
+        // the whole delivery again from its first record.
+        sink.fail(atPart: 2)
+        guard case .failed = worker.round(vault) else { Issue.record("the delivery did not fail"); return }
+        #expect(try vault.sinkCursor("memory").lastID == 50)
+        #expect(sink.delivered.count == 49 + 14, "the two parts before the failure were confirmed")
+        #expect(worker.round(vault) == .progressed)
+        #expect(try vault.sinkCursor("memory").lastID == 100)
+        #expect(Array(sink.delivered.suffix(50)) == Array(51...100))
+        NDJSONDeliveryTests.drain(worker, vault)
+        #expect(try vault.sinkCursor("memory").lastID == (try vault.newestRecordID()))
+        #expect(Set(sink.delivered).count == fixture.readings + fixture.alerts - 1)
+    }
+
+    @Test func aSinkTakingPartsIsNotGivenMoreThanItsBatchInBytesPerPart() throws {
+        let fixture = try DeliveryFixture(patients: 1, seconds: 10)
+        let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
+        let sink = InMemorySink(partRecords: 20)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: fixture.vaultPath, keys: fixture.keys, batchLimit: 30,
+                                                         backoff: ReconnectBackoffDefaults.test, batchBytes: 1),
+                                    sink: sink)
+        #expect(worker.round(vault) == .progressed)
+        #expect(sink.parts == Array(repeating: 1, count: 30), "one record per part under a 1-byte bound, 30 in all")
+    }
+
     @Test func aSinkThatWaitsForMoreIsNotCalled() throws {
         let fixture = try DeliveryFixture(patients: 1, seconds: 10)
         let vault = try Vault(path: fixture.vaultPath, keys: fixture.keys)
