@@ -12,14 +12,16 @@ public import Vault
 ///   receiver deduplicates by (QoS 1 is at least once: a batch interrupted before its PUBACKs
 ///   is published again), `patient` and `received_at`;
 /// - **local alerts** (``localAlerts(source:gatewayID:)``): the alerts only, each as the line
-///   the detector wrote, on the gateway's own alerts topic. Stored before they are published,
+///   the detector wrote with the patient's identifier replaced by the vault's keyed pseudonym
+///   (`patient_pseudonym`), on the gateway's own alerts topic. Stored before they are published,
 ///   so an alert whose publication a crash cut off goes out after the restart.
 public final class MQTTSink: DeliverySink {
     /// What a message carries.
     public enum Payload: Sendable {
         /// The record's canonical JSON with `record`, `patient` and `received_at`.
         case record
-        /// An alert's line as the detector wrote it (the local alerts topic's format).
+        /// An alert's line as the detector wrote it, `patient` replaced by `patient_pseudonym`
+        /// (the local alerts topic's format).
         case alertLine
     }
 
@@ -100,8 +102,13 @@ public final class MQTTSink: DeliverySink {
     /// The record's message: its topic and payload.
     func message(_ entry: OutboxEntry) -> MQTTOptions.Message {
         if payload == .alertLine, case .alert(let alert) = entry.content {
-            return MQTTOptions.Message(topic: topic(kind: "alert", device: entry.device), payload: JSONWriter.canonicalBytes(alert),
-                                       qos: 1)
+            // The local broker is not a recipient of patient identity: the alert names its
+            // patient by the vault's pseudonym, never by the MRN.
+            guard case .object(let fields) = alert else { preconditionFailure("an alert record is an object") }
+            let line = fields.filter { $0.key != "patient" }
+                + [("patient_pseudonym", entry.patientPseudonym.map { .string($0) } ?? .null)]
+            return MQTTOptions.Message(topic: topic(kind: "alert", device: entry.device),
+                                       payload: JSONWriter.canonicalBytes(.object(line)), qos: 1)
         }
         let kind: String
         var members: [(key: String, value: JSONValue)]

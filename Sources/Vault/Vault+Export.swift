@@ -97,9 +97,10 @@ extension Vault {
 }
 
 extension Vault {
-    /// Decrypts stored alerts in id order (the alert's JSON line plus `id` and `record_id`, the
-    /// sealed record to `prove`), optionally for one patient and from/to an alert time. Alerts of
-    /// erased patients are skipped; a row that does not authenticate goes to `onError`.
+    /// Decrypts stored alerts in id order (the alert's JSON line plus `id`, `record_id`, the
+    /// sealed record to `prove`, and `patient_pseudonym`, the local alerts topic's name for the
+    /// patient), optionally for one patient and from/to an alert time. Alerts of erased
+    /// patients are skipped; a row that does not authenticate goes to `onError`.
     public func exportAlerts(_ filter: ExportFilter, onError: (Int64, VaultError) -> Void,
                              _ body: (JSONValue) throws -> Void) throws {
         guard let (conditions, args) = conditions(filter, time: "at") else { return }
@@ -121,6 +122,9 @@ extension Vault {
                 }
                 members.append(("id", .number(Double(id))))
                 members.append(("record_id", statement.isNull(3) ? .null : .number(Double(statement.int64(3)))))
+                // The name the local alerts topic gives the patient, to look it up here.
+                let pseudonym = statement.isNull(1) ? nil : patientsByRef[statement.int64(1)]?.pseudonym.hexString
+                members.append(("patient_pseudonym", pseudonym.map { .string($0) } ?? .null))
                 try body(.object(members))
             } catch let error as VaultError where error.code == .erased {
                 continue

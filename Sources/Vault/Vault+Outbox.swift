@@ -15,6 +15,9 @@ public struct OutboxEntry: Sendable {
     public var id: Int64
     /// The patient's identifier (the MRN), `nil` when the device was unpaired.
     public var patient: String?
+    /// The patient's keyed pseudonym (hex), the vault's name for the patient: for receivers that
+    /// must not see the MRN (the local alerts topic). `nil` when the device was unpaired.
+    public var patientPseudonym: String? = nil
     /// The device that produced it (`-` for an alert that names none).
     public var device: String
     /// When the gateway received it (ms since the epoch).
@@ -138,6 +141,7 @@ extension Vault {
                     let alert = try alertRecord(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext)
                     var entry = OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
                                             content: .alert(alert))
+                    entry.patientPseudonym = ref.flatMap { patientsByRef[$0]?.pseudonym.hexString }
                     entry.implicated = try implicatedReadings(of: alert, record: rowID)
                     entries.append(entry)
                 } else {

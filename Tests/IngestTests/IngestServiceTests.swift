@@ -149,6 +149,10 @@ final class AgentHarness: Sendable {
         let alert = try #require(published.first)
         let json = try JSONParser().parse(alert.payload)
         #expect(json["device"]?.stringValue == "OXP-7F31A2" && json["category"]?.stringValue == "fault")
+        // No patient identifier on the local broker: the patient is named by the vault's pseudonym.
+        #expect(json["patient"] == nil && !String(decoding: alert.payload, as: UTF8.self).contains("MRN"))
+        let pseudonym = try #require(json["patient_pseudonym"]?.stringValue)
+        #expect(pseudonym.count == 64 && pseudonym.allSatisfy(\.isHexDigit))
         #expect((json["score"]?.numberValue ?? 0) >= 0.92)
         let vault = try Vault(path: vaultPath, keys: keys)
         let stats = try vault.stats()
