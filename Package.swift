@@ -134,7 +134,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite", "Sealing",
-                                                    "Transparency"],
+                                                    "Transparency", "Ledger", "Anchoring"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",

@@ -131,7 +131,7 @@ extension EVMLedgerBackend {
             sender: sender, finality: finality)
         let evidence = AnchorEvidence(
             type: EVMAnchorEvidence.type, treeSize: request.treeSize, rootHash: request.rootHash,
-            locator: "chain \(configuration.chainID) block \(header.number) tx \(Hex.encode(hint.transactionHash, prefix: true))",
+            locator: body.locator(transactionHash: hint.transactionHash),
             body: body.encoded())
         // One code path: the evidence must pass exactly what an offline auditor runs.
         do {

@@ -24,8 +24,12 @@ public struct LocalLedger: LedgerBackend {
         }
         let body = JSONWriter.canonicalBytes(.object([("checkpoint", .string(String(decoding: ticket.state, as: UTF8.self)))]))
         return .anchored(AnchorEvidence(type: LocalEvidenceVerifier.evidenceType, treeSize: request.treeSize,
-                                        rootHash: request.rootHash, locator: "embedded log \(request.origin)", body: body))
+                                        rootHash: request.rootHash, locator: Self.locator(origin: request.origin), body: body))
     }
+
+    /// The locator of `local-checkpoint` evidence for the log `origin` (informational; `audit`
+    /// holds stored evidence to it).
+    public static func locator(origin: String) -> String { "embedded log \(origin)" }
 }
 
 /// Checks `local-checkpoint` evidence: the note parses as a checkpoint of the pinned origin,

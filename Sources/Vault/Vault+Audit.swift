@@ -1,5 +1,5 @@
 import Cryptography
-import Sealing
+public import Sealing
 import SQLite
 import Telemetry
 import Transparency
@@ -20,22 +20,35 @@ public struct AuditReport: Sendable {
     public var readingsErased = 0
     public var batchesChecked = 0
     public var checkpointsChecked = 0
+    /// Anchored rows whose evidence was checked.
+    public var anchorsChecked = 0
+    /// `patient_state` rows that were checked (rows of erased patients are not).
+    public var patientStatesChecked = 0
     public var findings: [AuditFinding] = []
     public var passed: Bool { findings.isEmpty }
+
+    mutating func add(_ table: String, _ row: Int64, _ problem: String) {
+        findings.append(AuditFinding(table: table, row: row, problem: problem))
+    }
 }
 
 extension Vault {
-    /// Re-derives every commitment (from the decrypted salt and canonical bytes), every batch
-    /// root, header hash and signature, the header chain, the log leaves and every stored
-    /// checkpoint (signature and root), and reports exactly which rows were altered, deleted or
-    /// inserted. Readings of erased patients are checked as far as possible (they still have to be
-    /// in their batch). Quarantine and alert ciphertexts must authenticate; their deletion, and any
-    /// change to the plaintext `events` table, is not detectable (they are not sealed).
-    public func audit(gatewayID: String) throws(VaultError) -> AuditReport {
+    /// Re-derives every commitment (from the decrypted salt and canonical bytes), every dedupe
+    /// digest, every batch root, header hash and signature, the header chain, the log leaves and
+    /// every stored checkpoint (signature and root), and reports exactly which rows were altered,
+    /// deleted or inserted. Readings of erased patients are checked as far as possible (they still
+    /// have to be in their batch, and their digests must be the zeros the erasure left).
+    /// Quarantine, alert and patient-state ciphertexts must authenticate; anchor evidence must
+    /// commit to its checkpoint and, with `anchorCheck`, verify (see `auditAnchors`). Deletion of
+    /// unsealed rows, and any change to the plaintext `events` table, is not detectable.
+    ///
+    /// Streams the readings, the log and the anchors: memory does not grow with the vault.
+    /// - Parameter anchorCheck: the ledger backends' offline check of one evidence entry against
+    ///   its checkpoint's size and root (as `verify` uses it); `nil` checks structure and
+    ///   commitment only.
+    public func audit(gatewayID: String, anchorCheck: BundleVerifier.AnchorCheck? = nil) throws(VaultError) -> AuditReport {
         var report = AuditReport()
-        func found(_ table: String, _ row: Int64, _ problem: String) {
-            report.findings.append(AuditFinding(table: table, row: row, problem: problem))
-        }
+        func found(_ table: String, _ row: Int64, _ problem: String) { report.add(table, row, problem) }
         let identity = try identityKey.publicKey
         let origin = (sealingLog.configuration ?? SealingConfiguration(gatewayID: gatewayID)).origin
         let logVerifier: any NoteVerifier
@@ -81,25 +94,36 @@ extension Vault {
             found("batches", Int64(headers[broken.index].header.sequence), "header chain broken: \(broken.kind.rawValue)")
         }
 
-        // Readings: each commitment re-derived from its decrypted salt and canonical bytes.
-        let readings = try read {
-            try db.query("SELECT id, device, patient_ref, ciphertext, commitment FROM readings WHERE id <= ? ORDER BY id",
-                         [.integer(sealedThrough)])
-        }
-        for row in readings {
-            let id = row[0].integerValue ?? -1
-            report.readingsChecked += 1
-            do {
-                let (salt, canonical) = try saltAndCanonical(id: id, device: row[1].textValue ?? "",
-                                                            patientRef: row[2].integerValue,
-                                                            ciphertext: row[3].blobValue ?? [])
-                if SHA256.hash(salt + canonical) != row[4].blobValue {
-                    found("readings", id, "commitment differs from SHA-256(salt ‖ canonical bytes)")
+        // Readings: each commitment re-derived from its decrypted salt and canonical bytes, and
+        // each dedupe digest from the canonical bytes (zeros for an erased patient's rows: the
+        // erasure scrubbed them). Streamed: one row in memory at a time.
+        try read {
+            let readings = try db.prepare("""
+                SELECT id, device, patient_ref, ciphertext, commitment, kind, digest FROM readings WHERE id <= ? ORDER BY id
+                """)
+            try readings.bind(.integer(sealedThrough))
+            while try readings.step() {
+                let id = readings.int64(0)
+                report.readingsChecked += 1
+                let digest = readings.blob(6) ?? []
+                do throws(VaultError) {
+                    let (salt, canonical) = try saltAndCanonical(id: id, device: readings.text(1) ?? "",
+                                                                patientRef: readings.isNull(2) ? nil : readings.int64(2),
+                                                                ciphertext: readings.blob(3) ?? [])
+                    if SHA256.hash(salt + canonical) != readings.blob(4) {
+                        found("readings", id, "commitment differs from SHA-256(salt ‖ canonical bytes)")
+                    }
+                    if digest != contentDigest(kind: readings.text(5) ?? "", canonical: canonical) {
+                        found("readings", id, "digest differs from the keyed digest of its content")
+                    }
+                } catch let error where error.code == .erased {
+                    report.readingsErased += 1
+                    if digest != Self.scrubbedDigest {
+                        found("readings", id, "digest is not the zeros its patient's erasure left (altered, or not scrubbed)")
+                    }
+                } catch {
+                    found("readings", id, "ciphertext does not authenticate (altered or moved)")
                 }
-            } catch let error where error.code == .erased {
-                report.readingsErased += 1
-            } catch {
-                found("readings", id, "ciphertext does not authenticate (altered or moved)")
             }
         }
 
@@ -121,6 +145,7 @@ extension Vault {
                 found("alerts", id, "alert ciphertext does not authenticate (altered or moved)")
             }
         }
+        try auditPatientStates(into: &report)
 
         // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size;
         // every stored interior node is the one the leaves complete. Leaves and checkpoints are
@@ -188,6 +213,7 @@ extension Vault {
                 found("log_nodes", storedNodes, "\(storedNodes) interior nodes stored, the leaves complete \(nodes)")
             }
         }
+        try auditAnchors(origin: origin, logVerifier: logVerifier, check: anchorCheck, into: &report)
         return report
     }
 }

@@ -91,7 +91,7 @@ extension Vault {
                                   digest, conflict, ciphertext, commitment)
             VALUES (?, ?, 'event', 0, ?, ?, '-', ?, ?, ?, 0, ?, ?)
             """).run(.integer(id), .text(device), .integer(time), .integer(time), .text(schema),
-                     patientRef.map { .integer($0) } ?? .null, .blob(contentDigester.digest(canonical)),
+                     patientRef.map { .integer($0) } ?? .null, .blob(contentDigest(kind: "event", canonical: canonical)),
                      .blob(encrypted.combined), .blob(commitment))
         sealingLog.recordInserted(id: id, commitment: try Commitment(bytes: commitment), receivedAt: time)
     }
@@ -146,7 +146,7 @@ extension Vault {
     /// reading redelivered later no longer matches; it is stored (under the patient's new key,
     /// if re-admitted) and flagged as a conflict.
     func scrubContentDigests(patientRef: Int64, fromID: Int64 = 0) throws {
-        try db.cached("UPDATE readings SET digest = zeroblob(32) WHERE id >= ? AND patient_ref = ?")
-            .run(.integer(fromID), .integer(patientRef))
+        try db.cached("UPDATE readings SET digest = ? WHERE id >= ? AND patient_ref = ?")
+            .run(.blob(Self.scrubbedDigest), .integer(fromID), .integer(patientRef))
     }
 }

@@ -7,7 +7,8 @@ import Vault
 public struct AuditCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "audit",
-        abstract: "Re-derive commitments, batch roots, header signatures and chain, log and checkpoints; "
+        abstract: "Re-derive commitments, digests, batch roots, header signatures and chain, log, checkpoints and anchor "
+            + "evidence; authenticate encrypted rows; "
             + "report altered, deleted or inserted rows.")
 
     @Flag(name: .long, help: "Print one JSON object.") var json = false
@@ -17,8 +18,11 @@ public struct AuditCommand: ParsableCommand {
 
     public func run() throws {
         let config = try agent.resolve()
-        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
-        let report = try vault.audit(gatewayID: config.gateway.id)
+        let paths = DataPaths(config.gateway.dataDirectory)
+        let vault = try paths.openVault()
+        let anchorCheck = try AnchorChecks.audit(config, trust: try vault.trustAnchors(gatewayID: config.gateway.id),
+                                                 keyFile: paths.keyFile)
+        let report = try vault.audit(gatewayID: config.gateway.id, anchorCheck: anchorCheck)
         if json {
             print(JSONWriter.canonicalString(.object([
                 ("passed", .bool(report.passed)),
@@ -26,13 +30,16 @@ public struct AuditCommand: ParsableCommand {
                 ("readings_erased", .number(Double(report.readingsErased))),
                 ("batches_checked", .number(Double(report.batchesChecked))),
                 ("checkpoints_checked", .number(Double(report.checkpointsChecked))),
+                ("anchors_checked", .number(Double(report.anchorsChecked))),
+                ("patient_states_checked", .number(Double(report.patientStatesChecked))),
                 ("findings", .array(report.findings.map {
                     .object([("table", .string($0.table)), ("row", .number(Double($0.row))), ("problem", .string($0.problem))])
                 })),
             ])))
         } else {
             print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased), "
-                  + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints")
+                  + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints, "
+                  + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states")
             for finding in report.findings { print("FAIL  \(finding)") }
             print(report.passed ? "OK: nothing altered, deleted or inserted" : "FAIL: \(report.findings.count) findings")
         }

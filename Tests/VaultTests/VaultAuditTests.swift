@@ -1,4 +1,6 @@
+import Anchoring
 import Foundation
+import Ledger
 import Sealing
 import Transparency
 import SQLite
@@ -13,12 +15,21 @@ import Vault
         var name: String
         var sql: String
         var expected: (table: String, row: Int64)
+        /// When set: the only finding, and its problem names this column.
+        var column: String?
         var testDescription: String { name }
     }
 
     /// Byte 11 changed: to A5, or to 5A where it already was A5 (a random hash holds A5 there
     /// one time in 256, and the tamper would then change nothing).
     static let flip = "substr(%1$@, 1, 10) || CASE WHEN substr(%1$@, 11, 1) = x'A5' THEN x'5A' ELSE x'A5' END || substr(%1$@, 12)"
+
+    /// The character after the first occurrence of `%2$@` changed (`0` to `1`, anything else to `0`).
+    static let flipAfter = """
+        substr(%1$@, 1, instr(%1$@, '%2$@') + length('%2$@') - 1) \
+        || CASE WHEN substr(%1$@, instr(%1$@, '%2$@') + length('%2$@'), 1) = '0' THEN '1' ELSE '0' END \
+        || substr(%1$@, instr(%1$@, '%2$@') + length('%2$@') + 1)
+        """
 
     static let cases: [Tamper] = [
         Tamper(name: "reading ciphertext", sql: "UPDATE readings SET ciphertext = \(String(format: flip, "ciphertext")) WHERE id = 5",
@@ -43,6 +54,18 @@ import Vault
                expected: ("quarantine", 1)),
         Tamper(name: "alert body", sql: "UPDATE alerts SET body_ct = \(String(format: flip, "body_ct")) WHERE id = 1",
                expected: ("alerts", 1)),
+        Tamper(name: "reading digest", sql: "UPDATE readings SET digest = \(String(format: flip, "digest")) WHERE id = 7",
+               expected: ("readings", 7), column: "digest"),
+        Tamper(name: "patient state", sql: "UPDATE patient_state SET value = \(String(format: flip, "value")) WHERE patient_ref = 1",
+               expected: ("patient_state", 1), column: "value"),
+        Tamper(name: "anchor evidence", sql: "UPDATE anchors SET evidence = \(String(format: flip, "evidence")) WHERE size = 3",
+               expected: ("anchors", 3), column: "evidence"),
+        Tamper(name: "anchor evidence root digit",
+               sql: "UPDATE anchors SET evidence = \(String(format: flipAfter, "evidence", "\"root\":\"")) WHERE size = 3",
+               expected: ("anchors", 3), column: "evidence"),
+        Tamper(name: "anchor evidence checkpoint note",
+               sql: "UPDATE anchors SET evidence = \(String(format: flipAfter, "evidence", "\"checkpoint\":\"")) WHERE size = 3",
+               expected: ("anchors", 3), column: "evidence"),
         Tamper(name: "reading inserted into a sealed batch",
                sql: "INSERT INTO readings SELECT 20, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 20 WHERE seq = 2",
                expected: ("batches", 2)),
@@ -58,13 +81,63 @@ import Vault
                              outcome: .quarantined(device: nil, kind: nil, QuarantineVerdict(.invalidJSON, "syntax")))],
             alerts: [AlertRecord(at: 1, device: "OXP-7F31A2", patient: "MRN-1", category: "fault", kind: "probe_off",
                                  score: 0.95, body: Array("{}".utf8))])
-        return vault  // three batches of six, three checkpoints, one quarantined message, one alert (its sealed record, id 19, is in the open batch)
+        try vault.setPatientStates("detector", patients: ["MRN-1"], at: 1) { _ in Array("{\"ewma\":97}".utf8) }
+        try anchor(scratch, vault)
+        // Three batches of six, three checkpoints (the last anchored on the local ledger), one
+        // quarantined message, one alert (its sealed record, id 19, is in the open batch), and
+        // patient 1's detector state.
+        return vault
+    }
+
+    /// Anchors the latest checkpoint as the agent's anchoring worker does with the local ledger.
+    private func anchor(_ scratch: ScratchVault, _ vault: Vault) throws {
+        let trust = try vault.trustAnchors(gatewayID: "gw")
+        let worker = AnchorWorker(configuration: .init(gatewayID: "gw", vaultPath: scratch.path), backend: LocalLedger(),
+                                  verifier: LocalEvidenceVerifier(logKey: trust.logKey))
+        let store = try AnchorStore(vaultPath: scratch.path)
+        while worker.round(store) == .progressed {}
+        #expect(try store.latestAnchored()?.size == 3)
+    }
+
+    /// The check `verify` and `audit` run on `local-checkpoint` evidence.
+    private func localAnchorCheck(_ vault: Vault) throws -> BundleVerifier.AnchorCheck {
+        let trust = try vault.trustAnchors(gatewayID: "gw")
+        let verifier = LocalEvidenceVerifier(logKey: trust.logKey)
+        let origin = trust.logOrigin
+        return { entry, size, root in
+            do throws(LedgerError) {
+                try verifier.verify(try AnchorEvidence(json: entry),
+                                    for: try AnchorRequest(gatewayID: "gw", origin: origin, treeSize: size, rootHash: root))
+                return nil
+            } catch {
+                return error.reason
+            }
+        }
     }
 
     @Test func anUntouchedVaultPasses() throws {
-        let report = try sealedVault(try ScratchVault("audit")).audit(gatewayID: "gw")
+        let vault = try sealedVault(try ScratchVault("audit"))
+        let report = try vault.audit(gatewayID: "gw", anchorCheck: try localAnchorCheck(vault))
         #expect(report.passed, "\(report.findings)")
         #expect(report.readingsChecked == 18 && report.batchesChecked == 3 && report.checkpointsChecked == 3)
+        #expect(report.anchorsChecked == 1 && report.patientStatesChecked == 1)
+    }
+
+    /// An erased patient's rows cannot be decrypted, so their digests cannot be recomputed: the
+    /// erasure replaced them with zeros, and zeros are what audit holds them to. Their detector
+    /// state went with the erasure; the other patient's rows are checked in full.
+    @Test func aVaultWithAnErasedPatientPassesAndItsDigestsStayZero() throws {
+        let scratch = try ScratchVault("audit")
+        let vault = try sealedVault(scratch)
+        _ = try vault.erasePatient("MRN-1", by: "dpo", at: 2)
+        _ = try vault.store((1...4).map { Sample.incoming($0, patient: "MRN-2", device: DeviceID("OXP-000002")!) })
+        let report = try vault.audit(gatewayID: "gw", anchorCheck: try localAnchorCheck(vault))
+        #expect(report.passed, "\(report.findings)")
+        #expect(report.readingsChecked == 24 && report.readingsErased == 19 && report.patientStatesChecked == 0)
+
+        try Connection(path: scratch.path).execute("UPDATE readings SET digest = \(String(format: Self.flip, "digest")) WHERE id = 3")
+        let tampered = try scratch.open().audit(gatewayID: "gw")
+        #expect(tampered.findings.map(\.description) == ["readings 3: digest is not the zeros its patient's erasure left (altered, or not scrubbed)"])
     }
 
     @Test(arguments: cases)
@@ -72,10 +145,14 @@ import Vault
         let scratch = try ScratchVault("audit")
         _ = try sealedVault(scratch)
         try Connection(path: scratch.path).execute(tamper.sql)
-        let report = try scratch.open().audit(gatewayID: "gw")
+        let vault = try scratch.open()
+        let report = try vault.audit(gatewayID: "gw", anchorCheck: try localAnchorCheck(vault))
         #expect(!report.passed)
         #expect(report.findings.contains { $0.table == tamper.expected.table && $0.row == tamper.expected.row },
                 "\(tamper.name): \(report.findings)")
+        if let column = tamper.column {
+            #expect(report.findings.count == 1 && report.findings[0].problem.hasPrefix(column), "\(tamper.name): \(report.findings)")
+        }
     }
 }
 

@@ -17,20 +17,29 @@ public enum AnchorChecks {
             }
         }
         let unusable = setupFailure
-        let pinned = verifiers
-        let origin = trust.logOrigin
-        return { entry, treeSize, root in
+        return check(verifiers: verifiers, origin: trust.logOrigin, gatewayID: gatewayID) { evidence in
+            unusable ?? "no pinned ledger trust for anchors of type \(evidence.type)"
+        }
+    }
+
+    /// Parses `entry` strictly and verifies it with the verifier of its type for the checkpoint
+    /// of `treeSize` and `root`; a type no verifier handles goes to `unverifiable`.
+    static func check(verifiers: [any AnchorEvidenceVerifier], origin: String, gatewayID: String,
+                      unverifiable: @escaping @Sendable (AnchorEvidence) -> String?) -> BundleVerifier.AnchorCheck {
+        { entry, treeSize, root in
             do throws(LedgerError) {
                 let evidence = try AnchorEvidence(json: entry)
-                guard let verifier = pinned.first(where: { $0.evidenceTypes.contains(evidence.type) }) else {
-                    return unusable ?? "no pinned ledger trust for anchors of type \(evidence.type)"
+                guard let verifier = verifiers.first(where: { $0.evidenceTypes.contains(evidence.type) }) else {
+                    return unverifiable(evidence)
                 }
                 let request = try AnchorRequest(gatewayID: gatewayID, origin: origin, treeSize: treeSize, rootHash: root)
                 try verifier.verify(evidence, for: request)
                 return nil
             } catch {
-                return "\(error.step.map { "step \($0): " } ?? "")\(error.reason)"
+                return describe(error)
             }
         }
     }
+
+    static func describe(_ error: LedgerError) -> String { "\(error.step.map { "step \($0): " } ?? "")\(error.reason)" }
 }
