@@ -167,7 +167,7 @@ public struct RunCommand: ParsableCommand {
         case .full: .full
         }
         let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous, exclusiveWriter: true)
-        let catalog = try SchemaCatalog.load(directory: config.schemas.directory)
+        let catalog = try config.schemas.catalog()
         var ingest = IngestConfiguration(
             gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
             maxBatch: config.ingest.maxBatch, backoff: config.reconnect.backoff,

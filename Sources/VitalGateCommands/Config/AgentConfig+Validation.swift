@@ -32,7 +32,6 @@ extension AgentConfig {
         try check(ingest.maxPayloadBytes, SettingRanges.maxPayloadBytes)
         try check(ingest.maxFutureSkewSeconds, SettingRanges.maxFutureSkewSeconds)
 
-        try check(!schemas.directory.isEmpty, "schemas.directory", "must not be empty")
         try check(detection.threshold, SettingRanges.detectionThreshold)
         try check(sealing.batchMaxReadings, SettingRanges.batchMaxReadings)
         try check(sealing.batchMaxAgeMs, SettingRanges.batchMaxAgeMs)

@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import MQTT
+public import Schemas
 import Telemetry
 
 /// The agent's settings, one nested struct per section of `Config/vitalgate.conf`, each
@@ -110,10 +111,16 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[schemas]`: the firmware schema catalogue.
+    /// `[schemas]`: the firmware schema catalogue, built into the binary.
     public struct SchemasSection: Sendable, Equatable {
-        /// `directory` of firmware schemas.
-        public var directory = "Firmware-Schemas"
+        /// `directory` of firmware schemas that extend the built-in ones (same id: the file's
+        /// schema replaces the built-in one); empty: the built-in schemas only.
+        public var directory = ""
+
+        /// The built-in schemas extended by `directory`.
+        public func catalog() throws(SchemaError) -> SchemaCatalog {
+            try SchemaCatalog.builtIn(extendedBy: directory.isEmpty ? nil : directory)
+        }
 
         /// The documented defaults.
         public init() {}

@@ -41,8 +41,9 @@ public struct AgentOptions: ParsableArguments {
     public var protocolVersion: String?
 
     /// `--schemas DIR`: overrides `schemas.directory`.
-    @Option(name: .long, help: ArgumentHelp("Firmware schema directory (overrides schemas.directory).",
-                                            valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory of firmware schemas that extend the built-in ones; a file with a built-in schema's id replaces "
+            + "it (overrides schemas.directory).", valueName: "dir"))
     public var schemas: String?
 
     /// `--ndjson DIR`: overrides `egress.ndjson` (deliver FHIR R4 NDJSON files there).

@@ -24,15 +24,15 @@ public final class AgentProcess {
         return current.hasSuffix("-bench") ? String(current.dropLast("-bench".count)) : current
     }
 
-    /// Starts `executable run ...` (by default this executable).
-    public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
+    /// Starts `executable run ...` (by default this executable), with `--schemas schemas` when given.
+    public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String? = nil, log: String,
          extraArguments: [String] = [], executable: String? = nil) throws {
         self.dataDirectory = dataDirectory
         self.gateway = gateway
         process = try ChildProcess(
             executable: executable ?? Self.executable,
-            arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway,
-                        "--schemas", schemas] + extraArguments,
+            arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway]
+                + (schemas.map { ["--schemas", $0] } ?? []) + extraArguments,
             outputPath: log)
     }
 
