@@ -36,6 +36,7 @@ public struct RunCommand: ParsableCommand {
     public func run() throws {
         SignalFlag.install()
         let config = try agent.resolve()
+        Logger(label: "vitalgate.run").info("configuration", metadata: ["file": "\(agent.configPath() ?? "built-in defaults")"])
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())

@@ -53,6 +53,16 @@ import VitalGateTesting
         #expect(try AgentOptions.parse(["--gateway", "g2"]).resolve().clientID == "vitalgate-g2")
     }
 
+    @Test func theFileIsTheGivenOneElseTheCheckoutsElseTheInstalledOneElseNone() throws {
+        let checkout = "Config/vitalgate.conf", installed = "/etc/vitalgate/vitalgate.conf"
+        #expect(AgentOptions.defaultConfigPaths == [checkout, installed])
+        let options = try AgentOptions.parse([])
+        #expect(options.configPath(exists: { _ in true }) == checkout)
+        #expect(options.configPath(exists: { $0 == installed }) == installed)
+        #expect(options.configPath(exists: { _ in false }) == nil)
+        #expect(try AgentOptions.parse(["--config", "a.conf"]).configPath(exists: { _ in false }) == "a.conf")
+    }
+
     @Test func malformedOverridesAreRejected() throws {
         #expect(throws: (any Error).self) { try AgentOptions.parse(["--broker", "http://x"]) }
         #expect(throws: (any Error).self) { try AgentOptions.parse(["--protocol", "4"]) }

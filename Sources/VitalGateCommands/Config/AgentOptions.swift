@@ -12,13 +12,14 @@ import MQTT
 /// }
 /// ```
 public struct AgentOptions: ParsableArguments {
-    /// Where `resolve()` looks when `--config` is not given.
-    public static let defaultConfigPath = "Config/vitalgate.conf"
+    /// Where `resolve()` looks when `--config` is not given, in order: a source checkout's file
+    /// (relative to the working directory), then the installed one.
+    public static let defaultConfigPaths = ["Config/vitalgate.conf", "/etc/vitalgate/vitalgate.conf"]
 
     /// `--config PATH`: the configuration file to read.
     @Option(name: .long, help: ArgumentHelp(
-        "Configuration file (default: Config/vitalgate.conf if it exists, otherwise built-in defaults).",
-        valueName: "path"))
+        "Configuration file (default: ./Config/vitalgate.conf if it exists, else /etc/vitalgate/vitalgate.conf if it "
+            + "exists, else the built-in defaults).", valueName: "path"))
     public var config: String?
 
     /// `--broker URL`: overrides `mqtt.broker`.
@@ -74,17 +75,16 @@ public struct AgentOptions: ParsableArguments {
         }
     }
 
-    /// The configuration: the `--config` file (or `Config/vitalgate.conf` when it exists, or the
-    /// built-in defaults), with the command-line overrides applied on top, validated.
+    /// The configuration file `resolve()` reads: `--config`, else the first of `candidates` that
+    /// `exists` (by default: is on disk), else none (the built-in defaults).
+    public func configPath(candidates: [String] = defaultConfigPaths, exists: ((String) -> Bool)? = nil) -> String? {
+        config ?? candidates.first(where: exists ?? { FileManager.default.fileExists(atPath: $0) })
+    }
+
+    /// The configuration: the file `configPath()` names, or the built-in defaults, with the
+    /// command-line overrides applied on top, validated.
     public func resolve() throws(ConfigError) -> AgentConfig {
-        var result: AgentConfig
-        if let config {
-            result = try AgentConfig.load(path: config)
-        } else if FileManager.default.fileExists(atPath: Self.defaultConfigPath) {
-            result = try AgentConfig.load(path: Self.defaultConfigPath)
-        } else {
-            result = AgentConfig()
-        }
+        var result = try configPath().map { path throws(ConfigError) in try AgentConfig.load(path: path) } ?? AgentConfig()
         if let broker { result.mqtt.broker = broker }
         if let dataDirectory { result.gateway.dataDirectory = dataDirectory }
         if let gateway { result.gateway.id = gateway }
