@@ -211,7 +211,7 @@ public struct BenchIngestCommand: ParsableCommand {
                                      log: data + "/agent.log",
                                      extraArguments: ["--no-detection"] + (agentConfig.map { ["--config", $0] } ?? []),
                                      executable: executable)
-        guard try first.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        try first.requireOnline(broker: broker.address)
         _ = first.stop()
         let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
                                                             persistentSession: false))
@@ -281,7 +281,7 @@ public struct BenchIngestCommand: ParsableCommand {
         let sinks = withSinks ? ["--ndjson", data + "/fhir", "--upstream", broker.address.description] : []
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log", extraArguments: sinks)
-        guard try agent.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        try agent.requireOnline(broker: broker.address)
         // The simulated clock runs `speed` times faster than the wall clock. Started at "now", its
         // timestamps would pass the agent's future-skew limit (15 min) within a minute, and from
         // then on every message would be quarantined instead of stored; so it starts far enough

@@ -41,10 +41,7 @@ public struct DemoCommand: ParsableCommand {
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
                                      schemas: schemas, log: FilePaths.join(data, "agent.log"),
                                      extraArguments: ["--ndjson", delivery])
-        guard try agent.waitOnline(broker: broker.address) else {
-            _ = agent.stop()
-            throw ValidationError("the agent did not come online; see \(data)/agent.log")
-        }
+        try agent.requireOnline(broker: broker.address)
         note("agent online; simulating \(patients) patients for \(Int(duration)) s")
         let simulator = SimulatorConfig(patients: patients, seed: seed,
                                         startTime: Int64(Date().timeIntervalSince1970 * 1000),

@@ -85,6 +85,7 @@ public struct DetectCommand: ParsableCommand {
 /// Reads a file line by line; `.gz` files are decompressed by a `gzip -dc` child process.
 enum ReplayLineSource {
     static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
+        guard access(path, R_OK) == 0 else { throw TextFile.openFailure(errno, path: path, key: "--replay") }
         let handle: FileStream
         var process: ChildProcess?
         if path.hasSuffix(".gz") {

@@ -37,6 +37,8 @@ public struct RunCommand: ParsableCommand {
         SignalFlag.install()
         let config = try agent.resolve()
         Logger(label: "vitalgate.run").info("configuration", metadata: ["file": "\(agent.configPath() ?? "built-in defaults")"])
+        try config.checkFilesReadable()
+        _ = try DataPaths(config.gateway.dataDirectory).exists()  // a file there: a clearer error than the key file's
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())

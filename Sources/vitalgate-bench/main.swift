@@ -2,4 +2,4 @@ import Logging
 import VitalGateBench
 
 LoggingSystem.bootstrap(StreamLogHandler.standardError)
-BenchCommand.main()
+BenchCommand.mainReportingFailures()

@@ -2,4 +2,4 @@ import Logging
 import VitalGateCommands
 
 LoggingSystem.bootstrap(StreamLogHandler.standardError)
-VitalGateCommand.main()
+VitalGateCommand.mainReportingFailures()

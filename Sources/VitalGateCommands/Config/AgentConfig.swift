@@ -271,11 +271,7 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// Reads and validates a configuration file; keys it leaves out keep their defaults.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(.unreadableFile, path: path, "cannot read the file as UTF-8 text")
-        }
-        return try parse(text, path: path)
+        try parse(try TextFile.read(path), path: path)
     }
 
     /// Parses and validates configuration text; `path` only labels errors.
@@ -329,10 +325,7 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// The file's first line (trailing newline removed); errors never include its contents.
     private static func readPassword(_ path: String) throws(ConfigError) -> String {
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(.unreadableFile, key: "mqtt.password_file", "cannot read the password file")
-        }
+        let text = try TextFile.read(path, key: "mqtt.password_file")
         let firstLine = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .first
         let password = firstLine.map(String.init) ?? ""

@@ -65,16 +65,6 @@ public struct AgentOptions: ParsableArguments {
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
-    /// Rejects malformed overrides before anything runs.
-    public func validate() throws {
-        if let broker, BrokerAddress(url: broker) == nil {
-            throw ValidationError("--broker must be mqtt://host[:port] or mqtts://host[:port]")
-        }
-        if let protocolVersion, MQTTOptions.ProtocolVersion(rawValue: protocolVersion) == nil {
-            throw ValidationError("--protocol must be 5 or 3.1.1")
-        }
-    }
-
     /// The configuration file `resolve()` reads: `--config`, else the first of `candidates` that
     /// `exists` (by default: is on disk), else none (the built-in defaults).
     public func configPath(candidates: [String] = defaultConfigPaths, exists: ((String) -> Bool)? = nil) -> String? {
