@@ -184,6 +184,18 @@ struct BrokenSetup: Sendable, CustomTestStringConvertible {
         try check(setup, unprivileged: true)
     }
 
+    /// Help, `help COMMAND` (which throws to print) and parsing errors stay ArgumentParser's.
+    @Test func helpAndCommandLineErrorsAreArgumentParsers() throws {
+        let dir = try TemporaryDirectory(prefix: "vitalgate-help")
+        defer { dir.remove() }
+        let help = try AgentBinary.runFromRoot(["--help"], log: dir.appending("help.txt").path)
+        #expect(help.code == 0 && help.output.contains("EXIT STATUS:\n  0   success\n") && help.output.contains("USAGE: vitalgate"))
+        let runHelp = try AgentBinary.runFromRoot(["help", "run"], log: dir.appending("run.txt").path)
+        #expect(runHelp.code == 0 && runHelp.output.contains("USAGE: vitalgate run"), "\(runHelp.output)")
+        let unknown = try AgentBinary.runFromRoot(["nosuch"], log: dir.appending("unknown.txt").path)
+        #expect(unknown.code == 64 && unknown.output.hasPrefix("Error: Unexpected argument 'nosuch'\nUsage: vitalgate"))
+    }
+
     private func check(_ setup: BrokenSetup, unprivileged: Bool) throws {
         let workspace = try SetupWorkspace()
         defer { workspace.remove() }

@@ -1,4 +1,4 @@
-public import ArgumentParser
+import ArgumentParser
 import Delivery
 import ErrorSupport
 import Schemas
@@ -68,19 +68,6 @@ public struct FailureReport: Sendable, Equatable {
     }
 }
 
-/// A failure a command reports in its own words, with the exit status it chose.
-public struct CommandFailure: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    public var status: ExitStatus
-
-    public init(_ message: String, status: ExitStatus = .failure) {
-        self.message = message
-        self.status = status
-    }
-
-    public var description: String { message }
-}
-
 extension ConfigError {
     /// A missing file 66, a permission 77, a directory that cannot be made 73, a malformed
     /// command-line option 64, anything else in the configuration 78.
@@ -114,31 +101,5 @@ extension String {
         var text = Substring(self)
         while let last = text.last, characters.contains(last) { text = text.dropLast() }
         return String(text)
-    }
-}
-
-extension ParsableCommand {
-    /// ArgumentParser's `main()`, except that an error thrown by the command's `run()` is printed
-    /// as one ``FailureReport`` line and the process exits with its ``ExitStatus``. ArgumentParser's
-    /// own errors (parsing, `--help`, `--version`, `help`, `ExitCode`) stay its own, except a
-    /// `ValidationError` thrown by `run()`, which is one line too.
-    public static func mainReportingFailures(_ arguments: [String]? = nil) -> Never {
-        var command: any ParsableCommand
-        do {
-            command = try parseAsRoot(arguments)
-        } catch {
-            exit(withError: error)
-        }
-        do {
-            try command.run()
-        } catch let error where !(error is ValidationError)
-                    && String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") {
-            exit(withError: error)  // its internal CommandError too: `help` throws one to print help
-        } catch {
-            let report = FailureReport(error)
-            report.print()
-            exit(withError: ExitCode(report.status.rawValue))
-        }
-        exit()
     }
 }
