@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Writes Sources/Schemas/BuiltInSchemas.swift: every Firmware-Schemas/*.json, byte for byte, as a
 # Swift raw string literal, so that the agent carries the schemas it ships and runs from any
-# directory (docs/DECISIONS.md 32). Run it after adding or changing a schema file: the test
+# directory (docs/DECISIONS.md 35). Run it after adding or changing a schema file: the test
 # SchemaCatalogBuiltInTests.builtInCopyEqualsTheFirmwareSchemasDirectory fails until you do.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -8,7 +8,7 @@
 # else `git rev-parse --short=12 HEAD` with `-dirty` if tracked files differ from it, else
 # "unknown". Sources/VitalGateCommands/Version/BuildCommit.swift is checked in as "unknown", so a
 # build without this script, from a clean clone or a tarball, compiles and says so; no SwiftPM
-# plugin is involved (docs/DECISIONS.md 33). The file is restored with its old timestamp, so
+# plugin is involved (docs/DECISIONS.md 36). The file is restored with its old timestamp, so
 # the next plain build recompiles it back to "unknown".
 # VITALGATE_BUILD_COMMIT_FILE names another file to stamp (the tests use a copy).
 set -euo pipefail
