@@ -160,7 +160,7 @@ let package = Package(
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
                     dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
-                                   "SQLite", "HTTP", "Fleet",
+                                   "SQLite", "HTTP", "Fleet", "Schemas", "Cryptography",
                                    "Simulator"],
                     exclude: ["Proxy"], swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",

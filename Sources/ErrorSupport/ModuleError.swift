@@ -21,11 +21,11 @@ public struct ModuleError<Domain: ErrorDomain>: CodedError {
     }
 
     /// `Name.code: reason [underlying: error] (at file:line)`, without the brackets when there is
-    /// no underlying error.
+    /// no underlying error; a file-system error is given in the C library's words.
     public var description: String {
         var text = "\(Domain.errorName).\(code): \(reason)"
         if let underlying {
-            text += " [underlying: \(underlying)]"
+            text += " [underlying: \(SystemErrorText.describe(underlying))]"
         }
         return text + " (at \(file):\(line))"
     }

@@ -1,8 +1,15 @@
 internal import CMosquitto
 
 /// One-time libmosquitto initialisation (not thread-safe in C; done once under Swift's
-/// lazy-global guarantee).
-enum MQTTLibrary {
+/// lazy-global guarantee), and the library's version.
+public enum MQTTLibrary {
+    /// libmosquitto's version at run time (`mosquitto_lib_version`), e.g. `2.0.11`.
+    public static var version: String {
+        var major: Int32 = 0, minor: Int32 = 0, revision: Int32 = 0
+        _ = mosquitto_lib_version(&major, &minor, &revision)
+        return "\(major).\(minor).\(revision)"
+    }
+
     private static let initialized: Bool = {
         mosquitto_lib_init()
         return true

@@ -62,18 +62,18 @@ public struct GatewayKeys: KeyStore {
         ])) + "\n"
     }
 
-    /// Parses a key file's text; errors never include key material.
+    /// Parses a key file's text; errors (about "the key file") never include key material.
     static func parse(_ text: [UInt8]) throws(VaultError) -> GatewayKeys {
         let json: JSONValue
         do { json = try JSONParser(maxBytes: 4096, maxDepth: 2).parse(text) } catch {
-            throw VaultError(.keyFile, "key file is not valid JSON")
+            throw VaultError(.keyFile, "not valid JSON")
         }
         guard json["format"]?.numberValue == Double(formatVersion) else {
-            throw VaultError(.keyFile, "unsupported key file format")
+            throw VaultError(.keyFile, "unsupported format")
         }
         func key(_ name: String) throws(VaultError) -> [UInt8] {
             guard let hex = json[name]?.stringValue, let bytes = [UInt8](hex: hex), bytes.count == 32 else {
-                throw VaultError(.keyFile, "key file entry \(name) must be 32 bytes of hex")
+                throw VaultError(.keyFile, "entry \(name) must be 32 bytes of hex")
             }
             return bytes
         }

@@ -67,7 +67,7 @@ public final class Vault {
             let pageSize = try db.query("PRAGMA page_size").first?.first?.integerValue ?? 4096
             try db.execute("PRAGMA wal_autocheckpoint = \(40 << 20 / max(pageSize, 512))")
         } catch {
-            throw VaultError(.storage, "cannot open the vault database" + Self.fullDiskHint(path), underlying: error)
+            throw VaultError(.storage, "cannot open the vault database \(path)" + Self.fullDiskHint(path), underlying: error)
         }
         sealingLog = SealingLog(db: db, synchronous: synchronous)
         try VaultSchema.migrate(db)

@@ -6,8 +6,13 @@ extension ErrorCode<VaultError> {
     public static var storage: Self { Self("storage") }
     /// Encrypting, decrypting or signing failed.
     public static var crypto: Self { Self("crypto") }
-    /// The key file is missing, unreadable or malformed.
+    /// The key file is malformed, or cannot be read or written for a reason other than the two below.
     public static var keyFile: Self { Self("key_file") }
+    /// There is no key file at the path (`vitalgate keys init` makes one).
+    public static var keyFileMissing: Self { Self("key_file_missing") }
+    /// This user may not read or write a file or directory of the vault (the key file, the data
+    /// directory), or the key file is open to group or others.
+    public static var permissions: Self { Self("permissions") }
     /// The schema could not be migrated to this version.
     public static var migration: Self { Self("migration") }
     /// A stored row failed authentication or does not decode (tampering or corruption).

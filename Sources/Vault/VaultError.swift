@@ -24,10 +24,10 @@ public struct VaultError: Error, Sendable, CustomStringConvertible, OpenErrorCod
         self.sourceLocation = "\(fileID):\(line)"
     }
 
-    /// `vault code: reason (underlying)`.
+    /// `vault code: reason (underlying)`; a file-system error is given in the C library's words.
     public var description: String {
         var text = "vault \(code): \(reason)"
-        if let underlying { text += " (\(underlying))" }
+        if let underlying { text += " (\(SystemErrorText.describe(underlying)))" }
         return text
     }
 }

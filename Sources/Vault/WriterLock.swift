@@ -1,4 +1,6 @@
+import ErrorSupport
 import Glibc
+import Telemetry
 
 /// An advisory lock (`flock`) on `<vault>.lock`, held by the one agent that writes a vault.
 ///
@@ -13,7 +15,12 @@ final class WriterLock: Sendable {
     init(path: String) throws(VaultError) {
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else {
-            throw VaultError(.storage, "cannot open the lock file \(path): \(String(cString: strerror(errno)))")
+            let number = errno
+            guard SystemErrorText.isPermission(number) else {
+                throw VaultError(.storage, "cannot open the lock file \(path): \(SystemErrorText.text(errorNumber: number))")
+            }
+            throw VaultError(.permissions, "cannot write in the data directory \(FilePaths.parent(of: path)): "
+                             + "\(SystemErrorText.text(errorNumber: number)) (run the agent as the directory's owner, or chown it)")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
             let code = errno
@@ -25,7 +32,8 @@ final class WriterLock: Sendable {
             }
             let digits = String(decoding: buffer.prefix(max(count, 0)), as: UTF8.self).filter(\.isNumber)
             let holder = digits.isEmpty ? "unknown" : digits
-            throw VaultError(.inUse, "another vitalgate agent (pid \(holder)) is running on this vault (\(path) is locked)")
+            throw VaultError(.inUse, "another vitalgate agent (pid \(holder)) is running on this vault (\(path) is locked); "
+                             + "stop it first, or use another data directory")
         }
         let pid = Array("\(getpid())\n".utf8)
         if ftruncate(fd, 0) == 0 { _ = pwrite(fd, pid, pid.count, 0) }

@@ -5,6 +5,7 @@ public import ArgumentParser
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vitalgate-bench", abstract: "Benchmarks of the agent (build with -c release for meaningful figures).",
+        version: BuildInfo.versionText,
         subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self, BenchDeliveryCommand.self,
                        BenchParsersCommand.self])
 

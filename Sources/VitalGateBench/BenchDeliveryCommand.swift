@@ -26,10 +26,13 @@ public struct BenchDeliveryCommand: ParsableCommand {
     var pairs = 2
     @Option(name: .long, help: "Records per transaction Bundle.") var batch = 100
     @Option(name: .long, help: "Python interpreter for the test FHIR server.") var python = "python3"
-    @Option(name: .long, help: "The test FHIR server's script.")
-    var endpoint = "Tests/DeliveryTests/Endpoint/fhir_endpoint.py"
-    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Option(name: .long, help: "The test FHIR server's script (default: the checkout's Tests/DeliveryTests/Endpoint/fhir_endpoint.py).")
+    var endpoint: String?
+    @Option(name: .long, help: "Directory of firmware schemas extending the built-in ones.") var schemas: String?
     @Flag(name: .long, help: "Print one JSON object.") var json = false
+
+    /// The test FHIR server, in the source checkout.
+    static let endpointScript = "Tests/DeliveryTests/Endpoint/fhir_endpoint.py"
 
     public init() {}
 
@@ -53,7 +56,7 @@ public struct BenchDeliveryCommand: ParsableCommand {
         let order = pairs > 0 ? Array(repeating: [true, false, false, true], count: pairs).flatMap { $0 } : [true]
         for isAgent in order {
             run += 1
-            let server = try TestFHIRServer(python: python, script: endpoint, database: "\(directory)/fhir-\(run).sqlite",
+            let server = try TestFHIRServer(python: python, script: endpoint ?? CheckoutFile.locate(Self.endpointScript), database: "\(directory)/fhir-\(run).sqlite",
                                             log: "\(directory)/fhir-\(run).log")
             defer { server.stop() }
             let ownBefore = Self.processCPUSeconds(), serverBefore = server.process.cpuSeconds ?? 0
@@ -102,7 +105,7 @@ public struct BenchDeliveryCommand: ParsableCommand {
     /// number of deliverable records.
     private func fill(_ path: String, keys: GatewayKeys) throws -> Int {
         let vault = try Vault(path: path, keys: keys, synchronous: .off)
-        var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
+        var decoder = MessageDecoder(catalog: try SchemaCatalog.builtIn(extendedBy: schemas))
         let config = SimulatorConfig(patients: 1, seed: 11)
         var simulator = try TelemetrySimulator(config: config)
         let end = config.startTime + Int64(hours * 3_600_000)

@@ -25,7 +25,7 @@ public struct BenchIngestCommand: ParsableCommand {
     @Option(name: .long, help: "Steady-rate phase: seconds (0 skips it; at least 70 to include a detector state save).")
     var steadySeconds = 90.0
     @Option(name: .long, help: "Rounds of the raw/agent comparison.") var rounds = 3
-    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Option(name: .long, help: "Directory of firmware schemas extending the built-in ones.") var schemas: String?
     @Option(name: .long, help: "Agent configuration file (e.g. one with synchronous = \"full\").")
     var agentConfig: String?
     @Option(name: .long, help: ArgumentHelp(
@@ -93,7 +93,7 @@ public struct BenchIngestCommand: ParsableCommand {
     /// Decoding and storing the stream in this process, without MQTT: where the time goes.
     /// Returns µs per message for decoding, storing, and storing with sealing on (fresh vaults).
     private func measurePipeline(_ stream: [MQTTOptions.Message]) throws -> IngestBenchResults.Pipeline {
-        var decoder = MessageDecoder(catalog: try SchemaCatalog.load(directory: schemas))
+        var decoder = MessageDecoder(catalog: try SchemaCatalog.builtIn(extendedBy: schemas))
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let clock = ContinuousClock.now
         let incoming = stream.map {
@@ -211,7 +211,7 @@ public struct BenchIngestCommand: ParsableCommand {
                                      log: data + "/agent.log",
                                      extraArguments: ["--no-detection"] + (agentConfig.map { ["--config", $0] } ?? []),
                                      executable: executable)
-        guard try first.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        try first.requireOnline(broker: broker.address)
         _ = first.stop()
         let publisher = try MQTTClient(options: MQTTOptions(broker: broker.address, clientID: "bench-pub",
                                                             persistentSession: false))
@@ -281,7 +281,7 @@ public struct BenchIngestCommand: ParsableCommand {
         let sinks = withSinks ? ["--ndjson", data + "/fhir", "--upstream", broker.address.description] : []
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log", extraArguments: sinks)
-        guard try agent.waitOnline(broker: broker.address) else { throw ValidationError("agent did not start") }
+        try agent.requireOnline(broker: broker.address)
         // The simulated clock runs `speed` times faster than the wall clock. Started at "now", its
         // timestamps would pass the agent's future-skew limit (15 min) within a minute, and from
         // then on every message would be quarantined instead of stored; so it starts far enough

@@ -18,7 +18,8 @@ public struct BenchParsersCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "parsers", abstract: "Worst-case inputs of every parser of outside input, against ordinary inputs of the same size.")
 
-    @Option(name: .long, help: "Firmware schema directory (for the device decoder).") var schemas = "Firmware-Schemas"
+    @Option(name: .long, help: "Directory of firmware schemas extending the built-in ones (for the device decoder).")
+    var schemas: String?
     @Option(name: .long, help: "Seconds spent timing each input.") var seconds = 0.3
     @Flag(name: .long, help: "Print one JSON object per input.") var json = false
 
@@ -34,7 +35,7 @@ public struct BenchParsersCommand: ParsableCommand {
     }
 
     public func run() throws {
-        let catalog = try SchemaCatalog.load(directory: schemas)
+        let catalog = try SchemaCatalog.builtIn(extendedBy: schemas)
         let parsers = try ParserUnderTest.all(catalog: catalog)
         if !json {
             print("parser        input               bytes      us/parse   MB/s  vs ordinary  x4 size")
@@ -213,7 +214,7 @@ struct ParserUnderTest {
     /// The agent's configuration file: the shipped one against hostile files of its size.
     static func configFile() throws -> ParserUnderTest {
         let ordinary: [UInt8]
-        if let data = FileManager.default.contents(atPath: "Config/vitalgate.conf") {
+        if let data = FileManager.default.contents(atPath: CheckoutFile.locate("Config/vitalgate.conf")) {
             ordinary = Array(data)
         } else {
             ordinary = Array(("[gateway]\nid = \"gw\"\n" + String(repeating: "# a comment line of an ordinary file\n", count: 150)).utf8)

@@ -18,7 +18,9 @@ public struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: "Field faults to inject (comma list, `all` or `none`).") var faults = "all"
     @Option(name: .long, help: "Probability of a fault per message.") var faultRate = 0.03
     @Option(name: .long, help: "Data directory (default: a new temporary directory).") var dataDir: String?
-    @Option(name: .long, help: "Firmware schema directory.") var schemas = "Firmware-Schemas"
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory of firmware schemas that extend or replace (same id) the built-in ones.", valueName: "dir"))
+    var schemas: String?
     @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
 
     public init() {}
@@ -31,9 +33,6 @@ public struct DemoCommand: ParsableCommand {
         try paths.ensureExists()
         let keys = FileManager.default.fileExists(atPath: paths.keyFile)
             ? try FileKeyStore.load(path: paths.keyFile) : try FileKeyStore.initialize(path: paths.keyFile)
-        guard FileManager.default.fileExists(atPath: schemas) else {
-            throw ValidationError("no firmware schemas at \(schemas) (run from the repository root or pass --schemas)")
-        }
         let broker = try LocalBroker()
         note("broker: mosquitto on \(broker.address) (config \(broker.directory.path)/mosquitto.conf)")
         note("vault:  \(paths.vault)")
@@ -42,10 +41,7 @@ public struct DemoCommand: ParsableCommand {
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
                                      schemas: schemas, log: FilePaths.join(data, "agent.log"),
                                      extraArguments: ["--ndjson", delivery])
-        guard try agent.waitOnline(broker: broker.address) else {
-            _ = agent.stop()
-            throw ValidationError("the agent did not come online; see \(data)/agent.log")
-        }
+        try agent.requireOnline(broker: broker.address)
         note("agent online; simulating \(patients) patients for \(Int(duration)) s")
         let simulator = SimulatorConfig(patients: patients, seed: seed,
                                         startTime: Int64(Date().timeIntervalSince1970 * 1000),

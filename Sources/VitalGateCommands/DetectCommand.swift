@@ -23,8 +23,9 @@ public struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: "Where to write the alerts (JSONL).")
     var alerts: String
 
-    @Option(name: .long, help: "Directory of firmware schemas.")
-    var schemas: String = "Firmware-Schemas"
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory of firmware schemas that extend or replace (same id) the built-in ones.", valueName: "dir"))
+    var schemas: String?
 
     @Option(name: .long, help: "Alert threshold in [0, 1].")
     var threshold: Double = DetectionConfig().threshold
@@ -41,7 +42,7 @@ public struct DetectCommand: ParsableCommand {
     public init() {}
 
     public func run() throws {
-        let catalog = try SchemaCatalog.load(directory: schemas)
+        let catalog = try SchemaCatalog.builtIn(extendedBy: schemas)
         var decoder = MessageDecoder(catalog: catalog)
         var replayer = ReplayLoop(engine: DetectionEngine(config: DetectionConfig(threshold: threshold)))
         if let stateIn, let data = FileManager.default.contents(atPath: stateIn) {
@@ -84,6 +85,7 @@ public struct DetectCommand: ParsableCommand {
 /// Reads a file line by line; `.gz` files are decompressed by a `gzip -dc` child process.
 enum ReplayLineSource {
     static func forEachLine(path: String, _ body: (ArraySlice<UInt8>) throws -> Void) throws -> Int {
+        guard access(path, R_OK) == 0 else { throw TextFile.openFailure(errno, path: path, key: "--replay") }
         let handle: FileStream
         var process: ChildProcess?
         if path.hasSuffix(".gz") {

@@ -36,6 +36,9 @@ public struct RunCommand: ParsableCommand {
     public func run() throws {
         SignalFlag.install()
         let config = try agent.resolve()
+        Logger(label: "vitalgate.run").info("configuration", metadata: ["file": "\(agent.configPath() ?? "built-in defaults")"])
+        try config.checkFilesReadable()
+        _ = try DataPaths(config.gateway.dataDirectory).exists()  // a file there: a clearer error than the key file's
         let anchoring = noSealing ? nil : AnchoringControl(base: config)
         defer { anchoring?.stop() }
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
@@ -167,7 +170,7 @@ public struct RunCommand: ParsableCommand {
         case .full: .full
         }
         let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous, exclusiveWriter: true)
-        let catalog = try SchemaCatalog.load(directory: config.schemas.directory)
+        let catalog = try config.schemas.catalog()
         var ingest = IngestConfiguration(
             gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
             maxBatch: config.ingest.maxBatch, backoff: config.reconnect.backoff,

@@ -27,6 +27,33 @@ public enum AgentBinary {
         return (child.exitCode, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
 
+    /// Runs `vitalgate args...` to completion with `/` as its working directory (through
+    /// `env -C /`), as a service or a package starts it. With `unprivileged`, when this process is
+    /// root, it runs as user and group 65534 (through `setpriv`), so that file permissions apply.
+    @discardableResult
+    public static func runFromRoot(_ arguments: [String], log: String, unprivileged: Bool = false) throws
+        -> (code: Int32?, output: String) {
+        var command = ["/usr/bin/env", "-C", "/", path] + arguments
+        if unprivileged && getuid() == 0 { command = unprivilegedPrefix + command }
+        let child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()), outputPath: log)
+        child.waitForExit()
+        return (child.exitCode, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+    }
+
+    /// Whether ``runFromRoot(_:log:unprivileged:)`` can run the binary unprivileged: this process
+    /// is not root, or `setpriv` exists and user 65534 may execute the binary where it is.
+    public static let canRunUnprivileged: Bool = {
+        guard getuid() == 0 else { return true }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"),
+              let child = try? ChildProcess(executable: unprivilegedPrefix[0],
+                                            arguments: Array(unprivilegedPrefix.dropFirst()) + ["/usr/bin/test", "-x", path])
+        else { return false }
+        child.waitForExit()
+        return child.exitCode == 0
+    }()
+
+    private static let unprivilegedPrefix = ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+
     /// Starts `vitalgate args...` in the background, with `environment` added to this process's.
     public static func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> ChildProcess {
         let merged = environment.isEmpty ? nil

@@ -40,5 +40,6 @@ public struct AgentWorkspace: Sendable {
 
 public struct AgentWorkspaceError: Error, Sendable, CustomStringConvertible {
     public var reason: String
+    public init(reason: String) { self.reason = reason }
     public var description: String { reason }
 }

@@ -6,4 +6,4 @@ import VitalGateBench
 // in process (e.g. `delivery`'s FHIR worker) allocates as it does in the agent.
 MallocTuning.returnFreedMemoryEarly()
 LoggingSystem.bootstrap(StreamLogHandler.standardError)
-BenchCommand.main()
+BenchCommand.mainReportingFailures()

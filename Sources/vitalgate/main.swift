@@ -6,4 +6,4 @@ import VitalGateCommands
 // (DECISIONS 33). First, before any thread allocates; the environment can override it.
 MallocTuning.returnFreedMemoryEarly()
 LoggingSystem.bootstrap(StreamLogHandler.standardError)
-VitalGateCommand.main()
+VitalGateCommand.mainReportingFailures()

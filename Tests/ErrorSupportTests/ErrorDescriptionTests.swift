@@ -1,5 +1,7 @@
 import Cryptography
 import EVMLightClient
+import ErrorSupport
+import Foundation
 import Ledger
 import MQTT
 import SQLite
@@ -180,9 +182,11 @@ struct ErrorDescriptionTests {
         #expect(VaultError(.erased, "gone").description == "vault erased: gone")
         let codes: [VaultError.Code] = [
             .storage, .crypto, .keyFile, .migration, .corruptRow, .erased, .notFound, .rejected, .inUse,
+            .keyFileMissing, .permissions,
         ]
         #expect(codes.map(\.rawValue)
-            == ["storage", "crypto", "key_file", "migration", "corrupt_row", "erased", "not_found", "rejected", "in_use"])
+            == ["storage", "crypto", "key_file", "migration", "corrupt_row", "erased", "not_found", "rejected", "in_use",
+                "key_file_missing", "permissions"])
         #expect(codes.map(\.description) == codes.map(\.rawValue))
         #expect(VaultError.Code(rawValue: "in_use") == .inUse)
     }
@@ -202,13 +206,34 @@ struct ErrorDescriptionTests {
         let codes: [ConfigError.Code] = [
             .unreadableFile, .invalidSectionHeader, .invalidKey, .expectedEquals, .missingValue, .invalidValue,
             .unterminatedString, .invalidEscape, .unterminatedArray, .trailingCharacters, .duplicateKey,
-            .duplicateSection, .unknownSection, .unknownKey, .wrongType, .invalidSetting,
+            .duplicateSection, .unknownSection, .unknownKey, .wrongType, .invalidSetting, .missingFile,
+            .permissionDenied, .cannotCreate,
         ]
         #expect(codes.map(\.rawValue) == [
             "unreadable-file", "invalid-section-header", "invalid-key", "expected-equals", "missing-value",
             "invalid-value", "unterminated-string", "invalid-escape", "unterminated-array", "trailing-characters",
             "duplicate-key", "duplicate-section", "unknown-section", "unknown-key", "wrong-type", "invalid-setting",
+            "missing-file", "permission-denied", "cannot-create",
         ])
         #expect(ConfigError.Code(rawValue: "wrong-type") == .wrongType)
+    }
+
+    /// A Foundation file-system error behind a module error reads as the C library's text, never
+    /// as `CocoaError(code: …, userInfo: …)`.
+    @Test func foundationFileErrorsAreGivenInTheCLibrarysWords() throws {
+        let cocoa = try #require(throws: CocoaError.self) {
+            try FileManager.default.contentsOfDirectory(atPath: "/nonexistent-vitalgate")
+        }
+        #expect(SystemErrorText.errorNumber(of: cocoa) == ENOENT)
+        #expect(SystemErrorText.describe(cocoa) == "No such file or directory")
+        #expect(SystemErrorText.describe(POSIXError(.EACCES)) == "Permission denied")
+        #expect(SystemErrorText.describe(CocoaError(.fileReadUnknown)) == "file system error 256")
+        #expect(SystemErrorText.describe(Cause()) == "disk on fire")
+        #expect(SystemErrorText.isPermission(EACCES) && SystemErrorText.isPermission(EROFS))
+        #expect(!SystemErrorText.isPermission(ENOENT) && !SystemErrorText.isPermission(nil))
+        #expect(VaultError(.keyFile, "cannot create the key directory d", underlying: cocoa).description
+            == "vault key_file: cannot create the key directory d (No such file or directory)")
+        #expect(SealingError(code: .proofFailure, reason: "no proof", underlying: cocoa, file: "Sealing/S.swift", line: 6)
+            .description == "SealingError.proofFailure: no proof [underlying: No such file or directory] (at Sealing/S.swift:6)")
     }
 }

@@ -53,9 +53,22 @@ import VitalGateTesting
         #expect(try AgentOptions.parse(["--gateway", "g2"]).resolve().clientID == "vitalgate-g2")
     }
 
+    @Test func theFileIsTheGivenOneElseTheCheckoutsElseTheInstalledOneElseNone() throws {
+        let checkout = "Config/vitalgate.conf", installed = "/etc/vitalgate/vitalgate.conf"
+        #expect(AgentOptions.defaultConfigPaths == [checkout, installed])
+        let options = try AgentOptions.parse([])
+        #expect(options.configPath(exists: { _ in true }) == checkout)
+        #expect(options.configPath(exists: { $0 == installed }) == installed)
+        #expect(options.configPath(exists: { _ in false }) == nil)
+        #expect(try AgentOptions.parse(["--config", "a.conf"]).configPath(exists: { _ in false }) == "a.conf")
+    }
+
     @Test func malformedOverridesAreRejected() throws {
-        #expect(throws: (any Error).self) { try AgentOptions.parse(["--broker", "http://x"]) }
-        #expect(throws: (any Error).self) { try AgentOptions.parse(["--protocol", "4"]) }
+        // One line naming the option (exit status 64), not ArgumentParser's usage text.
+        let broker = try #require(throws: ConfigError.self) { try AgentOptions.parse(["--broker", "http://x"]).resolve() }
+        #expect(broker.description == "--broker: must be mqtt://host[:port] or mqtts://host[:port]")
+        let version = try #require(throws: ConfigError.self) { try AgentOptions.parse(["--protocol", "4"]).resolve() }
+        #expect(version.description == "--protocol: must be 5 or 3.1.1")
         let error = try #require(throws: ConfigError.self) {
             try AgentOptions.parse(["--gateway", "a/b"]).resolve()
         }
@@ -127,7 +140,7 @@ import VitalGateTesting
         config.mqtt.username = "gw"
         config.mqtt.passwordFile = dir.appending("missing").path
         let error = try #require(throws: ConfigError.self) { try config.mqttOptions() }
-        #expect(error.code == .unreadableFile && error.key == "mqtt.password_file")
+        #expect(error.code == .missingFile && error.description == "mqtt.password_file: no such file")
     }
 
     /// The will built from the configuration reaches a real broker's subscribers, retained.

@@ -238,10 +238,17 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         }
     }
 
-    @Test func unreadableFileIsATypedError() {
-        #expect {
-            _ = try AgentConfig.load(path: "/nonexistent/vitalgate.conf")
-        } throws: { ($0 as? ConfigError)?.code == .unreadableFile }
+    @Test func missingUnreadableAndNonTextFilesAreTypedErrors() throws {
+        let missing = try #require(throws: ConfigError.self) { try AgentConfig.load(path: "/nonexistent/vitalgate.conf") }
+        #expect(missing.code == .missingFile && missing.description == "/nonexistent/vitalgate.conf: no such file")
+        let directory = try #require(throws: ConfigError.self) { try AgentConfig.load(path: "/") }
+        #expect(directory.code == .unreadableFile && directory.description == "/: cannot read the file: Is a directory")
+        let dir = try TemporaryDirectory(prefix: "vitalgate-config")
+        defer { dir.remove() }
+        let latin1 = dir.appending("latin1.conf").path
+        try Data([0x23, 0xE9, 0x0A]).write(to: URL(fileURLWithPath: latin1))
+        let notText = try #require(throws: ConfigError.self) { try AgentConfig.load(path: latin1) }
+        #expect(notText.code == .unreadableFile && notText.description == "\(latin1): not UTF-8 text")
     }
 }
 

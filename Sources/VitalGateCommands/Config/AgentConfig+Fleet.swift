@@ -18,11 +18,9 @@ extension AgentConfig {
 
     /// Reads an operators file (a trust policy JSON object).
     static func readOperators(path: String) throws(ConfigError) -> TrustPolicy {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(.invalidSetting, key: "fleet.operators_file", "cannot read \(path)")
-        }
+        let text = try TextFile.read(path, key: "fleet.operators_file")
         do {
-            return try TrustPolicy(json: try JSONParser(maxBytes: 256 * 1024, maxDepth: 8).parse(data))
+            return try TrustPolicy(json: try JSONParser(maxBytes: 256 * 1024, maxDepth: 8).parse(text))
         } catch let error as ConfigRejection {
             throw ConfigError(.invalidSetting, key: "fleet.operators_file", "\(path): \(error.reason)")
         } catch {

@@ -1,3 +1,4 @@
+import Glibc
 import MQTT
 import Telemetry
 
@@ -32,7 +33,6 @@ extension AgentConfig {
         try check(ingest.maxPayloadBytes, SettingRanges.maxPayloadBytes)
         try check(ingest.maxFutureSkewSeconds, SettingRanges.maxFutureSkewSeconds)
 
-        try check(!schemas.directory.isEmpty, "schemas.directory", "must not be empty")
         try check(detection.threshold, SettingRanges.detectionThreshold)
         try check(sealing.batchMaxReadings, SettingRanges.batchMaxReadings)
         try check(sealing.batchMaxAgeMs, SettingRanges.batchMaxAgeMs)
@@ -58,6 +58,24 @@ extension AgentConfig {
         try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",
                   "needs fleet.operators_file (the pinned operator keys)")
         try check(fleet.confirmTimeoutSeconds, SettingRanges.fleetConfirmTimeoutSeconds)
+    }
+
+    /// The files the settings name that the agent reads later (TLS files, credentials): each set
+    /// one must be readable now, so that a wrong path stops the start with the setting's name
+    /// instead of failing in a connection attempt. (`password_file` and `operators_file` are read
+    /// at start anyway.)
+    public func checkFilesReadable() throws(ConfigError) {
+        let files = [
+            ("mqtt.tls.ca_file", mqtt.tls.caFile), ("mqtt.tls.cert_file", mqtt.tls.certFile),
+            ("mqtt.tls.key_file", mqtt.tls.keyFile), ("egress.upstream_ca_file", egress.upstreamCAFile),
+            ("egress.upstream_cert_file", egress.upstreamCertFile), ("egress.upstream_key_file", egress.upstreamKeyFile),
+            ("egress.fhir_ca_file", egress.fhirCAFile), ("egress.fhir_cert_file", egress.fhirCertFile),
+            ("egress.fhir_key_file", egress.fhirKeyFile), ("egress.fhir_token_file", egress.fhirTokenFile),
+            ("egress.fhir_oauth_secret_file", egress.fhirOAuthSecretFile),
+        ]
+        for (key, path) in files where !path.isEmpty && access(path, R_OK) != 0 {
+            throw TextFile.openFailure(errno, path: path, key: key)
+        }
     }
 
     private func check(_ ok: Bool, _ key: String, _ reason: String) throws(ConfigError) {

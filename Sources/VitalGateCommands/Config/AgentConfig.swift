@@ -1,5 +1,6 @@
 import FoundationEssentials
 public import MQTT
+public import Schemas
 import Telemetry
 
 /// The agent's settings, one nested struct per section of `Config/vitalgate.conf`, each
@@ -110,10 +111,16 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[schemas]`: the firmware schema catalogue.
+    /// `[schemas]`: the firmware schema catalogue, built into the binary.
     public struct SchemasSection: Sendable, Equatable {
-        /// `directory` of firmware schemas.
-        public var directory = "Firmware-Schemas"
+        /// `directory` of firmware schemas that extend the built-in ones (same id: the file's
+        /// schema replaces the built-in one); empty: the built-in schemas only.
+        public var directory = ""
+
+        /// The built-in schemas extended by `directory`.
+        public func catalog() throws(SchemaError) -> SchemaCatalog {
+            try SchemaCatalog.builtIn(extendedBy: directory.isEmpty ? nil : directory)
+        }
 
         /// The documented defaults.
         public init() {}
@@ -269,11 +276,7 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// Reads and validates a configuration file; keys it leaves out keep their defaults.
     public static func load(path: String) throws(ConfigError) -> AgentConfig {
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(.unreadableFile, path: path, "cannot read the file as UTF-8 text")
-        }
-        return try parse(text, path: path)
+        try parse(try TextFile.read(path), path: path)
     }
 
     /// Parses and validates configuration text; `path` only labels errors.
@@ -327,10 +330,7 @@ public struct AgentConfig: Sendable, Equatable {
 
     /// The file's first line (trailing newline removed); errors never include its contents.
     private static func readPassword(_ path: String) throws(ConfigError) -> String {
-        guard let data = FileManager.default.contents(atPath: path),
-              let text = String(data: data, encoding: .utf8) else {
-            throw ConfigError(.unreadableFile, key: "mqtt.password_file", "cannot read the password file")
-        }
+        let text = try TextFile.read(path, key: "mqtt.password_file")
         let firstLine = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .first
         let password = firstLine.map(String.init) ?? ""

@@ -12,13 +12,14 @@ import MQTT
 /// }
 /// ```
 public struct AgentOptions: ParsableArguments {
-    /// Where `resolve()` looks when `--config` is not given.
-    public static let defaultConfigPath = "Config/vitalgate.conf"
+    /// Where `resolve()` looks when `--config` is not given, in order: a source checkout's file
+    /// (relative to the working directory), then the installed one.
+    public static let defaultConfigPaths = ["Config/vitalgate.conf", "/etc/vitalgate/vitalgate.conf"]
 
     /// `--config PATH`: the configuration file to read.
     @Option(name: .long, help: ArgumentHelp(
-        "Configuration file (default: Config/vitalgate.conf if it exists, otherwise built-in defaults).",
-        valueName: "path"))
+        "Configuration file (default: ./Config/vitalgate.conf if it exists, else /etc/vitalgate/vitalgate.conf if it "
+            + "exists, else the built-in defaults).", valueName: "path"))
     public var config: String?
 
     /// `--broker URL`: overrides `mqtt.broker`.
@@ -41,8 +42,9 @@ public struct AgentOptions: ParsableArguments {
     public var protocolVersion: String?
 
     /// `--schemas DIR`: overrides `schemas.directory`.
-    @Option(name: .long, help: ArgumentHelp("Firmware schema directory (overrides schemas.directory).",
-                                            valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp(
+        "Directory of firmware schemas that extend the built-in ones; a file with a built-in schema's id replaces "
+            + "it (overrides schemas.directory).", valueName: "dir"))
     public var schemas: String?
 
     /// `--ndjson DIR`: overrides `egress.ndjson` (deliver FHIR R4 NDJSON files there).
@@ -63,27 +65,16 @@ public struct AgentOptions: ParsableArguments {
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
-    /// Rejects malformed overrides before anything runs.
-    public func validate() throws {
-        if let broker, BrokerAddress(url: broker) == nil {
-            throw ValidationError("--broker must be mqtt://host[:port] or mqtts://host[:port]")
-        }
-        if let protocolVersion, MQTTOptions.ProtocolVersion(rawValue: protocolVersion) == nil {
-            throw ValidationError("--protocol must be 5 or 3.1.1")
-        }
+    /// The configuration file `resolve()` reads: `--config`, else the first of `candidates` that
+    /// `exists` (by default: is on disk), else none (the built-in defaults).
+    public func configPath(candidates: [String] = defaultConfigPaths, exists: ((String) -> Bool)? = nil) -> String? {
+        config ?? candidates.first(where: exists ?? { FileManager.default.fileExists(atPath: $0) })
     }
 
-    /// The configuration: the `--config` file (or `Config/vitalgate.conf` when it exists, or the
-    /// built-in defaults), with the command-line overrides applied on top, validated.
+    /// The configuration: the file `configPath()` names, or the built-in defaults, with the
+    /// command-line overrides applied on top, validated.
     public func resolve() throws(ConfigError) -> AgentConfig {
-        var result: AgentConfig
-        if let config {
-            result = try AgentConfig.load(path: config)
-        } else if FileManager.default.fileExists(atPath: Self.defaultConfigPath) {
-            result = try AgentConfig.load(path: Self.defaultConfigPath)
-        } else {
-            result = AgentConfig()
-        }
+        var result = try configPath().map { path throws(ConfigError) in try AgentConfig.load(path: path) } ?? AgentConfig()
         if let broker { result.mqtt.broker = broker }
         if let dataDirectory { result.gateway.dataDirectory = dataDirectory }
         if let gateway { result.gateway.id = gateway }

@@ -2,8 +2,14 @@ public import ErrorSupport
 
 /// The codes of ``ConfigError``.
 extension ErrorCode<ConfigError> {
-    /// The file could not be read (or is not UTF-8).
+    /// The file could not be read (or is not UTF-8), for a reason other than the two below.
     public static var unreadableFile: Self { Self("unreadable-file") }
+    /// The file does not exist.
+    public static var missingFile: Self { Self("missing-file") }
+    /// This user may not read the file, or create the directory.
+    public static var permissionDenied: Self { Self("permission-denied") }
+    /// A directory (the data directory) cannot be created, for a reason other than permissions.
+    public static var cannotCreate: Self { Self("cannot-create") }
     /// A `[section]` header that is malformed (or `[[array of tables]]`).
     public static var invalidSectionHeader: Self { Self("invalid-section-header") }
     /// A key that is not a bare key (`A-Z a-z 0-9 _ -`).

@@ -11,6 +11,8 @@ public final class AgentProcess {
     public let process: ChildProcess
     public let dataDirectory: String
     public let gateway: String
+    /// Where its output goes.
+    public let log: String
 
     /// The running executable.
     public static var currentExecutable: String {
@@ -24,15 +26,16 @@ public final class AgentProcess {
         return current.hasSuffix("-bench") ? String(current.dropLast("-bench".count)) : current
     }
 
-    /// Starts `executable run ...` (by default this executable).
-    public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String, log: String,
+    /// Starts `executable run ...` (by default this executable), with `--schemas schemas` when given.
+    public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String? = nil, log: String,
          extraArguments: [String] = [], executable: String? = nil) throws {
         self.dataDirectory = dataDirectory
         self.gateway = gateway
+        self.log = log
         process = try ChildProcess(
             executable: executable ?? Self.executable,
-            arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway,
-                        "--schemas", schemas] + extraArguments,
+            arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway]
+                + (schemas.map { ["--schemas", $0] } ?? []) + extraArguments,
             outputPath: log)
     }
 
@@ -52,6 +55,21 @@ public final class AgentProcess {
             waited += 50
         }
         return false
+    }
+
+    /// Waits until the agent is online (``waitOnline(broker:timeoutMs:)``); otherwise stops it
+    /// and throws why: its own `Error:` line and exit status when it exited, else a timeout.
+    public func requireOnline(broker: BrokerAddress) throws {
+        if try waitOnline(broker: broker) { return }
+        let exited = !process.isRunning
+        _ = stop()
+        let output = FileManager.default.contents(atPath: log).map { String(decoding: $0, as: UTF8.self) } ?? ""
+        let error = output.split(separator: "\n").last(where: { $0.hasPrefix("Error: ") })?.dropFirst("Error: ".count)
+        guard exited, let error else {
+            throw CommandFailure("the agent did not come online within 15 s (its log: \(log))")
+        }
+        throw CommandFailure("the agent did not start: \(error) (its log: \(log))",
+                             status: process.exitCode.flatMap(ExitStatus.init(rawValue:)) ?? .failure)
     }
 
     /// Polls the vault (read side, another connection) until `messages` were stored or quarantined.

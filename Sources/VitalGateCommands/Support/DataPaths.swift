@@ -1,3 +1,4 @@
+import ErrorSupport
 import FoundationEssentials
 import Telemetry
 import Vault
@@ -17,9 +18,27 @@ public struct DataPaths: Sendable {
         try Vault(path: vault, keys: try FileKeyStore.load(path: keyFile))
     }
 
-    /// Creates the directory (0700) if needed.
-    public func ensureExists() throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+    /// Whether the directory exists; throws when something else is at its path.
+    public func exists() throws(ConfigError) -> Bool {
+        var isDirectory = false
+        guard FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) else { return false }
+        guard isDirectory else { throw failure(.cannotCreate, "it exists and is not a directory") }
+        return true
+    }
+
+    /// Creates the directory (0700) if needed; errors name it and the settings that choose it.
+    public func ensureExists() throws(ConfigError) {
+        if try exists() { return }
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        } catch {
+            let permission = SystemErrorText.isPermission(SystemErrorText.errorNumber(of: error))
+            throw failure(permission ? .permissionDenied : .cannotCreate, SystemErrorText.describe(error))
+        }
+    }
+
+    private func failure(_ code: ConfigError.Code, _ why: String) -> ConfigError {
+        ConfigError(code, "cannot use \(directory) as the data directory: \(why) (set --data-dir or [gateway] data_dir)")
     }
 }
