@@ -30,14 +30,15 @@ public final class DeliveryWorker: Sendable {
         public var batchBytes: Int
         /// How often an idle worker looks for new records (ms).
         public var pollMs: Int
-        /// Backoff between failed attempts.
+        /// Backoff between failed attempts (by default 1 s doubling to 1 min: a receiver back
+        /// after an outage of hours gets its backlog within a minute).
         public var backoff: ReconnectBackoff
         /// Whether the thread runs below ingest (`SCHED_IDLE`): right for bulk delivery, wrong
         /// for alerts, which must leave even while ingest keeps every core busy.
         public var yieldsToIngest: Bool
 
         public init(vaultPath: String, keys: any KeyStore, batchLimit: Int = 500, pollMs: Int = 500,
-                    backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 300_000),
+                    backoff: ReconnectBackoff = ReconnectBackoff(initialMs: 1000, maxMs: 60_000),
                     yieldsToIngest: Bool = true, batchBytes: Int = 1 << 20) {
             self.vaultPath = vaultPath
             self.keys = keys

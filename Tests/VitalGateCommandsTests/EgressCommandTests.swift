@@ -157,7 +157,9 @@ import VitalGateTesting
         // The upstream returns on the same address; the agent finds it by itself.
         cloud = try LocalBroker(directory: cloudDirectory.url, port: port, persistent: true)
         let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
-        let received = try MQTTTestClient.collect(consumer, count: 2 * perPatient, timeoutMs: 240_000)
+        // Up to a minute for the worker's backoff, then the backlog from a thread below every
+        // other (SCHED_IDLE): generous, for a CI machine running other suites beside this one.
+        let received = try MQTTTestClient.collect(consumer, count: 2 * perPatient, timeoutMs: 480_000)
         #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 1000).isEmpty, "nothing twice")
         var sequences: [String: [Int]] = [:]
         for message in received {

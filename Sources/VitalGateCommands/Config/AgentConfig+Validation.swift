@@ -72,6 +72,8 @@ extension AgentConfig {
             ("egress.fhir_ca_file", egress.fhirCAFile), ("egress.fhir_cert_file", egress.fhirCertFile),
             ("egress.fhir_key_file", egress.fhirKeyFile), ("egress.fhir_token_file", egress.fhirTokenFile),
             ("egress.fhir_oauth_secret_file", egress.fhirOAuthSecretFile),
+            ("ledger.endpoint_ca_file", ledger.endpointCAFile), ("ledger.endpoint_cert_file", ledger.endpointCertFile),
+            ("ledger.endpoint_key_file", ledger.endpointKeyFile),
         ]
         for (key, path) in files where !path.isEmpty && access(path, R_OK) != 0 {
             throw TextFile.openFailure(errno, path: path, key: key)
