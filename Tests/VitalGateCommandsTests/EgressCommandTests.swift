@@ -127,6 +127,9 @@ import VitalGateTesting
         }
         cloud?.stop()  // the outage starts
         cloud = nil
+        // The port stays ours while the cloud is down: another test's broker taking it would
+        // receive (and acknowledge) the backlog in the cloud's place.
+        let reservation = try PortReservation(port: port)
         let perPatient = 50_000
         let upstream = "mqtt://127.0.0.1:\(port)"
         let agent = try AgentBinary.start(["run", "--data-dir", workspace.data, "--gateway", "outage-gw", "--schemas",
@@ -155,11 +158,23 @@ import VitalGateTesting
         #expect(backlog == Double(2 * perPatient), "the backlog while the upstream is down")
 
         // The upstream returns on the same address; the agent finds it by itself.
+        reservation.release()
         cloud = try LocalBroker(directory: cloudDirectory.url, port: port, persistent: true)
         let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
         // Up to a minute for the worker's backoff, then the backlog from a thread below every
         // other (SCHED_IDLE): generous, for a CI machine running other suites beside this one.
         let received = try MQTTTestClient.collect(consumer, count: 2 * perPatient, timeoutMs: 480_000)
+        if received.count != 2 * perPatient {
+            // What the agent's upstream worker saw (its log and cursor carry no patient data).
+            let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
+                                             log: workspace.path("egress.txt"))
+            let log = (try? String(contentsOfFile: workspace.log, encoding: .utf8)) ?? ""
+            Issue.record("""
+                received \(received.count); egress status: \(status.output.suffix(1500))
+                agent log: \(log.split(separator: "\n").filter { $0.contains("sink=mqtt") || $0.contains("error") }.suffix(30)
+                    .joined(separator: "\n"))
+                """)
+        }
         #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 1000).isEmpty, "nothing twice")
         var sequences: [String: [Int]] = [:]
         for message in received {

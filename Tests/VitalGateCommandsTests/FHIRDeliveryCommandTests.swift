@@ -82,7 +82,9 @@ import VitalGateTesting
         for kill in 0..<4 {
             let before = try endpoint.count("Observation")
             // Wait until the upload is under way, then kill at a random moment within it.
-            guard try Self.eventually(20, { try endpoint.count("Observation") > before }) else { break }
+            // (Generous waits: after a kill the agent sends its whole delivery again, and the
+            // validating server takes a while per Bundle on a machine busy with other suites.)
+            guard try Self.eventually(60, { try endpoint.count("Observation") > before }) else { break }
             let delayMs = Int.random(in: 0..<400, using: &generator)
             Thread.sleep(forTimeInterval: Double(delayMs) / 1000)
             agent.terminate(signal: SIGKILL)
@@ -92,7 +94,7 @@ import VitalGateTesting
             print("kill \(kill) after \(delayMs) ms: \(atKill) of \(2 * readings) observations on the server")
             agent = try AgentBinary.start(["run"] + arguments + ["--broker", broker.address.description], log: workspace.log)
         }
-        let complete = try Self.eventually(60) { try endpoint.count("Observation") >= 2 * readings }
+        let complete = try Self.eventually(240) { try endpoint.count("Observation") >= 2 * readings }
         agent.terminate(signal: SIGTERM)
         bridge.disconnect()
         #expect(killedMidUpload >= 2, "the kills landed while uploading")
