@@ -21,12 +21,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
-        // MARK: C libraries (Debian: libmosquitto-dev, libsqlite3-dev, libssl-dev, libsecp256k1-dev, libcurl4-openssl-dev)
+        // MARK: C libraries (Debian: libmosquitto-dev, libsqlite3-dev, libssl-dev, libsecp256k1-dev, libcurl4-openssl-dev, libevent-dev)
         .systemLibrary(name: "CMosquitto", pkgConfig: "libmosquitto",
                        providers: [.apt(["libmosquitto-dev"])]),
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .systemLibrary(name: "COpenSSL", pkgConfig: "libcrypto", providers: [.apt(["libssl-dev"])]),
         .systemLibrary(name: "CSecp256k1", pkgConfig: "libsecp256k1", providers: [.apt(["libsecp256k1-dev"])]),
+        // libevent's HTTP server (Debian: libevent-dev) for /metrics, health and the status page.
+        .systemLibrary(name: "CEvent", pkgConfig: "libevent", providers: [.apt(["libevent-dev"])]),
         // libcurl (Debian: libcurl4-openssl-dev for the headers), loaded at first use, not linked.
         .target(name: "CCurl"),
         // glibc's malloc.h (malloc_trim), which Swift's Glibc module leaves out.
@@ -43,6 +45,8 @@ let package = Package(
         .target(name: "Secp256k1", dependencies: ["CSecp256k1", "ErrorSupport"], swiftSettings: strict),
         // HTTP(S) on libcurl: TLS, mutual TLS, proxies, kept-alive connections.
         .target(name: "HTTP", dependencies: ["CCurl", "ErrorSupport"], swiftSettings: strict),
+        // The agent's HTTP endpoints on libevent's evhttp: one thread, GET and HEAD only.
+        .target(name: "HTTPServer", dependencies: ["CEvent", "ErrorSupport", "Threading"], swiftSettings: strict),
         // A private mosquitto for `demo`, benchmarks and tests (spawns the broker binary).
         .target(name: "LocalBroker", dependencies: ["MQTT"], swiftSettings: strict),
         // POSIX threads, locks and conditions (the executable links FoundationEssentials only).
@@ -91,9 +95,14 @@ let package = Package(
                 dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", "Threading", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
+        // What the agent shows of itself over HTTP: metrics, health, the status page.
+        .target(name: "Monitoring",
+                dependencies: ["HTTPServer", "Ingest", "Delivery", "Anchoring", "Vault", "Telemetry"],
+                swiftSettings: strict),
+
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Delivery", "HTTP", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
+                dependencies: ["Delivery", "HTTP", "HTTPServer", "Monitoring", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
                                "ErrorSupport",
@@ -115,7 +124,7 @@ let package = Package(
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
-                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery", "HTTP"], swiftSettings: strict),
+                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery", "HTTP", "HTTPServer"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "ErrorSupportTests",
                     dependencies: ["ErrorSupport", "Cryptography", "EVMLightClient", "Ledger", "MQTT", "SQLite",
@@ -126,6 +135,11 @@ let package = Package(
                                                        "Simulator", "Detection", "MQTT", "LocalBroker"],
                     exclude: ["Validator", "Endpoint"], swiftSettings: strict),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP", "VitalGateTesting", "LocalBroker"], exclude: ["Peer"],
+                    swiftSettings: strict),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", "HTTP"], swiftSettings: strict),
+        .testTarget(name: "MonitoringTests",
+                    dependencies: ["Monitoring", "HTTPServer", "Ingest", "Delivery", "Anchoring", "Vault", "Telemetry",
+                                   "VitalGateTesting"],
                     swiftSettings: strict),
         .testTarget(name: "ThreadingTests", dependencies: ["Threading", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "SchemasTests", dependencies: ["Schemas", "Telemetry", "VitalGateTesting"],

@@ -75,6 +75,9 @@ public final class AnchorWorker: Sendable {
     /// The counters so far.
     public var metrics: Metrics { counters.withLock { $0 } }
 
+    /// The backend's name (`local`, `evm`).
+    public var backendName: String { backend.name }
+
     /// Starts the worker thread.
     public func start() {
         WorkerThread.start(name: "vitalgate-anchor") { [self] in

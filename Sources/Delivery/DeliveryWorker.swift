@@ -74,7 +74,8 @@ public final class DeliveryWorker: Sendable {
     // thread that runs rounds, the worker thread after `start()`, or a test calling `round`
     // with no worker thread running.
     nonisolated(unsafe) private let sink: any DeliverySink
-    private let sinkName: String
+    /// The sink's name (its cursor in the vault, and its label in metrics).
+    public let sinkName: String
     private let selection: OutboxSelection
     private let clock: any PipelineClock
     private let logger: Logger

@@ -7,6 +7,8 @@ import Telemetry
 ///
 /// A fleet document may switch detection off and on; the engine keeps its state meanwhile.
 struct DetectStage {
+    /// The size of the state saved last (every patient's and the unpaired devices'), bytes.
+    private(set) var savedStateBytes = 0
     private(set) var engine: DetectionEngine?
     /// Whether detection runs.
     private(set) var enabled: Bool
@@ -48,11 +50,19 @@ struct DetectStage {
 
     /// Saves the state a patient at a time (memory stays at one patient's blob, ~43 KB, where
     /// one blob of every patient cost several MB of transient copies).
-    func saveState(to store: any PipelineStore, at time: Int64) {
+    mutating func saveState(to store: any PipelineStore, at time: Int64) {
         guard let engine else { return }
         do {
-            try store.setPatientStates(Self.stateName, patients: engine.patientIDs, at: time) { engine.snapshot(patient: $0) }
-            try store.setEncryptedState(Self.unpairedStateKey, engine.snapshotUnpaired())
+            var bytes = 0
+            try store.setPatientStates(Self.stateName, patients: engine.patientIDs, at: time) {
+                let state = engine.snapshot(patient: $0)
+                bytes += state?.count ?? 0
+                return state
+            }
+            let unpaired = engine.snapshotUnpaired()
+            bytes += unpaired.count
+            savedStateBytes = bytes
+            try store.setEncryptedState(Self.unpairedStateKey, unpaired)
             try store.removeEncryptedState(Self.legacyStateKey)
         } catch {
             logger.warning("cannot save detection state", metadata: ["error": "\(error)"])

@@ -36,6 +36,8 @@ public struct IngestConfiguration: Sendable {
     public var storageMaxBytes: UInt64 = 0
     /// Seconds between publications of the counters on `GatewayTopics.metrics` (retained); 0: never.
     public var metricsIntervalSeconds: Double = 0
+    /// Where the pipeline posts its figures and heartbeat for the HTTP endpoints (`nil`: nowhere).
+    public var board: IngestBoard?
     /// The clocks: monotonic for periodic work and deadlines, wall for timestamps (tests inject
     /// a manual one).
     public var clock: any PipelineClock = SystemClock()

@@ -1,3 +1,5 @@
+public import Telemetry
+
 /// Counters kept by the ingest service (also the figures `demo` and benchmarks print).
 public struct IngestMetrics: Sendable, Equatable {
     public var messages = 0
@@ -23,6 +25,26 @@ public struct IngestMetrics: Sendable, Equatable {
     public var configRolledBack = 0
     /// Times the vault grew past the storage cap (each crossing raises one storage alert).
     public var storageCapExceeded = 0
+    /// Alerts stored, by category and kind (counts only).
+    public var alertsByKind: [AlertKind: Int] = [:]
+    /// Each stored batch's time from receipt to commit and sync: how long its messages waited
+    /// before they could be acknowledged.
+    public var batchSeconds = LatencyHistogram()
+    /// Each batch's store transaction (commit without the sync, which is shared).
+    public var commitSeconds = LatencyHistogram()
 
     public init() {}
+}
+
+/// An alert's category and kind (`clinical`, `desaturation`): what metrics count alerts by.
+public struct AlertKind: Hashable, Sendable, Comparable {
+    public var category: String
+    public var kind: String
+
+    public init(category: String, kind: String) {
+        self.category = category
+        self.kind = kind
+    }
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { (lhs.category, lhs.kind) < (rhs.category, rhs.kind) }
 }

@@ -9,7 +9,9 @@ extension IngestService {
     func runHousekeeping(_ transport: any MessageTransport) {
         if seal.isEnabled {
             if !seal.tick(store, now: clock.wallMs()) { metrics.sealingFailures += 1 }
-            publisher.publishCheckpoint(store.latestCheckpoint, transport)
+            let note = store.latestCheckpoint
+            publisher.publishCheckpoint(note, transport)
+            checkpointSize = note.flatMap(Self.treeSize)
             housekeeping.ran(.sealingTick, at: clock.monotonicMs())
         }
         if housekeeping.isDue(.stateSave, at: clock.monotonicMs()) {

@@ -39,6 +39,8 @@ extension IngestService {
             if idle { try? transport.flush() } else { quiesce(storer, transport) }  // nothing more: sync and acknowledge
             return []
         }
+        let receivedAt = clock.monotonicMs()
+        if oldestUnacknowledgedMs == nil { oldestUnacknowledgedMs = receivedAt }
         let documents = takeConfigDocuments(from: &batch)
         guard !batch.isEmpty else { return documents }
         let (incoming, alerts) = decodeAndDetect(batch)
@@ -46,7 +48,7 @@ extension IngestService {
         // handed over once that one is done, so at most two decoded batches are held.
         settle(storer.waitForRoom(), transport)
         guard transport.isConnected else { return [] }  // dropped: the broker redelivers this batch too
-        storer.submit(incoming, alerts: alerts.map(AlertRecord.init))  // published from the vault (local alerts sink)
+        storer.submit(incoming, alerts: alerts.map(AlertRecord.init), receivedAtMs: receivedAt)  // published from the vault (local alerts sink)
         return documents
     }
 
@@ -70,10 +72,22 @@ extension IngestService {
         incoming.reserveCapacity(batch.count)
         var alerts: [Alert] = []
         for message in batch {
-            let outcome = decode.decode(message, at: now) { alerts += detect.process($0, at: now) }
+            var watched: (DecodeOutcome, [Alert])?
+            let outcome = decode.decode(message, at: now) { decoded in
+                let raised = detect.process(decoded, at: now)
+                alerts += raised
+                if ward != nil { watched = (decoded, raised) }
+            }
+            if let (decoded, raised) = watched { watch(decoded, raised) }  // after decode: it reads the decoder's state
             incoming.append(IncomingMessage(topic: message.topic, payload: message.payload, receivedAt: now, outcome: outcome))
         }
         return (incoming, alerts)
+    }
+
+    /// Updates the status page's view of the beds with a decoded message and its alerts.
+    private func watch(_ decoded: DecodeOutcome, _ raised: [Alert]) {
+        if case .reading(let reading, _) = decoded { ward?.record(reading, state: decode.decoder.state(of: reading.device)) }
+        for alert in raised { ward?.record(alert, state: alert.device.flatMap { decode.decoder.state(of: $0) }) }
     }
 
     /// Counts stored batches; on a failed one, drops the connection without acknowledging, so
@@ -103,6 +117,7 @@ extension IngestService {
         guard transport.isConnected, storer.pending == 0 else { return }
         do {
             try transport.acknowledge()
+            oldestUnacknowledgedMs = nil
         } catch {
             metrics.connectionLosses += 1
             logger.warning("connection lost after storing a batch", metadata: ["error": "\(error)"])
@@ -120,6 +135,9 @@ extension IngestService {
         metrics.events += result.events
         metrics.alerts += result.alerts
         for reason in outcome.quarantineReasons { metrics.quarantinedByReason[reason, default: 0] += 1 }
+        for kind in outcome.alertKinds { metrics.alertsByKind[kind, default: 0] += 1 }
+        metrics.commitSeconds.observe(outcome.storeSeconds)
+        metrics.batchSeconds.observe(Double(clock.monotonicMs() - outcome.receivedAtMs) / 1000)
     }
 }
 

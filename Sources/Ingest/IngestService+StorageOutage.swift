@@ -68,6 +68,7 @@ extension IngestService {
     func sleep(ms: Int, unless stopping: () -> Bool) {
         var slept = 0
         while slept < ms && !stopping() {
+            configuration.board?.beat(clock.monotonicMs())  // waiting on purpose is not a stall
             clock.sleep(ms: min(100, ms - slept))
             slept += 100
         }

@@ -49,6 +49,14 @@ public final class IngestService {
     var runtime: FleetRuntime
     /// Applied fleet documents, rotated policy and effective sections (persisted in the store).
     var fleetState = FleetState()
+    /// When the oldest message received and not yet acknowledged arrived (monotonic ms).
+    var oldestUnacknowledgedMs: Int64?
+    /// The latest checkpoint's tree size, as last published.
+    var checkpointSize: UInt64?
+    /// When the figures go to `configuration.board` next (once a second).
+    var boardPost = PeriodicWork(everyMs: 1000)
+    /// The beds for the status page (`nil` unless there is a board to post them on).
+    var ward: WardView?
     /// SHA-256 of every envelope judged by this process (retained copies come back on every
     /// reconnect; each is judged once).
     var judgedHashes: Set<[UInt8]> = []
@@ -92,6 +100,7 @@ public final class IngestService {
                                      metricsIntervalSeconds: configuration.metricsIntervalSeconds,
                                      clock: configuration.clock, logger: logger)
         housekeeping = Housekeeping(sealing: configuration.sealing != nil, now: configuration.clock.monotonicMs())
+        ward = configuration.board == nil ? nil : WardView()
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
         if let egress = runtime.egress { configuration.egressControl?.apply(egress) }
         configuration.brokerObserver?(clientOptions(broker: runtime.broker))
@@ -113,6 +122,8 @@ public final class IngestService {
         defer { storer.stop() }
         var everConnected = false
         while !stopping() {
+            configuration.board?.beat(clock.monotonicMs())
+            postStatusIfDue(transport)
             if !transport.isConnected {
                 guard reconnect(transport, storer, first: !everConnected, stopping: stopping) else { continue }
                 everConnected = true
@@ -132,6 +143,7 @@ public final class IngestService {
         }
         quiesce(storer, transport)
         shutDown(transport)
+        postStatusIfDue(transport, force: true)
     }
 
     /// MQTT options for `broker`: the configured ones with the will, and TLS for `mqtts://`.
@@ -167,6 +179,7 @@ public final class IngestService {
             if first { try transport.connect() } else { try transport.reconnect() }
             try subscribeAndAnnounce(transport)
             backoff.reset()
+            oldestUnacknowledgedMs = nil  // whatever was unacknowledged comes again on this connection
             metrics.connects += 1
             logger.info("connected", metadata: ["broker": "\(transport.options.broker)",
                                                 "session_present": "\(transport.sessionPresent)"])

@@ -67,6 +67,9 @@ public protocol PipelineStore: BatchStore {
     func recordGatewayEvent(type: String, detail: [UInt8], at time: Int64) throws(VaultError)
     /// Patients erased by another process since the last call.
     func refreshErasures() throws(VaultError) -> [String]
+    /// The keyed pseudonym of a patient identifier (the status page's patient column). Uses
+    /// only the gateway's keys, never the database: callable while a batch is being stored.
+    func pseudonym(of identifier: String) -> [UInt8]
 }
 
 extension Vault: PipelineStore {

@@ -32,6 +32,12 @@ final class StoreWorker {
         var result: Result<StoreResult, VaultError>
         /// Not attempted, or not synced, because of another batch's failure.
         var skipped = false
+        /// The category and kind of each alert stored with the batch.
+        var alertKinds: [AlertKind] = []
+        /// When the batch was received (the pipeline clock's monotonic ms).
+        var receivedAtMs: Int64 = 0
+        /// How long its store transaction took, seconds (0 if not attempted).
+        var storeSeconds: Double = 0
 
         init(batch: [IncomingMessage], result: Result<StoreResult, VaultError>, skipped: Bool = false) {
             messages = batch.count
@@ -49,7 +55,7 @@ final class StoreWorker {
         // locked, and the store is used by one thread at a time under the rule above.
         let condition = PThreadCondition()
         let store: any BatchStore
-        var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord])] = []
+        var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord], receivedAtMs: Int64)] = []
         /// Stored and committed, not yet synced.
         var unsynced: [Outcome] = []
         /// Failed, or stored and synced, not yet taken by the ingest thread.
@@ -88,15 +94,22 @@ final class StoreWorker {
                 shared.busy = true
                 if !skip { shared.deferred = true }
                 condition.unlock()
+                let began = ContinuousClock.now
                 let result: Result<StoreResult, VaultError> = skip
                     ? .failure(VaultError(.storage, "not stored: an earlier batch of this connection failed"))
                     : Result { () throws(VaultError) in
                         try shared.store.deferSync()
                         return try shared.store.store(job.incoming, alerts: job.alerts)
                     }
+                let took = ContinuousClock.now - began
                 condition.lock()
                 shared.busy = false
-                let outcome = Outcome(batch: job.incoming, result: result, skipped: skip)
+                var outcome = Outcome(batch: job.incoming, result: result, skipped: skip)
+                outcome.alertKinds = job.alerts.map { AlertKind(category: $0.category, kind: $0.kind) }
+                outcome.receivedAtMs = job.receivedAtMs
+                if !skip {
+                    outcome.storeSeconds = Double(took.components.seconds) + Double(took.components.attoseconds) * 1e-18
+                }
                 if case .failure = result {
                     shared.failed = true
                     shared.outcomes.append(outcome)
@@ -133,10 +146,11 @@ final class StoreWorker {
         condition.unlock()
     }
 
-    /// Queues a batch (and the alerts raised by it) to be stored.
-    func submit(_ incoming: [IncomingMessage], alerts: [AlertRecord]) {
+    /// Queues a batch (and the alerts raised by it), received at `receivedAtMs` (monotonic),
+    /// to be stored.
+    func submit(_ incoming: [IncomingMessage], alerts: [AlertRecord], receivedAtMs: Int64 = 0) {
         shared.condition.lock()
-        shared.jobs.append((incoming, alerts))
+        shared.jobs.append((incoming, alerts, receivedAtMs))
         shared.condition.broadcast()
         shared.condition.unlock()
     }

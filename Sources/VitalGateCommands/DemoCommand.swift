@@ -1,5 +1,6 @@
 public import ArgumentParser
 import FoundationEssentials
+import HTTPServer
 import LocalBroker
 import MQTT
 import Simulator
@@ -21,6 +22,10 @@ public struct DemoCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp(
         "Directory of firmware schemas that extend or replace (same id) the built-in ones.", valueName: "dir"))
     var schemas: String?
+    @Option(name: .long, help: ArgumentHelp(
+        "Serve the agent's status page, /metrics and health here (default: a free port on 127.0.0.1), or `off`.",
+        valueName: "host:port|off"))
+    var http = "127.0.0.1:0"
     @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
 
     public init() {}
@@ -38,10 +43,12 @@ public struct DemoCommand: ParsableCommand {
         note("vault:  \(paths.vault)")
         // What it stores it also delivers, as FHIR R4 NDJSON files (the embedded default sink).
         let delivery = FilePaths.join(data, "fhir")
+        let address = try httpAddress()
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
                                      schemas: schemas, log: FilePaths.join(data, "agent.log"),
-                                     extraArguments: ["--ndjson", delivery])
+                                     extraArguments: ["--ndjson", delivery, "--http", address?.description ?? "off"])
         try agent.requireOnline(broker: broker.address)
+        if let address { note("status: http://\(address)/ (also /metrics, /healthz, /readyz)") }
         note("agent online; simulating \(patients) patients for \(Int(duration)) s")
         let simulator = SimulatorConfig(patients: patients, seed: seed,
                                         startTime: Int64(Date().timeIntervalSince1970 * 1000),
@@ -63,6 +70,17 @@ public struct DemoCommand: ParsableCommand {
     }
 
     static let gateway = "demo-gw"
+
+    /// The `--http` address with a free port for port 0 (the agent is told the port, so that the
+    /// demo can print where its page is), or `nil` for `off`.
+    private func httpAddress() throws -> ListenAddress? {
+        guard http != "off", !http.isEmpty else { return nil }
+        guard let address = ListenAddress(http) else {
+            throw ValidationError("--http must be HOST:PORT, [IPV6]:PORT or off")
+        }
+        guard address.port == 0 else { return address }
+        return ListenAddress(host: address.host, port: try ListenAddress.freePort(host: address.host))
+    }
 
     private func note(_ text: String) {
         if !json { FileStream.standardError.write(text + "\n") }

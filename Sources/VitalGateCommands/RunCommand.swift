@@ -44,11 +44,16 @@ public struct RunCommand: ParsableCommand {
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
         let keys = try FileKeyStore.load(path: DataPaths(config.gateway.dataDirectory).keyFile)
         let egress = EgressSupervisor(base: config, keys: keys)
+        let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
+        // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
+        let monitor = config.http.isEnabled
+            ? try AgentMonitor(config: config, keys: keys, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current })
+            : nil
+        defer { monitor?.stop() }
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
-                                           egressControl: egress)
+                                           egressControl: egress, board: monitor?.board)
         try anchoring?.start()
-        let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
         alerts.start()
         defer { alerts.stop() }
         try egress.start()
@@ -160,7 +165,7 @@ public struct RunCommand: ParsableCommand {
     static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?,
                             ledgerControl: (any LedgerControl)? = nil,
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
-                            egressControl: (any EgressControl)? = nil) throws -> IngestService {
+                            egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -187,6 +192,7 @@ public struct RunCommand: ParsableCommand {
         ingest.ledgerControl = ledgerControl
         ingest.brokerObserver = brokerObserver
         ingest.egressControl = egressControl
+        ingest.board = board
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

@@ -22,7 +22,7 @@ public enum AgentBinary {
     /// Runs `vitalgate args...` to completion; returns the exit code and output.
     @discardableResult
     public static func run(_ arguments: [String], log: String) throws -> (code: Int32?, output: String) {
-        let child = try ChildProcess(executable: path, arguments: arguments, outputPath: log)
+        let child = try ChildProcess(executable: path, arguments: withPrivatePort(arguments), outputPath: log)
         child.waitForExit()
         return (child.exitCode, (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
     }
@@ -33,7 +33,7 @@ public enum AgentBinary {
     @discardableResult
     public static func runFromRoot(_ arguments: [String], log: String, unprivileged: Bool = false) throws
         -> (code: Int32?, output: String) {
-        var command = ["/usr/bin/env", "-C", "/", path] + arguments
+        var command = ["/usr/bin/env", "-C", "/", path] + withPrivatePort(arguments)
         if unprivileged && getuid() == 0 { command = unprivilegedPrefix + command }
         let child = try ChildProcess(executable: command[0], arguments: Array(command.dropFirst()), outputPath: log)
         child.waitForExit()
@@ -58,7 +58,15 @@ public enum AgentBinary {
     public static func start(_ arguments: [String], log: String, environment: [String: String] = [:]) throws -> ChildProcess {
         let merged = environment.isEmpty ? nil
             : ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
-        return try ChildProcess(executable: path, arguments: arguments, outputPath: log, environment: merged)
+        return try ChildProcess(executable: path, arguments: withPrivatePort(arguments), outputPath: log, environment: merged)
+    }
+
+    /// `run` with its HTTP endpoints on a port the system chooses, unless the arguments say
+    /// where (`--http`, which also overrides a config file's `[http] listen`): tests run many
+    /// agents at once, and the default port would let only one of them start.
+    static func withPrivatePort(_ arguments: [String]) -> [String] {
+        guard arguments.first == "run", !arguments.contains("--http") else { return arguments }
+        return arguments + ["--http", "127.0.0.1:0"]
     }
 }
 

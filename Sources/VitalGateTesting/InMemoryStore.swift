@@ -1,6 +1,7 @@
 public import Ingest
 public import Sealing
 public import Telemetry
+import Cryptography
 import Threading
 public import Vault
 
@@ -169,6 +170,9 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
     public var fileBytes: Int64 { 0 }
 
     public func startWALCheckpointer() -> WALCheckpointer? { nil }
+
+    /// SHA-256 of the identifier: stable, and not the identifier.
+    public func pseudonym(of identifier: String) -> [UInt8] { SHA256.hash(Array(identifier.utf8)) }
 
     public func enableSealing(_ configuration: SealingConfiguration, now: Int64) throws(VaultError) -> Int {
         lock.withLock { state.sealingCalls += 1 }

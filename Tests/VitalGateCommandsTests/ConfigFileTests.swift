@@ -42,6 +42,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "egress.fhir_token_file", "egress.fhir_oauth_token_url", "egress.fhir_oauth_client_id",
             "egress.fhir_oauth_secret_file", "egress.fhir_oauth_scope", "egress.fhir_batch", "egress.fhir_timeout_seconds",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
+            "http.listen", "http.user", "http.password_file", "http.stall_seconds", "http.ack_lag_seconds",
+            "http.anchor_lag_seconds", "http.delivery_lag_seconds",
         ])
         // Every setting line carries a comment.
         let settingLines = text.split(separator: "\n").filter { $0.contains(" = ") && !$0.hasPrefix("#") }

@@ -3,7 +3,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "ledger", "egress", "fleet"]
+                                "storage", "ledger", "egress", "fleet", "http"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -98,6 +98,14 @@ extension AgentConfig {
         case ("fleet", "groups"): fleet.groups = try v.strings()
         case ("fleet", "operators_file"): fleet.operatorsFile = try v.string()
         case ("fleet", "confirm_timeout_seconds"): fleet.confirmTimeoutSeconds = try v.number()
+
+        case ("http", "listen"): http.listen = try v.string()
+        case ("http", "user"): http.user = try v.string()
+        case ("http", "password_file"): http.passwordFile = try v.string()
+        case ("http", "stall_seconds"): http.stallSeconds = try v.number()
+        case ("http", "ack_lag_seconds"): http.ackLagSeconds = try v.number()
+        case ("http", "anchor_lag_seconds"): http.anchorLagSeconds = try v.number()
+        case ("http", "delivery_lag_seconds"): http.deliveryLagSeconds = try v.number()
 
         case ("", _):
             throw v.error(.unknownKey, "keys must follow a [section] header")

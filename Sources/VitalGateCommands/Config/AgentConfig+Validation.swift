@@ -1,3 +1,4 @@
+import HTTPServer
 import Glibc
 import MQTT
 import Telemetry
@@ -58,6 +59,22 @@ extension AgentConfig {
         try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",
                   "needs fleet.operators_file (the pinned operator keys)")
         try check(fleet.confirmTimeoutSeconds, SettingRanges.fleetConfirmTimeoutSeconds)
+        try checkHTTP()
+    }
+
+    /// `[http]`: a listen address, credentials off loopback, thresholds that are not negative.
+    private func checkHTTP() throws(ConfigError) {
+        guard http.isEnabled else { return }
+        guard let address = ListenAddress(http.listen) else {
+            throw ConfigError(.invalidSetting, key: "http.listen", "must be HOST:PORT, [IPV6]:PORT, or off")
+        }
+        try check(address.isLoopback || !http.passwordFile.isEmpty, "http.password_file",
+                  "must name a password file when http.listen is not a loopback address (the status page shows beds and alerts)")
+        try check(!http.user.isEmpty && !http.user.contains(":"), "http.user", "must be a non-empty name without `:`")
+        for (key, value) in [("http.stall_seconds", http.stallSeconds), ("http.ack_lag_seconds", http.ackLagSeconds),
+                             ("http.anchor_lag_seconds", http.anchorLagSeconds), ("http.delivery_lag_seconds", http.deliveryLagSeconds)] {
+            try check(value >= 0 && value.isFinite, key, "must be 0 (not checked) or a number of seconds")
+        }
     }
 
     /// The files the settings name that the agent reads later (TLS files, credentials): each set
@@ -73,7 +90,7 @@ extension AgentConfig {
             ("egress.fhir_key_file", egress.fhirKeyFile), ("egress.fhir_token_file", egress.fhirTokenFile),
             ("egress.fhir_oauth_secret_file", egress.fhirOAuthSecretFile),
             ("ledger.endpoint_ca_file", ledger.endpointCAFile), ("ledger.endpoint_cert_file", ledger.endpointCertFile),
-            ("ledger.endpoint_key_file", ledger.endpointKeyFile),
+            ("ledger.endpoint_key_file", ledger.endpointKeyFile), ("http.password_file", http.passwordFile),
         ]
         for (key, path) in files where !path.isEmpty && access(path, R_OK) != 0 {
             throw TextFile.openFailure(errno, path: path, key: key)

@@ -247,8 +247,34 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[http]`: metrics, health and the status page over HTTP.
+    public struct HTTPSection: Sendable, Equatable {
+        /// `listen`: `HOST:PORT` (`[V6]:PORT`); empty or `off`: no HTTP server.
+        public var listen = "127.0.0.1:9180"
+        /// `user` and `password_file`: HTTP Basic credentials, required when `listen` is not a
+        /// loopback address (the file holds the password, never this file).
+        public var user = "vitalgate"
+        public var passwordFile = ""
+        /// `stall_seconds`: `/healthz` fails when the ingest loop has not turned for this long.
+        public var stallSeconds = 30.0
+        /// `ack_lag_seconds`, `anchor_lag_seconds`, `delivery_lag_seconds`: `/readyz` fails when
+        /// the oldest unacknowledged message, unanchored checkpoint or undelivered record is this
+        /// old (0: not checked).
+        public var ackLagSeconds = 60.0
+        public var anchorLagSeconds = 3600.0
+        public var deliveryLagSeconds = 3600.0
+
+        /// The documented defaults.
+        public init() {}
+
+        /// Whether the server is on.
+        public var isEnabled: Bool { !listen.isEmpty && listen != "off" }
+    }
+
     /// `[gateway]`.
     public var gateway = GatewaySection()
+    /// `[http]`.
+    public var http = HTTPSection()
     /// `[mqtt]` and `[mqtt.tls]`.
     public var mqtt = MQTTSection()
     /// `[reconnect]`.
@@ -329,13 +355,13 @@ public struct AgentConfig: Sendable, Equatable {
     }
 
     /// The file's first line (trailing newline removed); errors never include its contents.
-    private static func readPassword(_ path: String) throws(ConfigError) -> String {
-        let text = try TextFile.read(path, key: "mqtt.password_file")
+    static func readPassword(_ path: String, key: String = "mqtt.password_file") throws(ConfigError) -> String {
+        let text = try TextFile.read(path, key: key)
         let firstLine = text.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "\n" || $0 == "\r\n" })
             .first
         let password = firstLine.map(String.init) ?? ""
         guard !password.isEmpty else {
-            throw ConfigError(.invalidSetting, key: "mqtt.password_file", "the password file is empty")
+            throw ConfigError(.invalidSetting, key: key, "the password file is empty")
         }
         return password
     }

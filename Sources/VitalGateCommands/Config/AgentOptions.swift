@@ -62,6 +62,11 @@ public struct AgentOptions: ParsableArguments {
                                             + "http(s)://… (overrides egress.fhir).", valueName: "url"))
     public var fhir: String?
 
+    /// `--http HOST:PORT|off`: overrides `http.listen` (metrics, health and the status page).
+    @Option(name: .long, help: ArgumentHelp("Serve /metrics, /healthz, /readyz and the status page here, or `off` "
+                                            + "(overrides http.listen).", valueName: "host:port|off"))
+    public var http: String?
+
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
@@ -82,6 +87,7 @@ public struct AgentOptions: ParsableArguments {
         if let ndjson { result.egress.ndjson = ndjson }
         if let upstream { result.egress.upstream = upstream }
         if let fhir { result.egress.fhir = fhir }
+        if let http { result.http.listen = http }
         if let protocolVersion {
             guard let version = MQTTOptions.ProtocolVersion(rawValue: protocolVersion) else {
                 throw ConfigError(.invalidSetting, key: "--protocol", "must be 5 or 3.1.1")
@@ -108,6 +114,7 @@ extension ConfigError {
             ("egress.ndjson", "--ndjson", options.ndjson != nil),
             ("egress.upstream", "--upstream", options.upstream != nil),
             ("egress.fhir", "--fhir", options.fhir != nil),
+            ("http.listen", "--http", options.http != nil),
         ]
         guard let override = overrides.first(where: { $0.key == key && $0.given }) else { return self }
         var copy = self

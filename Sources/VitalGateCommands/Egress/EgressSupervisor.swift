@@ -16,7 +16,8 @@ import Vault
 final class EgressSupervisor: EgressControl, @unchecked Sendable {
     // @unchecked Sendable is safe: `desired`, `version` and `stopping` are read and written only
     // with `condition`'s mutex held; `workers` and `appliedVersion` belong to the supervisor
-    // thread after `start()`, and to the caller before it and after `stop()` returned.
+    // thread after `start()`, and to the caller before it and after `stop()` returned;
+    // `publishedWorkers` is read and written only with `published` locked.
     private let base: AgentConfig
     private let keys: any KeyStore
     private let logger = Logger(label: "vitalgate.egress")
@@ -26,6 +27,9 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
     private var version = 0
     private var stopping = false
     private var workers: [DeliveryWorker] = []
+    /// A copy of `workers` for other threads (the HTTP endpoints), under `published`'s lock.
+    private let published = PThreadLock()
+    private var publishedWorkers: [DeliveryWorker] = []
     private var appliedVersion = -1
 
     /// A supervisor for `base`'s `[egress]`; nothing runs before `start()`.
@@ -85,6 +89,9 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
         finished.wait()
     }
 
+    /// The delivery workers running now (for the HTTP endpoints).
+    var currentWorkers: [DeliveryWorker] { published.withLock { publishedWorkers } }
+
     private func supervise() {
         while true {
             condition.lock()
@@ -109,6 +116,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
         }
         for worker in workers { worker.stop() }
         workers = next
+        published.withLock { publishedWorkers = next }
         for worker in workers { worker.start() }
         logger.notice("delivery switched", metadata: ["sinks": "\(workers.count)", "fleet": "\(egress != nil)"])
     }

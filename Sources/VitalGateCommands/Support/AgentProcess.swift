@@ -3,6 +3,7 @@ import Glibc
 public import LocalBroker
 public import MQTT
 import Telemetry
+public import HTTPServer
 public import Vault
 
 /// The agent (`vitalgate run`) as a child process, for `demo` and `bench`: its memory is
@@ -13,6 +14,8 @@ public final class AgentProcess {
     public let gateway: String
     /// Where its output goes.
     public let log: String
+    /// Where its HTTP endpoints listen, when this object chose the address.
+    public let httpAddress: ListenAddress?
 
     /// The running executable.
     public static var currentExecutable: String {
@@ -26,16 +29,20 @@ public final class AgentProcess {
         return current.hasSuffix("-bench") ? String(current.dropLast("-bench".count)) : current
     }
 
-    /// Starts `executable run ...` (by default this executable), with `--schemas schemas` when given.
+    /// Starts `executable run ...` (by default this executable), with `--schemas schemas` when given,
+    /// and its HTTP endpoints on a free loopback port unless `extraArguments` gives `--http`.
     public init(broker: BrokerAddress, dataDirectory: String, gateway: String, schemas: String? = nil, log: String,
          extraArguments: [String] = [], executable: String? = nil) throws {
         self.dataDirectory = dataDirectory
         self.gateway = gateway
         self.log = log
+        httpAddress = extraArguments.contains("--http") ? nil
+            : ListenAddress(host: "127.0.0.1", port: try ListenAddress.freePort(host: "127.0.0.1"))
         process = try ChildProcess(
             executable: executable ?? Self.executable,
             arguments: ["run", "--broker", broker.description, "--data-dir", dataDirectory, "--gateway", gateway]
-                + (schemas.map { ["--schemas", $0] } ?? []) + extraArguments,
+                + (schemas.map { ["--schemas", $0] } ?? []) + extraArguments
+                + (httpAddress.map { ["--http", $0.description] } ?? []),
             outputPath: log)
     }
 

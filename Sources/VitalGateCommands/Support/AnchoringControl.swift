@@ -69,6 +69,9 @@ final class AnchoringControl: LedgerControl {
         }
     }
 
+    /// The worker running now, if any (for the HTTP endpoints).
+    var current: AnchorWorker? { worker.withLock { $0 } }
+
     /// Stops the worker after any pending switch.
     func stop() {
         queue.sync {

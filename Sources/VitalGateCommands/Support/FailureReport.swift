@@ -1,6 +1,7 @@
 import ArgumentParser
 import Delivery
 import ErrorSupport
+import HTTPServer
 import Schemas
 import SQLite
 import Vault
@@ -36,6 +37,14 @@ public struct FailureReport: Sendable, Equatable {
                       status: error.exitStatus)
         case let error as DeliveryError where error.code == .configuration:
             self.init(message: error.reason, status: .configuration)
+        case let error as HTTPServerError:
+            let status: ExitStatus = switch error.code {
+            case .inUse: .inUse
+            case .permission: .permissions
+            case .address: .configuration
+            default: .failure
+            }
+            self.init(message: error.reason, status: status)
         case let error as ValidationError:
             self.init(message: error.message, status: .usage)
         default:
