@@ -27,6 +27,9 @@ public struct DemoCommand: ParsableCommand {
         valueName: "host:port|off"))
     var http = "127.0.0.1:0"
     @Flag(name: .long, help: "Print the summary as one JSON object.") var json = false
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("The agent's log (agent.log in the data directory): "
+                                                                + "text lines or one JSON object per line.", valueName: "text|json"))
+    var logFormat: LogFormat = .text
 
     public init() {}
 
@@ -46,7 +49,8 @@ public struct DemoCommand: ParsableCommand {
         let address = try httpAddress()
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: Self.gateway,
                                      schemas: schemas, log: FilePaths.join(data, "agent.log"),
-                                     extraArguments: ["--ndjson", delivery, "--http", address?.description ?? "off"])
+                                     extraArguments: ["--ndjson", delivery, "--http", address?.description ?? "off",
+                                                      "--log-format", logFormat.rawValue])
         try agent.requireOnline(broker: broker.address)
         if let address { note("status: http://\(address)/ (also /metrics, /healthz, /readyz)") }
         note("agent online; simulating \(patients) patients for \(Int(duration)) s")

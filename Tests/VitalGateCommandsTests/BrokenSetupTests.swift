@@ -12,6 +12,8 @@ final class SetupWorkspace: @unchecked Sendable {
     let data: String
     /// Agents a setup started (killed by `remove()`).
     var agents: [ChildProcess] = []
+    /// Brokers a setup started (stopped by `remove()`).
+    var brokers: [LocalBroker] = []
 
     init() throws {
         directory = try TemporaryDirectory(prefix: "vitalgate-setup")
@@ -47,6 +49,7 @@ final class SetupWorkspace: @unchecked Sendable {
 
     func remove() {
         for agent in agents { agent.terminate(signal: SIGKILL) }
+        for broker in brokers { broker.stop() }
         directory.remove()
     }
 }
@@ -138,6 +141,23 @@ struct BrokenSetup: Sendable, CustomTestStringConvertible {
             "another vitalgate agent (pid \(workspace.agents[0].pid)) is running on this vault (\(workspace.data)"
                 + "/vault.sqlite.lock is locked); stop it first, or use another data directory"
         }),
+        BrokenSetup(name: "HTTP port in use", status: 75, prepare: { workspace in
+            let other = try LocalBroker()  // something else listens on the port
+            workspace.brokers.append(other)
+            return try BrokenSetup.run("--http", "127.0.0.1:\(other.address.port)")(workspace)
+        }, message: { workspace in
+            "cannot listen on 127.0.0.1:\(workspace.brokers[0].address.port): another process listens there (choose another "
+                + "address with [http] listen or --http, or turn it off with --http off)"
+        }),
+        BrokenSetup(name: "HTTP off loopback without a password", status: 78, prepare: BrokenSetup.run("--http", "0.0.0.0:0"),
+                    message: { _ in "http.password_file: must name a password file when http.listen is not a loopback "
+                        + "address (the status page shows beds and alerts)" }),
+        BrokenSetup(name: "bad --http", status: 64, prepare: BrokenSetup.run("--http", "nonsense"),
+                    message: { _ in "--http: must be HOST:PORT, [IPV6]:PORT, or off" }),
+        BrokenSetup(name: "HTTP password file missing", status: 66, prepare: { workspace in
+            let config = try workspace.write("[http]\nlisten = \"0.0.0.0:0\"\npassword_file = \"/nonexistent/pw\"\n", to: "http.conf")
+            return try BrokenSetup.run("--config", config, "--http", "0.0.0.0:0")(workspace)
+        }, message: { _ in "http.password_file: no such file" }),
         BrokenSetup(name: "detect: no schema directory", status: 78, prepare: { workspace in
             ["detect", "--replay", try workspace.write("", to: "replay.jsonl"), "--alerts", workspace.path("alerts.jsonl"),
              "--schemas", workspace.path("none")]

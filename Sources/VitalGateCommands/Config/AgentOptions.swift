@@ -67,6 +67,11 @@ public struct AgentOptions: ParsableArguments {
                                             + "(overrides http.listen).", valueName: "host:port|off"))
     public var http: String?
 
+    /// `--log-format text|json` (read by `main` before parsing; declared here so that it parses).
+    @Option(name: .customLong("log-format"), help: ArgumentHelp("Log as text lines or as one JSON object per line.",
+                                                                valueName: "text|json"))
+    public var logFormat: LogFormat = .text
+
     /// No overrides (ArgumentParser fills in the options).
     public init() {}
 
