@@ -36,6 +36,11 @@ public struct BenchIngestCommand: ParsableCommand {
         "Steady-rate phase: the agent also delivers to two sinks, NDJSON files and an upstream broker (the private one).",
         valueName: "sinks"))
     var withSinks = false
+    @Option(name: .long, help: ArgumentHelp(
+        "Steady-rate phase: GET /metrics and the status page this often, ms, as Prometheus and a browser would (0: never)."))
+    var scrapeMs = 1000
+    @Flag(name: .long, help: "Steady-rate phase: run the agent with --http off (the A/B of the HTTP endpoints' cost).")
+    var noHTTP = false
     @Flag(name: .long, help: "Print one JSON object.") var json = false
 
     public init() {}
@@ -269,6 +274,9 @@ public struct BenchIngestCommand: ParsableCommand {
         var allStored: Bool
         var readings: Int
         var quarantined: Int
+        /// GETs of /metrics and / answered with 200, and the others.
+        var scrapes = 0
+        var scrapeFailures = 0
     }
 
     /// The agent live (detection on, as deployed) while the simulator publishes at `rate`.
@@ -280,8 +288,10 @@ public struct BenchIngestCommand: ParsableCommand {
         let keys = try FileKeyStore.initialize(path: DataPaths(data).keyFile)
         let sinks = withSinks ? ["--ndjson", data + "/fhir", "--upstream", broker.address.description] : []
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
-                                     log: data + "/agent.log", extraArguments: sinks)
+                                     log: data + "/agent.log", extraArguments: sinks + (noHTTP ? ["--http", "off"] : []))
         try agent.requireOnline(broker: broker.address)
+        let scraper = agent.httpAddress.flatMap { scrapeMs > 0 ? Scraper(base: "http://\($0)", everyMs: scrapeMs) : nil }
+        defer { scraper?.stop() }
         // The simulated clock runs `speed` times faster than the wall clock. Started at "now", its
         // timestamps would pass the agent's future-skew limit (15 min) within a minute, and from
         // then on every message would be quarantined instead of stored; so it starts far enough
@@ -293,11 +303,13 @@ public struct BenchIngestCommand: ParsableCommand {
                                                                      speed: speed, maxInFlight: 500))
         let report = try publisher.run(until: .simulatedSeconds(steadySeconds * speed))
         let seen = agent.waitStored(messages: report.published, keys: keys, timeoutSeconds: 30)
+        let scrapes = scraper?.stop() ?? (answered: 0, failed: 0)
         let (_, peak) = agent.stop()
         let stats = try Vault(path: DataPaths(data).vault, keys: keys).stats()
         return SteadyResult(achievedRate: report.messagesPerSecond, peakRSSKiB: peak ?? 0,
                             allStored: seen >= report.published && stats.quarantined == 0,
-                            readings: stats.readings, quarantined: stats.quarantined)
+                            readings: stats.readings, quarantined: stats.quarantined,
+                            scrapes: scrapes.answered, scrapeFailures: scrapes.failed)
     }
 
     static func which(_ name: String) throws -> String {

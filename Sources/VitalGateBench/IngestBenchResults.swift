@@ -99,6 +99,8 @@ struct IngestBenchResults {
             ("steady_all_stored", steady.map { .bool($0.allStored) } ?? .null),
             ("steady_readings", steady.map { .number(Double($0.readings)) } ?? .null),
             ("steady_quarantined", steady.map { .number(Double($0.quarantined)) } ?? .null),
+            ("steady_http_scrapes", steady.map { .number(Double($0.scrapes)) } ?? .null),
+            ("steady_http_scrape_failures", steady.map { .number(Double($0.scrapeFailures)) } ?? .null),
         ]
         return .object(pipelineMembers + rateMembers + baselineMembers + cpuMembers + steadyMembers)
     }

@@ -1,7 +1,7 @@
 import Foundation
 import HTTPServer
-import Ingest
-import Monitoring
+@testable import Ingest
+@testable import Monitoring
 import Telemetry
 import Testing
 
@@ -54,5 +54,15 @@ import Testing
         #expect(html.contains("Delivery: fhir") && html.contains("1000 waiting"))
         #expect(html.contains("40 of 42 batches anchored") && html.contains("version 7") && html.contains("tree size 42"))
         #expect(html.contains("118 MiB of 256 MiB"))
+    }
+
+    @Test func theChartSpansTheBedsHistoryBetweenTenAndSixtyMinutesAndMarksEveryMinute() {
+        let now: Int64 = 1_796_000_000_000
+        let one = BedChart([BedStatus.Minute(start: now - 120_000, heartRate: 80, spo2: nil)], now: now)
+        #expect(one.spanMinutes == 10 && one.svg.contains("last 10 min") && one.svg.contains("<circle"))
+        #expect(!one.svg.contains("class=\"spo2\""))
+        let long = (0..<90).reversed().map { BedStatus.Minute(start: now - Int64($0) * 60_000, heartRate: 70, spo2: 98) }
+        #expect(BedChart(long, now: now).spanMinutes == 60)
+        #expect(BedChart([], now: now).svg.isEmpty)
     }
 }

@@ -83,6 +83,7 @@ import VitalGateTesting
         #expect(dom.components(separatedBy: "class=\"muted pseudonym\">patient ").count == 4)
         #expect(dom.contains("OxiPatch") && dom.contains("CardioStrip"))
         #expect(dom.contains("<svg class=\"chart\""))
+        #expect(dom.contains("Delivery: ndjson") && !dom.contains("(not running)"))
         let png = try Data(contentsOf: URL(fileURLWithPath: screenshot))
         #expect(png.count > 10_000 && png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
         let metrics = try get(base + "/metrics").text

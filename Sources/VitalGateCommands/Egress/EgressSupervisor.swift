@@ -75,6 +75,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
         let (first, firstVersion) = (desired, version)
         condition.unlock()
         workers = try RunCommand.makeEgressWorkers(try Self.effective(base, first), keys: keys)
+        published.withLock { publishedWorkers = workers }
         appliedVersion = firstVersion
         for worker in workers { worker.start() }
         WorkerThread.start(name: "vitalgate-egress") { [self] in supervise() }
