@@ -1,5 +1,6 @@
 import Cryptography
 import Foundation
+import HTTPServer
 import LocalBroker
 import MQTT
 import SQLite
@@ -21,13 +22,14 @@ import VitalGateTesting
             SQLite \(SQLiteLibrary.version)
             OpenSSL \(OpenSSLLibrary.version)
             libmosquitto \(MQTTLibrary.version)
+            libevent \(HTTPServerLibrary.version)
 
             """)
         #expect(BuildInfo.version.wholeMatch(of: /\d+\.\d+\.\d+/) != nil)
         #expect(BuildInfo.commit.wholeMatch(of: /[A-Za-z0-9._+-]{1,64}/) != nil, "unknown unless stamped")
         // The libraries' own answers are the versions Debian installed (the -dev packages match them).
         for (module, version) in [("sqlite3", SQLiteLibrary.version), ("libcrypto", OpenSSLLibrary.version),
-                                  ("libmosquitto", MQTTLibrary.version)] {
+                                  ("libmosquitto", MQTTLibrary.version), ("libevent", HTTPServerLibrary.version)] {
             let installed = try run(["/usr/bin/env", "pkg-config", "--modversion", module], in: dir)
             #expect(installed.output == version + "\n", "\(module)")
         }

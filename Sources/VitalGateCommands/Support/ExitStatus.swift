@@ -29,7 +29,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
         case .missingFile: "missing file: the key file, the --config file, a file a setting names"
         case .cannotCreate: "the data directory cannot be created, or is not a directory"
         case .storage: "the vault database cannot be opened or read (not a database, disk full)"
-        case .inUse: "another agent is running on the data directory (it holds the lock)"
+        case .inUse: "another agent is running on the data directory (it holds the lock), or the HTTP port is taken"
         case .permissions: "permission denied, or the key file is open to group or others"
         case .configuration: "invalid configuration: a setting, the config file, a schema, the key file"
         }

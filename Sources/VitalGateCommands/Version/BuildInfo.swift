@@ -1,4 +1,5 @@
 import Cryptography
+import HTTPServer
 import MQTT
 import SQLite
 
@@ -12,7 +13,8 @@ public enum BuildInfo {
     /// The commit built from (`scripts/stamp-commit.sh`), or `unknown`.
     public static var commit: String { buildCommit }
 
-    /// `vitalgate 0.1.0`, `commit …`, then `SQLite …`, `OpenSSL …` and `libmosquitto …`, one a line.
+    /// `vitalgate 0.1.0`, `commit …`, then `SQLite …`, `OpenSSL …`, `libmosquitto …` and
+    /// `libevent …`, one a line.
     public static var versionText: String {
         """
         vitalgate \(version)
@@ -20,6 +22,7 @@ public enum BuildInfo {
         SQLite \(SQLiteLibrary.version)
         OpenSSL \(OpenSSLLibrary.version)
         libmosquitto \(MQTTLibrary.version)
+        libevent \(HTTPServerLibrary.version)
         """
     }
 }
