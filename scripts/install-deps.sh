@@ -4,6 +4,8 @@ set -euo pipefail
 packages=(pkg-config openssl mosquitto mosquitto-clients libmosquitto-dev libsqlite3-dev libssl-dev libsecp256k1-dev libcurl4-openssl-dev libevent-dev)
 # Test peers: promtool (in `prometheus`) checks /metrics; headless Chromium loads the status page.
 packages+=(prometheus chromium)
+# scripts/package-deb.sh and scripts/test-deb.sh: dpkg-shlibdeps (in dpkg-dev) and lintian.
+packages+=(dpkg-dev lintian)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
