@@ -26,6 +26,9 @@ export VITALGATE_FHIR_VALIDATOR_PYTHON
 swift test --skip-build > .build/test.log 2>&1
 status=$?
 grep -E "✘|Test run with|Executed .* tests|Fatal error" .build/test.log | head -200
+# The Debian package, built (release, static Swift runtime), linted, installed, run from /,
+# reinstalled, removed and purged (scripts/test-deb.sh; as root, which CI is).
+./scripts/test-deb.sh || status=1
 # Every fuzz target for 30 s on its committed corpus (docs/TESTING.md): a parser that traps on an
 # input it once handled, or on one near it, is caught at the next landing.
 echo "fuzzing each target for 30 s (scripts/fuzz.sh)"
