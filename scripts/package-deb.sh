@@ -19,7 +19,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-for tool in dpkg-deb dpkg-shlibdeps strip gzip; do
+for tool in dpkg-deb dpkg-shlibdeps strip readelf gzip; do
   command -v "$tool" > /dev/null || { echo "package-deb: $tool not found (apt-get install dpkg-dev binutils)" >&2; exit 1; }
 done
 
@@ -29,9 +29,9 @@ upstream=$(sed -n 's/^ *public static let version = "\([^"]*\)"$/\1/p' Sources/V
 version=$upstream-${VITALGATE_DEB_REVISION:-1}
 arch=$(dpkg --print-architecture)
 maintainer=${VITALGATE_DEB_MAINTAINER:-VitalGate maintainers <maintainers@users.noreply.b-seed-6e7afe2a.example>}
-out=${VITALGATE_DEB_DIR:-.build/deb}
+out=.build/deb
 # Timestamps (the changelog's date, gzip headers, file times in the archive) are the commit's,
-# so two builds of one commit give the same package.
+# not the build's: the package's metadata says when the code is from.
 SOURCE_DATE_EPOCH=${SOURCE_DATE_EPOCH:-$(git log -1 --format=%ct 2> /dev/null || date +%s)}
 export SOURCE_DATE_EPOCH
 
@@ -45,7 +45,7 @@ scripts/stamp-commit.sh "${build[@]}" --product vitalgate >&2
 bin_dir=$("${build[@]}" --show-bin-path)
 binary=$bin_dir/vitalgate
 # Debian has no Swift runtime package: a binary that needs libswiftCore.so would not start.
-if readelf -d "$binary" | grep -E "NEEDED.*(libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime)"; then
+if readelf -d "$binary" | grep -E "NEEDED.*(libswift|libFoundation|lib_Foundation|libdispatch|libBlocksRuntime)" >&2; then
   echo "package-deb: $binary links the Swift runtime dynamically (build with --static-swift-stdlib)" >&2
   exit 1
 fi
