@@ -119,15 +119,18 @@ else
 fi
 
 # What systemd would run, as it would run it (ExecStart, User=vitalgate, UMask=0077, from /),
-# against a private broker: the installed user, data directory and key file must do.
+# against a private broker, its HTTP endpoints on a free port rather than [http]'s 9180: the
+# installed user, data directory and key file must do.
 t=$(date +%s)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+http_port=$(free_port)
 printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$port" > "$work/mosquitto.conf"
 mosquitto -c "$work/mosquitto.conf" > "$work/mosquitto.log" 2>&1 &
 broker_pid=$!
 read -ra exec_start <<< "$(sed -n 's/^ExecStart=//p' "$unit")"
 (cd / && umask 0077 && exec "${as_root[@]}" setpriv --reuid=vitalgate --regid=vitalgate --init-groups -- \
-  "${exec_start[@]}" --broker "mqtt://127.0.0.1:$port") > "$work/agent.log" 2>&1 &
+  "${exec_start[@]}" --broker "mqtt://127.0.0.1:$port" --http "127.0.0.1:$http_port") > "$work/agent.log" 2>&1 &
 agent_pid=$!
 online=""
 for _ in $(seq 40); do
@@ -136,6 +139,8 @@ for _ in $(seq 40); do
   kill -0 "$agent_pid" 2> /dev/null || break
 done
 check "the unit's ExecStart, as vitalgate, comes online" test "$online" = online
+check "its /healthz answers" python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=5)' \
+  "http://127.0.0.1:$http_port/healthz"
 root kill -TERM "$agent_pid" 2> /dev/null || true
 agent_status=0
 wait "$agent_pid" || agent_status=$?
