@@ -100,13 +100,21 @@ public final class Vault {
 
     private static func loadOrCreateGatewayKey(_ db: Connection, keys: any KeyStore) throws(VaultError) -> [UInt8] {
         let context = Array("gateway-data-key".utf8)
+        let select = "SELECT value FROM meta WHERE key = 'gateway_key'"
         do {
-            if let wrapped = try db.query("SELECT value FROM meta WHERE key = 'gateway_key'").first?.first?.blobValue {
+            if let wrapped = try db.query(select).first?.first?.blobValue {
                 return try keys.unwrap(wrapped, context: context)
             }
-            let key = SecureRandom.bytes(32)
-            try db.run("INSERT INTO meta (key, value) VALUES ('gateway_key', ?)", [.blob(try keys.wrap(key, context: context))])
-            return key
+            // A new vault: the key is made under the write lock, after looking again, since another
+            // opener of the new file may have made it meanwhile (both must use the same key).
+            return try db.transaction(.immediate) { () throws -> [UInt8] in
+                if let wrapped = try db.query(select).first?.first?.blobValue {
+                    return try keys.unwrap(wrapped, context: context)
+                }
+                let key = SecureRandom.bytes(32)
+                try db.run("INSERT INTO meta (key, value) VALUES ('gateway_key', ?)", [.blob(try keys.wrap(key, context: context))])
+                return key
+            }
         } catch let error as VaultError {
             throw error
         } catch {
