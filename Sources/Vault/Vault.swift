@@ -43,6 +43,10 @@ public final class Vault {
     let synchronous: Connection.SynchronousMode
     /// Held for the vault's lifetime when opened as the agent's (`exclusiveWriter`).
     private let writerLock: WriterLock?
+    /// Whether this vault was opened as the agent's, the one process that stores readings.
+    var isExclusiveWriter: Bool { writerLock != nil }
+    /// Whether `settleErasures()` has run since the vault was opened (the agent's only).
+    var erasuresSettled = false
 
     /// Opens (creating and migrating if needed) the vault database at `path`. With `synchronous`
     /// `.full` (the default) a committed transaction survives a power cut; `.normal` only a
@@ -79,6 +83,10 @@ public final class Vault {
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)
         erasureCheckMark = nextReadingID
         try loadPatients()
+        if exclusiveWriter {
+            // Not fatal here: the agent starts, and `refreshErasures` retries within 5 s.
+            _ = try? settleErasures()
+        }
     }
 
     private static func maxID(_ db: Connection, _ table: String) throws(VaultError) -> Int64 {
