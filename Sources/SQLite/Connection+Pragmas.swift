@@ -36,8 +36,9 @@ extension Connection {
     }
 
     /// The schema version stored in the database header (`PRAGMA user_version`), 0 for a new
-    /// database. Use it to run migrations once: read it, migrate inside a transaction, and
-    /// set the new version in the same transaction.
+    /// database. Use it to run migrations once: read it inside an immediate or exclusive
+    /// transaction, migrate, and set the new version in the same transaction (read before the
+    /// transaction, it may be stale by the time the write lock is granted).
     public var userVersion: Int32 {
         get throws(SQLiteError) {
             let statement = try cached("PRAGMA user_version")
@@ -60,13 +61,33 @@ extension Connection {
     /// before failing with `.busy` (`sqlite3_busy_timeout`; 0 turns waiting off).
     public func busyTimeout(ms: Int) throws(SQLiteError) {
         try check(sqlite3_busy_timeout(handle, Int32(clamping: ms)), handle, "busy_timeout")
+        busyTimeoutMs = max(0, ms)
     }
 
     /// Switches the database to write-ahead logging (`PRAGMA journal_mode=WAL`), which lets
     /// readers run concurrently with one writer. The mode persists in the file.
+    ///
+    /// Several connections may switch one new database at once: SQLite answers the losers
+    /// `SQLITE_BUSY` at once, without its busy handler (each holds the read lock it took to look
+    /// at the file and wants the write lock, which it treats as a deadlock), so a busy switch is
+    /// retried here for up to the busy timeout. By then the winner has switched the file, and
+    /// the retry finds it in WAL mode.
     /// - Throws: ``SQLiteError`` if SQLite reports any mode other than `wal` afterwards (for
-    ///   example `memory` for an in-memory database).
+    ///   example `memory` for an in-memory database), or `.busy` once the busy timeout passed.
     public func journalModeWAL() throws(SQLiteError) {
+        var waitedMs: Int32 = 0
+        var pauseMs: Int32 = 1
+        while true {
+            do throws(SQLiteError) {
+                return try switchToWAL()
+            } catch where error.code == .busy && Int(waitedMs) < busyTimeoutMs {
+                waitedMs += max(1, sqlite3_sleep(pauseMs))  // the milliseconds slept
+                pauseMs = min(pauseMs * 2, 50)
+            }
+        }
+    }
+
+    private func switchToWAL() throws(SQLiteError) {
         let statement = try prepare("PRAGMA journal_mode=WAL")
         let mode = try statement.step() ? statement.text(0)?.lowercased() : nil
         guard mode == "wal" else {

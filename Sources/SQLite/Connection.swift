@@ -17,6 +17,9 @@ public final class Connection {
     /// Statements for SQL given as string literals, keyed by the literal's address (a literal
     /// lives as long as the program), so a lookup does not hash the SQL text.
     private var literalCache: [UnsafePointer<UInt8>: Statement] = [:]
+    /// The wait for other connections' locks in milliseconds (``busyTimeout(ms:)``), which
+    /// ``journalModeWAL()`` also waits where SQLite's busy handler does not.
+    var busyTimeoutMs = Connection.defaultBusyTimeoutMs
 
     /// Process-wide SQLite settings, applied once before the first connection opens: memory
     /// statistics off (nothing reads them, and they put a global mutex around every allocation),

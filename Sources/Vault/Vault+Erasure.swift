@@ -21,7 +21,9 @@ extension Vault {
     /// event naming the operator and the pseudonym.
     ///
     /// A running agent picks the erasure up within seconds (`refreshErasures`); readings it
-    /// stores for the patient in between are under the destroyed key, so they are erased too.
+    /// stores for the patient in between are under the destroyed key, so they are erased too,
+    /// and their digests are scrubbed when it notices, or, if it stops first, when the next agent
+    /// opens the vault (`settleErasures`, from the marker this leaves).
     public func erasePatient(_ identifier: String, by operatorName: String, at time: Int64) throws(VaultError)
         -> ErasureRecord {
         guard let entry = patientsByIdentifier[identifier] else {
@@ -43,6 +45,12 @@ extension Vault {
                 """).run(.integer(time), .integer(entry.ref))
             try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(entry.ref))
             try scrubContentDigests(patientRef: entry.ref)
+            if !isExclusiveWriter {
+                // The agent may hold the patient's key and store under it until it notices; should
+                // it stop first, its next start scrubs the rows from this record on.
+                try db.cached("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)")
+                    .run(.text(Self.unsettledErasureKey(entry.ref)), .integer(recordID))
+            }
             let detail = JSONWriter.canonicalString(.object([
                 ("by", .string(operatorName)), ("pseudonym", .string(pseudonymHex)),
             ]))
@@ -103,6 +111,9 @@ extension Vault {
     /// re-admits them under a new key instead of using the destroyed one. Returns the
     /// identifiers this vault knew them by (to drop their detector state).
     public func refreshErasures() throws(VaultError) -> [String] {
+        if isExclusiveWriter && !erasuresSettled {
+            try settleErasures()  // failed when the vault was opened: retried here
+        }
         // Rows this vault stored under a key destroyed since the last check are at or after the
         // mark (the erasure itself scrubbed every row committed before it).
         let since = erasureCheckMark
@@ -124,7 +135,15 @@ extension Vault {
         // real content digests: scrub those too, before the patients are forgotten here (so a
         // failure is retried at the next check). Only rows from the mark on: a range of the
         // primary key, not a scan of the table.
-        try write { for ref in refs { try scrubContentDigests(patientRef: ref, fromID: since) } }
+        // Their state saved since under the destroyed key goes too, and (as the agent) their
+        // erasures are settled: nothing of theirs is left for the next start to scrub.
+        try write {
+            for ref in refs {
+                try scrubContentDigests(patientRef: ref, fromID: since)
+                try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(ref))
+                if isExclusiveWriter { try db.cached("DELETE FROM meta WHERE key = ?").run(.text(Self.unsettledErasureKey(ref))) }
+            }
+        }
         erasureCheckMark = next
         var forgotten: [String] = []
         for ref in refs {
@@ -148,5 +167,60 @@ extension Vault {
     func scrubContentDigests(patientRef: Int64, fromID: Int64 = 0) throws {
         try db.cached("UPDATE readings SET digest = ? WHERE id >= ? AND patient_ref = ?")
             .run(.blob(Self.scrubbedDigest), .integer(fromID), .integer(patientRef))
+    }
+}
+
+extension Vault {
+    /// The `meta` key that marks an erasure made beside the agent as not yet settled; its value
+    /// is the id of the erasure's sealed record. Every row of the patient below that id was
+    /// scrubbed by the erasure; the agent may have stored more under the destroyed key after it.
+    static func unsettledErasureKey(_ patientRef: Int64) -> String { "\(unsettledErasurePrefix)\(patientRef)" }
+    static let unsettledErasurePrefix = "erasure_unsettled:"
+
+    /// Run by the agent (the exclusive writer) when it opens the vault: scrubs what a previous
+    /// agent left of erasures made beside it. That agent stored readings, alerts and state for the
+    /// patient under the destroyed key until it noticed the erasure (within 5 s), with real
+    /// digests; if it crashed or stopped before noticing, they were never scrubbed, and `audit`
+    /// flags every such digest. Bounded: only rows from the oldest unsettled erasure's record on
+    /// (a range of the primary key), which the marker from `erasePatient` names.
+    ///
+    /// An erasure of a patient whose key this vault holds (it was committed after the patients
+    /// were loaded) stays unsettled: `refreshErasures` scrubs what this vault stores meanwhile.
+    /// Returns the number of digests scrubbed.
+    @discardableResult
+    func settleErasures() throws(VaultError) -> Int {
+        let marked = try read { try unsettledErasures() }
+        guard !marked.isEmpty else {
+            erasuresSettled = true
+            return 0
+        }
+        let scrubbed = try write { () throws -> Int in
+            let marked = try unsettledErasures()  // under the write lock
+            guard let from = marked.map(\.from).min() else { return 0 }
+            try db.cached("""
+                UPDATE readings SET digest = ?
+                WHERE id >= ? AND digest != ? AND patient_ref IN (SELECT id FROM patients WHERE erased_at IS NOT NULL)
+                """).run(.blob(Self.scrubbedDigest), .integer(from), .blob(Self.scrubbedDigest))
+            let scrubbed = db.changes
+            for (ref, _) in marked where patientsByRef[ref]?.key == nil {
+                try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(ref))
+                try db.cached("DELETE FROM meta WHERE key = ?").run(.text(Self.unsettledErasureKey(ref)))
+            }
+            return scrubbed
+        }
+        erasuresSettled = true
+        return scrubbed
+    }
+
+    /// The unsettled erasures: patient row and the id of the erasure's sealed record.
+    private func unsettledErasures() throws -> [(ref: Int64, from: Int64)] {
+        let prefix = Self.unsettledErasurePrefix
+        // A range of meta's primary key: ';' follows ':' in ASCII.
+        return try db.query("SELECT key, value FROM meta WHERE key > ? AND key < ?",
+                            [.text(prefix), .text(String(prefix.dropLast()) + ";")]).compactMap { row in
+            guard let key = row[0].textValue, let ref = Int64(key.dropFirst(prefix.count)),
+                  let from = row[1].integerValue else { return nil }
+            return (ref, from)
+        }
     }
 }

@@ -43,6 +43,10 @@ public final class Vault {
     let synchronous: Connection.SynchronousMode
     /// Held for the vault's lifetime when opened as the agent's (`exclusiveWriter`).
     private let writerLock: WriterLock?
+    /// Whether this vault was opened as the agent's, the one process that stores readings.
+    var isExclusiveWriter: Bool { writerLock != nil }
+    /// Whether `settleErasures()` has run since the vault was opened (the agent's only).
+    var erasuresSettled = false
 
     /// Opens (creating and migrating if needed) the vault database at `path`. With `synchronous`
     /// `.full` (the default) a committed transaction survives a power cut; `.normal` only a
@@ -79,6 +83,10 @@ public final class Vault {
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)
         erasureCheckMark = nextReadingID
         try loadPatients()
+        if exclusiveWriter {
+            // Not fatal here: the agent starts, and `refreshErasures` retries within 5 s.
+            _ = try? settleErasures()
+        }
     }
 
     private static func maxID(_ db: Connection, _ table: String) throws(VaultError) -> Int64 {
@@ -100,13 +108,21 @@ public final class Vault {
 
     private static func loadOrCreateGatewayKey(_ db: Connection, keys: any KeyStore) throws(VaultError) -> [UInt8] {
         let context = Array("gateway-data-key".utf8)
+        let select = "SELECT value FROM meta WHERE key = 'gateway_key'"
         do {
-            if let wrapped = try db.query("SELECT value FROM meta WHERE key = 'gateway_key'").first?.first?.blobValue {
+            if let wrapped = try db.query(select).first?.first?.blobValue {
                 return try keys.unwrap(wrapped, context: context)
             }
-            let key = SecureRandom.bytes(32)
-            try db.run("INSERT INTO meta (key, value) VALUES ('gateway_key', ?)", [.blob(try keys.wrap(key, context: context))])
-            return key
+            // A new vault: the key is made under the write lock, after looking again, since another
+            // opener of the new file may have made it meanwhile (both must use the same key).
+            return try db.transaction(.immediate) { () throws -> [UInt8] in
+                if let wrapped = try db.query(select).first?.first?.blobValue {
+                    return try keys.unwrap(wrapped, context: context)
+                }
+                let key = SecureRandom.bytes(32)
+                try db.run("INSERT INTO meta (key, value) VALUES ('gateway_key', ?)", [.blob(try keys.wrap(key, context: context))])
+                return key
+            }
         } catch let error as VaultError {
             throw error
         } catch {

@@ -190,23 +190,50 @@ enum VaultSchema {
     static var currentVersion: Int32 { Int32(migrations.count) }
 
     /// Brings `db` to the current version; refuses databases from a newer build.
+    ///
+    /// Any number of connections, in any number of processes, may migrate one vault at once (the
+    /// agent creating it while `stats` opens it, issue 20): each migration runs in its own
+    /// exclusive transaction that re-reads `user_version` inside it, so whoever gets the write
+    /// lock second waits (the busy timeout), then finds the migration applied and moves on.
+    /// A vault that is already current costs one read and takes no write lock.
     static func migrate(_ db: Connection) throws(VaultError) {
         let version: Int32
         do { version = try db.userVersion } catch {
             throw VaultError(.storage, "cannot read the schema version", underlying: error)
         }
+        try refuseNewer(version)
+        guard version < currentVersion else { return }
+        while try applyNext(db) {}
+    }
+
+    /// Applies the next migration, if one is still missing, in one exclusive transaction that
+    /// reads the version under the write lock. Returns whether it applied one.
+    private static func applyNext(_ db: Connection) throws(VaultError) -> Bool {
+        var applying: Int?
+        do {
+            return try db.transaction(.exclusive) { () throws -> Bool in
+                let version = try db.userVersion  // under the write lock: another opener may have migrated
+                try refuseNewer(version)
+                guard version < currentVersion else { return false }
+                applying = Int(version)
+                try db.execute(migrations[Int(version)])
+                try db.setUserVersion(version + 1)
+                return true
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch {
+            let busy = (error as? SQLiteError).map { $0.code == .busy || $0.code == .locked } ?? false
+            let step = applying.map { "migration \($0 + 1) failed" } ?? "cannot start migrating the vault"
+            let why = busy ? ": another process kept the vault locked for more than "
+                + "\(Connection.defaultBusyTimeoutMs / 1000) s (try again)" : ""
+            throw VaultError(.migration, step + why, underlying: error)
+        }
+    }
+
+    private static func refuseNewer(_ version: Int32) throws(VaultError) {
         guard version <= currentVersion else {
             throw VaultError(.migration, "vault schema \(version) is newer than this build (\(currentVersion))")
-        }
-        for index in Int(version)..<migrations.count {
-            do {
-                try db.transaction(.immediate) {
-                    try db.execute(migrations[index])
-                    try db.setUserVersion(Int32(index + 1))
-                }
-            } catch {
-                throw VaultError(.migration, "migration \(index + 1) failed", underlying: error)
-            }
         }
     }
 }

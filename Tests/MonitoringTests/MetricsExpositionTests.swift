@@ -3,6 +3,7 @@
 @testable import Ingest
 import Monitoring
 import Telemetry
+import Foundation
 import Testing
 @testable import Vault
 import VitalGateTesting
@@ -95,6 +96,13 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
         ] {
             #expect(text.contains(line + "\n"), "missing: \(line)")
         }
+    }
+
+    @Test func everyFamilyIsDocumentedInOperations() throws {
+        let docs = try String(contentsOf: AgentBinary.repositoryRoot.appendingPathComponent("docs/OPERATIONS.md"), encoding: .utf8)
+        let families = busySnapshot().prometheusText.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }
+            .map { String($0.split(separator: " ")[2]) }
+        for family in families { #expect(docs.contains("| `\(family)` |"), "\(family) is not in docs/OPERATIONS.md") }
     }
 
     @Test func noBedDeviceOrPatientReachesTheMetrics() {

@@ -80,6 +80,32 @@ struct ConnectionTests {
         #expect(try reader.query("PRAGMA journal_mode") == [["wal"]])
     }
 
+    /// SQLite answers the losers of a race to switch a new file to WAL `SQLITE_BUSY` without
+    /// calling its busy handler; `journalModeWAL` waits for them instead (issue 20).
+    @Test func connectionsSwitchingOneNewFileToWALAtOnceAllSucceed() throws {
+        for attempt in 1...100 {
+            let path = directory.path("race-\(attempt).sqlite")
+            let go = DispatchSemaphore(value: 0)
+            let ready = DispatchGroup(), done = DispatchGroup()
+            let failures = Failures()
+            for _ in 0..<6 {
+                ready.enter()
+                done.enter()
+                Thread {
+                    let db = Result { try Connection(path: path) }  // opened first: only the switches race
+                    ready.leave()
+                    go.wait()
+                    do { try db.get().journalModeWAL() } catch { failures.append("\(error)") }
+                    done.leave()
+                }.start()
+            }
+            ready.wait()
+            for _ in 0..<6 { go.signal() }
+            done.wait()
+            #expect(failures.all.isEmpty, "attempt \(attempt): \(failures.all)")
+        }
+    }
+
     @Test func walIsRejectedForInMemoryDatabases() throws {
         let db = try Connection(path: ":memory:")
         let error = #expect(throws: SQLiteError.self) { try db.journalModeWAL() }
@@ -269,4 +295,22 @@ struct ConnectionTests {
 private final class LockHolder: @unchecked Sendable {
     let db: Connection
     init(_ db: Connection) { self.db = db }
+}
+
+/// Errors collected from several threads.
+private final class Failures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var failures: [String] = []
+
+    func append(_ failure: String) {
+        lock.lock()
+        failures.append(failure)
+        lock.unlock()
+    }
+
+    var all: [String] {
+        lock.lock()
+        defer { lock.unlock() }
+        return failures
+    }
 }
