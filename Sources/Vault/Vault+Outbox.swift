@@ -256,10 +256,20 @@ extension Vault {
     }
 
     /// Every sink's cursor with its backlog: the deliverable records after it.
-    func sinkStatuses() throws -> [SinkStatus] {
-        try sinkCursors().map { cursor in
-            let row = try db.cached(Self.backlogQuery(cursor.selection)).firstRow(.integer(cursor.lastID))
-            return SinkStatus(cursor: cursor, backlog: Int(row?[0].integerValue ?? 0), oldestPendingAt: row?[1].integerValue)
+    func sinkStatuses() throws -> [SinkStatus] { try Self.sinkStatuses(db) }
+
+    /// Every sink's cursor with its backlog, read on `db` (the vault's or a monitor's connection).
+    static func sinkStatuses(_ db: Connection) throws -> [SinkStatus] {
+        let rows = try db.query("""
+            SELECT sink, last_id, delivered, dead_letters, last_success_at, last_error, selection FROM sink_cursors ORDER BY sink
+            """)
+        return try rows.map { row in
+            let cursor = SinkCursor(sink: row[0].textValue ?? "", selection: OutboxSelection(rawValue: row[6].textValue ?? "") ?? .all,
+                                    lastID: row[1].integerValue ?? 0, delivered: row[2].integerValue ?? 0,
+                                    deadLetters: row[3].integerValue ?? 0, lastSuccessAt: row[4].integerValue,
+                                    lastError: row[5].textValue)
+            let backlog = try db.cached(backlogQuery(cursor.selection)).firstRow(.integer(cursor.lastID))
+            return SinkStatus(cursor: cursor, backlog: Int(backlog?[0].integerValue ?? 0), oldestPendingAt: backlog?[1].integerValue)
         }
     }
 

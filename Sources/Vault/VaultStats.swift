@@ -91,11 +91,3 @@ extension Vault {
         }
     }
 }
-
-extension Vault {
-    /// Where each sink stands and how far anchoring lags: the vault's part of the agent's
-    /// metrics and readiness (a few indexed reads; each backlog is counted from its cursor).
-    public func deliveryAndAnchoring() throws(VaultError) -> (sinks: [SinkStatus], anchoring: AnchorLag) {
-        try read { (try sinkStatuses(), try AnchorStore.lag(db)) }
-    }
-}

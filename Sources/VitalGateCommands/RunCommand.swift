@@ -47,7 +47,7 @@ public struct RunCommand: ParsableCommand {
         let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
         // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
         let monitor = config.http.isEnabled
-            ? try AgentMonitor(config: config, keys: keys, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current })
+            ? try AgentMonitor(config: config, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current })
             : nil
         defer { monitor?.stop() }
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,

@@ -18,21 +18,19 @@ final class AgentMonitor: Sendable {
 
     /// The threads' objects a snapshot reads, and the vault connection it reads through.
     final class Sources: @unchecked Sendable {
-        // @unchecked Sendable is safe: `vault` and `cached` are used only on the HTTP server's
+        // @unchecked Sendable is safe: `vault`, `cached` and `vaultError` are used only on the HTTP server's
         // thread (it calls the handler one request at a time); the rest is immutable or Sendable.
         let config: AgentConfig
-        let keys: any KeyStore
         let board: IngestBoard
         let workers: @Sendable () -> [DeliveryWorker]
         let anchor: @Sendable () -> AnchorWorker?
-        private var vault: Vault?
+        private var vault: VaultMonitor?
         private var cached: (at: Int64, sinks: [SinkStatus], lag: AnchorLag?)?
         private var vaultError: String?
 
-        init(config: AgentConfig, keys: any KeyStore, board: IngestBoard, workers: @escaping @Sendable () -> [DeliveryWorker],
+        init(config: AgentConfig, board: IngestBoard, workers: @escaping @Sendable () -> [DeliveryWorker],
              anchor: @escaping @Sendable () -> AnchorWorker?) {
             self.config = config
-            self.keys = keys
             self.board = board
             self.workers = workers
             self.anchor = anchor
@@ -66,11 +64,7 @@ final class AgentMonitor: Sendable {
         private func vaultFigures(now: Int64) -> (sinks: [SinkStatus], lag: AnchorLag?) {
             if let cached, now - cached.at < 2000 { return (cached.sinks, cached.lag) }
             do {
-                if vault == nil {
-                    let opened = try Vault(path: DataPaths(config.gateway.dataDirectory).vault, keys: keys)
-                    try opened.limitPageCache(kibibytes: 256)
-                    vault = opened
-                }
+                if vault == nil { vault = try VaultMonitor(path: DataPaths(config.gateway.dataDirectory).vault) }
                 guard let vault else { return ([], nil) }
                 let (sinks, lag) = try vault.deliveryAndAnchoring()
                 cached = (now, sinks, lag)
@@ -87,10 +81,10 @@ final class AgentMonitor: Sendable {
     /// Starts serving `config.http` (call `stop()` when the agent stops).
     /// - Throws: ``HTTPServerError`` when the address cannot be listened on, `ConfigError` when
     ///   the password file cannot be read.
-    init(config: AgentConfig, keys: any KeyStore, board: IngestBoard = IngestBoard(),
+    init(config: AgentConfig, board: IngestBoard = IngestBoard(),
          workers: @escaping @Sendable () -> [DeliveryWorker], anchor: @escaping @Sendable () -> AnchorWorker?) throws {
         self.board = board
-        let sources = Sources(config: config, keys: keys, board: board, workers: workers, anchor: anchor)
+        let sources = Sources(config: config, board: board, workers: workers, anchor: anchor)
         self.sources = sources
         guard let address = ListenAddress(config.http.listen) else {
             throw ConfigError(.invalidSetting, key: "http.listen", "must be HOST:PORT, [IPV6]:PORT, or off")
