@@ -1,0 +1,65 @@
+import Ingest
+import MQTT
+import Sealing
+import Testing
+import Vault
+import VitalGateTesting
+
+/// The byte budget (issue 20): over `[storage] max_bytes` with nothing to prune, `block` stops
+/// acknowledging (the broker keeps the backlog) and loses nothing; `evict-oldest` evicts the
+/// oldest content, as sealed events, and keeps storing.
+@Suite struct StorageBudgetTests {
+    @Test func blockWithholdsAcknowledgementsAndLosesNothing() throws {
+        let pipeline = try InMemoryPipeline()
+        pipeline.configuration.storageMaxBytes = 1000
+        pipeline.store.setBytes(5000)  // over the budget, and nothing in an in-memory store is prunable
+        let readings = (0..<40).map { pipeline.vitals($0) }
+        pipeline.broker.publishAll(pipeline.setup + readings)
+        // Blocked for 20 s of test time, then room again (pruning caught up, or the budget was raised).
+        let start = pipeline.clock.monotonicMs()
+        var whileBlocked: (stored: Int, acknowledged: [Int], held: Int, full: Int, failures: Int)?
+        let (service, done) = try pipeline.run { service in
+            if whileBlocked == nil, pipeline.clock.monotonicMs() - start >= 20_000 {
+                whileBlocked = (pipeline.store.totals.stored, pipeline.acknowledgements.counts(readings),
+                                pipeline.broker.undelivered(to: "vitalgate-test-gw"), service.metrics.storageBudgetFull,
+                                service.metrics.storeFailures)
+                pipeline.store.setBytes(0)
+            }
+            return whileBlocked != nil && pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0
+        }
+        let blocked = try #require(whileBlocked)
+        #expect(blocked.stored == 0 && blocked.acknowledged.allSatisfy { $0 == 0 })
+        #expect(blocked.held >= readings.count)  // the broker holds the backlog
+        #expect(blocked.full == 1 && blocked.failures > 0)
+        let alerts = pipeline.broker.payloads(on: "vitalgate/test-gw/alerts").map { String(decoding: $0, as: UTF8.self) }
+        #expect(alerts.contains { $0.contains("vault_write_failed") && $0.contains("budget_full") }, "\(alerts)")
+        // Then everything is stored once and acknowledged once, after its sync: nothing was lost.
+        #expect(done)
+        #expect(pipeline.acknowledgedOnceAfterSync(readings))
+        #expect(pipeline.store.totals.stored == 40 && service.metrics.stored == 40)
+        #expect(pipeline.store.events.contains("storage_full"))
+        #expect(pipeline.store.events.contains("vault_write_failed"))  // the block, on record as an outage
+    }
+
+    @Test func evictOldestKeepsStoringAndRecordsEachEvictionAsASealedEvent() throws {
+        let pipeline = try InMemoryPipeline()
+        let path = pipeline.dir.appending("real.sqlite").path
+        let keys = GatewayKeys.generate()
+        let vault = try Vault(path: path, keys: keys)
+        pipeline.configuration.sealing = SealingConfiguration(gatewayID: "test-gw", policy: try BatchPolicy(maxReadings: 10))
+        pipeline.configuration.storageMaxBytes = 1  // always over: nothing is delivered or anchored
+        pipeline.configuration.whenFull = .evictOldest
+        let readings = (0..<60).map { pipeline.vitals($0) }
+        pipeline.broker.publishAll(pipeline.setup + readings)
+        let (service, done) = try pipeline.run(on: vault) { service in
+            pipeline.broker.undelivered(to: "vitalgate-test-gw") == 0 && service.metrics.readingsEvicted >= 50
+        }
+        #expect(done)
+        #expect(service.metrics.stored == 60 && service.metrics.storageBudgetFull == 0)
+        let stats = try vault.stats()
+        #expect(stats.readings == 60 && stats.retention.evicted == Int64(service.metrics.readingsEvicted))
+        #expect(stats.eventsByType["readings_evicted", default: 0] >= 1 && stats.eventsByType["storage_evicting"] == 1)
+        try vault.sealAll(now: pipeline.clock.wallMs())
+        #expect(try vault.audit(gatewayID: "test-gw").passed)
+    }
+}
