@@ -22,7 +22,8 @@ extension IngestService {
                 metrics.readingsPruned += pruned
             }
             var full = false
-            if cap > 0, pruned == 0, UInt64(max(store.usedBytes, 0)) > cap {
+            let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap
+            if over, pruned == 0 {
                 switch configuration.whenFull {
                 case .block:
                     full = true
@@ -45,7 +46,7 @@ extension IngestService {
                              metadata: ["bytes": "\(store.usedBytes)", "cap": "\(cap)"])
                 alarmOnce(kind: "storage_full", transport, [])
             }
-            if !full && evicting { evicting = false }
+            if !over { evicting = false }  // the episode is over: the next eviction alarms again
             _ = try store.reclaimFreePages(configuration.vacuumStepPages)
         } catch {
             logger.warning("retention step failed; retried in a second", metadata: ["error": "\(error)"])
