@@ -15,7 +15,7 @@ extension IngestService {
         let limit = configuration.pruneStepLimit
         do {
             var pruned = 0
-            if var policy = configuration.retention {
+            if var policy = runtime.retention {
                 if let sinks = configuration.retentionSinks { policy.sinks = sinks() }
                 let nearing = cap > 0 && UInt64(max(store.usedBytes, 0)) >= cap / 10 * 9
                 pruned = try store.pruneStep(policy, now: now, limit: limit, ignoringAge: nearing).pruned
@@ -24,7 +24,7 @@ extension IngestService {
             var full = false
             let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap
             if over, pruned == 0 {
-                switch configuration.whenFull {
+                switch runtime.whenFull {
                 case .block:
                     full = true
                 case .evictOldest:

@@ -42,7 +42,7 @@ extension AgentConfig {
         try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
         try check(storage.vacuumAtStartMaxBytes >= 0, "storage.vacuum_at_start_max_bytes",
                   "must be 0 (never) or a size in bytes")
-        try check((1...3650).contains(retention.keepDays), "retention.keep_days", "must be between 1 and 3650 days")
+        try check(retention.keepDays, SettingRanges.retentionKeepDays)
         try checkLedger()
         try check(egress.ndjsonMaxAgeSeconds, SettingRanges.egressNDJSONMaxAgeSeconds)
         try check(!egress.patientIdentifierSystem.isEmpty && !egress.patientIdentifierSystem.contains("|"),
