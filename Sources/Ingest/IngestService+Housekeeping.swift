@@ -48,7 +48,7 @@ extension IngestService {
     func checkStorageCap(_ transport: any MessageTransport) {
         housekeeping.ran(.storageCheck, at: clock.monotonicMs())
         let cap = runtime.storageMaxBytes
-        let size = cap > 0 ? store.fileBytes : 0
+        let size = cap > 0 ? store.usedBytes : 0  // what the budget counts: pages in use and the WAL
         guard storage.capChecked(size: size, cap: cap) else { return }
         metrics.storageCapExceeded += 1
         let now = clock.wallMs()

@@ -41,6 +41,40 @@ import VitalGateTesting
         #expect(pipeline.store.events.contains("vault_write_failed"))  // the block, on record as an outage
     }
 
+    /// The agent prunes, a step a second between batches, what is anchored and older than
+    /// `keep_days` (no sink configured: that condition holds).
+    @Test func theAgentPrunesWhatIsAnchoredAndOldBetweenBatches() throws {
+        let pipeline = try InMemoryPipeline()
+        let path = pipeline.dir.appending("real.sqlite").path
+        let vault = try Vault(path: path, keys: GatewayKeys.generate())
+        pipeline.configuration.sealing = SealingConfiguration(gatewayID: "test-gw", policy: try BatchPolicy(maxReadings: 10))
+        pipeline.configuration.retention = RetentionPolicy(keepDays: 1)
+        pipeline.configuration.pruneStepLimit = 40
+        let readings = (0..<100).map { pipeline.vitals($0) }
+        pipeline.broker.publishAll(pipeline.setup + readings)
+        let anchors = try AnchorStore(vaultPath: path)
+        var anchored: UInt64 = 0
+        var prunedBeforeAnchoring = -1
+        let (service, done) = try pipeline.run(on: vault) { service in
+            // Here on the ingest thread, between rounds: the anchoring worker's part, on its own connection.
+            guard service.metrics.stored == 100, let latest = try? anchors.latestCheckpoint(), latest.size > anchored else {
+                return service.metrics.readingsPruned == 100
+            }
+            if prunedBeforeAnchoring < 0 {
+                prunedBeforeAnchoring = service.metrics.readingsPruned
+                pipeline.clock.stepWall(ms: 2 * 86_400_000)  // two days later
+            }
+            try? anchors.submitted(size: latest.size, backend: "local", ticket: [], at: pipeline.clock.wallMs())
+            try? anchors.anchored(size: latest.size, evidence: Array("{}".utf8), at: pipeline.clock.wallMs())
+            anchored = latest.size
+            return false
+        }
+        #expect(done)
+        #expect(prunedBeforeAnchoring == 0)  // stored, young, unanchored: kept
+        #expect(try vault.stats().retention.pruned == 100)
+        #expect(try vault.proofBundle(readingID: 5, gatewayID: "test-gw").reading.pruned)
+    }
+
     @Test func evictOldestKeepsStoringAndRecordsEachEvictionAsASealedEvent() throws {
         let pipeline = try InMemoryPipeline()
         let path = pipeline.dir.appending("real.sqlite").path
