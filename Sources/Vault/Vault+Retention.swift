@@ -178,6 +178,16 @@ extension Vault {
     private func removeContent(through bound: Int64, arrivedBefore cutoff: Int64, limit: Int, counter: String)
         throws(VaultError) -> PruneOutcome {
         guard bound > 0, limit > 0 else { return PruneOutcome() }
+        // Most steps find nothing to do (the next reading is still too young): seen without
+        // taking the write lock, which a delivery worker may be holding.
+        let idle = try read { () throws -> Bool in
+            let start = try metaInteger(Self.retentionScannedKey)
+            guard bound > start else { return true }
+            let next = try db.cached("SELECT received_at FROM readings WHERE id > ? ORDER BY id LIMIT 1")
+                .firstRow(.integer(start))?.first?.integerValue
+            return next.map { $0 >= cutoff } ?? true
+        }
+        if idle { return PruneOutcome() }
         return try write { try removeContentInTransaction(through: bound, arrivedBefore: cutoff, limit: limit, counter: counter) }
     }
 
