@@ -28,15 +28,15 @@ extension Vault {
             throw VaultError(.notFound, "reading \(id) is in the open batch; it is provable once the batch closes")
         }
         let readingSection: ProofBundle.ReadingSection
-        if Self.isPrunedContent(row[2].blobValue ?? []) {
-            readingSection = .init(prunedID: UInt64(id), commitment: commitment)  // retention: content gone, proof kept
-        } else { do {
+        do {
             let (salt, canonical) = try saltAndCanonical(id: id, device: row[0].textValue ?? "",
                                                         patientRef: row[1].integerValue, ciphertext: row[2].blobValue ?? [])
             readingSection = .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
         } catch let error where error.code == .erased {
             readingSection = .init(erasedID: UInt64(id), commitment: commitment)
-        } }
+        } catch let error where error.code == .pruned {  // retention: the content is gone, the proof stays
+            readingSection = .init(prunedID: UInt64(id), commitment: commitment)
+        }
         let logStore = try logStore()
         let (header, signature, commitments, checkpoint, evidence) = try read {
             () throws -> ([UInt8], [UInt8], [[UInt8]], (Int64, String)?, [UInt8]?) in

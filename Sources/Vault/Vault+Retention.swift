@@ -80,7 +80,7 @@ extension Vault {
     ///
     /// Pruning replaces the ciphertext (salt and canonical bytes) with a tombstone: an AES-GCM box
     /// of nothing under the reading's key, whose associated data binds every column the row keeps
-    /// (id, device, kind, seq, device time, arrival, patient, digest, commitment), so `audit`
+    /// (id, device, kind, seq, device time, arrival, patient, model, schema, digest, commitment), so `audit`
     /// still detects a change to any of them, and content removed without the key. Commitments,
     /// batches, the log and checkpoints stay: every proof still verifies (`pruned`). Sealed
     /// records (alerts, erasures, configuration outcomes, evictions) and rows older than sealing
@@ -200,7 +200,8 @@ extension Vault {
         let start = try metaInteger(Self.retentionScannedKey)
         guard bound > start else { return outcome }
         let rows = try db.cached("""
-            SELECT id, device, kind, seq, device_time, received_at, patient_ref, digest, commitment, length(ciphertext)
+            SELECT id, device, kind, seq, device_time, received_at, patient_ref, digest, commitment, length(ciphertext),
+                   model, schema_id
             FROM readings WHERE id > ? AND id <= ? ORDER BY id LIMIT ?
             """).allRows(.integer(start), .integer(bound), .integer(Int64(limit)))
         var scanned = start
@@ -214,7 +215,8 @@ extension Vault {
                 guard (row[5].integerValue ?? .max) < cutoff else { break }
                 let fields = PrunedFields(id: id, device: row[1].textValue ?? "", kind: kind, seq: row[3].integerValue ?? 0,
                                           deviceTime: row[4].integerValue ?? 0, receivedAt: row[5].integerValue ?? 0,
-                                          patientRef: row[6].integerValue, digest: row[7].blobValue ?? [],
+                                          patientRef: row[6].integerValue, model: row[10].textValue ?? "",
+                                          schemaID: row[11].textValue ?? "", digest: row[7].blobValue ?? [],
                                           commitment: commitment ?? [])
                 tombstones.append((id, try tombstone(fields)))
                 outcome.pruned += 1
@@ -267,17 +269,20 @@ extension Vault {
         var deviceTime: Int64
         var receivedAt: Int64
         var patientRef: Int64?
+        var model: String
+        var schemaID: String
         var digest: [UInt8]
         var commitment: [UInt8]
 
         /// `vg-pruned-v1 ‖ id ‖ seq ‖ device time ‖ arrival ‖ patient (−1: none) ‖ each of device,
-        /// kind, digest, commitment with a 4-byte length`, integers 8 bytes big-endian.
+        /// kind, model, schema, digest, commitment with a 4-byte length`, integers 8 bytes
+        /// big-endian. Not `conflict` and `duplicates`: copies that arrive later still update them.
         var associatedData: [UInt8] {
             var aad = Array("vg-pruned-v1".utf8)
             for value in [id, seq, deviceTime, receivedAt, patientRef ?? -1] {
                 withUnsafeBytes(of: value.bigEndian) { aad.append(contentsOf: $0) }
             }
-            for part in [Array(device.utf8), Array(kind.utf8), digest, commitment] {
+            for part in [Array(device.utf8), Array(kind.utf8), Array(model.utf8), Array(schemaID.utf8), digest, commitment] {
                 withUnsafeBytes(of: UInt32(part.count).bigEndian) { aad.append(contentsOf: $0) }
                 aad.append(contentsOf: part)
             }

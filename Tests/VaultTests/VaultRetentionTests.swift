@@ -169,6 +169,8 @@ import Vault
         ("seq", "UPDATE readings SET seq = seq + 1 WHERE id = 5"),
         ("device time", "UPDATE readings SET device_time = device_time + 1 WHERE id = 5"),
         ("received at", "UPDATE readings SET received_at = received_at + 1 WHERE id = 5"),
+        ("model", "UPDATE readings SET model = 'OxiPatcH' WHERE id = 5"),
+        ("schema", "UPDATE readings SET schema_id = 'oxipatch-fw2' WHERE id = 5"),
         ("content removed without the key", "UPDATE readings SET ciphertext = x'' WHERE id = 15"),
         ("tombstone copied from another row", "UPDATE readings SET ciphertext = (SELECT ciphertext FROM readings WHERE id = 4) WHERE id = 15"),
     ]
