@@ -38,7 +38,15 @@ extension ConfigSections {
         }
         if let value = reader.optional("storage") {
             var r = try SchemaReader(value, path: reader.field("storage"))
-            sections.storage = Storage(maxBytes: try r.unsigned("max_bytes"))
+            var storage = Storage(maxBytes: try r.unsigned("max_bytes"))
+            if r.optional("when_full") != nil {
+                guard let whenFull = Storage.WhenFull(rawValue: try r.string("when_full")) else {
+                    throw ConfigRejection(.malformed(field: r.field("when_full"), detail: "expected \"block\" or \"evict-oldest\""))
+                }
+                storage.whenFull = whenFull
+            }
+            if r.optional("keep_days") != nil { storage.keepDays = try r.unsigned("keep_days") }
+            sections.storage = storage
             try r.finish()
         }
         if let value = reader.optional("ledger") {
@@ -174,7 +182,12 @@ extension ConfigSections {
             members.append(("detection", .object([("enabled", .bool(detection.enabled)),
                                                   ("threshold", .number(detection.threshold))])))
         }
-        if let storage { members.append(("storage", .object([("max_bytes", .number(Double(storage.maxBytes)))]))) }
+        if let storage {
+            var fields: [(key: String, value: JSONValue)] = [("max_bytes", .number(Double(storage.maxBytes)))]
+            if let whenFull = storage.whenFull { fields.append(("when_full", .string(whenFull.rawValue))) }
+            if let days = storage.keepDays { fields.append(("keep_days", .number(Double(days)))) }
+            members.append(("storage", .object(fields)))
+        }
         if let ledger {
             var fields: [(key: String, value: JSONValue)] = [("backend", .string(ledger.backend.rawValue))]
             if let endpoint = ledger.endpoint { fields.append(("endpoint", .string(endpoint))) }

@@ -39,12 +39,26 @@ public struct ConfigSections: Sendable, Equatable {
         public init(enabled: Bool, threshold: Double) { self.enabled = enabled; self.threshold = threshold }
     }
 
-    /// Storage caps.
+    /// The vault's byte budget and retention (issue 20).
     public struct Storage: Sendable, Equatable {
+        /// `when_full` values.
+        public enum WhenFull: String, Sendable, Equatable {
+            case block
+            case evictOldest = "evict-oldest"
+        }
+
         /// Vault size cap in bytes (at least 64 MiB).
         public var maxBytes: UInt64
+        /// Over the budget with nothing to prune (`nil`: the local `[storage] when_full`).
+        public var whenFull: WhenFull?
+        /// Days a delivered, anchored reading's content is kept (`nil`: the local `[retention] keep_days`).
+        public var keepDays: UInt64?
         /// Creates the section value.
-        public init(maxBytes: UInt64) { self.maxBytes = maxBytes }
+        public init(maxBytes: UInt64, whenFull: WhenFull? = nil, keepDays: UInt64? = nil) {
+            self.maxBytes = maxBytes
+            self.whenFull = whenFull
+            self.keepDays = keepDays
+        }
     }
 
     /// Ledger backends.
@@ -184,6 +198,7 @@ public struct ConfigSections: Sendable, Equatable {
         }
         if let detection, !R.detectionThreshold.remote.contains(detection.threshold) { return R.detectionThreshold.key }
         if let storage, !R.storageMaxBytes.allowsRemote(storage.maxBytes) { return R.storageMaxBytes.key }
+        if let days = storage?.keepDays, !R.retentionKeepDays.allowsRemote(days) { return R.retentionKeepDays.key }
         if let ledger, let confirmations = ledger.confirmations, !R.ledgerConfirmations.allowsRemote(confirmations) {
             return R.ledgerConfirmations.key
         }

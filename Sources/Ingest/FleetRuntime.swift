@@ -3,6 +3,7 @@ import Fleet
 import MQTT
 import Schemas
 import Sealing
+import Vault
 
 /// The settings a running agent derives from its base configuration (file and command line)
 /// overlaid with the effective fleet sections. Built in full before anything is switched, so a
@@ -17,6 +18,9 @@ struct FleetRuntime {
     /// `nil`: sealing is off in the base configuration (benchmarks), so batch limits do not apply.
     var sealingPolicy: BatchPolicy?
     var storageMaxBytes: UInt64
+    /// Retention (`nil`: off) and the budget's policy, a fleet `storage` section's over the file's.
+    var retention: RetentionPolicy?
+    var whenFull: WhenFull
     /// The fleet's ledger section, if one was applied (`nil`: the local `[ledger]` configuration).
     var ledger: ConfigSections.Ledger?
     /// The fleet's egress section, if one was applied (`nil`: the local `[egress]` configuration).
@@ -31,6 +35,8 @@ struct FleetRuntime {
         detection = base.detection
         sealingPolicy = base.sealing?.policy
         storageMaxBytes = base.storageMaxBytes
+        retention = base.retention
+        whenFull = base.whenFull
     }
 
     /// The base configuration overlaid with `sections`.
@@ -58,7 +64,13 @@ struct FleetRuntime {
                 self.detection = nil
             }
         }
-        if let storage = sections.storage { storageMaxBytes = storage.maxBytes }
+        if let storage = sections.storage {
+            storageMaxBytes = storage.maxBytes
+            if let days = storage.keepDays, let policy = retention {
+                retention = RetentionPolicy(keepDays: Int(clamping: days), sinks: policy.sinks)
+            }
+            if let when = storage.whenFull { whenFull = when == .block ? .block : .evictOldest }
+        }
         if let ledger = sections.ledger {
             if let control = base.ledgerControl {
                 try control.check(ledger)

@@ -11,11 +11,14 @@ struct Housekeeping {
         case stateSave
         /// Check the storage cap, and erasures made by other processes (every 5 s).
         case storageCheck
+        /// Prune (or evict) a step, return free pages, enforce the byte budget (every second).
+        case retention
     }
 
     private var sealingTick: PeriodicWork?
     private var stateSave: PeriodicWork
     private var storageCheck = PeriodicWork(everyMs: 5000)
+    private var retention = PeriodicWork(everyMs: 1000)
 
     /// `sealing`: whether batches are sealed (else there is no tick). `now`: the start, when the
     /// state counts as saved.
@@ -33,6 +36,7 @@ struct Housekeeping {
         case .sealingTick: sealingTick?.isDue(at: now) ?? false
         case .stateSave: stateSave.isDue(at: now)
         case .storageCheck: storageCheck.isDue(at: now)
+        case .retention: retention.isDue(at: now)
         }
     }
 
@@ -45,6 +49,7 @@ struct Housekeeping {
         case .sealingTick: sealingTick?.ran(at: now)
         case .stateSave: stateSave.ran(at: now)
         case .storageCheck: storageCheck.ran(at: now)
+        case .retention: retention.ran(at: now)
         }
     }
 }

@@ -43,6 +43,8 @@ public struct IngestStatus: Sendable {
     public var storageMaxBytes: UInt64 = 0
     /// Whether the store is failing now (an outage under way: nothing is acknowledged).
     public var storageFailing = false
+    /// Whether the vault is full now (over budget, nothing to prune, `block`: nothing is acknowledged).
+    public var storageBlocked = false
     /// The detectors' saved state, bytes (updated at each save, every minute).
     public var detectorStateBytes = 0
     /// Seconds since the oldest message received and not yet acknowledged (0: none waiting).

@@ -31,9 +31,22 @@ public struct IngestConfiguration: Sendable {
     public var brokerObserver: (@Sendable (MQTTOptions) -> Void)?
     /// Where fleet `egress` sections go; `nil`: the fleet cannot change delivery.
     public var egressControl: (any EgressControl)?
-    /// Vault size (bytes, including the WAL) above which the agent raises a storage alert; 0: no cap.
-    /// Nothing is ever evicted: the policy is to alert and keep storing.
+    /// The vault's byte budget (bytes in use, including the WAL; 0: none): pruning starts early
+    /// near it, and above it with nothing to prune `whenFull` decides. Crossing it raises a
+    /// storage alert.
     public var storageMaxBytes: UInt64 = 0
+    /// What is pruned, and when (`[retention]`); `nil`: nothing is pruned (and only `evict-oldest`
+    /// removes content at the budget).
+    public var retention: RetentionPolicy? = RetentionPolicy()
+    /// The names of the configured sinks, asked at each pruning step (a fleet `egress` section
+    /// may change them); `nil`: `retention.sinks`.
+    public var retentionSinks: (@Sendable () -> [String])?
+    /// What happens when the vault is over `storageMaxBytes` and nothing can be pruned.
+    public var whenFull = WhenFull.block
+    /// Readings pruned (or evicted) at most per retention step, and free pages returned per step
+    /// (one step a second, between batches).
+    public var pruneStepLimit = 250
+    public var vacuumStepPages = 64
     /// Seconds between publications of the counters on `GatewayTopics.metrics` (retained); 0: never.
     public var metricsIntervalSeconds: Double = 0
     /// Where the pipeline posts its figures and heartbeat for the HTTP endpoints (`nil`: nowhere).

@@ -25,6 +25,12 @@ public struct IngestMetrics: Sendable, Equatable {
     public var configRolledBack = 0
     /// Times the vault grew past the storage cap (each crossing raises one storage alert).
     public var storageCapExceeded = 0
+    /// Readings whose content was pruned (delivered, anchored, old; or early, near the budget).
+    public var readingsPruned = 0
+    /// Readings whose content was evicted at the budget (`when_full = "evict-oldest"`).
+    public var readingsEvicted = 0
+    /// Times the vault became full: over its budget with nothing to prune, under `block`.
+    public var storageBudgetFull = 0
     /// Alerts stored, by category and kind (counts only).
     public var alertsByKind: [AlertKind: Int] = [:]
     /// Each stored batch's time from receipt to commit and sync: how long its messages waited

@@ -16,6 +16,7 @@ extension IngestService {
         status.vaultBytes = store.fileBytes
         status.storageMaxBytes = runtime.storageMaxBytes
         status.storageFailing = storage.outage != nil
+        status.storageBlocked = storage.budgetFull
         status.detectorStateBytes = detect.savedStateBytes
         status.acknowledgementLagSeconds = oldestUnacknowledgedMs.map { Double(max(0, now - $0)) / 1000 } ?? 0
         status.fleetVersion = fleetState.applied.values.map(\.version).max()

@@ -23,6 +23,10 @@ extension IngestService {
             checkStorageCap(transport)
             forgetErasedPatients()
         }
+        if housekeeping.isDue(.retention, at: clock.monotonicMs()) {
+            housekeeping.ran(.retention, at: clock.monotonicMs())
+            runRetention(transport)
+        }
     }
 
     /// Drops the keys and detector state of patients erased by another process (the
@@ -39,16 +43,16 @@ extension IngestService {
         }
     }
 
-    /// Compares the store's size with the storage cap and raises one storage alert per crossing.
-    /// Nothing is evicted: readings, alerts and unanchored proofs are kept.
+    /// Compares the store's size with the storage cap and raises one storage alert per crossing
+    /// (what is pruned or evicted at the budget is `runRetention`'s).
     func checkStorageCap(_ transport: any MessageTransport) {
         housekeeping.ran(.storageCheck, at: clock.monotonicMs())
         let cap = runtime.storageMaxBytes
-        let size = cap > 0 ? store.fileBytes : 0
+        let size = cap > 0 ? store.usedBytes : 0  // what the budget counts: pages in use and the WAL
         guard storage.capChecked(size: size, cap: cap) else { return }
         metrics.storageCapExceeded += 1
         let now = clock.wallMs()
-        logger.error("the vault is over its storage cap; nothing is evicted", metadata: ["bytes": "\(size)", "cap": "\(cap)"])
+        logger.error("the vault is over its storage cap", metadata: ["bytes": "\(size)", "cap": "\(cap)"])
         let body = JSONWriter.canonicalBytes(.object([
             ("t", .number(Double(now))), ("gateway", .string(configuration.gatewayID)), ("category", .string("fault")),
             ("kind", .string("storage_cap_exceeded")), ("score", .number(1)),

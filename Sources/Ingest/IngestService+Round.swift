@@ -1,4 +1,5 @@
 import Detection
+import Vault
 import MQTT
 import Telemetry
 
@@ -48,6 +49,11 @@ extension IngestService {
         // handed over once that one is done, so at most two decoded batches are held.
         settle(storer.waitForRoom(), transport)
         guard transport.isConnected else { return [] }  // dropped: the broker redelivers this batch too
+        if storage.budgetFull {  // `when_full = "block"`: refused like a batch the vault could not store
+            storageFailed(VaultError(.budgetFull, "the vault is over [storage] max_bytes and nothing can be pruned"),
+                          messages: incoming.count, transport)
+            return documents
+        }
         storer.submit(incoming, alerts: alerts.map(AlertRecord.init), receivedAtMs: receivedAt)  // published from the vault (local alerts sink)
         return documents
     }

@@ -53,6 +53,8 @@ public final class IngestService {
     var oldestUnacknowledgedMs: Int64?
     /// The latest checkpoint's tree size, as last published.
     var checkpointSize: UInt64?
+    /// Whether the vault is evicting at its budget now (one alarm per episode).
+    var evicting = false
     /// When the figures go to `configuration.board` next (once a second).
     var boardPost = PeriodicWork(everyMs: 1000)
     /// The beds for the status page (`nil` unless there is a board to post them on).
@@ -118,6 +120,9 @@ public final class IngestService {
         let deadline = configuration.durationSeconds.map { clock.monotonicMs() + Int64($0 * 1000) }
         func stopping() -> Bool { stop() || deadline.map { clock.monotonicMs() >= $0 } ?? false }
         startedAt = clock.wallMs()
+        // The byte budget is enforced before the first batch: a full vault refuses it.
+        runRetention(transport)
+        housekeeping.ran(.retention, at: clock.monotonicMs())
         let storer = StoreWorker(store: store)
         defer { storer.stop() }
         var everConnected = false

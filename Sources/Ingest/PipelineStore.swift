@@ -67,6 +67,16 @@ public protocol PipelineStore: BatchStore {
     func recordGatewayEvent(type: String, detail: [UInt8], at time: Int64) throws(VaultError)
     /// Patients erased by another process since the last call.
     func refreshErasures() throws(VaultError) -> [String]
+    // MARK: Retention (issue 20)
+    /// Bytes the budget is compared with: the pages in use (not the free ones) and the WAL.
+    var usedBytes: Int64 { get }
+    /// Prunes at most `limit` readings that `policy` allows, oldest first.
+    func pruneStep(_ policy: RetentionPolicy, now: Int64, limit: Int, ignoringAge: Bool) throws(VaultError) -> PruneOutcome
+    /// Evicts the content of at most `limit` of the oldest readings, recording a sealed event.
+    func evictOldest(limit: Int, now: Int64) throws(VaultError) -> PruneOutcome
+    /// Returns at most `pages` free pages to the file system; returns how many.
+    func reclaimFreePages(_ pages: Int) throws(VaultError) -> Int
+
     /// The keyed pseudonym of a patient identifier (the status page's patient column). Uses
     /// only the gateway's keys, never the database: callable while a batch is being stored.
     func pseudonym(of identifier: String) -> [UInt8]

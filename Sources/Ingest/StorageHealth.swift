@@ -15,6 +15,9 @@ struct StorageHealth {
     private(set) var retryDelayMs = 0
     /// Whether the store was over its cap at the last check (one alert per crossing).
     private(set) var overCap = false
+    /// Whether the store is over its byte budget with nothing left to prune, under `when_full =
+    /// "block"`: every batch is refused unstored and unacknowledged, as in an outage.
+    private(set) var budgetFull = false
 
     init(backoff: ReconnectBackoff) {
         self.backoff = backoff
@@ -66,6 +69,13 @@ struct StorageHealth {
     /// The ended outage was recorded as an event.
     mutating func endRecorded() {
         ended = nil
+    }
+
+    /// Whether the store is full (over budget, nothing prunable, `block`). Returns true when it
+    /// has just become full (one alarm per crossing).
+    mutating func budgetChecked(full: Bool) -> Bool {
+        defer { budgetFull = full }
+        return full && !budgetFull
     }
 
     /// The store takes `size` bytes against `cap` (0: none). Returns true when it has just gone over.

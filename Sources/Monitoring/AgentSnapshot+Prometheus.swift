@@ -74,6 +74,18 @@ extension AgentSnapshot {
                    Double(ingest.metrics.storageCapExceeded))
         out.single("vitalgate_storage_failing", .gauge, "1 while the vault cannot store (nothing is acknowledged meanwhile).",
                    ingest.storageFailing ? 1 : 0)
+        out.single("vitalgate_storage_blocked", .gauge,
+                   "1 while the vault is over its budget with nothing to prune (when_full = block: nothing is acknowledged).",
+                   ingest.storageBlocked ? 1 : 0)
+        out.single("vitalgate_storage_full_total", .counter,
+                   "Times the vault became full: over its budget with nothing to prune, under when_full = block.",
+                   Double(ingest.metrics.storageBudgetFull))
+        out.single("vitalgate_readings_pruned_total", .counter,
+                   "Readings whose content was pruned (delivered, anchored and older than keep_days, or early near the budget).",
+                   Double(ingest.metrics.readingsPruned))
+        out.single("vitalgate_readings_evicted_total", .counter,
+                   "Readings whose content was evicted at the budget (when_full = evict-oldest), delivered or not.",
+                   Double(ingest.metrics.readingsEvicted))
         out.single("vitalgate_checkpoint_tree_size", .gauge, "The latest signed checkpoint's tree size (sealed batches).",
                    Double(ingest.checkpointSize ?? 0))
     }

@@ -44,7 +44,8 @@ public enum BundleVerifier {
             cosignatureStep(checkpoint.verified, trust),
             anchorStep(bundle, checkpoint.verified, anchorCheck),
         ]
-        return VerificationReport(steps: steps, erased: bundle.reading.erased, readingID: bundle.reading.id)
+        return VerificationReport(steps: steps, erased: bundle.reading.erased, pruned: bundle.reading.pruned,
+                                  readingID: bundle.reading.id)
     }
 
     /// Parses bundle JSON and verifies it.
@@ -61,6 +62,12 @@ public enum BundleVerifier {
         func result(_ status: VerificationReport.Status, _ reason: String) -> Step {
             Step(name: .commitment, status: status, reason: reason)
         }
+        if reading.pruned && !reading.erased {
+            guard reading.salt == nil, reading.canonical == nil else {
+                return result(.fail, "marked pruned but salt or canonical bytes are present")
+            }
+            return result(.skip, "pruned: content removed by the gateway's retention, commitment still checked below")
+        }
         if reading.erased {
             guard reading.salt == nil, reading.canonical == nil else {
                 return result(.fail, "marked erased but salt or canonical bytes are present")
@@ -68,7 +75,7 @@ public enum BundleVerifier {
             return result(.skip, "erased: content not verifiable, commitment still checked below")
         }
         guard let salt = reading.salt, let canonical = reading.canonical else {
-            return result(.fail, "salt or canonical bytes missing and the reading is not marked erased")
+            return result(.fail, "salt or canonical bytes missing and the reading is not marked erased or pruned")
         }
         guard let commitment = try? Commitment(bytes: reading.commitment) else {
             return result(.fail, "commitment is \(reading.commitment.count) bytes, expected 32")

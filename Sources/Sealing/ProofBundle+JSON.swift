@@ -13,6 +13,8 @@ extension ProofBundle {
             ("commitment", .string(self.reading.commitment.hexString)),
             ("erased", .bool(self.reading.erased)),
         ]
+        // Only when true: a bundle of content that was not pruned reads as before this member.
+        if self.reading.pruned { reading.append(("pruned", .bool(true))) }
         if let salt = self.reading.salt { reading.append(("salt", .string(salt.hexString))) }
         if let canonical = self.reading.canonical {
             var encoded: [UInt8] = []
@@ -95,6 +97,7 @@ extension ProofBundle {
         let id = try object.unsigned("id")
         let commitment = try object.hex("commitment", count: Commitment.byteCount)
         let erased = try object.bool("erased")
+        let pruned = object.optional("pruned") == nil ? false : try object.bool("pruned")
         let salt: [UInt8]? = object.optional("salt") == nil ? nil : try object.hex("salt", count: Commitment.saltByteCount)
         var canonical: [UInt8]?
         if object.optional("canonical") != nil {
@@ -103,16 +106,18 @@ extension ProofBundle {
             }
             canonical = bytes
         }
-        if erased {
+        if erased || pruned {
             guard salt == nil, canonical == nil else {
-                throw object.fail("erased", "is true but the salt or canonical bytes are present")
+                throw object.fail(erased ? "erased" : "pruned", "is true but the salt or canonical bytes are present")
             }
         } else {
             guard salt != nil, canonical != nil else {
                 throw object.fail("erased", "is false but the salt or canonical bytes are missing")
             }
         }
-        return ReadingSection(id: id, commitment: commitment, salt: salt, canonical: canonical, erased: erased)
+        var section = ReadingSection(id: id, commitment: commitment, salt: salt, canonical: canonical, erased: erased)
+        section.pruned = pruned
+        return section
     }
 
     private static func batchSection(_ object: inout StrictObject) throws(SealingError) -> BatchSection {

@@ -29,6 +29,9 @@ public struct ProofBundle: Sendable, Equatable {
         public var canonical: [UInt8]?
         /// Whether the reading's content was crypto-erased (salt and canonical bytes destroyed).
         public var erased: Bool
+        /// Whether the reading's content was pruned by the gateway's retention policy (salt and
+        /// canonical bytes removed; the commitment stays in its batch).
+        public var pruned: Bool = false
 
         /// A reading whose content is present.
         public init(id: UInt64, commitment: [UInt8], salt: [UInt8], canonical: [UInt8]) {
@@ -39,6 +42,15 @@ public struct ProofBundle: Sendable, Equatable {
         public init(erasedID id: UInt64, commitment: [UInt8]) {
             self.init(id: id, commitment: commitment, salt: nil, canonical: nil, erased: true)
         }
+
+        /// A reading whose content was pruned (retention, or eviction at the byte budget).
+        public init(prunedID id: UInt64, commitment: [UInt8]) {
+            self.init(id: id, commitment: commitment, salt: nil, canonical: nil, erased: false)
+            pruned = true
+        }
+
+        /// Whether the salt and canonical bytes are gone (erased or pruned).
+        public var contentRemoved: Bool { erased || pruned }
 
         /// Any combination (the parser only produces consistent ones).
         public init(id: UInt64, commitment: [UInt8], salt: [UInt8]?, canonical: [UInt8]?, erased: Bool) {

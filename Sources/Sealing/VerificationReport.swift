@@ -55,13 +55,16 @@ public struct VerificationReport: Sendable, Equatable {
     public let steps: [Step]
     /// Whether the bundle says the reading's content was erased.
     public let erased: Bool
+    /// Whether the bundle says the reading's content was pruned by the gateway's retention.
+    public let pruned: Bool
     /// The reading id named by the bundle (not authenticated).
     public let readingID: UInt64
 
     /// Creates a report.
-    public init(steps: [Step], erased: Bool, readingID: UInt64) {
+    public init(steps: [Step], erased: Bool, pruned: Bool = false, readingID: UInt64) {
         self.steps = steps
         self.erased = erased
+        self.pruned = pruned
         self.readingID = readingID
     }
 
@@ -87,17 +90,19 @@ public struct VerificationReport: Sendable, Equatable {
         if let failure = firstFailure {
             lines.append("FAIL: reading \(readingID) does not verify; first failed step: \(failure.name.rawValue)")
         } else {
-            lines.append("OK: reading \(readingID) verifies\(erased ? " (content erased)" : "")")
+            let removed = erased ? " (content erased)" : pruned ? " (content pruned)" : ""
+            lines.append("OK: reading \(readingID) verifies\(removed)")
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// The report as JSON: `{"erased","first_failed_step","reading_id","result","steps":[{"name","reason","status"}]}`.
+    /// The report as JSON: `{"erased","first_failed_step","pruned","reading_id","result","steps":[{"name","reason","status"}]}`.
     public var jsonValue: JSONValue {
         .object([
             ("result", .string(passed ? "pass" : "fail")),
             ("first_failed_step", firstFailure.map { .string($0.name.rawValue) } ?? .null),
             ("erased", .bool(erased)),
+            ("pruned", .bool(pruned)),
             ("reading_id", .number(Double(readingID))),
             ("steps", .array(steps.map { step in
                 .object([

@@ -49,6 +49,8 @@ public enum SettingRanges {
     public static let batchMaxAgeMs = SettingRange("sealing.batch_max_age_ms", 100...3_600_000)
     /// 0 is no cap locally; a fleet document may not set a cap below 64 MiB.
     public static let storageMaxBytes = SettingRange("storage.max_bytes", 0...Int.max, remote: (64 << 20)...Int.max)
+    /// Days delivered, anchored content is kept; a fleet document may not go below one day.
+    public static let retentionKeepDays = SettingRange("retention.keep_days", 1...3650)
     /// Descendant blocks before an `evm` anchor is final: at most the headers an anchor's evidence carries.
     public static let ledgerConfirmations = SettingRange("ledger.confirmations", 1...256)
     public static let ledgerMaxFeeGwei = SettingRange("ledger.max_fee_gwei", 1...100_000)
@@ -64,7 +66,7 @@ public enum SettingRanges {
     /// Every integer setting (for checks over the whole table).
     public static let integers: [SettingRange<Int>] = [
         metricsIntervalSeconds, keepAliveSeconds, sessionExpirySeconds, maxInflight, ingestMaxBatch, ingestTopics,
-        maxPayloadBytes, maxFutureSkewSeconds, batchMaxReadings, batchMaxAgeMs, storageMaxBytes, ledgerConfirmations,
+        maxPayloadBytes, maxFutureSkewSeconds, batchMaxReadings, batchMaxAgeMs, storageMaxBytes, retentionKeepDays, ledgerConfirmations,
         ledgerMaxFeeGwei, schemaFiles,
     ]
     /// Every fractional setting.

@@ -18,6 +18,8 @@ public struct AuditFinding: Sendable, Equatable, CustomStringConvertible {
 public struct AuditReport: Sendable {
     public var readingsChecked = 0
     public var readingsErased = 0
+    /// Readings whose content was pruned (their tombstones checked, unless their patient was erased).
+    public var readingsPruned = 0
     public var batchesChecked = 0
     public var checkpointsChecked = 0
     /// Anchored rows whose evidence was checked.
@@ -106,6 +108,10 @@ extension Vault {
                 let id = readings.int64(0)
                 report.readingsChecked += 1
                 let digest = readings.blob(6) ?? []
+                if Self.isPrunedContent(readings.blob(3) ?? []) {  // retention: its tombstone is checked
+                    try auditPrunedReading(id, tombstone: readings.blob(3) ?? [], into: &report)
+                    continue
+                }
                 do throws(VaultError) {
                     let (salt, canonical) = try saltAndCanonical(id: id, device: readings.text(1) ?? "",
                                                                 patientRef: readings.isNull(2) ? nil : readings.int64(2),

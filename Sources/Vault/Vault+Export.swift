@@ -59,7 +59,7 @@ extension Vault {
                 try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
                                          reading: reading, conflict: statement.int64(3) != 0,
                                          duplicates: statement.int(4)))
-            } catch let error as VaultError where error.code == .erased {
+            } catch let error as VaultError where error.code == .erased || error.code == .pruned {
                 continue
             } catch let error as VaultError {
                 onError(id, error)
@@ -70,6 +70,7 @@ extension Vault {
     /// A reading row's plaintext (versioned: see `ReadingPlaintext`), under the key of its patient.
     func decryptedPlaintext(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
         -> [UInt8] {
+        if Self.isPrunedContent(ciphertext) { throw VaultError(.pruned, "reading \(id)'s content was pruned") }
         let key = try contentKey(patientRef: patientRef)
         do {
             return try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: ciphertext), key: key,
@@ -126,7 +127,7 @@ extension Vault {
                 let pseudonym = statement.isNull(1) ? nil : patientsByRef[statement.int64(1)]?.pseudonym.hexString
                 members.append(("patient_pseudonym", pseudonym.map { .string($0) } ?? .null))
                 try body(.object(members))
-            } catch let error as VaultError where error.code == .erased {
+            } catch let error as VaultError where error.code == .erased || error.code == .pruned {
                 continue
             } catch let error as VaultError {
                 onError(id, error)

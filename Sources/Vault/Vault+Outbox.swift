@@ -150,8 +150,8 @@ extension Vault {
                     entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
                                                content: .reading(reading)))
                 }
-            } catch where error.code == .erased {
-                continue  // erased: never delivered again
+            } catch where error.code == .erased || error.code == .pruned {
+                continue  // erased or pruned (evicted): never delivered again
             } catch {
                 onCorrupt(rowID, error)
             }

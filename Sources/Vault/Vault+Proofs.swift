@@ -34,6 +34,8 @@ extension Vault {
             readingSection = .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
         } catch let error where error.code == .erased {
             readingSection = .init(erasedID: UInt64(id), commitment: commitment)
+        } catch let error where error.code == .pruned {  // retention: the content is gone, the proof stays
+            readingSection = .init(prunedID: UInt64(id), commitment: commitment)
         }
         let logStore = try logStore()
         let (header, signature, commitments, checkpoint, evidence) = try read {

@@ -64,6 +64,9 @@ public final class Vault {
         do {
             db = try Connection(path: path)
             try db.busyTimeout(ms: 5000)
+            // A new file returns the space pruning frees in steps (`reclaimFreePages`); this only
+            // takes effect before its first table, or at a VACUUM (`convertToIncrementalVacuum`).
+            try db.execute("PRAGMA auto_vacuum = INCREMENTAL")
             try db.journalModeWAL()
             try db.setSynchronous(synchronous)
             try db.execute("PRAGMA foreign_keys = ON")

@@ -19,6 +19,10 @@ extension ErrorCode<VaultError> {
     public static var corruptRow: Self { Self("corrupt_row") }
     /// The patient's data key was erased.
     public static var erased: Self { Self("erased") }
+    /// The reading's content was pruned by the retention policy (or evicted at the byte budget).
+    public static var pruned: Self { Self("pruned") }
+    /// The vault is at its byte budget and nothing can be pruned (`[storage] when_full = "block"`).
+    public static var budgetFull: Self { Self("budget_full") }
     /// The requested row does not exist or cannot be proven yet.
     public static var notFound: Self { Self("not_found") }
     /// Input from outside (e.g. a cosigned checkpoint) was refused.

@@ -21,6 +21,8 @@ public struct VaultStats: Sendable, Equatable {
     public var anchoring = AnchorLag()
     /// Where each delivery sink stands, with its backlog.
     public var egress: [SinkStatus] = []
+    /// Pruned and evicted readings, the pruning's progress, free space (issue 20).
+    public var retention = RetentionStatus()
 
     public init() {}
 
@@ -43,6 +45,7 @@ public struct VaultStats: Sendable, Equatable {
             ("devices", .number(Double(devices))),
             ("messages", .number(Double(messages))),
             ("egress", .array(egress.map(\.json))),
+            ("retention", retention.json),
             ("anchoring", .object([
                 ("latest_checkpoint", .number(Double(anchoring.latestCheckpoint))),
                 ("anchored", .number(Double(anchoring.anchored))),
@@ -61,7 +64,7 @@ public struct VaultStats: Sendable, Equatable {
 
 extension Vault {
     public func stats() throws(VaultError) -> VaultStats {
-        try read {
+        var stats = try read {
             var stats = VaultStats()
             func grouped(_ sql: String) throws -> [String: Int] {
                 var map: [String: Int] = [:]
@@ -89,5 +92,7 @@ extension Vault {
             stats.egress = try sinkStatuses()
             return stats
         }
+        stats.retention = try retentionStatus()
+        return stats
     }
 }

@@ -28,6 +28,7 @@ public struct AuditCommand: ParsableCommand {
                 ("passed", .bool(report.passed)),
                 ("readings_checked", .number(Double(report.readingsChecked))),
                 ("readings_erased", .number(Double(report.readingsErased))),
+                ("readings_pruned", .number(Double(report.readingsPruned))),
                 ("batches_checked", .number(Double(report.batchesChecked))),
                 ("checkpoints_checked", .number(Double(report.checkpointsChecked))),
                 ("anchors_checked", .number(Double(report.anchorsChecked))),
@@ -37,7 +38,7 @@ public struct AuditCommand: ParsableCommand {
                 })),
             ])))
         } else {
-            print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased), "
+            print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased, \(report.readingsPruned) pruned), "
                   + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints, "
                   + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states")
             for finding in report.findings { print("FAIL  \(finding)") }

@@ -52,7 +52,8 @@ public struct RunCommand: ParsableCommand {
         defer { monitor?.stop() }
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
-                                           egressControl: egress, board: monitor?.board)
+                                           egressControl: egress, board: monitor?.board,
+                                           retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) })
         try anchoring?.start()
         alerts.start()
         defer { alerts.stop() }
@@ -162,10 +163,29 @@ public struct RunCommand: ParsableCommand {
     }
 
     /// Builds the ingest service for `config` (shared with `demo` and `bench`).
+    /// Converts a vault made before incremental vacuum (a full `VACUUM`, which rewrites the file)
+    /// when it is at most `maxBytes` (`[storage] vacuum_at_start_max_bytes`; 0: never). A failure
+    /// (another process reading it, too little disk) only delays it to the next start.
+    static func convertToIncrementalVacuum(_ vault: Vault, maxBytes: Int) {
+        guard maxBytes > 0 else { return }
+        let logger = Logger(label: "vitalgate.run")
+        let before = vault.fileBytes
+        do {
+            if try vault.convertToIncrementalVacuum(maxBytes: Int64(maxBytes)) {
+                logger.notice("the vault now returns freed space (converted to incremental vacuum)",
+                              metadata: ["bytes_before": "\(before)", "bytes_after": "\(vault.fileBytes)"])
+            }
+        } catch {
+            logger.warning("cannot convert the vault to incremental vacuum; retried at the next start",
+                           metadata: ["error": "\(error)"])
+        }
+    }
+
     static func makeService(_ config: AgentConfig, detection: Bool, sealing: Bool = true, duration: Double?,
                             ledgerControl: (any LedgerControl)? = nil,
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
-                            egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil) throws -> IngestService {
+                            egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil,
+                            retentionSinks: (@Sendable () -> [String])? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -175,6 +195,7 @@ public struct RunCommand: ParsableCommand {
         case .full: .full
         }
         let vault = try Vault(path: paths.vault, keys: keys, synchronous: synchronous, exclusiveWriter: true)
+        Self.convertToIncrementalVacuum(vault, maxBytes: config.storage.vacuumAtStartMaxBytes)
         let catalog = try config.schemas.catalog()
         var ingest = IngestConfiguration(
             gatewayID: config.gateway.id, mqtt: try config.mqttOptions(), topics: config.ingest.topics,
@@ -187,6 +208,9 @@ public struct RunCommand: ParsableCommand {
                 maxReadings: config.sealing.batchMaxReadings,
                 maxAgeMilliseconds: Int64(config.sealing.batchMaxAgeMs))) : nil)
         ingest.storageMaxBytes = UInt64(config.storage.maxBytes)
+        ingest.whenFull = config.storage.whenFull == .block ? .block : .evictOldest
+        ingest.retention = config.retention.enabled ? RetentionPolicy(keepDays: config.retention.keepDays) : nil
+        ingest.retentionSinks = retentionSinks
         ingest.metricsIntervalSeconds = Double(config.gateway.metricsIntervalSeconds)
         ingest.fleet = try config.fleetSettings()
         ingest.ledgerControl = ledgerControl

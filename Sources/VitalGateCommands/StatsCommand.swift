@@ -7,7 +7,7 @@ import Vault
 public struct StatsCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "stats",
-        abstract: "Print vault counts: readings, quarantine by reason, duplicates, events, anchoring lag, delivery backlog.")
+        abstract: "Print vault counts: readings, quarantine by reason, duplicates, events, anchoring lag, delivery backlog, retention.")
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
     @Flag(name: .long, help: "Print one JSON object.") var json = false
@@ -45,5 +45,8 @@ public struct StatsCommand: ParsableCommand {
             print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"
                   + (pending.lastError.map { ", last error: \($0)" } ?? ""))
         }
+        let retention = stats.retention
+        print("retention     pruned \(retention.pruned), evicted \(retention.evicted), through id \(retention.scannedThrough); "
+              + "\(retention.freeBytes) bytes free, auto_vacuum \(retention.autoVacuum)")
     }
 }

@@ -54,6 +54,7 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
         var fleetState: [UInt8]?
         var history: [String] = []
         var failedStoreTimes: [Int64] = []
+        var bytes: Int64 = 0
     }
 
     /// `path`: a file path the pipeline may keep its guard file beside (the store writes nothing
@@ -167,7 +168,18 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
 
     // MARK: PipelineStore
 
-    public var fileBytes: Int64 { 0 }
+    public var fileBytes: Int64 { lock.withLock { state.bytes } }
+
+    /// Sets what `fileBytes` and `usedBytes` report (the byte budget's tests).
+    public func setBytes(_ bytes: Int64) { lock.withLock { state.bytes = bytes } }
+
+    // Retention: nothing here is ever prunable or evictable (the rules live in `Vault`).
+    public var usedBytes: Int64 { fileBytes }
+    public func pruneStep(_ policy: RetentionPolicy, now: Int64, limit: Int, ignoringAge: Bool) throws(VaultError) -> PruneOutcome {
+        PruneOutcome()
+    }
+    public func evictOldest(limit: Int, now: Int64) throws(VaultError) -> PruneOutcome { PruneOutcome() }
+    public func reclaimFreePages(_ pages: Int) throws(VaultError) -> Int { 0 }
 
     public func startWALCheckpointer() -> WALCheckpointer? { nil }
 

@@ -9,7 +9,7 @@ import Testing
             ingest: .init(topics: ["wban/v1/+/+"], maxBatch: 256),
             sealing: .init(batchMaxReadings: 500, batchMaxAgeMs: 5000, witnessKeys: [Fixtures.witnessKey]),
             detection: .init(enabled: true, threshold: 0.75),
-            storage: .init(maxBytes: 1 << 30),
+            storage: .init(maxBytes: 1 << 30, whenFull: .evictOldest, keepDays: 14),
             ledger: .init(backend: .evm, endpoint: "http://127.0.0.1:8545", chainID: 1337,
                           contract: "0x" + String(repeating: "ab", count: 20), confirmations: 12),
             broker: .init(url: "mqtts://broker.example:8883"),

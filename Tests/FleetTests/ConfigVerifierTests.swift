@@ -107,6 +107,10 @@ import Testing
             let document = Fixtures.document(sections: .init(storage: .init(maxBytes: 64 * 1024 * 1024 - 1)))
             return try ConfigSigner.sign(document, with: [Fixtures.alice])
         },
+        Case(name: "retention-keep-days", expected: .outOfSafeRange(field: "retention.keep_days")) {
+            let document = Fixtures.document(sections: .init(storage: .init(maxBytes: 1 << 30, keepDays: 0)))
+            return try ConfigSigner.sign(document, with: [Fixtures.alice])
+        },
         Case(name: "missing-signatures", expected: .missingSignatures) {
             SignedConfig.envelope(document: base, signatures: [])
         },

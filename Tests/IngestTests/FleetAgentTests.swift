@@ -342,6 +342,7 @@ import VitalGateTesting
                           "config_applied"])
     }
 
+    /// Under `evict-oldest` with nothing to evict (no readings yet); `block` is StorageBudgetTests'.
     @Test func aVaultOverItsStorageCapRaisesOneAlertAndKeepsStoring() throws {
         let broker = try LocalBroker()
         let nurse = try MQTTTestClient.connect(broker.address, id: "nurse-station")
@@ -350,6 +351,7 @@ import VitalGateTesting
         var config = IngestConfiguration(gatewayID: a.id, mqtt: MQTTOptions(broker: broker.address, clientID: "vitalgate-gw-a"),
                                          detection: nil, sealing: SealingConfiguration(gatewayID: a.id))
         config.storageMaxBytes = 1  // any vault is over it
+        config.whenFull = .evictOldest
         let agent = AgentHarness(configuration: config, vaultPath: a.vaultPath, keys: a.keys)
         Thread.sleep(forTimeInterval: 0.4)
         let bridge = try MQTTTestClient.connect(broker.address, id: "bridge")

@@ -17,6 +17,9 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
     status.metrics.messages = 12_345
     status.metrics.stored = 12_000
     status.metrics.quarantined = 7
+    status.metrics.readingsPruned = 500
+    status.metrics.readingsEvicted = 20
+    status.storageBlocked = true
     status.metrics.quarantinedByReason = ["invalid_json": 4, "timestamp_unsynced": 3]
     status.metrics.alertsByKind = [AlertKind(category: "clinical", kind: "desaturation"): 2,
                                    AlertKind(category: "security", kind: "replay"): 1]
@@ -92,6 +95,7 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
             "vitalgate_delivery_backlog_records{sink=\"fhir\"} 1000", "vitalgate_delivery_backlog_age_seconds{sink=\"fhir\"} 90",
             "vitalgate_delivery_failures_total{sink=\"fhir\",code=\"unreachable\"} 3", "vitalgate_anchor_lag_batches 2",
             "vitalgate_anchor_lag_seconds 30", "vitalgate_fleet_config_version 7",
+            "vitalgate_readings_pruned_total 500", "vitalgate_readings_evicted_total 20", "vitalgate_storage_blocked 1",
             "vitalgate_build_info{version=\"0.1.0\",commit=\"abc\\\"def\"} 1",  // a quote in a label value is escaped
         ] {
             #expect(text.contains(line + "\n"), "missing: \(line)")

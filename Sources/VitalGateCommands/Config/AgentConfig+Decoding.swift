@@ -3,7 +3,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "ledger", "egress", "fleet", "http"]
+                                "storage", "retention", "ledger", "egress", "fleet", "http"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -61,6 +61,11 @@ extension AgentConfig {
         case ("detection", "threshold"): detection.threshold = try v.number()
 
         case ("storage", "max_bytes"): storage.maxBytes = try v.integer()
+        case ("storage", "when_full"): storage.whenFull = try v.choice(StorageSection.WhenFull.self)
+        case ("storage", "vacuum_at_start_max_bytes"): storage.vacuumAtStartMaxBytes = try v.integer()
+
+        case ("retention", "enabled"): retention.enabled = try v.boolean()
+        case ("retention", "keep_days"): retention.keepDays = try v.integer()
 
         case ("ledger", "backend"): ledger.backend = try v.string()
         case ("ledger", "poll_seconds"): ledger.pollSeconds = try v.number()

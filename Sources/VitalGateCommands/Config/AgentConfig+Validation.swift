@@ -40,6 +40,9 @@ extension AgentConfig {
         try check((0...sealing.witnessKeys.count).contains(sealing.minCosignatures), "sealing.min_cosignatures",
                   "must be between 0 and the number of witness keys")
         try check(storage.maxBytes >= 0, "storage.max_bytes", "must be 0 (no cap) or a size in bytes")
+        try check(storage.vacuumAtStartMaxBytes >= 0, "storage.vacuum_at_start_max_bytes",
+                  "must be 0 (never) or a size in bytes")
+        try check(retention.keepDays, SettingRanges.retentionKeepDays)
         try checkLedger()
         try check(egress.ndjsonMaxAgeSeconds, SettingRanges.egressNDJSONMaxAgeSeconds)
         try check(!egress.patientIdentifierSystem.isEmpty && !egress.patientIdentifierSystem.contains("|"),

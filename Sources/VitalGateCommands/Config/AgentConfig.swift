@@ -152,11 +152,34 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
-    /// `[storage]`: the vault's size cap.
+    /// `[storage]`: the vault's byte budget.
     public struct StorageSection: Sendable, Equatable {
-        /// `max_bytes`: above this vault size (database and WAL) the agent raises a storage alert;
-        /// 0 means no cap. Nothing is evicted.
+        /// `when_full` values.
+        public enum WhenFull: String, Sendable, CaseIterable {
+            case block
+            case evictOldest = "evict-oldest"
+        }
+
+        /// `max_bytes`: the vault's budget (pages in use and the WAL); 0 means none. Crossing it
+        /// raises a storage alert; pruning starts early at 90 % of it.
         public var maxBytes = 0
+        /// `when_full`: over the budget with nothing to prune, `block` (stop acknowledging) or
+        /// `evict-oldest` (evict the oldest content, delivered or not, as sealed events).
+        public var whenFull = WhenFull.block
+        /// `vacuum_at_start_max_bytes`: a vault made before incremental vacuum is converted (a full
+        /// `VACUUM`) when the agent starts, if it is at most this large; 0: never.
+        public var vacuumAtStartMaxBytes = 64 << 20
+
+        /// The documented defaults.
+        public init() {}
+    }
+
+    /// `[retention]`: when a reading's content is pruned (issue 20).
+    public struct RetentionSection: Sendable, Equatable {
+        /// `enabled`: prune content that every sink confirmed, that is anchored, and older than `keep_days`.
+        public var enabled = true
+        /// `keep_days`: days content is kept after it arrived, once delivered and anchored.
+        public var keepDays = 7
 
         /// The documented defaults.
         public init() {}
@@ -288,6 +311,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var detection = DetectionSection()
     /// `[storage]`.
     public var storage = StorageSection()
+    /// `[retention]`.
+    public var retention = RetentionSection()
     /// `[ledger]`.
     public var ledger = LedgerSection()
     /// `[egress]`.

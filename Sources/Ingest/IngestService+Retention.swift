@@ -1,0 +1,78 @@
+import MQTT
+import Telemetry
+import Vault
+
+/// Retention and the byte budget (issue 20), a bounded step a second on the ingest thread,
+/// between batches like the rest of housekeeping (DECISIONS "Retention"): the store is this
+/// thread's then, so pruning takes no write lock from the store stage and never waits for it.
+extension IngestService {
+    /// Prunes a step (early, ignoring `keep_days`, once the vault nears its budget: 90 %); over
+    /// the budget with nothing to prune, blocks or evicts (`when_full`); returns a few free pages
+    /// to the file system.
+    func runRetention(_ transport: any MessageTransport) {
+        let now = clock.wallMs()
+        let cap = runtime.storageMaxBytes
+        let limit = configuration.pruneStepLimit
+        do {
+            var pruned = 0
+            if var policy = runtime.retention {
+                if let sinks = configuration.retentionSinks { policy.sinks = sinks() }
+                let nearing = cap > 0 && UInt64(max(store.usedBytes, 0)) >= cap / 10 * 9
+                pruned = try store.pruneStep(policy, now: now, limit: limit, ignoringAge: nearing).pruned
+                metrics.readingsPruned += pruned
+            }
+            var full = false
+            let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap
+            if over, pruned == 0 {
+                switch runtime.whenFull {
+                case .block:
+                    full = true
+                case .evictOldest:
+                    let evicted = try store.evictOldest(limit: limit, now: now)
+                    metrics.readingsEvicted += evicted.pruned
+                    if let first = evicted.firstID, let last = evicted.lastID {
+                        logger.error("the vault is over its budget with nothing to prune: evicted the oldest content",
+                                     metadata: ["readings": "\(evicted.pruned)", "first_id": "\(first)", "last_id": "\(last)"])
+                        alarmOnce(kind: "storage_evicting", transport, [("first_id", .number(Double(first))),
+                                                                         ("last_id", .number(Double(last)))])
+                    }
+                    // Nothing evictable (only sealed records, or readings not sealed yet): storing
+                    // goes on over the budget; `storage_cap_exceeded` has said so.
+                }
+            }
+            if storage.budgetChecked(full: full) {
+                metrics.storageBudgetFull += 1
+                logger.error("the vault is full: over its budget with nothing to prune; acknowledgements stop",
+                             metadata: ["bytes": "\(store.usedBytes)", "cap": "\(cap)"])
+                alarmOnce(kind: "storage_full", transport, [])
+            }
+            if !over { evicting = false }  // the episode is over: the next eviction alarms again
+            _ = try store.reclaimFreePages(configuration.vacuumStepPages)
+        } catch {
+            logger.warning("retention step failed; retried in a second", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Publishes a storage alarm on the alerts topic and records it as a gateway event (once per
+    /// episode for eviction: `evicting` is reset once the vault is back under its budget).
+    private func alarmOnce(kind: String, _ transport: any MessageTransport, _ extra: [(String, JSONValue)]) {
+        if kind == "storage_evicting" {
+            guard !evicting else { return }
+            evicting = true
+        }
+        let now = clock.wallMs()
+        let body = JSONWriter.canonicalBytes(.object([
+            ("t", .number(Double(now))), ("gateway", .string(configuration.gatewayID)), ("category", .string("fault")),
+            ("kind", .string(kind)), ("score", .number(1)), ("cap", .number(Double(runtime.storageMaxBytes))),
+        ] + extra))
+        do {
+            try store.recordGatewayEvent(type: kind, detail: body, at: now)
+            if transport.isConnected {
+                try publisher.publishGatewayAlert(body, transport)
+                try transport.flush()
+            }
+        } catch {
+            logger.warning("cannot record or publish the storage alarm", metadata: ["error": "\(error)"])
+        }
+    }
+}
