@@ -55,7 +55,7 @@ import VitalGateTesting
         let anchors = try AnchorStore(vaultPath: path)
         var anchored: UInt64 = 0
         var prunedBeforeAnchoring = -1
-        let (service, done) = try pipeline.run(on: vault) { service in
+        let (_, done) = try pipeline.run(on: vault) { service in
             // Here on the ingest thread, between rounds: the anchoring worker's part, on its own connection.
             guard service.metrics.stored == 100, let latest = try? anchors.latestCheckpoint(), latest.size > anchored else {
                 return service.metrics.readingsPruned == 100

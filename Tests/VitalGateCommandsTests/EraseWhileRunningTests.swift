@@ -36,6 +36,6 @@ import VitalGateTesting
         let lines = export.output.split(separator: "\n").filter { $0.hasPrefix("{") }
         #expect(lines.count == 10, "\(export.output)")
         let audit = try AgentBinary.run(["audit"] + gateway, log: workspace.path("audit.txt"))
-        #expect(audit.code == 0 && audit.output.contains("(10 erased)"), "\(audit.output)")
+        #expect(audit.code == 0 && audit.output.contains("(10 erased, 0 pruned)"), "\(audit.output)")
     }
 }
