@@ -5,7 +5,7 @@ import Transparency
 import SQLite
 import Telemetry
 import Testing
-import Vault
+@testable import Vault
 
 @Suite struct VaultSealingTests {
     let scratch: ScratchVault
@@ -104,6 +104,7 @@ import Vault
     @Test func aVaultFromBeforeLogNodesIsRebuiltAndKeepsProving() throws {
         do {
             let vault = try scratch.openSealing(batchesOf: 3, gatewayID: "gw-test")
+            vault.storesCompactRows = false  // the rows of that time: plaintext v2
             try Sample.store(vault, seqs: 1...21)  // seven batches
         }
         let old = try Connection(path: scratch.path)
@@ -111,7 +112,8 @@ import Vault
         try old.execute("""
             DROP INDEX alerts_record_id; DROP INDEX alerts_at; DROP TABLE dead_letters; DROP TABLE sink_cursors;
             DROP INDEX patients_erased_pseudonym; ALTER TABLE patients DROP COLUMN erased_pseudonym;
-            DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes; PRAGMA user_version = 3;
+            DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes;
+            ALTER TABLE readings DROP COLUMN format; PRAGMA user_version = 3;
             """)
         let vault = try scratch.openSealing(batchesOf: 3, gatewayID: "gw-test")
         try Sample.store(vault, seqs: 22...33)  // four more batches on the restored frontier
