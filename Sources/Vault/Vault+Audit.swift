@@ -115,7 +115,8 @@ extension Vault {
                     if SHA256.hash(salt + canonical) != readings.blob(3) {
                         found("readings", id, "commitment differs from SHA-256(salt ‖ canonical bytes)")
                     }
-                    if digest != contentDigest(kind: columns.kind, canonical: canonical) {
+                    let expected = contentDigest(kind: columns.kind, canonical: canonical)
+                    if digest != (columns.format == Self.compactFormat ? Array(expected[..<Self.compactDigestBytes]) : expected) {
                         found("readings", id, "digest differs from the keyed digest of its content")
                     }
                 } catch let error where error.code == .erased {

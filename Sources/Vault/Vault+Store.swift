@@ -73,7 +73,11 @@ extension Vault {
             while try lookup.step() {
                 let id = lookup.int64(0)
                 sameIdentity.append(id)
-                if let stored = lookup.blob(1), constantTimeEquals(stored, digest) { duplicateOf = id }
+                // Rows of format 3 keep the digest's first 16 bytes (``compactDigestBytes``).
+                if let stored = lookup.blob(1),
+                   constantTimeEquals(stored, stored.count == Self.compactDigestBytes ? Array(digest.prefix(stored.count)) : digest) {
+                    duplicateOf = id
+                }
             }
             lookup.reset()
         }
@@ -133,7 +137,8 @@ extension Vault {
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(encrypted), .blob(commitment.bytes),
+                     .blob(compact ? Array(digest[..<Self.compactDigestBytes]) : digest), .integer(conflict ? 1 : 0),
+                     .blob(encrypted), .blob(commitment.bytes),
                      compact ? .integer(Self.compactFormat) : .null)
         sealingLog.recordInserted(id: id, commitment: commitment, receivedAt: reading.receivedAt)
         // Raised even if the transaction rolls back: a mark too high only costs a lookup.

@@ -121,6 +121,8 @@ import Testing
         let db = try Connection(path: scratch.path)
         let formats = try db.query("SELECT format FROM readings ORDER BY id").map { $0[0].integerValue }
         #expect(formats == Array(repeating: nil, count: 6) + Array(repeating: 3, count: 7))
+        let digestBytes = try db.query("SELECT length(digest) FROM readings ORDER BY id").map { $0[0].integerValue }
+        #expect(digestBytes == Array(repeating: 32, count: 6) + Array(repeating: 16, count: 7))
 
         let vault = try scratch.open()
         var exported: [Reading] = []
@@ -158,6 +160,9 @@ import Testing
         #expect(first.stored == 2)
         let again = try vault.store([Sample.incoming(1)])
         #expect(again.duplicates == 1 && again.stored == 0)
+        // After a reopen too (no high-water marks: the lookup runs and compares the 16 bytes).
+        let reopened = try scratch.open()
+        #expect(try reopened.store([Sample.incoming(2)]).duplicates == 1)
         let changed = IncomingMessage(topic: "t", payload: [], receivedAt: 1,
                                       outcome: .reading(Sample.reading(seq: 2, spo2: 88), patient: "MRN-1"))
         #expect(try vault.store([changed]).conflicts == 1)
