@@ -71,7 +71,10 @@ extension Vault {
         withUnsafeBytes(of: id.bigEndian) { aad.append(contentsOf: $0) }
         withUnsafeBytes(of: seq.bigEndian) { aad.append(contentsOf: $0) }
         withUnsafeBytes(of: deviceTime.bigEndian) { aad.append(contentsOf: $0) }
-        for text in [device, kind, model, schemaID] { CompactReading.writeString(text, into: &aad) }
+        CompactReading.writeString(device, into: &aad)  // one call each: no array of the four per reading
+        CompactReading.writeString(kind, into: &aad)
+        CompactReading.writeString(model, into: &aad)
+        CompactReading.writeString(schemaID, into: &aad)
         return aad
     }
 
