@@ -102,6 +102,23 @@ import Testing
         }
     }
 
+    /// Every proper prefix of a body is rejected, and no changed byte makes the decoder trap
+    /// (it may decode to another reading: the ciphertext's tag is what rejects a changed body).
+    @Test func truncatedAndChangedBodiesNeverTrap() throws {
+        var body: [UInt8] = []
+        #expect(CompactReading.writeBody(Self.varied, into: &body))
+        for end in 0..<body.count {
+            #expect(throws: CompactDecodingError.self, "prefix \(end)") { _ = try Self.decode(Array(body[..<end]), like: Self.varied) }
+        }
+        for i in body.indices {
+            for bit in 0..<8 {
+                var changed = body
+                changed[i] ^= 1 << bit
+                if let reading = try? Self.decode(changed, like: Self.varied) { _ = reading.canonicalBytes }
+            }
+        }
+    }
+
     /// Rows written the old way (plaintext v2, format NULL) and the new way, in one vault:
     /// exported, delivered (the outbox), proven and audited alike, after a reopen.
     @Test func oldAndCompactRowsReadExportProveAndAuditAlike() throws {
