@@ -101,25 +101,28 @@ extension Vault {
         // erasure scrubbed them). Streamed: one row in memory at a time.
         try read {
             let readings = try db.prepare("""
-                SELECT id, device, patient_ref, ciphertext, commitment, kind, digest FROM readings WHERE id <= ? ORDER BY id
+                SELECT id, patient_ref, ciphertext, commitment, digest, \(ReadingRowColumns.select) FROM readings
+                WHERE id <= ? ORDER BY id
                 """)
             try readings.bind(.integer(sealedThrough))
             while try readings.step() {
                 let id = readings.int64(0)
                 report.readingsChecked += 1
-                let digest = readings.blob(6) ?? []
-                if Self.isPrunedContent(readings.blob(3) ?? []) {  // retention: its tombstone is checked
-                    try auditPrunedReading(id, tombstone: readings.blob(3) ?? [], into: &report)
+                let digest = readings.blob(4) ?? []
+                let columns = ReadingRowColumns(readings, at: 5)
+                if Self.isPrunedContent(readings.blob(2) ?? []) {  // retention: its tombstone is checked
+                    try auditPrunedReading(id, tombstone: readings.blob(2) ?? [], into: &report)
                     continue
                 }
                 do throws(VaultError) {
-                    let (salt, canonical) = try saltAndCanonical(id: id, device: readings.text(1) ?? "",
-                                                                patientRef: readings.isNull(2) ? nil : readings.int64(2),
-                                                                ciphertext: readings.blob(3) ?? [])
-                    if SHA256.hash(salt + canonical) != readings.blob(4) {
+                    let (salt, canonical) = try saltAndCanonical(id: id, columns: columns,
+                                                                patientRef: readings.isNull(1) ? nil : readings.int64(1),
+                                                                ciphertext: readings.blob(2) ?? [])
+                    if SHA256.hash(salt + canonical) != readings.blob(3) {
                         found("readings", id, "commitment differs from SHA-256(salt ‖ canonical bytes)")
                     }
-                    if digest != contentDigest(kind: readings.text(5) ?? "", canonical: canonical) {
+                    let expected = contentDigest(kind: columns.kind, canonical: canonical)
+                    if digest != (columns.format == Self.compactFormat ? Array(expected[..<Self.compactDigestBytes]) : expected) {
                         found("readings", id, "digest differs from the keyed digest of its content")
                     }
                 } catch let error where error.code == .erased {

@@ -12,6 +12,12 @@ extension Vault {
         return contentDigester.digest(versioned)
     }
 
+    /// The bytes of the dedupe digest that rows of format 3 keep: its first 128 bits. A copy
+    /// still matches its original, and a different reading of the same identity collides with
+    /// probability 2^-128; forging one without the pseudonym key stays as hard as forging the
+    /// HMAC. The older rows keep all 32 bytes.
+    static let compactDigestBytes = 16
+
     /// What an erasure leaves in `readings.digest` of the patient's rows (``scrubContentDigests``).
     static let scrubbedDigest = [UInt8](repeating: 0, count: 32)
 }

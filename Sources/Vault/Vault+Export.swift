@@ -45,20 +45,19 @@ extension Vault {
                        _ body: (ExportedReading) throws -> Void) throws {
         guard let (conditions, args) = conditions(filter, time: "device_time") else { return }
         let statement = try db.prepare("""
-            SELECT id, device, patient_ref, conflict, duplicates, ciphertext, received_at FROM readings
-            WHERE kind != 'event'\(conditions) ORDER BY id
+            SELECT id, patient_ref, conflict, duplicates, ciphertext, received_at, \(ReadingRowColumns.select)
+            FROM readings WHERE kind != 'event'\(conditions) ORDER BY id
             """)
         try statement.bind(args)
         while try statement.step() {
             let id = statement.int64(0)
-            let device = statement.text(1) ?? ""
-            let ref: Int64? = statement.isNull(2) ? nil : statement.int64(2)
+            let ref: Int64? = statement.isNull(1) ? nil : statement.int64(1)
             do {
-                let reading = try decryptReading(id: id, device: device, patientRef: ref,
-                                                 ciphertext: statement.blob(5) ?? [], receivedAt: statement.int64(6))
+                let reading = try decryptReading(id: id, columns: ReadingRowColumns(statement, at: 6), patientRef: ref,
+                                                 ciphertext: statement.blob(4) ?? [], receivedAt: statement.int64(5))
                 try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
-                                         reading: reading, conflict: statement.int64(3) != 0,
-                                         duplicates: statement.int(4)))
+                                         reading: reading, conflict: statement.int64(2) != 0,
+                                         duplicates: statement.int(3)))
             } catch let error as VaultError where error.code == .erased || error.code == .pruned {
                 continue
             } catch let error as VaultError {
@@ -80,17 +79,14 @@ extension Vault {
         }
     }
 
-    func decryptReading(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8], receivedAt: Int64)
-        throws(VaultError) -> Reading {
-        let plaintext = try decryptedPlaintext(id: id, device: device, patientRef: patientRef, ciphertext: ciphertext)
-        let canonical: [UInt8]
-        switch plaintext.first {
-        case ReadingPlaintext.version1?: canonical = Array(plaintext.dropFirst())
-        case ReadingPlaintext.version2? where plaintext.count > 33: canonical = Array(plaintext.dropFirst(33))
-        default: throw VaultError(.corruptRow, "reading \(id) has an unknown plaintext version")
-        }
+    /// The reading a row holds (any plaintext version), under the key of its patient.
+    func decryptReading(id: Int64, columns: ReadingRowColumns, patientRef: Int64?, ciphertext: [UInt8],
+                        receivedAt: Int64) throws(VaultError) -> Reading {
+        let content = try readingContent(id: id, columns: columns, patientRef: patientRef, ciphertext: ciphertext,
+                                         receivedAt: receivedAt)
+        if let reading = content.reading { return reading }
         do {
-            return try Reading(canonical: canonical, receivedAt: receivedAt)
+            return try Reading(canonical: content.canonical, receivedAt: receivedAt)
         } catch {
             throw VaultError(.corruptRow, "reading \(id) does not decode", underlying: error)
         }

@@ -145,8 +145,8 @@ extension Vault {
                     entry.implicated = try implicatedReadings(of: alert, record: rowID)
                     entries.append(entry)
                 } else {
-                    let reading = try decryptReading(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext,
-                                                     receivedAt: receivedAt)
+                    let reading = try decryptReading(id: rowID, columns: ReadingRowColumns(row: row, at: 7),
+                                                     patientRef: ref, ciphertext: ciphertext, receivedAt: receivedAt)
                     entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
                                                content: .reading(reading)))
                 }
@@ -177,15 +177,16 @@ extension Vault {
         let end = Int64(max(alert["evidence_end"]?.numberValue ?? raised, raised))
         let rows = try read {
             try db.cached("""
-                SELECT id, patient_ref, ciphertext, received_at FROM readings
+                SELECT id, patient_ref, ciphertext, received_at, \(ReadingRowColumns.select) FROM readings
                 WHERE id >= ? AND id < ? AND device = ? AND received_at BETWEEN ? AND ? AND kind != 'event'
                 ORDER BY id DESC LIMIT ?
                 """).allRows(.integer(record - Self.implicatedSearchRecords), .integer(record), .text(device),
                              .integer(min(start, end)), .integer(end), .integer(Int64(Self.implicatedReadingsLimit)))
         }
         return rows.compactMap { row in
-            try? decryptReading(id: row[0].integerValue ?? 0, device: device, patientRef: row[1].integerValue,
-                                ciphertext: row[2].blobValue ?? [], receivedAt: row[3].integerValue ?? 0)
+            try? decryptReading(id: row[0].integerValue ?? 0, columns: ReadingRowColumns(row: row, at: 4),
+                                patientRef: row[1].integerValue, ciphertext: row[2].blobValue ?? [],
+                                receivedAt: row[3].integerValue ?? 0)
         }
     }
 
@@ -234,12 +235,13 @@ extension Vault {
         switch selection {
         case .all:
             """
-            SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at FROM readings
-            WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1') ORDER BY id LIMIT ?
+            SELECT id, device, kind, schema_id, patient_ref, ciphertext, received_at, \(ReadingRowColumns.select)
+            FROM readings WHERE id > ? AND (kind != 'event' OR schema_id = 'alert-v1') ORDER BY id LIMIT ?
             """
         case .alerts:
             """
-            SELECT r.id, r.device, r.kind, r.schema_id, r.patient_ref, r.ciphertext, r.received_at
+            SELECT r.id, r.device, r.kind, r.schema_id, r.patient_ref, r.ciphertext, r.received_at,
+                   \(ReadingRowColumns.select(of: "r"))
             FROM alerts a JOIN readings r ON r.id = a.record_id WHERE a.record_id > ? ORDER BY a.record_id LIMIT ?
             """
         }

@@ -12,11 +12,11 @@ extension Vault {
     public func proofBundle(readingID id: Int64, gatewayID: String) throws(VaultError) -> ProofBundle {
         let row = try read {
             try db.query("""
-                SELECT device, patient_ref, ciphertext, received_at, commitment FROM readings WHERE id = ?
+                SELECT patient_ref, ciphertext, received_at, commitment, \(ReadingRowColumns.select) FROM readings WHERE id = ?
                 """, [.integer(id)]).first
         }
         guard let row else { throw VaultError(.notFound, "no reading \(id)") }
-        guard let commitment = row[4].blobValue else {
+        guard let commitment = row[3].blobValue else {
             throw VaultError(.notFound, "reading \(id) predates sealing (no commitment)")
         }
         let batchRow = try read {
@@ -29,8 +29,8 @@ extension Vault {
         }
         let readingSection: ProofBundle.ReadingSection
         do {
-            let (salt, canonical) = try saltAndCanonical(id: id, device: row[0].textValue ?? "",
-                                                        patientRef: row[1].integerValue, ciphertext: row[2].blobValue ?? [])
+            let (salt, canonical) = try saltAndCanonical(id: id, columns: ReadingRowColumns(row: row, at: 4),
+                                                        patientRef: row[0].integerValue, ciphertext: row[1].blobValue ?? [])
             readingSection = .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
         } catch let error where error.code == .erased {
             readingSection = .init(erasedID: UInt64(id), commitment: commitment)
@@ -75,14 +75,13 @@ extension Vault {
         }
     }
 
-    /// Decrypts a v2 reading row into its salt and canonical bytes.
-    func saltAndCanonical(id: Int64, device: String, patientRef: Int64?, ciphertext: [UInt8]) throws(VaultError)
-        -> ([UInt8], [UInt8]) {
-        let plaintext = try decryptedPlaintext(id: id, device: device, patientRef: patientRef, ciphertext: ciphertext)
-        guard plaintext.first == ReadingPlaintext.version2, plaintext.count > 33 else {
-            throw VaultError(.corruptRow, "reading \(id) has no salt (plaintext v1)")
-        }
-        return (Array(plaintext[1..<33]), Array(plaintext[33...]))
+    /// Decrypts a reading row of plaintext v2 or v3 into its salt and canonical bytes.
+    func saltAndCanonical(id: Int64, columns: ReadingRowColumns, patientRef: Int64?, ciphertext: [UInt8])
+        throws(VaultError) -> ([UInt8], [UInt8]) {
+        let content = try readingContent(id: id, columns: columns, patientRef: patientRef, ciphertext: ciphertext,
+                                         receivedAt: 0)
+        guard let salt = content.salt else { throw VaultError(.corruptRow, "reading \(id) has no salt (plaintext v1)") }
+        return (salt, content.canonical)
     }
 }
 

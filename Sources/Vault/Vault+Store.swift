@@ -73,7 +73,11 @@ extension Vault {
             while try lookup.step() {
                 let id = lookup.int64(0)
                 sameIdentity.append(id)
-                if let stored = lookup.blob(1), constantTimeEquals(stored, digest) { duplicateOf = id }
+                // Rows of format 3 keep the digest's first 16 bytes (``compactDigestBytes``).
+                if let stored = lookup.blob(1),
+                   constantTimeEquals(stored, stored.count == Self.compactDigestBytes ? Array(digest.prefix(stored.count)) : digest) {
+                    duplicateOf = id
+                }
             }
             lookup.reset()
         }
@@ -100,25 +104,42 @@ extension Vault {
             result.unpaired += 1
         }
         let id = nextReadingID
-        // Plaintext v2: 0x02 ‖ salt ‖ canonical. The salt lives only inside the ciphertext, so
-        // erasing the data key destroys it with the content; the commitment stays verifiable.
+        // Plaintext v3: 0x03 ‖ salt ‖ compact body (firmware and measurements). The header fields
+        // stay in clear columns only, bound by the associated data; the canonical bytes are rebuilt
+        // from both when read. The salt lives only inside the ciphertext, so erasing the data key
+        // destroys it with the content; the commitment stays verifiable. A reading the compact
+        // body cannot hold is stored as plaintext v2: 0x02 ‖ salt ‖ canonical.
         var plaintext: [UInt8] = []
-        plaintext.reserveCapacity(versioned.count + 32)
-        plaintext.append(ReadingPlaintext.version2)
+        plaintext.reserveCapacity(reading.kind == .waveform ? 33 + 2 * versioned.count / 3 : 160)
+        plaintext.append(ReadingPlaintext.version3)
         nonces.append(32, to: &plaintext)  // the salt
-        plaintext.append(contentsOf: versioned.dropFirst())
-        // commitment = SHA-256(salt ‖ canonical), hashed straight from the plaintext buffer.
-        let commitment = try Commitment(bytes: SHA256.hash(plaintext.dropFirst()))
+        let compact = storesCompactRows && CompactReading.writeBody(reading, into: &plaintext)
+        // commitment = SHA-256(salt ‖ canonical)
+        var hasher = SHA256.Hasher()
+        hasher.update(plaintext[1..<33])
+        hasher.update(versioned[1...])
+        let commitment = try Commitment(bytes: hasher.finalize())
+        let aad: [UInt8]
+        if compact {
+            aad = Self.readingAADv3(id: id, device: reading.device.rawValue, kind: reading.kind.rawValue, seq: reading.seq,
+                                    deviceTime: reading.deviceTime, model: reading.model, schemaID: reading.schemaID)
+        } else {
+            plaintext[0] = ReadingPlaintext.version2
+            plaintext.append(contentsOf: versioned[1...])
+            aad = Self.readingAAD(id: id, device: reading.device.rawValue)
+        }
         let encrypted = try encryptor(for: key, slot: keySlot).encryptCombined(plaintext, nonce: nonces.bytes(AES256GCM.nonceByteCount),
-                                                       associatedData: Self.readingAAD(id: id, device: reading.device.rawValue))
+                                                       associatedData: aad)
         try db.cached(literal: """
             INSERT INTO readings (id, device, kind, seq, device_time, received_at, model, schema_id, patient_ref,
-                                  digest, conflict, ciphertext, commitment)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                  digest, conflict, ciphertext, commitment, format)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             """).run(.integer(id), .text(reading.device.rawValue), .text(reading.kind.rawValue),
                      .integer(Int64(reading.seq)), .integer(reading.deviceTime), .integer(reading.receivedAt),
                      .text(reading.model), .text(reading.schemaID), patientRef.map { .integer($0) } ?? .null,
-                     .blob(digest), .integer(conflict ? 1 : 0), .blob(encrypted), .blob(commitment.bytes))
+                     .blob(compact ? Array(digest[..<Self.compactDigestBytes]) : digest), .integer(conflict ? 1 : 0),
+                     .blob(encrypted), .blob(commitment.bytes),
+                     compact ? .integer(Self.compactFormat) : .null)
         sealingLog.recordInserted(id: id, commitment: commitment, receivedAt: reading.receivedAt)
         // Raised even if the transaction rolls back: a mark too high only costs a lookup.
         if reading.deviceTime > highWater ?? .min {
@@ -203,8 +224,10 @@ extension Vault {
     }
 }
 
-/// Version tag of the encrypted reading plaintext: v1 `0x01 ‖ canonical`, v2 `0x02 ‖ salt(32) ‖ canonical`.
+/// Version tag of the encrypted reading plaintext: v1 `0x01 ‖ canonical`, v2 `0x02 ‖ salt(32) ‖ canonical`,
+/// v3 `0x03 ‖ salt(32) ‖ compact body` (rows of `format` 3 only; `CompactReading`).
 enum ReadingPlaintext {
     static let version1: UInt8 = 1
     static let version2: UInt8 = 2
+    static let version3: UInt8 = 3
 }

@@ -34,6 +34,9 @@ public final class Vault {
     /// readings' ciphertexts. Dropped whenever a patient is erased, so no erased key's schedule
     /// outlives the erasure.
     var sealers: [Int64: (key: [UInt8], sealer: AES256GCM.KeyedEncryptor)] = [:]
+    /// Whether readings are stored in plaintext v3 (`format` 3) when their body allows; off only
+    /// in tests, which write the rows of older vaults (plaintext v2) this way.
+    var storesCompactRows = true
     /// Whether `log_nodes` was checked against the leaves since the vault was opened.
     var logNodesChecked = false
     /// Batches, the log and checkpoints, and the deferred sync (the store only reports the

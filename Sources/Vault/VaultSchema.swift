@@ -185,6 +185,12 @@ enum VaultSchema {
         INSERT INTO sink_cursors (sink, last_id, selection)
             SELECT 'local-alerts', max(record_id), 'alerts' FROM alerts HAVING max(record_id) IS NOT NULL;
         """,
+        // 10: the stored format of a reading row: 3 for plaintext v3 (the header fields only in
+        // clear columns, bound by the associated data; docs/CANONICAL-READING.md); NULL for the
+        // rows before, whose plaintext version is its first byte (issue 20, smaller rows).
+        """
+        ALTER TABLE readings ADD COLUMN format INTEGER;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -34,6 +34,14 @@ import Vault
     static let cases: [Tamper] = [
         Tamper(name: "reading ciphertext", sql: "UPDATE readings SET ciphertext = \(String(format: flip, "ciphertext")) WHERE id = 5",
                expected: ("readings", 5)),
+        // Plaintext v3 rows keep the header fields only in clear columns, bound by the
+        // ciphertext's associated data: a changed column no longer authenticates.
+        Tamper(name: "reading seq (format 3)", sql: "UPDATE readings SET seq = seq + 1 WHERE id = 6",
+               expected: ("readings", 6)),
+        Tamper(name: "reading model (format 3)", sql: "UPDATE readings SET model = 'OxiPatcH' WHERE id = 8",
+               expected: ("readings", 8)),
+        Tamper(name: "reading format", sql: "UPDATE readings SET format = NULL WHERE id = 10",
+               expected: ("readings", 10)),
         Tamper(name: "reading commitment", sql: "UPDATE readings SET commitment = \(String(format: flip, "commitment")) WHERE id = 9",
                expected: ("readings", 9)),
         Tamper(name: "reading deleted", sql: "DELETE FROM readings WHERE id = 12", expected: ("readings", 12)),
@@ -67,7 +75,7 @@ import Vault
                sql: "UPDATE anchors SET evidence = \(String(format: flipAfter, "evidence", "\"checkpoint\":\"")) WHERE size = 3",
                expected: ("anchors", 3), column: "evidence"),
         Tamper(name: "reading inserted into a sealed batch",
-               sql: "INSERT INTO readings SELECT 20, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment FROM readings WHERE id = 4; UPDATE batches SET last_id = 20 WHERE seq = 2",
+               sql: "INSERT INTO readings SELECT 20, device, kind, seq + 100, device_time, received_at, model, schema_id, patient_ref, digest, conflict, duplicates, ciphertext, commitment, format FROM readings WHERE id = 4; UPDATE batches SET last_id = 20 WHERE seq = 2",
                expected: ("batches", 2)),
     ]
 
