@@ -279,7 +279,10 @@ import Vault
               + "(ms: \(steps.map { String(format: "%.1f", $0) }.joined(separator: ", "))); "
               + "file \(prunedOnly) B with \(free) B free; \(vacuumSteps) vacuum steps of 256 pages; file \(after) B")
         #expect(free > 0)
-        #expect(after < before / 2, "before \(before), after \(after)")
+        // Every free page goes back to the file system (a few pages of slack for the WAL and the
+        // freelist trunk). With compact rows (DECISIONS 45) the content is ~90 B a row, so the file
+        // shrinks by a fifth here; with the older rows it halved.
+        #expect(after < before && before - after >= free - 16 * 4096, "before \(before), free \(free), after \(after)")
         #expect(try vault.audit(gatewayID: "gw").passed)
     }
 }
