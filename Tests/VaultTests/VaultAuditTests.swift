@@ -99,12 +99,7 @@ import Vault
 
     /// Anchors the latest checkpoint as the agent's anchoring worker does with the local ledger.
     private func anchor(_ scratch: ScratchVault, _ vault: Vault) throws {
-        let trust = try vault.trustAnchors(gatewayID: "gw")
-        let worker = AnchorWorker(configuration: .init(gatewayID: "gw", vaultPath: scratch.path), backend: LocalLedger(),
-                                  verifier: LocalEvidenceVerifier(logKey: trust.logKey))
-        let store = try AnchorStore(vaultPath: scratch.path)
-        while worker.round(store) == .progressed {}
-        #expect(try store.latestAnchored()?.size == 3)
+        #expect(try scratch.anchorLatestCheckpoint(vault).latestAnchored()?.size == 3)
     }
 
     /// The check `verify` and `audit` run on `local-checkpoint` evidence.

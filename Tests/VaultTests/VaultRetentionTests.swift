@@ -34,11 +34,7 @@ import Vault
 
     /// Anchors the latest checkpoint as the agent's anchoring worker does with the local ledger.
     private func anchor(_ scratch: ScratchVault, _ vault: Vault) throws {
-        let trust = try vault.trustAnchors(gatewayID: "gw")
-        let worker = AnchorWorker(configuration: .init(gatewayID: "gw", vaultPath: scratch.path), backend: LocalLedger(),
-                                  verifier: LocalEvidenceVerifier(logKey: trust.logKey))
-        let store = try AnchorStore(vaultPath: scratch.path)
-        while worker.round(store) == .progressed {}
+        try scratch.anchorLatestCheckpoint(vault)
     }
 
     /// The ids whose content is a tombstone.

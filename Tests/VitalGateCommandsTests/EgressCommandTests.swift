@@ -161,6 +161,7 @@ import VitalGateTesting
         reservation.release()
         cloud = try LocalBroker(directory: cloudDirectory.url, port: port, persistent: true)
         let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
+        #expect(consumer.sessionPresent, "the cloud's persisted session, with its subscription")
         // Up to a minute for the worker's backoff, then the backlog from a thread below every
         // other (SCHED_IDLE): generous, for a CI machine running other suites beside this one.
         let received = try MQTTTestClient.collect(consumer, count: 2 * perPatient, timeoutMs: 480_000)
@@ -169,8 +170,11 @@ import VitalGateTesting
             let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
                                              log: workspace.path("egress.txt"))
             let log = (try? String(contentsOfFile: workspace.log, encoding: .utf8)) ?? ""
+            let brokerLog = (try? String(contentsOf: cloudDirectory.appending("mosquitto.log"), encoding: .utf8)) ?? ""
             Issue.record("""
-                received \(received.count); egress status: \(status.output.suffix(1500))
+                received \(received.count); the consumer's session present: \(consumer.sessionPresent)
+                cloud broker log: \(brokerLog.suffix(1500))
+                egress status: \(status.output.suffix(1500))
                 agent log: \(log.split(separator: "\n").filter { $0.contains("sink=mqtt") || $0.contains("error") }.suffix(30)
                     .joined(separator: "\n"))
                 """)
