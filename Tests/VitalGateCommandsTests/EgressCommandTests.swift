@@ -123,6 +123,12 @@ import VitalGateTesting
         do {
             let consumer = try MQTTTestClient.connect(try #require(cloud).address, id: consumerID, persistent: true)
             try consumer.subscribe("vitalgate/outage-gw/#", qos: 1)
+            // `subscribe` does not wait for the SUBACK: a disconnect right after it may go before the
+            // SUBSCRIBE, and the cloud then keeps a session without the subscription, which takes
+            // the backlog and routes it nowhere. A probe on the filter, come back, proves it is in.
+            _ = try consumer.publish(MQTTOptions.Message(topic: "vitalgate/outage-gw/probe", payload: [1], qos: 1))
+            try consumer.flush()
+            #expect(try MQTTTestClient.collect(consumer, count: 1, timeoutMs: 10_000).count == 1, "the subscription is in place")
             consumer.disconnect()
         }
         cloud?.stop()  // the outage starts
