@@ -72,6 +72,8 @@ let package = Package(
         // Signed, versioned fleet configuration documents and the policy that accepts them.
         .target(name: "Fleet", dependencies: ["Telemetry", "Cryptography", "Schemas", "Transparency"], swiftSettings: strict),
         .target(name: "Simulator", dependencies: ["Telemetry", "ErrorSupport"], swiftSettings: strict),
+        // Consent shaped after FHIR R4 Consent: records, the deployment's policy, decisions.
+        .target(name: "Consent", swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
         .target(name: "Ledger", dependencies: ["Transparency", "Telemetry", "Cryptography", "ErrorSupport"],
                 swiftSettings: strict),
@@ -168,6 +170,7 @@ let package = Package(
         .testTarget(name: "AnchoringTests", dependencies: ["Anchoring", "Ledger", "Vault", "Sealing", "Telemetry",
                                                         "Transparency", "VitalGateTesting"],
                     swiftSettings: strict),
+        .testTarget(name: "ConsentTests", dependencies: ["Consent"], swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography", "Telemetry", "VitalGateTesting"],
