@@ -122,3 +122,11 @@ struct ConsentBookTests {
         #expect(ConsentProvision(type: .deny, provisions: [ConsentProvision(type: .permit)]).depth == 2)
     }
 }
+
+@Suite("Disclosure")
+struct DisclosureTests {
+    @Test func rangesMergeConsecutiveIds() {
+        #expect(Disclosure.ranges(of: []) == [])
+        #expect(Disclosure.ranges(of: [5, 3, 4, 9, 9, 10, 12]) == [3...5, 9...10, 12...12])
+    }
+}
