@@ -52,7 +52,7 @@ public struct ConsentDocument: Sendable, Equatable {
         guard try r.unsigned("format") == ConsentDocument.formatVersion else {
             throw ConfigRejection(.malformed(field: r.field("format"), detail: "unsupported format version"))
         }
-        target = try ConsentDocument.target(try r.required("target"), path: r.field("target"))
+        target = try ConfigTarget(json: try r.required("target"), path: r.field("target"))
         version = try r.unsigned("version")
         issuedAt = try r.unsigned("issued_at")
         expires = try r.unsigned("expires")
@@ -67,12 +67,8 @@ public struct ConsentDocument: Sendable, Equatable {
 
     /// The document as a JSON object.
     public var json: JSONValue {
-        let target: JSONValue = switch self.target {
-        case .gateway(let id): .object([("gateway", .string(id))])
-        case .group(let name): .object([("group", .string(name))])
-        }
-        return .object([
-            ("format", .number(Double(ConsentDocument.formatVersion))), ("target", target),
+        .object([
+            ("format", .number(Double(ConsentDocument.formatVersion))), ("target", target.json),
             ("version", .number(Double(version))), ("issued_at", .number(Double(issuedAt))),
             ("expires", .number(Double(expires))), ("consent", FHIRConsent.json(record, patientSystem: patientSystem)),
         ])
@@ -86,18 +82,6 @@ public struct ConsentDocument: Sendable, Equatable {
     /// SHA-256 of the canonical JSON bytes of a document object.
     public static func contentHash(of document: JSONValue) -> [UInt8] {
         SHA256.hash(JSONWriter.canonicalBytes(document))
-    }
-
-    private static func target(_ json: JSONValue, path: String) throws(ConfigRejection) -> ConfigTarget {
-        var t = try SchemaReader(json, path: path)
-        let target: ConfigTarget
-        switch t.keys {
-        case ["gateway"]: target = .gateway(try t.string("gateway"))
-        case ["group"]: target = .group(try t.string("group"))
-        default: throw ConfigRejection(.malformed(field: path, detail: "expected exactly one of gateway or group"))
-        }
-        try t.finish()
-        return target
     }
 }
 
