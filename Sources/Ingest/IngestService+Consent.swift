@@ -55,14 +55,16 @@ extension IngestService {
             consentStoreFailed(error, transport)
             return
         }
-        if let mark, mark.version == signed.document.version, mark.digest == signed.contentHash {
-            concludeConsent(.duplicate, version: mark.version, recordKey: recordKey, envelopeHash: envelopeHash, at: now, transport)
-            return
-        }
         let verdict = ConsentVerifier.evaluate(signed, authority: authority, gatewayID: configuration.gatewayID,
                                                groups: Set(consent.groups), highWater: { _ in mark?.version },
                                                now: UInt64(clamping: now))
         switch verdict {
+        case .failure(let rejection)
+            where rejection.reason == .replay(version: signed.document.version, applied: signed.document.version)
+            && mark?.digest == signed.contentHash:
+            // The accepted document again, with valid signatures (a redelivery): nothing changes.
+            concludeConsent(.duplicate, version: signed.document.version, recordKey: recordKey, envelopeHash: envelopeHash,
+                            at: now, transport)
         case .failure(let rejection):
             concludeConsent(.rejected(rejection), version: signed.document.version, recordKey: recordKey,
                             envelopeHash: envelopeHash, at: now, transport)

@@ -131,6 +131,10 @@ import VitalGateTesting
         let tampered = Array(String(decoding: forged, as: UTF8.self)
             .replacingOccurrences(of: "research-lab", with: "marketing-co").utf8)
         forged = tampered
+        // The accepted document again, under a signature of another document: forged, not a duplicate.
+        let otherSignature = try SignedConsent(bytes: Self.signed(version: 3)).signatures
+        let acceptedDocument = try SignedConsent(bytes: accepted).documentJSON
+        let resigned = SignedEnvelope.serialise(document: acceptedDocument, signatures: otherSignature)
         try Self.push([
             forged,                                                              // bad-signature
             Self.signed(version: 3, by: [Self.mallory]),                         // unknown-key
@@ -139,11 +143,12 @@ import VitalGateTesting
             Self.signed(version: 1),                                             // replay (older)
             Self.signed(version: 2, recipient: "another-lab"),                   // replay (same version, other content)
             accepted,                                                            // the accepted copy again
+            resigned,                                                            // bad-signature
             Self.signed(version: 3, target: .gateway("gw-b")),                   // wrong-target
             Self.signed(version: 3, target: .group("ward-4")),                   // wrong-target
             Array("{\"document\": 1}".utf8),                                     // malformed
         ], on: broker)
-        let expected = ["applied": 1, "bad-signature": 1, "unknown-key": 1, "missing-signatures": 1, "expired": 1,
+        let expected = ["applied": 1, "bad-signature": 2, "unknown-key": 1, "missing-signatures": 1, "expired": 1,
                         "replay": 2, "duplicate": 1, "wrong-target": 2, "malformed": 1]
         #expect(Self.waitFor(agent) { $0.consentDocuments == expected }, "\(agent.metrics.withLock { $0.consentDocuments })")
         // Nothing but the accepted version is in force or stored.
@@ -152,7 +157,7 @@ import VitalGateTesting
         #expect(try storedVersions() == [2])
         // `stats` counts them by reason (events), and the metrics JSON too.
         let events = try Vault(path: vaultPath, keys: keys).stats().eventsByType
-        #expect(events["consent_applied"] == 1 && events["consent_bad_signature"] == 1 && events["consent_replay"] == 2
+        #expect(events["consent_applied"] == 1 && events["consent_bad_signature"] == 2 && events["consent_replay"] == 2
                 && events["consent_wrong_target"] == 2 && events["consent_expired"] == 1, "\(events)")
         #expect(agent.metrics.withLock { $0.json["consent_documents"]?["expired"]?.numberValue } == 1)
     }
