@@ -130,6 +130,34 @@ extension Vault {
         return result
     }
 
+    /// `consent_records` (audit): each stored document must authenticate under its patient's key
+    /// bound to its record key and version, and must not be newer than its record's high-water
+    /// mark. Rows of erased patients are skipped (their key is gone). Named by row id.
+    func auditConsentRecords(into report: inout AuditReport) throws(VaultError) {
+        try read {
+            let rows = try db.prepare("""
+                SELECT c.rowid, c.record_key, c.patient_ref, c.version, c.document, h.version
+                FROM consent_records c LEFT JOIN consent_high_water h ON h.record_key = c.record_key ORDER BY c.rowid
+                """)
+            while try rows.step() {
+                let row = rows.int64(0)
+                guard let entry = patientsByRef[rows.int64(2)] else {
+                    report.add("consent_records", row, "names no patient row")
+                    continue
+                }
+                guard let key = entry.key else { continue }  // erased
+                report.consentRecordsChecked += 1
+                let version = UInt64(clamping: rows.int64(3))
+                let opened = try? AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: rows.blob(4) ?? []), key: key,
+                                                    associatedData: Self.consentAAD(rows.blob(1) ?? [], version: version))
+                if opened == nil { report.add("consent_records", row, "document does not authenticate (altered or moved)") }
+                if rows.isNull(5) || UInt64(clamping: rows.int64(5)) < version {
+                    report.add("consent_records", row, "version above its record's high-water mark")
+                }
+            }
+        }
+    }
+
     /// Binds a stored document to its record and version.
     static func consentAAD(_ recordKey: [UInt8], version: UInt64) -> [UInt8] {
         var aad = Array("vg-consent-v1".utf8) + recordKey

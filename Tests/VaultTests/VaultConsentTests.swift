@@ -61,4 +61,24 @@ import Vault
         try accept(reopened, version: 4)
         #expect(try reopened.consentDocuments(patient: "MRN-CONSENT-1").count == 1)
     }
+
+    @Test func auditNamesAnAlteredOrMovedDocument() throws {
+        let scratch = try ScratchVault("consent-audit")
+        let vault = try scratch.open()
+        try accept(vault, version: 1)
+        try accept(vault, patient: "MRN-CONSENT-2", version: 1)
+        var report = try vault.audit(gatewayID: "gw")
+        #expect(report.passed, "\(report.findings)")
+        #expect(report.consentRecordsChecked == 2)
+        let db = try Connection(path: scratch.path)
+        // A byte of one document flipped; the other's version raised above its mark.
+        try db.execute("UPDATE consent_records SET document = substr(document, 1, 20) || x'00' || substr(document, 22) WHERE rowid = 1")
+        try db.execute("UPDATE consent_records SET version = 2 WHERE rowid = 2")
+        report = try vault.audit(gatewayID: "gw")
+        let findings = report.findings.filter { $0.table == "consent_records" }.map { "\($0.row) \($0.problem)" }
+        #expect(findings.contains("1 document does not authenticate (altered or moved)"), "\(findings)")
+        #expect(findings.contains("2 version above its record's high-water mark"), "\(findings)")
+        #expect(findings.contains("2 document does not authenticate (altered or moved)"), "\(findings)")
+        #expect(!findings.joined().contains("MRN"))
+    }
 }
