@@ -201,10 +201,14 @@ import VitalGateTesting
         let worker = worker(ReorgedOnce())
         #expect(worker.round(store) == .progressed)  // submits size 1
         try addBatches(1, to: vault)                // size 2 is signed meanwhile
-        #expect(worker.round(store) == .progressed)  // reorged: size 1 abandoned, size 2 submitted
+        #expect(worker.round(store) == .resubmitted)  // reorged: size 1 abandoned, size 2 submitted
         #expect(try store.pending()?.size == 2)
+        // Why it was posted again is in `stats`, not only the attempt count.
+        #expect(try vault.stats().anchoring.lastFailure?.reason == "posted again: the anchor block was reorged out")
+        #expect(worker.metrics.lastFailure == .resubmitted)
         #expect(worker.round(store) == .progressed)  // anchored
         #expect(worker.metrics.resubmissions == 1 && worker.metrics.submissions == 2 && worker.metrics.anchored == 1)
         #expect(try vault.stats().anchoring.anchored == 2)
+        #expect(try vault.stats().anchoring.lastFailure == nil && worker.metrics.lastFailure == nil)
     }
 }
