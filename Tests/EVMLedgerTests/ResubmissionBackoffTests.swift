@@ -44,8 +44,9 @@ import VitalGateTesting
         }
     }
 
-    @Test func aDroppedTransactionIsPostedAgainWithBackoffAndStatsSayWhy() throws {
-        let dir = try TemporaryDirectory()
+    /// A vault with one checkpoint, and an anchoring worker on a node that drops every transaction.
+    func dropping(_ dir: TemporaryDirectory, pollMs: Int, resubmitMs: (first: Int, max: Int))
+        throws -> (vault: Vault, worker: AnchorWorker, node: DroppingNode) {
         let keys = GatewayKeys.generate()
         let path = dir.appending("vault.sqlite").path
         let vault = try Vault(path: path, keys: keys)
@@ -65,15 +66,27 @@ import VitalGateTesting
         let verifier = try EVMEvidenceVerifier(chainID: 1337, contract: chain.contract, senders: [configuration.senderAddress],
                                                trust: .trustedBlocks(hashes: [[UInt8](repeating: 0, count: 32)],
                                                                      minimumConfirmations: 2))
-        // Resubmissions back off from 200 ms doubling to 1.6 s, each ± 20 %; polling every 20 ms.
-        let worker = AnchorWorker(configuration: .init(gatewayID: "gw-drop", vaultPath: path, pollMs: 20,
-                                                       retryMs: (20, 100), resubmitMs: (200, 1_600), trust: "single-node"),
+        let worker = AnchorWorker(configuration: .init(gatewayID: "gw-drop", vaultPath: path, pollMs: pollMs,
+                                                       retryMs: (20, 100), resubmitMs: resubmitMs, trust: "single-node"),
                                   backend: backend, verifier: verifier)
+        return (vault, worker, dropping)
+    }
+
+    /// Runs `worker` for `seconds` and returns the transactions `node` received meanwhile.
+    func transactions(_ worker: AnchorWorker, _ node: DroppingNode, during seconds: Double) -> Int {
         worker.start()
-        Thread.sleep(forTimeInterval: 3)
+        Thread.sleep(forTimeInterval: seconds)
         worker.stop()
-        let sent = dropping.sends.value.load(ordering: .relaxed)
-        // The first post, then waits of at least 160, 320, 640, 1280, 1280 ms: at most 6 in 3 s.
+        return node.sends.value.load(ordering: .relaxed)
+    }
+
+    @Test func aDroppedTransactionIsPostedAgainWithBackoffAndStatsSayWhy() throws {
+        let dir = try TemporaryDirectory()
+        // Resubmissions back off from 200 ms doubling to 1.6 s, each ± 20 %; polling every 20 ms.
+        let (vault, worker, dropping) = try dropping(dir, pollMs: 20, resubmitMs: (200, 1_600))
+        let sent = transactions(worker, dropping, during: 3)
+        // The first post and at once the first resubmission, then waits of at least 160, 320, 640,
+        // 1280 ms: at most 6 in 3 s.
         // (Without backoff each round posts again at once: hundreds in 3 s.)
         #expect(sent >= 3 && sent <= 6, "\(sent) transactions in 3 s")
         #expect(worker.metrics.resubmissions == sent - 1 && worker.metrics.lastFailure == AnchorWorker.FailureReason.resubmitted)
@@ -82,5 +95,17 @@ import VitalGateTesting
         #expect(reason.contains("posted again") && reason.contains("dropped from the node's pool"), "\(reason)")
         #expect(anchoring.pending?.lastError?.contains("dropped") == true && anchoring.pending?.attempts == sent)
         #expect(try vault.stats().json["anchoring"]?["last_failure"]?["reason"]?.stringValue == reason)
+    }
+
+    /// The figure (26 transactions in 10 s) with the agent's defaults: poll 2 s,
+    /// resubmissions from 2 s doubling to 300 s. Opt-in (10 s): `VITALGATE_MEASURE_BACKOFF=1`.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["VITALGATE_MEASURE_BACKOFF"] == "1"))
+    func measuredWithTheAgentsDefaults() throws {
+        let dir = try TemporaryDirectory()
+        let (_, worker, dropping) = try dropping(dir, pollMs: 2_000, resubmitMs: (2_000, 300_000))
+        let sent = transactions(worker, dropping, during: 10)
+        print("ResubmissionBackoff: \(sent) transactions in 10 s with the agent's defaults")
+        // First post, an immediate second, then waits of at least 2, 3.2, 6.4 s: at most 4.
+        #expect(sent <= 4, "\(sent) transactions in 10 s")
     }
 }
