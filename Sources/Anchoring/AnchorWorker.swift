@@ -113,6 +113,9 @@ public final class AnchorWorker: Sendable {
     private let logger: Logger
     private let stopFlag = Atomic<Bool>(false)
     private let counters = Mutex(Metrics())
+    /// What the vault last recorded as the pending submission's wait, written only when it
+    /// changes (outer `nil`: not known yet, e.g. left by an earlier run).
+    private let recordedWaiting = Mutex<String??>(nil)
     private let done = PThreadSemaphore()
 
     /// Creates a worker; `start()` runs it.
@@ -219,6 +222,7 @@ public final class AnchorWorker: Sendable {
             case .pending(let next, let detail):
                 if next.state != ticket.state { try store.updateTicket(size: pending.size, ticket: next.state) }
                 logger.debug("anchor pending", metadata: ["size": "\(pending.size)", "detail": "\(detail)"])
+                try noteWaiting(detail, store)
                 return .waiting
             case .anchored(let evidence):
                 do { try verifier.verify(evidence, for: request) } catch {
@@ -227,6 +231,7 @@ public final class AnchorWorker: Sendable {
                 }
                 try store.anchored(size: pending.size, evidence: JSONWriter.canonicalBytes(evidence.json), at: now)
                 try store.succeeded()
+                try noteWaiting(nil, store)
                 counters.withLock { $0.anchored += 1; $0.lastFailure = nil }
                 logger.info("checkpoint anchored", metadata: ["size": "\(pending.size)", "backend": "\(backend.name)",
                                                               "where": "\(evidence.locator)"])
@@ -243,6 +248,7 @@ public final class AnchorWorker: Sendable {
                 }
                 // `stats` shows why, not only the attempt count (the submission cleared the row's error).
                 try store.failed(size: pendingSize, reason: "posted again: \(reason)", at: now)
+                try noteWaiting(nil, store)
                 return .resubmitted
             }
         } catch let error as LedgerError {
@@ -265,6 +271,15 @@ public final class AnchorWorker: Sendable {
             logger.warning("anchoring round failed; retrying later", metadata: ["error": "\(error)"])
             return .failed
         }
+    }
+
+    /// Records what the pending submission waits for, when it changed (`stats` shows it).
+    private func noteWaiting(_ detail: String?, _ store: AnchorStore) throws {
+        let changed = recordedWaiting.withLock { recorded -> Bool in
+            defer { recorded = .some(detail) }
+            return recorded != .some(detail)
+        }
+        if changed { try store.waiting(detail) }
     }
 
     private func submit(_ checkpoint: StoredCheckpoint, replacing: AnchorTicket?, store: AnchorStore, now: Int64) throws {

@@ -51,6 +51,7 @@ public struct VaultStats: Sendable, Equatable {
                 ("anchored", .number(Double(anchoring.anchored))),
                 ("unanchored_batches", .number(Double(anchoring.unanchoredBatches))),
                 ("oldest_unanchored_at", anchoring.oldestUnanchoredAt.map { .number(Double($0)) } ?? .null),
+                ("waiting", anchoring.waiting.map { .string($0) } ?? .null),
                 ("last_failure", anchoring.lastFailure.map { .object([("reason", .string($0.reason)), ("at", .number(Double($0.at)))]) } ?? .null),
                 ("pending", anchoring.pending.map { pending in .object([
                     ("size", .number(Double(pending.size))), ("backend", .string(pending.backend)),

@@ -37,6 +37,7 @@ public struct StatsCommand: ParsableCommand {
         print("anchoring     checkpoint \(anchoring.latestCheckpoint), anchored \(anchoring.anchored), "
               + "\(anchoring.unanchoredBatches) batch(es) behind")
         if let failure = anchoring.lastFailure { print("  last failure: \(failure.reason)") }
+        if let waiting = anchoring.waiting { print("  waiting: \(waiting)") }
         for sink in stats.egress {
             print("egress        \(sink.cursor.sink): delivered \(sink.cursor.delivered), backlog \(sink.backlog), "
                   + "dead letters \(sink.cursor.deadLetters)" + (sink.cursor.lastError.map { ", last error: \($0)" } ?? ""))

@@ -163,6 +163,8 @@ import VitalGateTesting
         let first = worker(Slow(rounds: 100))
         let store1 = try store()
         #expect(first.round(store1) == .progressed && first.round(store1) == .waiting)
+        // `stats` says what the submission waits for (issue 21: e.g. a newer pinned block).
+        #expect(try store1.lag().waiting == "waiting for confirmations")
         // "Restart": a new worker and a new connection.
         let second = worker(Slow(rounds: 1))
         let store2 = try store()
@@ -170,6 +172,7 @@ import VitalGateTesting
         #expect(second.round(store2) == .progressed)
         #expect(second.metrics.submissions == 0 && second.metrics.anchored == 1)
         #expect(try store2.latestAnchored()?.size == 1)
+        #expect(try store2.lag().waiting == nil, "cleared once anchored")
     }
 
     @Test func theWorkerThreadAnchorsAndStops() throws {
