@@ -138,6 +138,30 @@ import Testing
         }
     }
 
+    @Test func pinnedEvidenceDecodesStrictly() throws {
+        var body = try forged.chain.build().body
+        body.finality = .pinned(headers: forged.descendants.map(\.rawRLP))
+        let bytes = body.encoded()
+        #expect(try EVMAnchorEvidence(body: bytes) == body)
+        let text = String(decoding: bytes, as: UTF8.self)
+        for mutation in [text.replacing(#""kind":"pinned""#, with: #""extra":1,"kind":"pinned""#),
+                         text.replacing(#""kind":"pinned""#, with: #""kind":"pinned ""#),
+                         text.replacing(#""headers":["#, with: #""headers":[1,"#)] {
+            #expect(mutation != text)
+            expectLedgerError(.invalidEvidence, step: "parse") { () throws(LedgerError) in
+                try EVMAnchorEvidence(body: Array(mutation.utf8))
+            }
+        }
+        // Confirmations evidence is not read as pinned: the count still applies to it.
+        body.finality = .confirmations(headers: forged.descendants.prefix(2).map(\.rawRLP))
+        let shallow = AnchorEvidence(type: EVMAnchorEvidence.type, treeSize: forged.chain.request.treeSize,
+                                     rootHash: forged.chain.request.rootHash, locator: "x", body: body.encoded())
+        let verifier = try forged.chain.verifier(trusted: [forged.blockHash], minimum: 3)
+        expectLedgerError(.invalidEvidence, step: "finality") { () throws(LedgerError) in
+            try verifier.verify(shallow, for: forged.chain.request)
+        }
+    }
+
     @Test func thePinnedAnchorBlockItselfNeedsNoHeaders() throws {
         let node = try forged.node()
         let backend = try forged.backend(node, finality: .confirmations(12), trust: .init(pinnedBlocks: [forged.blockHash]))
