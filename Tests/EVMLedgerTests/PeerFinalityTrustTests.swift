@@ -29,6 +29,7 @@ extension PeerIntegrationTests {
         let body = try EVMAnchorEvidence(body: evidence.body)
         guard case .pinned(let headers) = body.finality else { Issue.record("\(body.finality)"); return }
         #expect(headers.count == 3 && body.blockNumber == block)
+        print("EVMLedger: pinned evidence with \(headers.count) headers: \(evidence.body.count) bytes")
         try EVMEvidenceVerifier(chainID: peer.chainID, contract: fixture.contract, senders: [key.publicKey.ethereumAddress],
                                 trust: .trustedBlocks(hashes: [pin], minimumConfirmations: 12))
             .verify(evidence, for: request)
