@@ -142,6 +142,9 @@ public final class AnchorWorker: Sendable {
                 logger.error("anchoring is off: cannot open the vault", metadata: ["error": "\(error)"])
                 return
             }
+            do { try store.recordTrust(configuration.trust) } catch {
+                logger.warning("cannot record the anchoring trust for stats", metadata: ["error": "\(error)"])
+            }
             var delay = configuration.retryMs.first
             var resubmits = ReconnectBackoff(initialMs: max(1, configuration.resubmitMs.first),
                                              maxMs: max(1, configuration.resubmitMs.first, configuration.resubmitMs.max))

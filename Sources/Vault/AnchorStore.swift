@@ -48,12 +48,15 @@ public struct AnchorLag: Sendable, Equatable {
     /// What the submission in flight waits for (confirmations, a witness, a newer pinned block),
     /// until it is anchored or posted again.
     public var waiting: String?
+    /// How the running anchoring worker shows anchors final (`local`, `qbft`, `witnesses`,
+    /// `pinned`, `witnesses+pinned`, `single-node`), as it recorded at start.
+    public var trust: String?
 
     public static func == (lhs: AnchorLag, rhs: AnchorLag) -> Bool {
         lhs.latestCheckpoint == rhs.latestCheckpoint && lhs.anchored == rhs.anchored
             && lhs.oldestUnanchoredAt == rhs.oldestUnanchoredAt && lhs.pending == rhs.pending
             && lhs.lastFailure?.reason == rhs.lastFailure?.reason && lhs.lastFailure?.at == rhs.lastFailure?.at
-            && lhs.waiting == rhs.waiting
+            && lhs.waiting == rhs.waiting && lhs.trust == rhs.trust
     }
 }
 
@@ -168,6 +171,14 @@ public final class AnchorStore {
         }
     }
 
+    /// Records how anchors are shown final (the worker does at start), for `stats`.
+    public func recordTrust(_ mode: String) throws(VaultError) {
+        try run("record the anchoring trust") {
+            try db.run("INSERT INTO meta (key, value) VALUES ('anchor_trust', ?) "
+                       + "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.blob(Array(mode.prefix(40).utf8))])
+        }
+    }
+
     /// Marks `size` anchored with its verified evidence (a bundle `anchors` entry).
     public func anchored(size: UInt64, evidence: [UInt8], at time: Int64) throws(VaultError) {
         try run("record an anchor") {
@@ -203,6 +214,9 @@ public final class AnchorStore {
         }
         if let blob = try db.query("SELECT value FROM meta WHERE key = 'anchor_waiting'").first?.first?.blobValue {
             lag.waiting = String(decoding: blob, as: UTF8.self)
+        }
+        if let blob = try db.query("SELECT value FROM meta WHERE key = 'anchor_trust'").first?.first?.blobValue {
+            lag.trust = String(decoding: blob, as: UTF8.self)
         }
         return lag
     }

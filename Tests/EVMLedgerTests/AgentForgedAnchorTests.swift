@@ -52,11 +52,15 @@ extension AgentEVMAnchoringTests {
             let anchored = anchoring?["anchored"]?.numberValue ?? 0
             if believed {
                 #expect(anchored >= 1, "the forgery was not believed: \(Self.agentOutput(workspace))")
+                #expect(anchoring?["trust"]?.stringValue == "single-node")
+                let text = try AgentBinary.run(["stats", "--data-dir", workspace.data], log: workspace.path("stats.txt"))
+                #expect(text.output.contains("finality trust: single-node (one node's word"), "\(text.output)")
                 let bundle = workspace.path("bundle.json")
                 #expect(try AgentBinary.run(["prove", "2", "--out", bundle, "--config", config], log: workspace.log).code == 0)
-                let text = try String(contentsOfFile: bundle, encoding: .utf8)
-                #expect(text.contains("evm-receipt-log"), "prove bundles the forged anchor")
+                let bundled = try String(contentsOfFile: bundle, encoding: .utf8)
+                #expect(bundled.contains("evm-receipt-log"), "prove bundles the forged anchor")
             } else {
+                #expect(anchoring?["trust"]?.stringValue == "witnesses")
                 #expect(anchored == 0, "a forged anchor was recorded: \(anchoring.map(JSONWriter.canonicalString) ?? "")")
                 let reason = anchoring?["last_failure"]?["reason"]?.stringValue ?? ""
                 #expect(reason.contains("at step witness") && reason.contains("witness node 1"), "\(reason)")
