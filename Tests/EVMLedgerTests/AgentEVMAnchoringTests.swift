@@ -249,7 +249,7 @@ import VitalGateTesting
         #expect(agent.exitCode == 0 && Date().timeIntervalSince(stopping) < 10)
         let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: workspace.path("stats.txt"))
         let json = try JSONParser().parse(String(stats.output.split(separator: "\n").last ?? ""))
-        #expect(json["readings"]?.numberValue == 20)
+        #expect(json["readings"]?.numberValue == 20, "\(Self.agentOutput(workspace))")
         let anchoring = json["anchoring"]
         #expect(anchoring?["latest_checkpoint"]?.numberValue == 4 && anchoring?["anchored"]?.numberValue == 0)
         #expect(anchoring?["last_failure"]?["reason"]?.stringValue?.contains("unavailable") == true, "\(stats.output)")
