@@ -104,6 +104,20 @@ struct EthereumNode: Sendable {
         }
     }
 
+    /// The hash the node reports for its canonical block at `number` (`eth_getBlockByNumber`),
+    /// nil when it has none. Only a claim: witnesses are compared by it, never trusted alone.
+    func canonicalHash(number: UInt64) throws(LedgerError) -> [UInt8]? {
+        let block = try rpc.call("eth_getBlockByNumber", [NodeValues.quantity(number), .bool(false)])
+        if block.isNull { return nil }
+        guard case .object = block else {
+            throw NodeValues.malformed("eth_getBlockByNumber", "is not a block object")
+        }
+        guard try NodeValues.uint64(block["number"], "eth_getBlockByNumber number") == number else {
+            throw NodeValues.malformed("eth_getBlockByNumber", "is a block of another number")
+        }
+        return try NodeValues.fixedData(block["hash"], "eth_getBlockByNumber hash", count: 32)
+    }
+
     /// `debug_getRawReceipts(blockHash)`: the consensus encodings of the block's receipts.
     func rawReceipts(blockHash: [UInt8]) throws(LedgerError) -> [[UInt8]] {
         let value = try rpc.call("debug_getRawReceipts", [NodeValues.hex(blockHash)])

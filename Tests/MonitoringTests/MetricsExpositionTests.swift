@@ -42,12 +42,15 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
     fhir.delivered = 11_000
     fhir.attempts = 30
     fhir.failures = ["unreachable": 3, "server": 1]
+    var anchorMetrics = AnchorWorker.Metrics()
+    anchorMetrics.resubmissions = 3
+    anchorMetrics.lastFailure = .resubmitted
     let cursor = SinkCursor(sink: "fhir", lastID: 11_000, delivered: 11_000, lastSuccessAt: now - 5000)
     var snapshot = AgentSnapshot(gatewayID: "gw-1", version: "0.1.0", commit: "abc\"def", takenAt: now, ingest: status,
                                  heartbeatAgeSeconds: 0.05,
                                  sinks: [.init(name: "fhir", worker: fhir, status: SinkStatus(cursor: cursor, backlog: 1000, oldestPendingAt: now - 90_000)),
                                          .init(name: "ndjson", worker: nil, status: nil)],
-                                 anchoring: .init(backend: "evm", worker: AnchorWorker.Metrics()))
+                                 anchoring: .init(backend: "evm", worker: anchorMetrics, trust: "witnesses"))
     var lag = AnchorLag()
     lag.latestCheckpoint = 42
     lag.anchored = 40
@@ -95,6 +98,8 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
             "vitalgate_delivery_backlog_records{sink=\"fhir\"} 1000", "vitalgate_delivery_backlog_age_seconds{sink=\"fhir\"} 90",
             "vitalgate_delivery_failures_total{sink=\"fhir\",code=\"unreachable\"} 3", "vitalgate_anchor_lag_batches 2",
             "vitalgate_anchor_lag_seconds 30", "vitalgate_fleet_config_version 7",
+            "vitalgate_anchor_resubmissions_total 3", "vitalgate_anchor_last_failure{reason=\"resubmitted\"} 1",
+            "vitalgate_anchor_trust{backend=\"evm\",trust=\"witnesses\"} 1",
             "vitalgate_readings_pruned_total 500", "vitalgate_readings_evicted_total 20", "vitalgate_storage_blocked 1",
             "vitalgate_build_info{version=\"0.1.0\",commit=\"abc\\\"def\"} 1",  // a quote in a label value is escaped
         ] {
