@@ -13,7 +13,6 @@ The source is the two Python lists RUNTIME and INIT below, in the anchor contrac
 
 import importlib.util
 import os
-import re
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -155,50 +154,12 @@ def self_test(runtime, init):
     asm.check_jumps(init, [init_labels["deploy"]])
 
 
-def generated_section(runtime, init, runtime_rows, init_rows):
-    return (
-        f"{asm.BEGIN}\n\n"
-        f"Runtime: {len(runtime)} bytes. Creation code: {len(init) - len(runtime)} bytes of "
-        f"constructor followed by the runtime ({len(init)} bytes in all).\n\n"
-        + asm.table(init_rows, "Creation code (constructor)") + "\n"
-        + f"Followed at offset 0x{len(init) - len(runtime):02x} by the runtime code below.\n\n"
-        + asm.table(runtime_rows, "Runtime code") + "\n"
-        + f"{asm.END}"
-    )
-
-
 def main():
     check = "--check" in sys.argv[1:]
     runtime, init, runtime_rows, init_rows = build()
     self_test(runtime, init)
-    files = {"registry.runtime.hex": runtime.hex() + "\n", "registry.init.hex": init.hex() + "\n"}
-    listing_path = os.path.join(HERE, "registry.listing.md")
-    listing = open(listing_path, encoding="utf-8").read() if os.path.exists(listing_path) else ""
-    section = generated_section(runtime, init, runtime_rows, init_rows)
-    pattern = re.compile(re.escape(asm.BEGIN) + ".*?" + re.escape(asm.END), re.S)
-    if pattern.search(listing):
-        files["registry.listing.md"] = pattern.sub(lambda _: section, listing)
-    else:
-        files["registry.listing.md"] = listing + ("\n" if listing else "") + section + "\n"
-    differ = []
-    for name, text in files.items():
-        path = os.path.join(HERE, name)
-        old = open(path, encoding="utf-8").read() if os.path.exists(path) else None
-        if old != text:
-            differ.append(name)
-            if not check:
-                with open(path, "w", encoding="utf-8") as f:
-                    f.write(text)
-    if check:
-        if differ:
-            print("assemble.py --check: out of date: " + ", ".join(differ), file=sys.stderr)
-            return 1
-        print(f"assemble.py --check: ok (runtime {len(runtime)} bytes, init {len(init)} bytes)")
-        return 0
-    print(f"runtime {len(runtime)} bytes: {runtime.hex()}")
-    print(f"init    {len(init)} bytes: {init.hex()}")
-    print("wrote " + (", ".join(differ) if differ else "nothing (up to date)"))
-    return 0
+    section = asm.generated_section(runtime, init, runtime_rows, init_rows, note="")
+    return asm.write_files(HERE, "registry", runtime, init, section, check)
 
 
 if __name__ == "__main__":
