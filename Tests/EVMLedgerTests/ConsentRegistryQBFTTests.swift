@@ -3,6 +3,7 @@ import EVMLightClient
 import Foundation
 import Ledger
 import Secp256k1
+import Synchronization
 import Telemetry
 import Testing
 
@@ -57,9 +58,11 @@ import Testing
     }
 
     /// A node serving `header` as its head and proofs from `tries`.
-    func node(_ header: BlockHeader, _ tries: (state: MerklePatriciaTrie, storage: MerklePatriciaTrie)) throws -> ScriptedNode {
+    func node(_ header: BlockHeader, _ tries: (state: MerklePatriciaTrie, storage: MerklePatriciaTrie),
+              calls: CallLog = CallLog()) throws -> ScriptedNode {
         let registry = registry
         return try ScriptedNode { method, params in
+            calls.methods.withLock { $0.append(method) }
             switch method {
             case "debug_getRawHeader": return .result(NodeValues.hex(header.rawRLP))
             case "eth_blockNumber": return .result(NodeValues.quantity(header.number))
@@ -91,10 +94,14 @@ import Testing
 
     @Test func aQuorumOfSealsMakesTheHeaderTrustedAndTheGrantReadable() async throws {
         let tries = tries()
-        let node = try node(try header(stateRoot: tries.state.rootHash, sealers: Array(validators.prefix(3))), tries)
+        let calls = CallLog()
+        let node = try node(try header(stateRoot: tries.state.rootHash, sealers: Array(validators.prefix(3))), tries,
+                            calls: calls)
         let state = try await reader(node).read(pseudonym: pseudonym, grantee: grantee, purpose: purpose)
         #expect(state.decision == .granted && state.version == 1 && state.classes == [.vitals, .alerts])
         #expect(state.blockNumber == 500)
+        // What the read asked the node: the head header, the head number (age), the proofs. No eth_call.
+        #expect(calls.methods.withLock { $0 } == ["debug_getRawHeader", "eth_blockNumber", "eth_getProof"])
         let absent = try await reader(node).read(pseudonym: pseudonym, grantee: grantee,
                                                  purpose: ConsentRegistry.purposeWord("HRESCH")!)
         #expect(absent.decision == .absent && absent.pairVersion == 1)
@@ -119,4 +126,9 @@ import Testing
             try await reader(node).read(pseudonym: pseudonym, grantee: grantee, purpose: purpose)
         }
     }
+}
+
+/// The JSON-RPC methods a scripted node was asked, in order.
+final class CallLog: Sendable {
+    let methods = Mutex<[String]>([])
 }
