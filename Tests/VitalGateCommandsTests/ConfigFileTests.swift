@@ -43,6 +43,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "egress.fhir_token_file", "egress.fhir_oauth_token_url", "egress.fhir_oauth_client_id",
             "egress.fhir_oauth_secret_file", "egress.fhir_oauth_scope", "egress.fhir_batch", "egress.fhir_timeout_seconds",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
+            "consent.enabled", "consent.authority_keys_file", "consent.treatment_recipients", "consent.break_glass",
             "http.listen", "http.user", "http.password_file", "http.stall_seconds", "http.ack_lag_seconds",
             "http.anchor_lag_seconds", "http.delivery_lag_seconds",
         ])
@@ -188,6 +189,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[detection]\nthreshold = 1.5\n", .invalidSetting, 2, "detection.threshold"),
         ("[fleet]\nenabled = true\n", .invalidSetting, 2, "fleet.enabled"),
         ("[fleet]\ngroups = [\"ward 3\"]\n", .invalidSetting, 2, "fleet.groups"),
+        ("[consent]\nauthority_keys_file = \"/x\"\n", .invalidSetting, 2, "consent.authority_keys_file"),
+        ("[consent]\ntreatment_recipients = [\"\"]\n", .invalidSetting, 2, "consent.treatment_recipients"),
         ("[storage]\nmax_bytes = -1\n", .invalidSetting, 2, "storage.max_bytes"),
         ("[egress]\nndjson_max_age_seconds = -1\n", .invalidSetting, 2, "egress.ndjson_max_age_seconds"),
         ("[egress]\npatient_identifier_system = \"a|b\"\n", .invalidSetting, 2, "egress.patient_identifier_system"),
