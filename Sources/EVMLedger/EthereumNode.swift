@@ -90,6 +90,11 @@ struct EthereumNode: Sendable {
         try rawHeader(NodeValues.quantity(number))
     }
 
+    /// `debug_getRawHeader("latest")`; nil when the node serves none.
+    func latestRawHeader() throws(LedgerError) -> [UInt8]? {
+        try rawHeader(.string("latest"))
+    }
+
     private func rawHeader(_ block: JSONValue) throws(LedgerError) -> [UInt8]? {
         switch try rpc.outcome("debug_getRawHeader", [block]) {
         case .result(let value):
