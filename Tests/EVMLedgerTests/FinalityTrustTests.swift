@@ -233,4 +233,27 @@ import Testing
         guard case .final(let pinnedBlock) = try pinned.trustedHeader() else { Issue.record("not final"); return }
         #expect(pinnedBlock.hash == pin && pinnedBlock.mode == "pinned")
     }
+
+    @Test func theConsentRegistrysHeaderSourceIsTheGateAndRefusesSingleNodeTrust() async throws {
+        let primary = try forged.node()
+        let witness = try forged.node()
+        let liar = try honest.node()
+        let config = { (trust: EVMLedgerConfiguration.ConfirmationTrust) in
+            EVMLedgerConfiguration(endpoint: primary.endpoint, chainID: 1337, contract: forged.chain.contract,
+                                   ledgerKey: PrivateKey(), finality: .confirmations(3), confirmationTrust: trust)
+        }
+        let gate = { (trust: EVMLedgerConfiguration.ConfirmationTrust) throws in
+            try FinalityGate(configuration: config(trust), rpc: try JSONRPCClient(endpoint: primary.endpoint))
+        }
+        let agreed = try FinalityGateHeaderSource(gate: try gate(.init(witnesses: [.init(endpoint: witness.endpoint)])))
+        #expect(try await agreed.finalHeader().number == 102)
+        let refused = try FinalityGateHeaderSource(gate: try gate(.init(witnesses: [.init(endpoint: liar.endpoint)])))
+        do {
+            _ = try await refused.finalHeader()
+            Issue.record("a disagreeing witness was accepted")
+        } catch {
+            #expect(error.code == .untrustworthyNode && error.step == "witness", "\(error)")
+        }
+        #expect(throws: LedgerError.self) { try FinalityGateHeaderSource(gate: try gate(.init(singleNode: true))) }
+    }
 }
