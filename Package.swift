@@ -61,7 +61,8 @@ let package = Package(
         .target(name: "EVMLightClient", dependencies: ["Secp256k1", "Telemetry", "ErrorSupport"],
                 swiftSettings: strict),
         // The `evm` ledger backend: a verifying JSON-RPC light client that anchors checkpoints on-chain.
-        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "Threading", "HTTP"],
+        .target(name: "EVMLedger", dependencies: ["Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "Threading", "HTTP",
+                                                 "Consent", "Cryptography", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         // RFC 6962 Merkle trees, C2SP signed notes, checkpoints and cosignatures.
         .target(name: "Transparency", dependencies: ["Cryptography", "Telemetry", "ErrorSupport"],
@@ -190,7 +191,7 @@ let package = Package(
                     exclude: ["Proxy"], swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
                     dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting",
-                                   "LocalBroker", "MQTT", "HTTP", "Anchoring", "Vault", "Sealing"],
+                                   "LocalBroker", "MQTT", "HTTP", "Anchoring", "Vault", "Sealing", "Consent", "Cryptography"],
                     exclude: ["Peer"], swiftSettings: strict),
     ]
 )

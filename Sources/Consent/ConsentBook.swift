@@ -65,6 +65,17 @@ public final class ConsentBook: Sendable {
         }
     }
 
+    /// Forgets `patient`'s record `id` (a source that can no longer vouch for it, e.g. the
+    /// consent registry past its maximum staleness); the next version of it applies afresh.
+    public func remove(patient: String, id: String) {
+        state.withLock {
+            if $0.records[patient]?.removeValue(forKey: id) != nil {
+                if $0.records[patient]?.isEmpty == true { $0.records[patient] = nil }
+                $0.generation &+= 1
+            }
+        }
+    }
+
     /// `patient`'s current records, ordered by id.
     public func records(patient: String) -> [ConsentRecord] {
         state.withLock { ($0.records[patient] ?? [:]).values.sorted { $0.id < $1.id } }

@@ -9,6 +9,7 @@ extension AgentSnapshot {
         writeStorage(&out)
         writeDelivery(&out)
         writeAnchoring(&out)
+        writeConsentRegistry(&out)
         return out.text
     }
 

@@ -58,6 +58,8 @@ public struct AgentSnapshot: Sendable {
     public var vaultReadError: String?
     /// Requests refused for want of credentials.
     public var unauthorizedRequests = 0
+    /// The consent registry sync (`nil`: no registry configured).
+    public var consentRegistry: ConsentRegistry?
 
     public init(gatewayID: String, version: String, commit: String, takenAt: Int64, ingest: IngestStatus,
                 heartbeatAgeSeconds: Double?, sinks: [Sink] = [], anchoring: Anchoring? = nil, anchorLag: AnchorLag? = nil) {

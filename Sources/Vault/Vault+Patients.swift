@@ -22,22 +22,29 @@ extension Vault {
     func loadPatients() throws(VaultError) {
         let rows = try read { try db.query("SELECT id, pseudonym, wrapped_key, identifier_ct FROM patients") }
         for row in rows {
-            guard let ref = row[0].integerValue, let pseudonym = row[1].blobValue else { continue }
-            var entry = PatientEntry(ref: ref, pseudonym: pseudonym)
-            if let wrapped = row[2].blobValue, let identifierCT = row[3].blobValue {
-                let key = try keys.unwrap(wrapped, context: Array("patient-data-key".utf8) + pseudonym)
-                entry.key = key
-                do {
-                    let plain = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: identifierCT), key: key,
-                                                   associatedData: Array("vg-patient-id-v1".utf8) + pseudonym)
-                    entry.identifier = String(decoding: plain, as: UTF8.self)
-                } catch {
-                    throw VaultError(.corruptRow, "patient row \(ref) does not authenticate", underlying: error)
-                }
-            }
-            patientsByRef[ref] = entry
+            guard let entry = try patientEntry(row) else { continue }
+            patientsByRef[entry.ref] = entry
             if let identifier = entry.identifier { patientsByIdentifier[identifier] = entry }
         }
+    }
+
+    /// The entry of a `patients` row (`id, pseudonym, wrapped_key, identifier_ct`): its key
+    /// unwrapped and its identifier decrypted unless erased; `nil` for a row missing its id.
+    func patientEntry(_ row: [SQLiteValue]) throws(VaultError) -> PatientEntry? {
+        guard let ref = row[0].integerValue, let pseudonym = row[1].blobValue else { return nil }
+        var entry = PatientEntry(ref: ref, pseudonym: pseudonym)
+        if let wrapped = row[2].blobValue, let identifierCT = row[3].blobValue {
+            let key = try keys.unwrap(wrapped, context: Array("patient-data-key".utf8) + pseudonym)
+            entry.key = key
+            do {
+                let plain = try AES256GCM.decrypt(try AES256GCM.EncryptedBox(combined: identifierCT), key: key,
+                                                  associatedData: Array("vg-patient-id-v1".utf8) + pseudonym)
+                entry.identifier = String(decoding: plain, as: UTF8.self)
+            } catch {
+                throw VaultError(.corruptRow, "patient row \(ref) does not authenticate", underlying: error)
+            }
+        }
+        return entry
     }
 
     /// The patient entry for `identifier`, creating the row and a fresh data key on first sight.

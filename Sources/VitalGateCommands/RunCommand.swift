@@ -46,11 +46,14 @@ public struct RunCommand: ParsableCommand {
         // The consent in force: one book, loaded and kept current by ingest, asked by whatever
         // lets data leave (docs/CONSENT.md).
         let consent = try config.consentSettings()
+        // `[consent.registry]`: grants and revocations read from the EVM registry into the same book.
+        let registry = try ConsentRegistryAgent.make(config, book: consent.book, keys: keys)
         let egress = EgressSupervisor(base: config, keys: keys)
         let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
         // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
         let monitor = config.http.isEnabled
-            ? try AgentMonitor(config: config, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current })
+            ? try AgentMonitor(config: config, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current },
+                               registry: { registry })
             : nil
         defer { monitor?.stop() }
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
@@ -63,6 +66,8 @@ public struct RunCommand: ParsableCommand {
         defer { alerts.stop() }
         try egress.start()
         defer { egress.stop() }
+        registry?.start()
+        defer { registry?.stop() }
         let limit = stopAfterMessages ?? Int.max
         try service.run { SignalFlag.stopRequested || service.metrics.messages >= limit }
         let m = service.metrics

@@ -49,8 +49,22 @@ public struct StatsCommand: ParsableCommand {
             print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"
                   + (pending.lastError.map { ", last error: \($0)" } ?? ""))
         }
+        if let registry = try vault.consentRegistryStatus() {
+            print(Self.consentRegistryLine(registry, now: UInt64(max(0, Date().timeIntervalSince1970))))
+        }
         let retention = stats.retention
         print("retention     pruned \(retention.pruned), evicted \(retention.evicted), through id \(retention.scannedThrough); "
               + "\(retention.freeBytes) bytes free, auto_vacuum \(retention.autoVacuum)")
+    }
+
+    /// `consent registry  last verified block N (S s old), last failure: step`.
+    static func consentRegistryLine(_ status: ConsentRegistryStatus, now: UInt64) -> String {
+        var line = "consent registry  "
+        if let block = status.lastVerifiedBlock, let time = status.lastVerifiedBlockTimestamp {
+            line += "last verified block \(block) (\(now > time ? now - time : 0) s old)"
+        } else {
+            line += "no verified read yet"
+        }
+        return line + (status.lastFailureStep.map { ", last failure: \($0)" } ?? "")
     }
 }

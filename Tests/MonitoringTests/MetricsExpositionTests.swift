@@ -56,6 +56,8 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
     lag.anchored = 40
     lag.oldestUnanchoredAt = now - 30_000
     snapshot.anchorLag = lag
+    snapshot.consentRegistry = .init(reads: ["ok": 120, "storage-proof": 2, "unavailable": 1],
+                                     lastVerifiedBlockTimestamp: UInt64(now / 1000) - 12, failedClosed: 1)
     return snapshot
 }
 

@@ -49,6 +49,10 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "egress.fhir_oauth_secret_file", "egress.fhir_oauth_scope", "egress.fhir_batch", "egress.fhir_timeout_seconds",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
             "consent.enabled", "consent.authority_keys_file", "consent.treatment_recipients", "consent.break_glass",
+            "consent.registry.contract", "consent.registry.authority", "consent.registry.pseudonym_key_file",
+            "consent.registry.grantees", "consent.registry.purposes", "consent.registry.poll_seconds",
+            "consent.registry.max_staleness_seconds", "consent.registry.max_age_blocks", "consent.registry.endpoint",
+            "consent.registry.endpoint_ca_file", "consent.registry.endpoint_cert_file", "consent.registry.endpoint_key_file",
             "http.listen", "http.user", "http.password_file", "http.stall_seconds", "http.ack_lag_seconds",
             "http.anchor_lag_seconds", "http.delivery_lag_seconds",
         ])

@@ -3,7 +3,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "retention", "ledger", "egress", "fleet", "consent", "http"]
+                                "storage", "retention", "ledger", "egress", "fleet", "consent", "consent.registry", "http"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -114,6 +114,19 @@ extension AgentConfig {
         case ("consent", "authority_keys_file"): consent.authorityKeysFile = try v.string()
         case ("consent", "treatment_recipients"): consent.treatmentRecipients = try v.strings()
         case ("consent", "break_glass"): consent.breakGlass = try v.strings()
+
+        case ("consent.registry", "contract"): consentRegistry.contract = try v.string()
+        case ("consent.registry", "authority"): consentRegistry.authority = try v.string()
+        case ("consent.registry", "pseudonym_key_file"): consentRegistry.pseudonymKeyFile = try v.string()
+        case ("consent.registry", "grantees"): consentRegistry.grantees = try v.strings()
+        case ("consent.registry", "purposes"): consentRegistry.purposes = try v.strings()
+        case ("consent.registry", "poll_seconds"): consentRegistry.pollSeconds = try v.integer()
+        case ("consent.registry", "max_staleness_seconds"): consentRegistry.maxStalenessSeconds = try v.integer()
+        case ("consent.registry", "max_age_blocks"): consentRegistry.maxAgeBlocks = try v.integer()
+        case ("consent.registry", "endpoint"): consentRegistry.endpoint = try v.string()
+        case ("consent.registry", "endpoint_ca_file"): consentRegistry.endpointCAFile = try v.string()
+        case ("consent.registry", "endpoint_cert_file"): consentRegistry.endpointCertFile = try v.string()
+        case ("consent.registry", "endpoint_key_file"): consentRegistry.endpointKeyFile = try v.string()
 
         case ("http", "listen"): http.listen = try v.string()
         case ("http", "user"): http.user = try v.string()

@@ -54,6 +54,7 @@ extension AgentConfig {
         try check(egress.upstreamCertFile.isEmpty == egress.upstreamKeyFile.isEmpty, "egress.upstream_key_file",
                   "upstream_cert_file and upstream_key_file must be set together (mutual TLS)")
         try checkFHIR()
+        try checkConsentRegistry()
         try check(ledger.confirmations, SettingRanges.ledgerConfirmations)
         try check(ledger.maxFeeGwei, SettingRanges.ledgerMaxFeeGwei)
         try check(ledger.pollSeconds, SettingRanges.ledgerPollSeconds)
@@ -99,6 +100,10 @@ extension AgentConfig {
             ("ledger.endpoint_ca_file", ledger.endpointCAFile), ("ledger.endpoint_cert_file", ledger.endpointCertFile),
             ("ledger.endpoint_key_file", ledger.endpointKeyFile), ("http.password_file", http.passwordFile),
             ("consent.authority_keys_file", consent.authorityKeysFile),
+            ("consent.registry.pseudonym_key_file", consentRegistry.pseudonymKeyFile),
+            ("consent.registry.endpoint_ca_file", consentRegistry.endpointCAFile),
+            ("consent.registry.endpoint_cert_file", consentRegistry.endpointCertFile),
+            ("consent.registry.endpoint_key_file", consentRegistry.endpointKeyFile),
         ]
         for (key, path) in files where !path.isEmpty && access(path, R_OK) != 0 {
             throw TextFile.openFailure(errno, path: path, key: key)

@@ -350,6 +350,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var fleet = FleetSection()
     /// `[consent]`.
     public var consent = ConsentSection()
+    /// `[consent.registry]`.
+    public var consentRegistry = ConsentRegistrySection()
 
     /// The built-in defaults (the values `Config/vitalgate.conf` documents).
     public init() {}

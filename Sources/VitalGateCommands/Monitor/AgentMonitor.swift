@@ -1,5 +1,6 @@
 import Anchoring
 import Delivery
+import EVMLedger
 import FoundationEssentials
 import HTTPServer
 import Ingest
@@ -24,16 +25,18 @@ final class AgentMonitor: Sendable {
         let board: IngestBoard
         let workers: @Sendable () -> [DeliveryWorker]
         let anchor: @Sendable () -> AnchorWorker?
+        let registry: @Sendable () -> ConsentRegistrySync?
         private var vault: VaultMonitor?
         private var cached: (at: Int64, sinks: [SinkStatus], lag: AnchorLag?)?
         private var vaultError: String?
 
         init(config: AgentConfig, board: IngestBoard, workers: @escaping @Sendable () -> [DeliveryWorker],
-             anchor: @escaping @Sendable () -> AnchorWorker?) {
+             anchor: @escaping @Sendable () -> AnchorWorker?, registry: @escaping @Sendable () -> ConsentRegistrySync?) {
             self.config = config
             self.board = board
             self.workers = workers
             self.anchor = anchor
+            self.registry = registry
         }
 
         /// One snapshot; the vault's part is read at most every 2 s (a scrape storm costs no
@@ -58,6 +61,11 @@ final class AgentMonitor: Sendable {
                                                               trust: worker.configuration.trust)
             }
             snapshot.anchorLag = vaultPart.lag
+            if let sync = registry() {
+                let status = sync.status
+                snapshot.consentRegistry = .init(reads: status.reads, lastVerifiedBlockTimestamp: status.lastVerifiedBlockTimestamp,
+                                                 failedClosed: status.failedClosed)
+            }
             snapshot.vaultReadError = vaultError
             return snapshot
         }
@@ -83,9 +91,10 @@ final class AgentMonitor: Sendable {
     /// - Throws: ``HTTPServerError`` when the address cannot be listened on, `ConfigError` when
     ///   the password file cannot be read.
     init(config: AgentConfig, board: IngestBoard = IngestBoard(),
-         workers: @escaping @Sendable () -> [DeliveryWorker], anchor: @escaping @Sendable () -> AnchorWorker?) throws {
+         workers: @escaping @Sendable () -> [DeliveryWorker], anchor: @escaping @Sendable () -> AnchorWorker?,
+         registry: @escaping @Sendable () -> ConsentRegistrySync? = { nil }) throws {
         self.board = board
-        let sources = Sources(config: config, board: board, workers: workers, anchor: anchor)
+        let sources = Sources(config: config, board: board, workers: workers, anchor: anchor, registry: registry)
         self.sources = sources
         guard let address = ListenAddress(config.http.listen) else {
             throw ConfigError(.invalidSetting, key: "http.listen", "must be HOST:PORT, [IPV6]:PORT, or off")
