@@ -78,4 +78,20 @@ import VitalGateTesting
             (error as? ConfigError)?.key == "consent.registry.pseudonym_key_file"
         }
     }
+
+    @Test func statsShowsTheRecordedStatus() throws {
+        let directory = try TemporaryDirectory()
+        let keys = GatewayKeys.generate()
+        let list = VaultPatientList(path: directory.appending("vault.sqlite").path, keys: keys)
+        #expect(try list.identifiers().isEmpty)
+        try list.record(ConsentRegistryStatus(lastVerifiedBlock: 812, lastVerifiedBlockTimestamp: 1_800_000_000,
+                                              lastFailureStep: "storage-proof"))
+        let vault = try Vault(path: directory.appending("vault.sqlite").path, keys: keys)
+        let status = try #require(try vault.consentRegistryStatus())
+        #expect(StatsCommand.consentRegistryLine(status, now: 1_800_000_042)
+                == "consent registry  last verified block 812 (42 s old), last failure: storage-proof")
+        try list.record(ConsentRegistryStatus(lastVerifiedBlock: nil, lastVerifiedBlockTimestamp: nil, lastFailureStep: nil))
+        #expect(StatsCommand.consentRegistryLine(try #require(try vault.consentRegistryStatus()), now: 0)
+                == "consent registry  no verified read yet")
+    }
 }
