@@ -54,7 +54,7 @@ public final class ConsentRegistrySync: Sendable {
         public var lastFailureStep: String?
         /// Registry records removed because their last verified read grew too old.
         public var failedClosed = 0
-        /// Registry records in the book now.
+        /// (patient, grantee) pairs whose last verified read is within the maximum staleness.
         public var records = 0
 
         public init() {}
@@ -185,7 +185,7 @@ public final class ConsentRegistrySync: Sendable {
         let previous = state.withLock { $0.verified[key] }
         if let previous, newest.pairVersion < previous.pairVersion {
             // An older state than one already applied (a trusted header that went back): kept out.
-            count(failure: "stale")
+            count(failure: "regressed")
             return false
         }
         if let record = ConsentRegistry.record(patient: patient, grantee: grantee, states: states) {
