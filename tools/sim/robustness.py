@@ -16,7 +16,8 @@ shared simulator itself (fresh seeds of the public realisations).
 
 Options: --vitalgate BIN (default: .build/release/vitalgate of this checkout, else `vitalgate`
 on PATH), --scratch DIR (default ${TMPDIR:-/tmp}/vitalgate-robustness), --patients 8,
---hours 12, --json FILE (pooled results), --missed (list every missed event's realisation).
+--hours 12, --json FILE (pooled results), --missed (list every missed event's realisation),
+--candidates (also keep every finding for calibrate.py), --tag NAME (prefix of the output files).
 Runs from any directory.
 """
 import argparse
@@ -60,14 +61,15 @@ def generate(family, seed, patients, hours, scratch):
     return msgs, labels
 
 
-def replay(binary, msgs, alerts):
-    subprocess.run([binary, 'detect', '--replay', msgs, '--alerts', alerts], check=True,
+def replay(binary, msgs, alerts, candidates=None):
+    extra = ['--candidates', candidates] if candidates else []
+    subprocess.run([binary, 'detect', '--replay', msgs, '--alerts', alerts] + extra, check=True,
                    stdout=subprocess.DEVNULL)
 
 
-def evaluate_set(binary, name, msgs, labels, scratch):
+def evaluate_set(binary, name, msgs, labels, scratch, candidates=False):
     alerts = os.path.join(scratch, name + '-alerts.jsonl')
-    replay(binary, msgs, alerts)
+    replay(binary, msgs, alerts, os.path.join(scratch, name + '-candidates.jsonl') if candidates else None)
     streams, events = score_alerts.load_labels(labels)
     by = score_alerts.attribute(score_alerts.load_jsonl(alerts), streams)
     r = score_alerts.evaluate(streams, events, by)
@@ -131,20 +133,23 @@ def main(argv=None):
     ap.add_argument('--tag', default='run', help='prefix of the alert files (compare builds side by side)')
     ap.add_argument('--json')
     ap.add_argument('--missed', action='store_true')
+    ap.add_argument('--candidates', action='store_true',
+                    help='also write every finding (TAG-SET-candidates.jsonl) for calibrate.py')
     a = ap.parse_args(argv)
     binary = vitalgate_binary(a.vitalgate)
     os.makedirs(a.scratch, exist_ok=True)
     pooled = {}
     if a.dev:
         r = evaluate_set(binary, a.tag + '-dev', os.path.join(DEV, 'messages.jsonl.gz'),
-                         os.path.join(DEV, 'labels.jsonl'), a.scratch)
+                         os.path.join(DEV, 'labels.jsonl'), a.scratch, a.candidates)
         pooled['dev'] = pool([r])
         print_pooled('dev', pooled['dev'], a.missed)
     for fam in a.family:
         results = []
         for seed in a.seeds:
             msgs, labels = generate(fam, seed, a.patients, a.hours, a.scratch)
-            results.append(evaluate_set(binary, '%s-%s-s%d' % (a.tag, fam, seed), msgs, labels, a.scratch))
+            results.append(evaluate_set(binary, '%s-%s-s%d' % (a.tag, fam, seed), msgs, labels, a.scratch,
+                                        a.candidates))
         pooled[fam] = pool(results)
         print_pooled('family %s (seeds %s)' % (fam, ' '.join(map(str, a.seeds))), pooled[fam], a.missed)
     if a.json:
