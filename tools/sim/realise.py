@@ -142,12 +142,7 @@ def device_event(rng, devs, ev, clean, fam):
         ev['channel'] = '%s:%s' % (PRIMARY[name], '+'.join(fields))
         return dv, s, e
     if ty == 'drift':
-        name = str(rng.choice(['ThermaDot', 'CuffPro', 'OxiPatch'])); dv = devs[name]
-        ch = dict(ThermaDot='temp', CuffPro='sys', OxiPatch='spo2')[name]
-        if name == 'OxiPatch':
-            r = np.arange(s, e)
-        else:
-            r, s, e = _sim.sparse_window(dv, s, e)
+        dv, ch, r, s, e = _sim.drift_target(rng, devs, s, e)
         shape = str(rng.choice(fam['drift_shapes']))
         scale = float(rng.uniform(*fam['magnitude']))
         mag = dict(temp=rng.uniform(1.0, 1.6), sys=-rng.uniform(20, 32), spo2=-rng.uniform(3, 6))[ch] * scale
@@ -156,11 +151,7 @@ def device_event(rng, devs, ev, clean, fam):
         prof_s = profile(rng, shape, max(1, e - s), (0.6, 1.0))
         prof = prof_s[np.clip(dv.idx[r] - s, 0, len(prof_s) - 1)]
         ev['channel'] = '%s:%s' % (ch, shape)
-        dv.c[ch][r] = np.round(dv.c[ch][r] + mag * prof, 1 if ch == 'temp' else 0)
-        if ch == 'spo2':
-            dv.c['spo2'][r] = np.minimum(100, dv.c['spo2'][r])
-        if ch == 'sys':
-            dv.c['map'][r] = np.round(dv.c['dia'][r] + (dv.c['sys'][r] - dv.c['dia'][r]) / 3)
+        _sim.apply_drift(dv, ch, r, mag * prof)
         return dv, s, e
     if ty == 'replay':
         name = str(rng.choice(ONE_HZ)); dv = devs[name]
@@ -208,14 +199,5 @@ def device_event(rng, devs, ev, clean, fam):
         ev['channel'] = PRIMARY[name]
         return dv, s, e
     if ty == 'injection':
-        if rng.random() < 0.5:
-            dv = devs['CardioStrip']
-            dv.c['hr'][s:e] = np.round(rng.uniform(125, 155) + rng.normal(0, 2, d))
-            ev['channel'] = 'hr'
-        else:
-            dv = devs['OxiPatch']
-            dv.c['spo2'][s:e] = np.round(rng.uniform(82, 89) + rng.normal(0, 0.7, d))
-            dv.c['nosig'][s:e] = False
-            ev['channel'] = 'spo2'
-        return dv, s, e
+        return _sim.inject(rng, devs, ev, s, e, hr=(125, 155), spo2=(82, 89), spo2_sd=0.7), s, e
     return None                                            # the public realisation

@@ -387,6 +387,41 @@ def sparse_window(dev, s, e):
     return r, s2, e2
 
 
+def drift_target(rng, devs, s, e):
+    """the device, channel and rows of a drift event (sparse devices aligned to readings)"""
+    fam = str(rng.choice(['ThermaDot', 'CuffPro', 'OxiPatch'])); dv = devs[fam]
+    ch = dict(ThermaDot='temp', CuffPro='sys', OxiPatch='spo2')[fam]
+    if fam == 'OxiPatch':
+        r = np.arange(s, e)
+    else:
+        r, s, e = sparse_window(dv, s, e)
+    return dv, ch, r, s, e
+
+
+def apply_drift(dv, ch, r, delta):
+    """adds a drift to rows r of channel ch (rounded as reported; SpO2 capped, MAP follows)"""
+    dv.c[ch][r] = np.round(dv.c[ch][r] + delta, 1 if ch == 'temp' else 0)
+    if ch == 'spo2':
+        dv.c['spo2'][r] = np.minimum(100, dv.c['spo2'][r])
+    if ch == 'sys':
+        dv.c['map'][r] = np.round(dv.c['dia'][r] + (dv.c['sys'][r] - dv.c['dia'][r]) / 3)
+
+
+def inject(rng, devs, ev, s, e, hr=(130, 150), spo2=(84, 88), spo2_sd=0.5):
+    """one field replaced by plausible alarming values: ECG heart rate or oximeter SpO2"""
+    d = e - s
+    if rng.random() < 0.5:
+        dv = devs['CardioStrip']
+        dv.c['hr'][s:e] = np.round(rng.uniform(*hr) + rng.normal(0, 2, d))
+        ev['channel'] = 'hr'
+    else:
+        dv = devs['OxiPatch']
+        dv.c['spo2'][s:e] = np.round(rng.uniform(*spo2) + rng.normal(0, spo2_sd, d))
+        dv.c['nosig'][s:e] = False
+        ev['channel'] = 'spo2'
+    return dv
+
+
 def apply_device_event(rng, devs, ev, clean, fam=None):
     ty, s, e = ev['type'], ev['s'], ev['e']
     d = e - s
@@ -433,20 +468,11 @@ def apply_device_event(rng, devs, ev, clean, fam=None):
         dv.c['nosig' if fam == 'OxiPatch' else 'lead'][s:e] = True
         ev['channel'] = 'spo2' if fam == 'OxiPatch' else 'hr'
     elif ty == 'drift':
-        fam = str(rng.choice(['ThermaDot', 'CuffPro', 'OxiPatch'])); dv = devs[fam]
-        ch = dict(ThermaDot='temp', CuffPro='sys', OxiPatch='spo2')[fam]
-        if fam == 'OxiPatch':
-            r = np.arange(s, e)
-        else:
-            r, s, e = sparse_window(dv, s, e)
+        dv, ch, r, s, e = drift_target(rng, devs, s, e)
         mag = dict(temp=rng.uniform(1.0, 1.5), sys=-rng.uniform(20, 30), spo2=-rng.uniform(3, 5))[ch]
         prof = (dv.idx[r] - s) / max(1, e - s)
         ev['channel'] = ch + ':linear'
-        dv.c[ch][r] = np.round(dv.c[ch][r] + mag * prof, 1 if ch == 'temp' else 0)
-        if ch == 'spo2':
-            dv.c['spo2'][r] = np.minimum(100, dv.c['spo2'][r])
-        if ch == 'sys':
-            dv.c['map'][r] = np.round(dv.c['dia'][r] + (dv.c['sys'][r] - dv.c['dia'][r]) / 3)
+        apply_drift(dv, ch, r, mag * prof)
     elif ty == 'implausible':
         dv = devs['CuffPro']
         r, s, e = sparse_window(dv, s, e)
@@ -484,16 +510,7 @@ def apply_device_event(rng, devs, ev, clean, fam=None):
         ev['channel'] = PRIMARY[fam]
         ev['src'] = src
     elif ty == 'injection':
-        if rng.random() < 0.5:
-            dv = devs['CardioStrip']
-            hr = rng.uniform(130, 150) + rng.normal(0, 2, d)
-            dv.c['hr'][s:e] = np.round(hr)
-            ev['channel'] = 'hr'
-        else:
-            dv = devs['OxiPatch']
-            dv.c['spo2'][s:e] = np.round(rng.uniform(84, 88) + rng.normal(0, 0.5, d))
-            dv.c['nosig'][s:e] = False
-            ev['channel'] = 'spo2'
+        dv = inject(rng, devs, ev, s, e)
     elif ty == 'flood':
         fam = str(rng.choice(ONE_HZ)); dv = devs[fam]
         for r in range(s, e):
