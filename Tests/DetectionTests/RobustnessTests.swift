@@ -100,6 +100,24 @@ import Telemetry
         #expect(found.allSatisfy { second($0.t) >= start && second($0.t) < Int64(start + length + 120) })
     }
 
+    /// State version 2 carries the new per-device state (a full accelerometer trace included)
+    /// through a round trip; a version-1 snapshot is refused (cold start), not misread.
+    @Test func stateVersionTwoRoundTripsAndVersionOneIsRefused() throws {
+        var p = SyntheticPatient(seed: 5)
+        var engine = DetectionEngine()
+        _ = run(&engine, p.preamble() + p.seconds(0..<1800))
+        var bytes = engine.snapshot()
+        #expect(DetectionEngine.stateVersion == 2 && bytes[4] == 2)
+        var restored = DetectionEngine()
+        try restored.restore(bytes)
+        #expect(restored.snapshot() == bytes)
+        let belt = try #require(restored.devices[p.belt])
+        #expect(belt.trace == engine.devices[p.belt]?.trace && belt.freeze.samples > 0)
+        bytes[4] = 1
+        var old = DetectionEngine()
+        #expect(throws: DetectionStateError.self) { try old.restore(bytes) }
+    }
+
     /// A kind's calibrated offset moves its threshold only.
     @Test func perKindThresholds() {
         var config = DetectionConfig()
