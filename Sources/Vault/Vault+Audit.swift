@@ -26,6 +26,8 @@ public struct AuditReport: Sendable {
     public var anchorsChecked = 0
     /// `patient_state` rows that were checked (rows of erased patients are not).
     public var patientStatesChecked = 0
+    /// `disclosures` rows that were checked against their sealed records.
+    public var disclosuresChecked = 0
     public var findings: [AuditFinding] = []
     public var passed: Bool { findings.isEmpty }
 
@@ -155,6 +157,7 @@ extension Vault {
             }
         }
         try auditPatientStates(into: &report)
+        try auditDisclosures(into: &report)
 
         // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size;
         // every stored interior node is the one the leaves complete. Leaves and checkpoints are

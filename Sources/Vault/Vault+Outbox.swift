@@ -366,7 +366,7 @@ extension Vault {
 
     /// Drops the keys of patients erased through another connection (read only: the agent's
     /// own vault scrubs their digests, `refreshErasures`).
-    private func forgetErasedPatients() throws(VaultError) {
+    func forgetErasedPatients() throws(VaultError) {
         guard patientsByRef.values.contains(where: { $0.key != nil }) else { return }
         let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
         for ref in erased.compactMap({ $0.first?.integerValue }) {

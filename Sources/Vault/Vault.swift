@@ -144,7 +144,13 @@ public final class Vault {
         let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
         guard maxID >= nextReadingID else { return 0 }
         sealingLog.forgetInsertedRecords()  // another connection's rows are not in its cache
-        storedDeviceTimeFloor = try Self.maxDeviceTime(db)  // nor are their device times
+        // Nor are their device times. Only readings' count: a sealed record (kind `event`) never
+        // matches a reading's lookup, and a disclosure's time (now) would raise the floor past
+        // every device's readings, costing each a lookup.
+        if let foreignTime = try db.cached("SELECT max(device_time) FROM readings WHERE id >= ? AND kind != 'event'")
+            .firstRow(.integer(nextReadingID))?.first?.integerValue {
+            storedDeviceTimeFloor = max(storedDeviceTimeFloor, foreignTime)
+        }
         let foreign = try db.cached("SELECT count(*) FROM readings WHERE id >= ? AND commitment IS NOT NULL")
             .firstRow(.integer(nextReadingID))?.first?.integerValue ?? 0
         nextReadingID = maxID + 1
