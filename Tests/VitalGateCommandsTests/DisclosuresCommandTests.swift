@@ -110,6 +110,7 @@ import VitalGateTesting
 enum ProofBundleText {
     static func canonical(of path: String) throws -> [UInt8] {
         let json = try JSONParser().parse(Array(try Data(contentsOf: URL(fileURLWithPath: path))))
-        return try #require(Base64.decode(try #require(json["reading"]?["canonical"]?.stringValue)))
+        let text = try #require(json["reading"]?["canonical"]?.stringValue)
+        return try #require(Base64.decode(text))
     }
 }
