@@ -15,6 +15,14 @@ public struct DisclosureEntry: Sendable, Equatable {
     /// Whether its batch is sealed (until then it is recorded but not yet provable).
     public var sealed: Bool
 
+    /// Creates an entry.
+    public init(recordID: Int64, at: Int64, disclosure: Disclosure? = nil, sealed: Bool) {
+        self.recordID = recordID
+        self.at = at
+        self.disclosure = disclosure
+        self.sealed = sealed
+    }
+
     /// Whether the patient was erased since.
     public var erased: Bool { disclosure == nil }
 

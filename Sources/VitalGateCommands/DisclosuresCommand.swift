@@ -1,5 +1,6 @@
 public import ArgumentParser
 import Consent
+import Sealing
 import Telemetry
 import Vault
 
@@ -38,6 +39,17 @@ public struct DisclosuresCommand: ParsableCommand {
         }
         print("\(entries.count) disclosure\(entries.count == 1 ? "" : "s") of \(patient)'s data")
         for entry in entries { print(Self.line(entry)) }
+    }
+
+    /// What `verify` adds for a bundle whose record is a disclosure and whose commitment step
+    /// passed (its content is then the one the gateway sealed): the disclosure, as listed.
+    static func provenLine(_ bundle: ProofBundle, _ report: VerificationReport) -> String? {
+        guard report.step(.commitment)?.status == .pass, let canonical = bundle.reading.canonical,
+              let json = try? JSONParser().parse(canonical), json["type"]?.stringValue == "disclosure",
+              let disclosure = try? Disclosure(recordJSON: json) else { return nil }
+        let entry = DisclosureEntry(recordID: Int64(bundle.reading.id), at: disclosure.disclosedAt, disclosure: disclosure,
+                                    sealed: true)
+        return "disclosure of \(disclosure.patient)'s data: " + line(entry)
     }
 
     /// One entry as text.

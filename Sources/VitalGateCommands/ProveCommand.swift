@@ -76,6 +76,7 @@ public struct VerifyCommand: ParsableCommand {
                                        trustedBlocks: trustedBlocks)
         let report = BundleVerifier.verify(parsed, trust: anchors, anchorCheck: check)
         print(json ? String(decoding: report.json, as: UTF8.self) : report.text)
+        if !json, let line = DisclosuresCommand.provenLine(parsed, report) { print(line) }
         if !report.passed { throw ExitCode(1) }
     }
 }
