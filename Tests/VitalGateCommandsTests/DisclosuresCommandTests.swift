@@ -1,5 +1,6 @@
 import Consent
 import Foundation
+import LocalBroker
 import Telemetry
 import Testing
 import Vault
@@ -107,6 +108,47 @@ import VitalGateTesting
                 "\(after.output)")
         let audit = try AgentBinary.runFromRoot(["audit"] + args, log: workspace.path("a.txt"))
         #expect(audit.code == 0 && audit.output.contains("3 disclosures"), "\(audit.output)")
+    }
+}
+
+/// A disclosure recorded beside the running agent (as a delivery worker's recorder does, on a
+/// connection of its own) is sealed by the agent's own sealing path within a batch's age.
+@Suite struct DisclosuresBesideTheAgentTests {
+    @Test func theRunningAgentSealsADisclosureRecordedBesideIt() throws {
+        let workspace = try AgentWorkspace()
+        defer { workspace.remove() }
+        let config = workspace.path("agent.conf")
+        try "[sealing]\nbatch_max_age_ms = 1000\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let gateway = ["--data-dir", workspace.data, "--gateway", "disc-gw"]
+        let broker = try LocalBroker()
+        let (agent, _) = try workspace.startAgent(["--config", config, "--schemas", AgentBinary.schemas] + gateway,
+                                                  broker: broker, publishing: 0..<10)
+        defer { if agent.exitCode == nil { agent.terminate(signal: SIGKILL) } }
+        Thread.sleep(forTimeInterval: 1.0)
+        let paths = DataPaths(workspace.data)
+        let keys = try FileKeyStore.load(path: paths.keyFile)
+        let ids = try VaultDisclosureRecorder(path: paths.vault, keys: keys).recordDisclosures([
+            Disclosure(patient: "MRN-7", recipient: "st-mary-icu", channel: .sink("fhir"), purpose: .treatment,
+                       basis: .defaultPolicy, classes: [.vitals], recordRanges: [1...10], count: 10,
+                       disclosedAt: Int64(Date().timeIntervalSince1970 * 1000)),
+        ])
+        // No reading arrives after it: the agent's sealing tick adopts it, its batch closes by age.
+        var sealed = false
+        for _ in 0..<60 where !sealed {
+            Thread.sleep(forTimeInterval: 0.25)
+            sealed = try Vault(path: paths.vault, keys: keys).disclosures(patient: "MRN-7").first?.sealed ?? false
+        }
+        #expect(sealed, "the running agent did not seal the disclosure within 15 s")
+        agent.terminate(signal: SIGTERM)
+        #expect(agent.exitCode == 0)
+        let (bundle, trust) = (workspace.path("bundle.json"), workspace.path("trust.json"))
+        #expect(try AgentBinary.runFromRoot(["keys", "trust", "--out", trust] + gateway, log: workspace.log).code == 0)
+        #expect(try AgentBinary.runFromRoot(["prove", "--disclosure", "\(ids[0])", "--out", bundle] + gateway,
+                                            log: workspace.log).code == 0)
+        let verified = try AgentBinary.runFromRoot(["verify", bundle, "--trust", trust], log: workspace.path("v.txt"))
+        #expect(verified.code == 0 && verified.output.contains("disclosure of MRN-7's data"), "\(verified.output)")
+        let audit = try AgentBinary.runFromRoot(["audit"] + gateway, log: workspace.path("a.txt"))
+        #expect(audit.code == 0 && audit.output.contains("1 disclosures"), "\(audit.output)")
     }
 }
 
