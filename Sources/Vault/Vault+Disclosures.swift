@@ -60,6 +60,29 @@ extension Vault {
     /// - Returns: the ids of the sealed records, in the order given.
     @discardableResult
     public func recordDisclosures(_ disclosures: [Disclosure]) throws(VaultError) -> [Int64] {
+        try recordDisclosures(disclosures) {}
+    }
+
+    /// Records `disclosures` and moves `sink`'s cursor in one transaction (the delivery path's
+    /// exactly-once accounting): a crash before it commits leaves both as they were, so the
+    /// records are delivered again and the disclosure is recorded then, once; a crash after it
+    /// leaves both done. See ``advanceSinkCursor(_:to:delivered:deadLetters:at:)``.
+    /// - Returns: the ids of the sealed records, in the order given.
+    @discardableResult
+    public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
+                                  at time: Int64, disclosures: [Disclosure]) throws(VaultError) -> [Int64] {
+        guard !disclosures.isEmpty else {
+            try advanceSinkCursor(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, at: time)
+            return []
+        }
+        return try recordDisclosures(disclosures) {
+            try advanceSinkCursorRows(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, at: time)
+        }
+    }
+
+    /// Records `disclosures` and runs `alongside` in the same write transaction.
+    private func recordDisclosures(_ disclosures: [Disclosure], alongside: () throws -> Void) throws(VaultError)
+        -> [Int64] {
         guard let latest = disclosures.map(\.disclosedAt).max() else { return [] }
         try forgetErasedPatients()  // never write under a key erased through another connection
         let patientsBefore = (patientsByIdentifier, patientsByRef)
@@ -68,6 +91,7 @@ extension Vault {
         var inserted = SealingLog.Pending()
         do {
             try write {
+                try alongside()
                 let foreign = try syncReadingIDs()
                 for disclosure in disclosures {
                     let entry = try liveEntry(for: disclosure.patient, at: disclosure.disclosedAt)

@@ -203,6 +203,30 @@ import Testing
         #expect(try agent.audit(gatewayID: "gw").passed)
     }
 
+    /// The delivery path's exactly-once form: the disclosure and the sink's cursor commit together,
+    /// so a failure (or a crash) before the commit leaves the cursor where it was.
+    @Test func theDisclosureAndTheSinksCursorCommitTogether() throws {
+        defer { scratch.remove() }
+        let agent = try scratch.openSealing(batchesOf: 100)
+        try Sample.store(agent, seqs: 1...3)
+        let worker = try scratch.open()  // a delivery worker's own connection
+        try worker.registerSink("fhir", selection: .all)
+        let db = try Connection(path: scratch.path)
+        try db.execute("CREATE TRIGGER refuse BEFORE INSERT ON disclosures BEGIN SELECT RAISE(ABORT, 'injected'); END;")
+        #expect(throws: VaultError.self) {
+            try worker.advanceSinkCursor("fhir", to: 3, delivered: 3, deadLetters: [], at: 5,
+                                         disclosures: [Self.disclosure(ids: [1, 2, 3])])
+        }
+        #expect(try worker.sinkCursor("fhir").lastID == 0)  // delivered again at the next attempt
+        try db.execute("DROP TRIGGER refuse")
+        let ids = try worker.advanceSinkCursor("fhir", to: 3, delivered: 3, deadLetters: [], at: 5,
+                                               disclosures: [Self.disclosure(ids: [1, 2, 3])])
+        #expect(ids == [4])
+        #expect(try worker.sinkCursor("fhir").lastID == 3)
+        try agent.sealAll(now: 6)
+        #expect(try agent.disclosures(patient: "MRN-1").map(\.sealed) == [true])
+    }
+
     @Test func retentionNeverPrunesDisclosureRecords() throws {
         defer { scratch.remove() }
         let agent = try scratch.openSealing(batchesOf: 100)
