@@ -115,7 +115,7 @@ let package = Package(
                           swiftSettings: strict),
         // Benchmarks: their own executable, so that none of their code ships in the agent.
         .target(name: "VitalGateBench",
-                dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet",
+                dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Consent",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite", "EVMLightClient",
                                "Delivery", "HTTP", "HTTPServer", "Threading",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
