@@ -147,7 +147,10 @@ public final class Vault {
         // Nor are their device times. Only readings' count: a sealed record (kind `event`) never
         // matches a reading's lookup, and a disclosure's time (now) would raise the floor past
         // every device's readings, costing each a lookup.
-        if let foreignTime = try db.cached("SELECT max(device_time) FROM readings WHERE id >= ? AND kind != 'event'")
+        // NOT INDEXED: with the identity index SQLite walks device times down from the top, past
+        // every row below the range when the foreign rows are all sealed records (measured: the
+        // store path 1.45x with a disclosure per batch); the primary key's range holds a few rows.
+        if let foreignTime = try db.cached("SELECT max(device_time) FROM readings NOT INDEXED WHERE id >= ? AND kind != 'event'")
             .firstRow(.integer(nextReadingID))?.first?.integerValue {
             storedDeviceTimeFloor = max(storedDeviceTimeFloor, foreignTime)
         }
