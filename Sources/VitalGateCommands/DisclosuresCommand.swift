@@ -41,10 +41,11 @@ public struct DisclosuresCommand: ParsableCommand {
         for entry in entries { print(Self.line(entry)) }
     }
 
-    /// What `verify` adds for a bundle whose record is a disclosure and whose commitment step
-    /// passed (its content is then the one the gateway sealed): the disclosure, as listed.
+    /// What `verify` adds for a bundle that verifies and whose record is a disclosure (its
+    /// content is then the one the gateway sealed): the disclosure, as listed. The bytes are the
+    /// bundle's, from outside: parsed with the bounded parser, every number range-checked.
     static func provenLine(_ bundle: ProofBundle, _ report: VerificationReport) -> String? {
-        guard report.step(.commitment)?.status == .pass, let canonical = bundle.reading.canonical,
+        guard report.passed, report.step(.commitment)?.status == .pass, let canonical = bundle.reading.canonical,
               let json = try? JSONParser().parse(canonical), json["type"]?.stringValue == "disclosure",
               let disclosure = try? Disclosure(recordJSON: json) else { return nil }
         let entry = DisclosureEntry(recordID: Int64(bundle.reading.id), at: disclosure.disclosedAt, disclosure: disclosure,
@@ -63,7 +64,9 @@ public struct DisclosuresCommand: ParsableCommand {
             }
             parts.append(disclosure.purpose.rawValue)
             parts.append(disclosure.classes.codeList.joined(separator: ","))
-            let ranges = disclosure.recordRanges.map { $0.count == 1 ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)" }
+            let ranges = disclosure.recordRanges.map {  // no `count`: a range from a bundle may span any Int64s
+                $0.lowerBound == $0.upperBound ? "\($0.lowerBound)" : "\($0.lowerBound)-\($0.upperBound)"
+            }
             parts.append("\(disclosure.count) record\(disclosure.count == 1 ? "" : "s") (ids \(ranges.joined(separator: ",")))")
             switch disclosure.basis {
             case .patientConsent(let versions): parts.append("consent \(versions.map(\.description).joined(separator: ","))")
