@@ -29,6 +29,9 @@ import VitalGateTesting
                        disclosedAt: at + 60_000),
             Disclosure(patient: "MRN-2", recipient: "st-mary-icu", channel: .sink("fhir"), purpose: .treatment,
                        basis: .defaultPolicy, classes: [.vitals], recordRanges: [14...14], count: 1, disclosedAt: at),
+            // A range wider than Int can count (as a hostile bundle could carry): printed, not counted.
+            Disclosure(patient: "MRN-3", recipient: "x", channel: .export, purpose: .treatment, basis: .defaultPolicy,
+                       classes: [.vitals], recordRanges: [Int64.min...(1 << 62)], count: 1, disclosedAt: at),
         ])
         try agent.sealAll(now: at + 61_000)
         return agent
@@ -61,6 +64,9 @@ import VitalGateTesting
                 && entries.first?["basis"] == .string("break_glass") && entries.first?["sealed"] == .bool(true)
                 && entries.first?["ranges"] == .array([.array([.number(13), .number(13)]), .array([.number(15), .number(16)])]))
         #expect(parsed["patient"] == .string("MRN-1"))
+
+        let wide = try AgentBinary.runFromRoot(["disclosures", "--patient", "MRN-3"] + args, log: workspace.path("w.txt"))
+        #expect(wide.code == 0 && wide.output.contains("(ids -9223372036854775808-4611686018427387904)"), "\(wide.output)")
 
         let unknown = try AgentBinary.runFromRoot(["disclosures", "--patient", "MRN-404"] + args, log: workspace.path("u.txt"))
         #expect(unknown.code == 1 && unknown.output == "Error: no patient with that identifier in this vault\n",
@@ -107,7 +113,7 @@ import VitalGateTesting
         #expect(after.code == 0 && after.output.contains("(content erased)") && !after.output.contains("disclosure of"),
                 "\(after.output)")
         let audit = try AgentBinary.runFromRoot(["audit"] + args, log: workspace.path("a.txt"))
-        #expect(audit.code == 0 && audit.output.contains("3 disclosures"), "\(audit.output)")
+        #expect(audit.code == 0 && audit.output.contains("4 disclosures"), "\(audit.output)")
     }
 }
 
