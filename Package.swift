@@ -84,7 +84,7 @@ let package = Package(
         // MARK: Storage and the pipeline
         .target(name: "Vault",
                 dependencies: ["Telemetry", "SQLite", "Cryptography", "Sealing", "Transparency", "Threading",
-                               "ErrorSupport", .product(name: "Logging", package: "swift-log")],
+                               "ErrorSupport", "Consent", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
         .target(name: "Delivery",
                 dependencies: ["Vault", "Telemetry", "MQTT", "HTTP", "Threading", "ErrorSupport",
@@ -119,7 +119,7 @@ let package = Package(
                           swiftSettings: strict),
         // Benchmarks: their own executable, so that none of their code ships in the agent.
         .target(name: "VitalGateBench",
-                dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet",
+                dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Consent",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite", "EVMLightClient",
                                "Delivery", "HTTP", "HTTPServer", "Threading",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -155,7 +155,7 @@ let package = Package(
         .testTarget(name: "SQLiteTests", dependencies: ["SQLite"], swiftSettings: strict),
         .testTarget(name: "MQTTTests", dependencies: ["MQTT", "LocalBroker", "VitalGateTesting"], swiftSettings: strict),
         .testTarget(name: "VaultTests", dependencies: ["Vault", "Telemetry", "Cryptography", "SQLite", "Sealing",
-                                                    "Transparency", "Ledger", "Anchoring"],
+                                                    "Transparency", "Ledger", "Anchoring", "Consent"],
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",

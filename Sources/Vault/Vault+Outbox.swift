@@ -318,20 +318,24 @@ extension Vault {
     /// recording `deadLetters` (record id, reason) the receiver refused for good, in one transaction.
     public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
                                   at time: Int64) throws(VaultError) {
-        try write {
-            for (record, reason) in deadLetters {
-                try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
-                    .run(.text(sink), .integer(record), .integer(time), .text(reason))
-            }
-            try db.cached("""
-                INSERT INTO sink_cursors (sink, last_id, delivered, dead_letters, last_success_at, last_error)
-                VALUES (?, ?, ?, ?, ?, NULL)
-                ON CONFLICT(sink) DO UPDATE SET last_id = max(last_id, excluded.last_id),
-                    delivered = delivered + excluded.delivered, dead_letters = dead_letters + excluded.dead_letters,
-                    last_success_at = excluded.last_success_at, last_error = NULL
-                """).run(.text(sink), .integer(lastID), .integer(Int64(delivered)), .integer(Int64(deadLetters.count)),
-                         .integer(time))
+        try write { try advanceSinkCursorRows(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, at: time) }
+    }
+
+    /// The rows of ``advanceSinkCursor(_:to:delivered:deadLetters:at:)``, inside the caller's write transaction.
+    func advanceSinkCursorRows(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
+                               at time: Int64) throws {
+        for (record, reason) in deadLetters {
+            try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
+                .run(.text(sink), .integer(record), .integer(time), .text(reason))
         }
+        try db.cached("""
+            INSERT INTO sink_cursors (sink, last_id, delivered, dead_letters, last_success_at, last_error)
+            VALUES (?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(sink) DO UPDATE SET last_id = max(last_id, excluded.last_id),
+                delivered = delivered + excluded.delivered, dead_letters = dead_letters + excluded.dead_letters,
+                last_success_at = excluded.last_success_at, last_error = NULL
+            """).run(.text(sink), .integer(lastID), .integer(Int64(delivered)), .integer(Int64(deadLetters.count)),
+                     .integer(time))
     }
 
     /// Records why `sink`'s last attempt failed (a reason without content); the cursor stays.
@@ -366,7 +370,7 @@ extension Vault {
 
     /// Drops the keys of patients erased through another connection (read only: the agent's
     /// own vault scrubs their digests, `refreshErasures`).
-    private func forgetErasedPatients() throws(VaultError) {
+    func forgetErasedPatients() throws(VaultError) {
         guard patientsByRef.values.contains(where: { $0.key != nil }) else { return }
         let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
         for ref in erased.compactMap({ $0.first?.integerValue }) {

@@ -209,6 +209,18 @@ enum VaultSchema {
             digest BLOB NOT NULL
         );
         """,
+        // 12: the disclosure log (issue 21). Each disclosure is a sealed record (a readings row of
+        // kind `event`, schema `disclosure-v1`, under the patient's data key); this table finds a
+        // patient's records without scanning the readings. Written by any connection (delivery
+        // workers, exports); the agent seals them (Vault+Disclosures). Never pruned.
+        """
+        CREATE TABLE disclosures (
+            record_id INTEGER PRIMARY KEY REFERENCES readings(id),
+            patient_ref INTEGER NOT NULL REFERENCES patients(id),
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX disclosures_patient ON disclosures(patient_ref, at);
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
