@@ -1,13 +1,13 @@
 import VitalGateCommands
 public import ArgumentParser
 
-/// `vitalgate bench ingest|proofs|detect|drain|parsers`: benchmarks that report ratios and measured costs.
+/// `vitalgate-bench ingest|proofs|detect|drain|delivery|parsers|soak`: benchmarks that report ratios and measured costs.
 public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vitalgate-bench", abstract: "Benchmarks of the agent (build with -c release for meaningful figures).",
         version: BuildInfo.versionText,
         subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self, BenchDeliveryCommand.self,
-                       BenchParsersCommand.self])
+                       BenchParsersCommand.self, BenchSoakCommand.self])
 
     public init() {}
 }

@@ -204,8 +204,10 @@ public struct BenchIngestCommand: ParsableCommand {
                      brokerCPUus: brokerCPU / count * 1e6, drainRate: count / max(seconds - startup, 1e-3))
     }
 
-    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool,
-                              executable: String? = nil) throws -> Drain {
+    /// The agent draining `stream` queued for it; `inspect` sees its data directory after it
+    /// exited (before the directory is removed).
+    func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool, executable: String? = nil,
+                      inspect: ((_ dataDirectory: String) throws -> Void)? = nil) throws -> Drain {
         let broker = try LocalBroker()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -253,6 +255,7 @@ public struct BenchIngestCommand: ParsableCommand {
         guard (stats.anchoring.latestCheckpoint > 0) == sealing else {
             throw ValidationError("agent run \(sealing ? "without" : "with") checkpoints; the sealing variant was not applied")
         }
+        try inspect?(data)
         let count = Double(stream.count)
         // Every batch's rows carry the batch's arrival time (ms). The span from the first to the
         // last batch leaves out the first batch's receive and the last one's commit: about

@@ -30,6 +30,7 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after processing this many messages (benchmarks).",
                                             visibility: .hidden))
     var stopAfterMessages: Int?
+    @OptionGroup(visibility: .hidden) var hooks: BenchHooks
 
     public init() {}
 
@@ -53,7 +54,8 @@ public struct RunCommand: ParsableCommand {
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
                                            egressControl: egress, board: monitor?.board,
-                                           retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) })
+                                           retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) },
+                                           hooks: hooks)
         try anchoring?.start()
         alerts.start()
         defer { alerts.stop() }
@@ -185,7 +187,8 @@ public struct RunCommand: ParsableCommand {
                             ledgerControl: (any LedgerControl)? = nil,
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
                             egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil,
-                            retentionSinks: (@Sendable () -> [String])? = nil) throws -> IngestService {
+                            retentionSinks: (@Sendable () -> [String])? = nil,
+                            hooks: BenchHooks? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -217,6 +220,7 @@ public struct RunCommand: ParsableCommand {
         ingest.brokerObserver = brokerObserver
         ingest.egressControl = egressControl
         ingest.board = board
+        hooks?.apply(to: &ingest)
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }
