@@ -44,9 +44,10 @@ struct SoakOutcome {
     var maxFileBytes: Int64 { samples.map(\.maxFileBytes).max() ?? 0 }
     var maxUsedBytes: Int64 { samples.map(\.maxUsedBytes).max() ?? 0 }
     var withinBudget: Bool { maxFileBytes <= settings.budgetBytes }
-    /// Every published message processed, none quarantined, every record delivered once.
+    /// Every published message processed (a copy the broker sent again after a dropped
+    /// connection counts as a duplicate), none quarantined, every record delivered.
     var nothingLost: Bool {
-        processed == published && quarantined == 0 && missingAtReceiver == 0 && unknownAtReceiver == 0
+        processed >= published && quarantined == 0 && missingAtReceiver == 0 && unknownAtReceiver == 0
     }
 
     private func mib(_ bytes: Int64) -> Double { (Double(bytes) / 1_048_576 * 100).rounded() / 100 }
