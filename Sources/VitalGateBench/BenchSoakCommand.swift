@@ -30,8 +30,8 @@ public struct BenchSoakCommand: ParsableCommand {
     @Option(name: .long, help: "Simulator seed.") var seed: UInt64 = 11
     @Option(name: .long, help: "Pairs of drains, retention off and on (0 skips them).") var drainPairs = 4
     @Option(name: .long, help: "Messages per drain.") var drainMessages = 50_000
-    @Option(name: .long, help: "Budget of the drains with retention, MiB (pruning from 90 % of it).")
-    var drainBudgetMib = 8.0
+    @Option(name: .long, help: "The drains' compressed clock (86,400: with keep_days = 1 a reading is prunable a second after it arrived).")
+    var drainClockSpeed = 86_400.0
     @Option(name: .long, help: "Readings in the vault whose prune steps are timed (0 skips them).")
     var pruneReadings = 100_000
     @Option(name: .long, parsing: .upToNextOption, help: "Row limits of the timed prune steps.")
@@ -76,7 +76,7 @@ public struct BenchSoakCommand: ParsableCommand {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             defer { try? FileManager.default.removeItem(atPath: directory) }
             let drain = try SoakDrain.measure(pairs: drainPairs, messages: drainMessages,
-                                              budgetBytes: Int64(drainBudgetMib * 1_048_576), schemas: schemas,
+                                              clockSpeed: drainClockSpeed, schemas: schemas,
                                               directory: directory, log: note)
             members.append(("drain", drain.json))
             lines.append(drain.summary)

@@ -41,33 +41,41 @@ enum SoakDrain {
         }
     }
 
-    /// `pairs` pairs (off, on / on, off alternately) of drains of `messages` messages; with
-    /// retention on, the budget is `budgetBytes`, small enough that pruning runs (from 90 % of
-    /// it) through most of the drain, at the shipped step size.
-    static func measure(pairs: Int, messages: Int, budgetBytes: Int64, schemas: String?, directory: String,
+    /// `pairs` pairs (off, on / on, off alternately) of drains of `messages` messages. Both run
+    /// the agent's wall clock at `clockSpeed` (a day in a second at 86,400), so that with
+    /// retention on (`keep_days = 1`) every reading is old enough to prune about a second after
+    /// it arrived and anchored: the shipped retention step (250 rows, once a second) prunes
+    /// through the whole drain. Retention off is the baseline.
+    static func measure(pairs: Int, messages: Int, clockSpeed: Double, schemas: String?, directory: String,
                         log: (String) -> Void) throws -> Result {
         let off = directory + "/retention-off.conf", on = directory + "/retention-on.conf"
         try "[retention]\nenabled = false\n".write(toFile: off, atomically: true, encoding: .utf8)
-        try "[retention]\nenabled = true\nkeep_days = 1\n\n[storage]\nmax_bytes = \(budgetBytes)\n"
-            .write(toFile: on, atomically: true, encoding: .utf8)
+        try "[retention]\nenabled = true\nkeep_days = 1\n".write(toFile: on, atomically: true, encoding: .utf8)
         func bench(_ config: String) throws -> BenchIngestCommand {
             try BenchIngestCommand.parse(["--agent-config", config, "--rounds", "0", "--steady-seconds", "0"]
                                          + (schemas.map { ["--schemas", $0] } ?? []))
         }
         let (withoutRetention, withRetention) = (try bench(off), try bench(on))
+        let clock = ["--clock-speed", String(clockSpeed)]
         let stream = BenchIngestCommand.stream(count: messages, patients: 50, seed: 1)
         var result = Result()
         for pair in 0..<pairs {
             for retention in pair % 2 == 0 ? [false, true] : [true, false] {
                 if retention {
-                    result.on.append(try withRetention.measureAgent(stream, sealing: true) { data in
+                    var (pruned, alarms) = (0, 0)
+                    let drain = try withRetention.measureAgent(stream, sealing: true, extraArguments: clock,
+                                                               clockSpeed: clockSpeed) { data in
                         let keys = try FileKeyStore.load(path: DataPaths(data).keyFile)
                         let vault = try Vault(path: DataPaths(data).vault, keys: keys)
-                        result.prunedDuringOn.append(Int(try vault.retentionStatus().pruned))
-                        result.fullAlarmsDuringOn.append(try vault.stats().eventsByType["storage_full"] ?? 0)
-                    })
+                        pruned = Int(try vault.retentionStatus().pruned)
+                        alarms = try vault.stats().eventsByType["storage_full"] ?? 0
+                    }
+                    result.on.append(drain)
+                    result.prunedDuringOn.append(pruned)
+                    result.fullAlarmsDuringOn.append(alarms)
                 } else {
-                    result.off.append(try withoutRetention.measureAgent(stream, sealing: true))
+                    result.off.append(try withoutRetention.measureAgent(stream, sealing: true, extraArguments: clock,
+                                                                         clockSpeed: clockSpeed))
                 }
             }
             log(String(printf: "drain pair %d: without retention %.0f msg/s, with %.0f msg/s (ratio %.3f), pruned %d",

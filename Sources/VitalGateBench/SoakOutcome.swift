@@ -13,6 +13,9 @@ struct SoakOutcome {
     var published = 0
     /// Messages the agent processed (stored, duplicates and quarantined).
     var processed = 0
+    /// Messages still queued for the agent's session when it stopped (not acknowledged: under
+    /// `block`, what the vault had no room for).
+    var heldByBroker = 0
     var quarantined = 0
     var duplicatesStored = 0
     /// Records in the vault's outbox (readings and alerts).
@@ -44,10 +47,11 @@ struct SoakOutcome {
     var maxFileBytes: Int64 { samples.map(\.maxFileBytes).max() ?? 0 }
     var maxUsedBytes: Int64 { samples.map(\.maxUsedBytes).max() ?? 0 }
     var withinBudget: Bool { maxFileBytes <= settings.budgetBytes }
-    /// Every published message processed (a copy the broker sent again after a dropped
-    /// connection counts as a duplicate), none quarantined, every record delivered.
+    /// Every published message processed or still held by the broker (a copy the broker sent
+    /// again after a dropped connection counts as a duplicate), none quarantined, every stored
+    /// record delivered.
     var nothingLost: Bool {
-        processed >= published && quarantined == 0 && missingAtReceiver == 0 && unknownAtReceiver == 0
+        processed + heldByBroker >= published && quarantined == 0 && missingAtReceiver == 0 && unknownAtReceiver == 0
     }
 
     private func mib(_ bytes: Int64) -> Double { (Double(bytes) / 1_048_576 * 100).rounded() / 100 }
@@ -65,6 +69,7 @@ struct SoakOutcome {
             ("compressed_days_reached", round(compressedDaysReached, 100)),
             ("load_before", round(loadBefore, 100)), ("load_after", round(loadAfter, 100)),
             ("published", .number(Double(published))), ("processed", .number(Double(processed))),
+            ("held_by_broker", .number(Double(heldByBroker))),
             ("quarantined", .number(Double(quarantined))), ("duplicates_stored", .number(Double(duplicatesStored))),
             ("outbox_records", .number(Double(records))), ("sink_delivered", .number(Double(sinkDelivered))),
             ("received_unique", .number(Double(receivedUnique))),
@@ -102,7 +107,8 @@ struct SoakOutcome {
             "  per day, max on disk (MiB): " + samples.map { String(printf: "%.1f", Double($0.maxFileBytes) / 1_048_576) }
                 .joined(separator: ", "),
             "  per day, max backlog held by the broker (messages): " + samples.map { "\($0.maxBacklog)" }.joined(separator: ", "),
-            "  published \(published), processed \(processed), quarantined \(quarantined); outbox \(records) records, "
+            "  published \(published), processed \(processed), held by the broker at the end \(heldByBroker), "
+                + "quarantined \(quarantined); outbox \(records) records, "
                 + "sink delivered \(sinkDelivered), received \(receivedUnique) (+\(receivedDuplicates) duplicates), "
                 + "missing \(missingAtReceiver) (\(missingWithContentRemoved) with content removed), unknown \(unknownAtReceiver)",
             "  pruned \(pruned), evicted \(evicted) (\(evictionEvents) eviction events), storage_full alarms \(storageFullEvents), "

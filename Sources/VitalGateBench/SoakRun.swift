@@ -97,6 +97,7 @@ struct SoakRun {
         let (clean, peak) = agent.stop()
         outcome.agentCleanExit = clean
         outcome.agentPeakRSSKiB = peak ?? 0
+        outcome.heldByBroker = try Self.countQueued(on: local.address, clientID: "vitalgate-\(Self.gateway)")
         outcome.samples = monitor.samples
         outcome.outage = monitor.outageReal
         outcome.maxBacklog = monitor.maxBacklog
@@ -165,6 +166,27 @@ struct SoakRun {
         outcome.missingAtReceiver = missing
         outcome.missingWithContentRemoved = missingEvicted
         outcome.unknownAtReceiver = receiver.unique - (records - missing)
+    }
+
+    /// Messages the broker still holds for the agent's persistent session (the agent stopped):
+    /// resumes the session and receives until nothing comes for two seconds.
+    static func countQueued(on broker: BrokerAddress, clientID: String) throws -> Int {
+        var options = MQTTOptions(broker: broker, clientID: clientID)
+        options.maxInflight = 1000
+        let client = try MQTTClient(options: options)
+        try client.connect()
+        defer { client.disconnect() }
+        var count = 0
+        var quiet = ContinuousClock.now
+        while (ContinuousClock.now - quiet).seconds < 2 {
+            let messages = try client.receive(timeoutMs: 100, maxMessages: 1000)
+            try client.acknowledge()
+            if !messages.isEmpty {
+                count += messages.count
+                quiet = ContinuousClock.now
+            }
+        }
+        return count
     }
 
     /// The 1-minute load average (/proc/loadavg).
