@@ -15,7 +15,7 @@ import VitalGateCommands
 struct SoakRun {
     struct Settings {
         var days = 7.0
-        var speed = 700.0
+        var speed = 250.0
         var budgetBytes: Int64 = 256 << 20
         var keepDays = 1
         /// 1-based compressed day during which the upstream is down (0: never).
