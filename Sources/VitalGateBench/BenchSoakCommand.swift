@@ -13,8 +13,9 @@ public struct BenchSoakCommand: ParsableCommand {
 
     @Option(name: .long, help: "Compressed days of one bed (every device family at its real rate; 0 skips the soak).")
     var days = 7.0
-    @Option(name: .long, help: "Compressed seconds per real second (the agent's clock and the simulator's; pruning "
-                + "about 4 readings a second per bed x speed bounds it: 250 on the 2-core CI machine).")
+    @Option(name: .long, help: ArgumentHelp(
+        "Compressed seconds per real second (the agent's clock and the simulator's).",
+        discussion: "Pruning a bed's 4 readings a second x speed bounds it: 250 on the 2-core CI machine."))
     var speed = 250.0
     @Option(name: .long, help: "The vault's byte budget, MiB ([storage] max_bytes).") var budgetMib = 256.0
     @Option(name: .long, help: "[retention] keep_days (judged on the compressed clock).") var keepDays = 1
