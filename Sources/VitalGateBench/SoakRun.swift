@@ -80,9 +80,10 @@ struct SoakRun {
             broker: local.address, clientID: "soak-simulator",
             simulator: SimulatorConfig(patients: 1, seed: settings.seed, startTime: start, faults: []),
             speed: settings.speed, maxInFlight: 500, drainTimeoutMs: 120_000))
-        log(String(printf: "soak: %.2f days of one bed at %.0fx (about %.0f s), budget %.1f MiB, upstream down on day %d, ",
-                   settings.days, settings.speed, settings.days * 86_400 / settings.speed,
-                   Double(settings.budgetBytes) / 1_048_576, settings.outageDay) + "when_full = \(settings.whenFull)")
+        log(String(printf: "soak: %.2f days of one bed at %.0fx (about %.0f s), budget %.1f MiB, ", settings.days,
+                   settings.speed, settings.days * 86_400 / settings.speed, Double(settings.budgetBytes) / 1_048_576)
+            + (settings.outageDay > 0 ? "upstream down on day \(settings.outageDay)" : "upstream never down")
+            + ", when_full = \(settings.whenFull)")
         let report = try publisher.run(until: .simulatedSeconds(settings.days * 86_400)) {
             monitor.tick(published: publisher.published)
             return !agent.process.isRunning
