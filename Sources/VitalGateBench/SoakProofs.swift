@@ -35,8 +35,10 @@ enum SoakProofs {
         let trust = try vault.trustAnchors(gatewayID: gateway)
         let check = AnchorChecks.check(trust: trust, gatewayID: gateway)
         var rng = SystemRandomNumberGenerator()
-        let picks = (0..<count / 2).compactMap { _ in prunedIDs.randomElement(using: &rng) }
-            + (0..<(count - count / 2)).compactMap { _ in keptIDs.randomElement(using: &rng) }
+        // Half and half; all from one kind when the vault holds only that kind.
+        let fromPruned = keptIDs.isEmpty ? count : prunedIDs.isEmpty ? 0 : count / 2
+        let picks = (0..<fromPruned).compactMap { _ in prunedIDs.randomElement(using: &rng) }
+            + (0..<(count - fromPruned)).compactMap { _ in keptIDs.randomElement(using: &rng) }
         for id in picks {
             guard let bundle = try provable(vault, id, gateway) else {
                 result.notProvable += 1
