@@ -199,9 +199,8 @@ struct SoakRun {
 
 /// The upstream (cloud) broker, which the soak stops and starts again on the same port; it keeps
 /// the consumer's session and queue on disk across the outage.
-final class UpstreamBroker: @unchecked Sendable {
-    // @unchecked: `broker` is only touched from the thread running the soak (start, stop, the
-    // monitor's ticks); the receiver thread only uses the immutable address.
+/// Used from the thread running the soak only (start, stop, the monitor's ticks).
+final class UpstreamBroker {
     let directory: URL
     let port: Int32
     private var broker: LocalBroker?
