@@ -121,7 +121,7 @@ let package = Package(
         .target(name: "VitalGateBench",
                 dependencies: ["VitalGateCommands", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Consent",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite", "EVMLightClient",
-                               "Delivery", "HTTP", "HTTPServer", "Threading",
+                               "Delivery", "HTTP", "HTTPServer", "Threading", "Anchoring", "Ledger",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),

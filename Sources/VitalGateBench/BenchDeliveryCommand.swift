@@ -215,10 +215,3 @@ private struct TestFHIRServer {
         process.waitForExit()
     }
 }
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
-    }
-}

@@ -30,6 +30,7 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after processing this many messages (benchmarks).",
                                             visibility: .hidden))
     var stopAfterMessages: Int?
+    @OptionGroup(visibility: .hidden) var hooks: BenchHooks
 
     public init() {}
 
@@ -57,7 +58,7 @@ public struct RunCommand: ParsableCommand {
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
                                            egressControl: egress, board: monitor?.board,
                                            retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) },
-                                           consent: consent)
+                                           consent: consent, hooks: hooks)
         try anchoring?.start()
         alerts.start()
         defer { alerts.stop() }
@@ -198,7 +199,7 @@ public struct RunCommand: ParsableCommand {
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
                             egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil,
                             retentionSinks: (@Sendable () -> [String])? = nil,
-                            consent: ConsentSettings? = nil) throws -> IngestService {
+                            consent: ConsentSettings? = nil, hooks: BenchHooks? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -231,6 +232,7 @@ public struct RunCommand: ParsableCommand {
         ingest.egressControl = egressControl
         ingest.board = board
         ingest.consent = consent
+        hooks?.apply(to: &ingest)
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }
