@@ -6,7 +6,7 @@ public struct BenchCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "vitalgate-bench", abstract: "Benchmarks of the agent (build with -c release for meaningful figures).",
         version: BuildInfo.versionText,
-        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self, BenchDeliveryCommand.self,
+        subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self, BenchDeliveryCommand.self, BenchConsentCommand.self,
                        BenchParsersCommand.self])
 
     public init() {}
