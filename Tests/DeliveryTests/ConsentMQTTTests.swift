@@ -114,6 +114,7 @@ import VitalGateTesting
         #expect(receivedAfter.isEmpty, "nothing of A received after the revocation went out")
         #expect(lastOfA - applied < 5000, "the in-flight attempt ends within the sink's confirmation timeout")
         #expect(cursor.consentSkipped > 0 && ofA.count > 0)
+        #expect(ofA.count + Int(cursor.consentSkipped) == writer.stored / 2, "each record of A went or was skipped, none lost")
         #expect(arrivals.count(where: { $0.message["patient"]?.stringValue == ConsentStream.patientB }) == writer.stored / 2,
                 "B's records all went")
     }
