@@ -16,6 +16,9 @@ public import Vault
 /// - Retries: capped exponential backoff with jitter, or the receiver's `Retry-After`.
 /// - Dead letters: a record the receiver refuses for good (or one that no longer decrypts) is
 ///   recorded with the reason and passed over; it never blocks the records behind it.
+/// - Consent (with a ``SinkConsent``): each record is checked before it goes; one not permitted
+///   is held (in the vault, released when consent arrives) or skipped, and passed over; each
+///   confirmed delivery is recorded as disclosures before the cursor moves (docs/CONSENT.md).
 public final class DeliveryWorker: Sendable {
     /// How the worker runs.
     public struct Configuration: Sendable {
@@ -167,8 +170,9 @@ public final class DeliveryWorker: Sendable {
         done.wait()
     }
 
-    /// One round against `vault` (exposed for tests that drive the worker step by step);
-    /// `force` delivers what the sink would rather wait with.
+    /// One round against `vault` (exposed for tests that drive the worker step by step): the
+    /// held records whose time came (with consent), then the records after the cursor; `force`
+    /// delivers what the sink would rather wait with.
     public func round(_ vault: Vault, force: Bool = false) -> RoundOutcome {
         var settled = false
         if consent != nil {
