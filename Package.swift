@@ -74,6 +74,9 @@ let package = Package(
         .target(name: "Simulator", dependencies: ["Telemetry", "ErrorSupport"], swiftSettings: strict),
         // Consent shaped after FHIR R4 Consent: records, the deployment's policy, decisions.
         .target(name: "Consent", swiftSettings: strict),
+        // Signed consent documents (FHIR R4 Consent bodies) and the pinned authorities that accept them.
+        .target(name: "ConsentDocuments", dependencies: ["Consent", "Fleet", "Schemas", "Telemetry", "Cryptography"],
+                swiftSettings: strict),
         // The ledger protocol the log's checkpoints are anchored through, and the `local` backend.
         .target(name: "Ledger", dependencies: ["Transparency", "Telemetry", "Cryptography", "ErrorSupport"],
                 swiftSettings: strict),
@@ -89,7 +92,7 @@ let package = Package(
                 swiftSettings: strict),
         .target(name: "Ingest",
                 dependencies: ["Telemetry", "Schemas", "Vault", "MQTT", "Detection", "Fleet", "Sealing",
-                               "Cryptography", "Threading", .product(name: "Logging", package: "swift-log")],
+                               "Cryptography", "Threading", "Consent", "ConsentDocuments", .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // Anchoring worker: the log's checkpoints → a ledger backend, off the ingest thread.
@@ -104,10 +107,10 @@ let package = Package(
 
         // MARK: Command line
         .target(name: "VitalGateCommands",
-                dependencies: ["Delivery", "Consent", "HTTP", "HTTPServer", "Monitoring", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
+                dependencies: ["Delivery", "HTTP", "HTTPServer", "Monitoring", "Telemetry", "Schemas", "Vault", "Ingest", "MQTT", "Simulator", "Fleet", "Ledger", "Anchoring",
                                "EVMLightClient", "Secp256k1", "EVMLedger",
                                "Detection", "Cryptography", "LocalBroker", "Sealing", "Transparency", "SQLite",
-                               "ErrorSupport",
+                               "ErrorSupport", "Consent", "ConsentDocuments",
                                .product(name: "ArgumentParser", package: "swift-argument-parser"),
                                .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
@@ -126,7 +129,8 @@ let package = Package(
 
         // MARK: Test support and tests
         .target(name: "VitalGateTesting", dependencies: ["MQTT", "LocalBroker", "Ledger", "Transparency", "Cryptography", "Telemetry",
-                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery", "Consent", "HTTP", "HTTPServer"], swiftSettings: strict),
+                                                      "Threading", "Ingest", "Vault", "Sealing", "Delivery", "HTTP", "HTTPServer",
+                                                      "Consent", "ConsentDocuments", "Fleet"], swiftSettings: strict),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry"], swiftSettings: strict),
         .testTarget(name: "ErrorSupportTests",
                     dependencies: ["ErrorSupport", "Cryptography", "EVMLightClient", "Ledger", "MQTT", "SQLite",
@@ -154,7 +158,7 @@ let package = Package(
                     swiftSettings: strict),
         .testTarget(name: "IngestTests",
                     dependencies: ["Ingest", "Vault", "Schemas", "Telemetry", "MQTT", "LocalBroker", "VitalGateTesting", "Detection", "Sealing",
-                                 "Simulator", "Fleet", "Cryptography", "SQLite", "Delivery"],
+                                 "Simulator", "Fleet", "Cryptography", "SQLite", "Delivery", "Consent", "ConsentDocuments"],
                     swiftSettings: strict),
         .testTarget(name: "SimulatorTests", dependencies: ["Simulator", "Telemetry", "Schemas"],
                     swiftSettings: strict),
@@ -171,14 +175,17 @@ let package = Package(
                                                         "Transparency", "VitalGateTesting"],
                     swiftSettings: strict),
         .testTarget(name: "ConsentTests", dependencies: ["Consent"], swiftSettings: strict),
+        .testTarget(name: "ConsentDocumentsTests",
+                    dependencies: ["ConsentDocuments", "Consent", "Fleet", "Telemetry", "Cryptography", "VitalGateTesting"],
+                    exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "FleetTests", dependencies: ["Fleet", "Telemetry", "Cryptography", "Transparency"], swiftSettings: strict),
         .testTarget(name: "Secp256k1Tests", dependencies: ["Secp256k1", "EVMLightClient", "Telemetry"], swiftSettings: strict),
         .testTarget(name: "TransparencyTests", dependencies: ["Transparency", "Cryptography", "Telemetry", "VitalGateTesting"],
                     resources: [.copy("Vectors")], swiftSettings: strict),
         .testTarget(name: "VitalGateCommandsTests",
-                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Consent", "Telemetry", "MQTT", "LocalBroker", "Sealing",
+                    dependencies: ["VitalGateCommands", "VitalGateTesting", "Vault", "Telemetry", "MQTT", "LocalBroker", "Sealing",
                                    "SQLite", "HTTP", "HTTPServer", "Fleet", "Schemas", "Cryptography",
-                                   "Simulator", .product(name: "Logging", package: "swift-log")],
+                                   "Simulator", "Consent", "ConsentDocuments", .product(name: "Logging", package: "swift-log")],
                     exclude: ["Proxy"], swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
                     dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting",
@@ -195,6 +202,7 @@ if Context.environment["VITALGATE_FUZZ"] != nil {
         ("FuzzJSON", ["Telemetry"]),
         ("FuzzMessageDecoder", ["Schemas", "Telemetry", "Detection", "Simulator"]),
         ("FuzzFleet", ["Fleet", "Telemetry", "Cryptography"]),
+        ("FuzzConsent", ["ConsentDocuments", "Consent", "Fleet", "Telemetry", "Cryptography"]),
         ("FuzzNotes", ["Transparency", "Cryptography"]),
         ("FuzzProofBundle", ["Sealing", "VitalGateCommands"]),
         ("FuzzEVM", ["EVMLightClient"]),

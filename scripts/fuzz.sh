@@ -29,7 +29,7 @@ while (($#)); do
     *) targets+=("$1"); shift ;;
   esac
 done
-all=(FuzzJSON FuzzMessageDecoder FuzzFleet FuzzNotes FuzzProofBundle FuzzEVM FuzzConfigFile)
+all=(FuzzJSON FuzzMessageDecoder FuzzFleet FuzzConsent FuzzNotes FuzzProofBundle FuzzEVM FuzzConfigFile)
 ((${#targets[@]})) || targets=("${all[@]}")
 
 flags=(-c release --scratch-path .build-fuzz -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld)

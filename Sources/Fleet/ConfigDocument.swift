@@ -35,14 +35,7 @@ public struct ConfigDocument: Sendable, Equatable {
         guard format == ConfigDocument.formatVersion else {
             throw ConfigRejection(.malformed(field: r.field("format"), detail: "unsupported format version"))
         }
-        var t = try SchemaReader(try r.required("target"), path: r.field("target"))
-        switch t.keys {
-        case ["gateway"]: target = .gateway(try t.string("gateway"))
-        case ["group"]: target = .group(try t.string("group"))
-        default:
-            throw ConfigRejection(.malformed(field: t.path, detail: "expected exactly one of gateway or group"))
-        }
-        try t.finish()
+        target = try ConfigTarget(json: try r.required("target"), path: r.field("target"))
         version = try r.unsigned("version")
         notBefore = try r.unsigned("not_before")
         expires = try r.unsigned("expires")
@@ -52,13 +45,9 @@ public struct ConfigDocument: Sendable, Equatable {
 
     /// The document as a JSON object.
     public var json: JSONValue {
-        let target: JSONValue = switch self.target {
-        case .gateway(let id): .object([("gateway", .string(id))])
-        case .group(let name): .object([("group", .string(name))])
-        }
-        return .object([
+        .object([
             ("format", .number(Double(ConfigDocument.formatVersion))),
-            ("target", target),
+            ("target", target.json),
             ("version", .number(Double(version))),
             ("not_before", .number(Double(notBefore))),
             ("expires", .number(Double(expires))),

@@ -132,22 +132,7 @@ extension ConfigSections {
 
     static func readPolicy(_ value: JSONValue, path: String) throws(ConfigRejection) -> TrustPolicy {
         var r = try SchemaReader(value, path: path)
-        var keys: [OperatorKey] = []
-        for (index, element) in try r.array("keys").enumerated() {
-            var k = try SchemaReader(element, path: r.field("keys") + "[\(index)]")
-            let name = try k.string("name")
-            let hex = try k.string("public_key")
-            guard hex.utf8.count == 64, let raw = [UInt8](hex: hex),
-                  let publicKey = try? Ed25519.PublicKey(rawRepresentation: raw) else {
-                throw ConfigRejection(.malformed(field: k.field("public_key"), detail: "expected 64 hex digits"))
-            }
-            try k.finish()
-            let key = OperatorKey(name: name, publicKey: publicKey)
-            if keys.contains(where: { $0.keyID == key.keyID }) {
-                throw ConfigRejection(.malformed(field: k.field("public_key"), detail: "duplicate key"))
-            }
-            keys.append(key)
-        }
+        let keys = try OperatorKey.readList(try r.array("keys"), path: r.field("keys"))
         var thresholds: [ConfigSection: Int] = [:]
         if let value = r.optional("thresholds") {
             var t = try SchemaReader(value, path: r.field("thresholds"))

@@ -18,8 +18,13 @@ public struct ConfigSigner: Sendable {
 
     /// Signs a document object: Ed25519 over the domain string and its canonical JSON bytes.
     public func signature(forDocument document: JSONValue) throws(CryptoError) -> ConfigSignature {
-        ConfigSignature(keyID: keyID,
-                        signature: try privateKey.signature(for: ConfigDocument.signingMessage(for: document)))
+        try signature(forDocument: document, domain: ConfigDocument.signingDomain)
+    }
+
+    /// Signs a document object of another signed format: Ed25519 over `domain` and the
+    /// document's canonical JSON bytes (consent documents use their own domain string).
+    public func signature(forDocument document: JSONValue, domain: [UInt8]) throws(CryptoError) -> ConfigSignature {
+        ConfigSignature(keyID: keyID, signature: try privateKey.signature(for: domain + JSONWriter.canonicalBytes(document)))
     }
 
     /// A signed envelope of `document` carrying one signature from each of `signers`.

@@ -1,3 +1,5 @@
+public import Telemetry
+
 /// Who a configuration document is addressed to.
 public enum ConfigTarget: Sendable, Equatable {
     /// One gateway, by its id.
@@ -18,6 +20,26 @@ public enum ConfigTarget: Sendable, Equatable {
         switch self {
         case .gateway(let id): id == gatewayID
         case .group(let name): groups.contains(name)
+        }
+    }
+
+    /// Reads `{"gateway": id}` or `{"group": name}` at `path`.
+    /// - Throws: ``ConfigRejection`` `.malformed` naming the field.
+    public init(json: JSONValue, path: String) throws(ConfigRejection) {
+        var t = try SchemaReader(json, path: path)
+        switch t.keys {
+        case ["gateway"]: self = .gateway(try t.string("gateway"))
+        case ["group"]: self = .group(try t.string("group"))
+        default: throw ConfigRejection(.malformed(field: path, detail: "expected exactly one of gateway or group"))
+        }
+        try t.finish()
+    }
+
+    /// The target as a JSON object.
+    public var json: JSONValue {
+        switch self {
+        case .gateway(let id): .object([("gateway", .string(id))])
+        case .group(let name): .object([("group", .string(name))])
         }
     }
 }

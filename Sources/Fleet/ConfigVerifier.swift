@@ -41,19 +41,9 @@ public enum ConfigVerifier {
                                groups: Set<String>, appliedVersion: (ConfigTarget) -> UInt64?,
                                now: UInt64) throws(ConfigRejection) -> AcceptedConfig {
         let document = signed.document
-        guard !signed.signatures.isEmpty else { throw ConfigRejection(.missingSignatures) }
-
-        let message = ConfigDocument.signingMessage(for: signed.documentJSON)
-        var signers: [String] = []
-        for signature in signed.signatures {
-            guard let key = policy.key(withID: signature.keyID) else {
-                throw ConfigRejection(.unknownKey(keyID: signature.keyID))
-            }
-            guard key.publicKey.isValidSignature(signature.signature, for: message) else {
-                throw ConfigRejection(.badSignature(keyID: signature.keyID))
-            }
-            signers.append(signature.keyID)
-        }
+        let signers = try SignedEnvelope.verifiedSigners(signed.signatures,
+                                                         message: ConfigDocument.signingMessage(for: signed.documentJSON),
+                                                         key: policy.key(withID:))
         for section in document.sections.present {
             let need = policy.threshold(for: section)
             if signers.count < need {

@@ -1,13 +1,16 @@
-internal import Telemetry
+public import Telemetry
 
 /// Reads one JSON object against a fixed schema: typed accessors by key, and a final check that
 /// no member was left unread (unknown fields are rejected). Errors name the dotted field path.
-struct SchemaReader {
-    let path: String
+/// Shared by every signed document format (fleet configuration, consent documents).
+public struct SchemaReader {
+    /// The object's dotted path in the document (`document.ingest`).
+    public let path: String
     private let members: [(key: String, value: JSONValue)]
     private var read: Set<String> = []
 
-    init(_ value: JSONValue, path: String) throws(ConfigRejection) {
+    /// Reads `value`, which must be an object, found at `path`.
+    public init(_ value: JSONValue, path: String) throws(ConfigRejection) {
         guard let members = value.objectValue else {
             throw ConfigRejection(.malformed(field: path, detail: "expected object, found \(value.typeName)"))
         }
@@ -15,38 +18,45 @@ struct SchemaReader {
         self.members = members
     }
 
-    var keys: [String] { members.map(\.key) }
+    /// The member names, in document order.
+    public var keys: [String] { members.map(\.key) }
 
     /// Every member, in document order, all marked read: for objects whose keys are data (a
     /// map of targets to versions). Looking each key up instead would cost quadratic time.
-    mutating func entries() -> [(key: String, value: JSONValue)] {
+    public mutating func entries() -> [(key: String, value: JSONValue)] {
         for member in members { read.insert(member.key) }
         return members
     }
 
-    func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    /// The dotted path of member `key`.
+    public func field(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    mutating func optional(_ key: String) -> JSONValue? {
+    /// The member `key`, if present (it counts as read).
+    public mutating func optional(_ key: String) -> JSONValue? {
         read.insert(key)
         return members.first { $0.key == key }?.value
     }
 
-    mutating func required(_ key: String) throws(ConfigRejection) -> JSONValue {
+    /// The member `key`; a missing one is `.malformed`.
+    public mutating func required(_ key: String) throws(ConfigRejection) -> JSONValue {
         guard let value = optional(key) else {
             throw ConfigRejection(.malformed(field: field(key), detail: "missing required field"))
         }
         return value
     }
 
-    mutating func string(_ key: String) throws(ConfigRejection) -> String {
+    /// The required string member `key`.
+    public mutating func string(_ key: String) throws(ConfigRejection) -> String {
         try required(key, "string") { $0.stringValue }
     }
 
-    mutating func bool(_ key: String) throws(ConfigRejection) -> Bool {
+    /// The required boolean member `key`.
+    public mutating func bool(_ key: String) throws(ConfigRejection) -> Bool {
         try required(key, "boolean") { $0.boolValue }
     }
 
-    mutating func number(_ key: String) throws(ConfigRejection) -> Double {
+    /// The required number member `key`.
+    public mutating func number(_ key: String) throws(ConfigRejection) -> Double {
         try required(key, "number") { $0.numberValue }
     }
 
@@ -58,12 +68,12 @@ struct SchemaReader {
     }
 
     /// A non-negative integer that a Double represents exactly (at most 2^53).
-    mutating func unsigned(_ key: String) throws(ConfigRejection) -> UInt64 {
+    public mutating func unsigned(_ key: String) throws(ConfigRejection) -> UInt64 {
         try unsigned(try required(key), key)
     }
 
     /// `value` (the member `key`) as a non-negative integer that a Double represents exactly.
-    func unsigned(_ value: JSONValue, _ key: String) throws(ConfigRejection) -> UInt64 {
+    public func unsigned(_ value: JSONValue, _ key: String) throws(ConfigRejection) -> UInt64 {
         guard let number = value.numberValue else { throw typeError(key, "number", value) }
         guard number >= 0, number <= 9_007_199_254_740_992, let integer = UInt64(exactly: number) else {
             throw ConfigRejection(.malformed(field: field(key), detail: "expected a non-negative integer"))
@@ -71,13 +81,15 @@ struct SchemaReader {
         return integer
     }
 
-    mutating func array(_ key: String) throws(ConfigRejection) -> [JSONValue] {
+    /// The required array member `key`.
+    public mutating func array(_ key: String) throws(ConfigRejection) -> [JSONValue] {
         let value = try required(key)
         guard let array = value.arrayValue else { throw typeError(key, "array", value) }
         return array
     }
 
-    mutating func strings(_ key: String) throws(ConfigRejection) -> [String] {
+    /// The required string member `key`.
+    public mutating func strings(_ key: String) throws(ConfigRejection) -> [String] {
         var result: [String] = []
         for (index, element) in try array(key).enumerated() {
             guard let string = element.stringValue else {
@@ -90,7 +102,7 @@ struct SchemaReader {
     }
 
     /// Rejects members that were never read.
-    func finish() throws(ConfigRejection) {
+    public func finish() throws(ConfigRejection) {
         if let unknown = members.first(where: { !read.contains($0.key) }) {
             throw ConfigRejection(.malformed(field: field(unknown.key), detail: "unknown field"))
         }

@@ -1,4 +1,3 @@
-internal import Cryptography
 public import Telemetry
 
 /// One operator signature in a signed envelope.
@@ -30,46 +29,14 @@ public struct SignedConfig: Sendable {
 
     /// Parses envelope bytes: size limit, strict JSON, no unknown fields, typed members.
     public init(bytes: some Collection<UInt8>) throws(ConfigRejection) {
-        guard bytes.count <= SignedConfig.maxBytes else {
-            throw ConfigRejection(.oversize(size: bytes.count, limit: SignedConfig.maxBytes))
-        }
-        let root: JSONValue
-        do {
-            root = try JSONParser(maxBytes: SignedConfig.maxBytes, maxDepth: 20).parse(bytes)
-        } catch {
-            throw ConfigRejection(.malformed(field: "", detail: error.description))
-        }
-        var r = try SchemaReader(root, path: "")
-        documentJSON = try r.required("document")
-        var signatures: [ConfigSignature] = []
-        var signerIDs: Set<String> = []
-        for (index, element) in try r.array("signatures").enumerated() {
-            var s = try SchemaReader(element, path: "signatures[\(index)]")
-            let keyID = try s.string("key_id")
-            guard keyID.utf8.count == 16, [UInt8](hex: keyID) != nil else {
-                throw ConfigRejection(.malformed(field: s.field("key_id"), detail: "expected 16 hex digits"))
-            }
-            let hex = try s.string("signature")
-            guard hex.utf8.count == 2 * Ed25519.signatureByteCount, let signature = [UInt8](hex: hex) else {
-                throw ConfigRejection(.malformed(field: s.field("signature"), detail: "expected 128 hex digits"))
-            }
-            try s.finish()
-            let normalised = keyID.lowercased()
-            guard signerIDs.insert(normalised).inserted else {
-                throw ConfigRejection(.malformed(field: s.field("key_id"), detail: "duplicate signer"))
-            }
-            signatures.append(ConfigSignature(keyID: normalised, signature: signature))
-        }
-        try r.finish()
-        self.signatures = signatures
+        let envelope = try SignedEnvelope(bytes: bytes, maxBytes: SignedConfig.maxBytes)
+        documentJSON = envelope.documentJSON
+        signatures = envelope.signatures
         document = try ConfigDocument(json: documentJSON)
     }
 
     /// Serialises an envelope (canonical JSON) from a document object and its signatures.
     public static func envelope(document: JSONValue, signatures: [ConfigSignature]) -> [UInt8] {
-        let signatureValues: [JSONValue] = signatures.map {
-            .object([("key_id", .string($0.keyID)), ("signature", .string($0.signature.hexString))])
-        }
-        return JSONWriter.canonicalBytes(.object([("document", document), ("signatures", .array(signatureValues))]))
+        SignedEnvelope.serialise(document: document, signatures: signatures)
     }
 }

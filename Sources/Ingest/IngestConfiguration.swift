@@ -23,6 +23,9 @@ public struct IngestConfiguration: Sendable {
     public var sealing: SealingConfiguration?
     /// `nil` disables remote configuration.
     public var fleet: FleetSettings?
+    /// The consent book and where its documents come from (`[consent]`); `nil`: no consent
+    /// documents are taken (the book, if any, is the caller's alone).
+    public var consent: ConsentSettings?
     /// Where fleet `ledger` sections go; `nil`: only the `local` backend is accepted from the fleet.
     public var ledgerControl: (any LedgerControl)?
     /// Told the ingest connection's options at start and whenever a fleet document moves the
@@ -80,6 +83,12 @@ public struct IngestConfiguration: Sendable {
     public var configTopics: [String] {
         guard let fleet else { return [] }
         return [gatewayTopics.configDesired] + fleet.groups.map { GatewayTopics.configDesired(group: $0) }
+    }
+
+    /// Topics that carry signed consent documents for this gateway (empty without an authority).
+    public var consentTopics: [String] {
+        guard let consent, consent.authority != nil else { return [] }
+        return [gatewayTopics.consent] + consent.groups.map { GatewayTopics.consent(group: $0) }
     }
 
     /// The last will the broker publishes if the gateway vanishes: `offline`, retained.

@@ -17,6 +17,8 @@ extension IngestMetrics {
             ("store_failures", .number(Double(storeFailures))), ("sealing_failures", .number(Double(sealingFailures))),
             ("config_applied", .number(Double(configApplied))), ("config_rejected", .number(Double(configRejected))),
             ("config_rolled_back", .number(Double(configRolledBack))),
+            ("consent_documents", .object(consentDocuments.sorted { $0.key < $1.key }
+                .map { ($0.key, .number(Double($0.value))) })),
             ("storage_cap_exceeded", .number(Double(storageCapExceeded))),
         ])
     }

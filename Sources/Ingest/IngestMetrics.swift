@@ -23,6 +23,9 @@ public struct IngestMetrics: Sendable, Equatable {
     public var configApplied = 0
     public var configRejected = 0
     public var configRolledBack = 0
+    /// Consent documents judged, by outcome: `applied`, `duplicate` (the accepted copy again) or
+    /// the rejection code (`bad-signature`, `expired`, `replay`, …). Counts only.
+    public var consentDocuments: [String: Int] = [:]
     /// Times the vault grew past the storage cap (each crossing raises one storage alert).
     public var storageCapExceeded = 0
     /// Readings whose content was pruned (delivered, anchored, old; or early, near the budget).

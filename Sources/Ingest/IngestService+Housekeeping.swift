@@ -35,7 +35,10 @@ extension IngestService {
         do {
             let erased = try store.refreshErasures()
             guard !erased.isEmpty else { return }
-            for patient in erased { detect.forgetPatient(patient) }
+            for patient in erased {
+                detect.forgetPatient(patient)
+                configuration.consent?.book.remove(patient: patient)
+            }
             logger.notice("patients erased while running: their keys and detector state are dropped",
                           metadata: ["patients": "\(erased.count)"])
         } catch {

@@ -58,10 +58,11 @@ extension IngestService {
         return documents
     }
 
-    /// Removes the fleet documents from a received batch (they are judged between rounds).
+    /// Removes the fleet and consent documents from a received batch (they are judged between
+    /// rounds; consent documents before the round is acknowledged).
     private func takeConfigDocuments(from batch: inout [InboundMessage]) -> [InboundMessage] {
-        guard configuration.fleet != nil else { return [] }
-        let configTopics = configuration.configTopics
+        let configTopics = documentTopics
+        guard !configTopics.isEmpty else { return [] }
         var documents: [InboundMessage] = []
         batch.removeAll { message in
             guard configTopics.contains(message.topic) else { return false }

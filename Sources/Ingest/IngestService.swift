@@ -62,6 +62,8 @@ public final class IngestService {
     /// SHA-256 of every envelope judged by this process (retained copies come back on every
     /// reconnect; each is judged once).
     var judgedHashes: Set<[UInt8]> = []
+    /// The topics whose messages are documents, not telemetry: fleet configuration and consent.
+    let documentTopics: Set<String>
 
     /// A pipeline over `vault`.
     public convenience init(configuration: IngestConfiguration, vault: Vault, catalog: SchemaCatalog,
@@ -80,6 +82,7 @@ public final class IngestService {
         storage = StorageHealth(backoff: configuration.backoff)
         baseCatalog = catalog
         runtime = FleetRuntime(base: configuration, baseCatalog: catalog)
+        documentTopics = Set(configuration.configTopics + configuration.consentTopics)
         var detecting = configuration.detection != nil
         if configuration.fleet != nil {
             do {
@@ -106,6 +109,7 @@ public final class IngestService {
         if let ledger = runtime.ledger { configuration.ledgerControl?.apply(ledger) }
         if let egress = runtime.egress { configuration.egressControl?.apply(egress) }
         configuration.brokerObserver?(clientOptions(broker: runtime.broker))
+        loadConsentBook()
     }
 
     /// Runs until `stop()` returns true (checked at least every 100 ms) or the duration elapses.
@@ -136,8 +140,13 @@ public final class IngestService {
             let documents = pumpOnce(transport, storer)
             publishMetricsIfDue(transport)
             if !documents.isEmpty {
+                // Consent documents are not retained: each is stored before it is acknowledged.
+                settle(storer.waitIdle(), transport)
+                for document in documents where isConsentDocument(document) { handleConsentDocument(document, transport) }
                 quiesce(storer, transport)
-                for document in documents { handleConfigDocument(document, transport: &transport) }
+                for document in documents where !isConsentDocument(document) {
+                    handleConfigDocument(document, transport: &transport)
+                }
             }
             // The store is this thread's only while no batch is being stored: periodic work
             // runs between batches, or waits for them once it is overdue.
@@ -164,7 +173,9 @@ public final class IngestService {
 
     /// Subscribes to telemetry and configuration topics and announces `online` (retained).
     func subscribeAndAnnounce(_ transport: any MessageTransport) throws(MQTTError) {
-        for topic in runtime.topics + configuration.configTopics { try transport.subscribe(topic, qos: 1) }
+        for topic in runtime.topics + configuration.configTopics + configuration.consentTopics {
+            try transport.subscribe(topic, qos: 1)
+        }
         try publisher.announceOnline(transport)
         try publishStorageAlert(transport)
         try transport.flush()

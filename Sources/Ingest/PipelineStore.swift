@@ -67,6 +67,15 @@ public protocol PipelineStore: BatchStore {
     func recordGatewayEvent(type: String, detail: [UInt8], at time: Int64) throws(VaultError)
     /// Patients erased by another process since the last call.
     func refreshErasures() throws(VaultError) -> [String]
+    // MARK: Consent documents (issue 21)
+    /// The key of a patient's consent record: a keyed hash of patient and record id.
+    func consentRecordKey(patient: String, id: String) -> [UInt8]
+    /// The highest version accepted for a consent record, also for a patient erased since.
+    func consentHighWater(_ recordKey: [UInt8]) throws(VaultError) -> ConsentHighWater?
+    /// Stores an accepted consent document, its high-water mark and a `consent_applied` event at once.
+    func storeConsent(_ accepted: ConsentAcceptance, detail: [UInt8], at time: Int64) throws(VaultError)
+    /// Every stored consent document of the patients not erased.
+    func consentDocuments() throws(VaultError) -> [StoredConsent]
     // MARK: Retention (issue 20)
     /// Bytes the budget is compared with: the pages in use (not the free ones) and the WAL.
     var usedBytes: Int64 { get }

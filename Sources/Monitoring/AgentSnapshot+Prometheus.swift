@@ -59,6 +59,9 @@ extension AgentSnapshot {
             ([("outcome", "applied")], Double(m.configApplied)), ([("outcome", "rejected")], Double(m.configRejected)),
             ([("outcome", "rolled_back")], Double(m.configRolledBack)),
         ])
+        out.labelled("vitalgate_consent_documents_total", .counter,
+                     "Signed consent documents judged, by outcome (applied, duplicate, or the rejection code).",
+                     m.consentDocuments.sorted { $0.key < $1.key }.map { ([("outcome", $0.key)], Double($0.value)) })
         out.single("vitalgate_fleet_config_version", .gauge, "The newest applied fleet document version (0: none).",
                    Double(ingest.fleetVersion ?? 0))
         out.single("vitalgate_detector_state_bytes", .gauge, "Size of the detectors' state at its last save.",

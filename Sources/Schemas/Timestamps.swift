@@ -1,12 +1,12 @@
 /// Parsing of device timestamps into milliseconds since the Unix epoch.
-enum Timestamps {
+public enum Timestamps {
     /// Parses RFC 3339 / ISO 8601 extended timestamps: `2026-11-23T08:00:00Z`,
     /// `2026-11-23T08:00:00.123456Z`, `2026-11-23T09:00:00,5+01:00`. The fraction may have any
     /// number of digits (ISO 8601 sets no limit; a `.` or `,` introduces it) and is truncated to
     /// milliseconds. `Z` or a `±hh:mm` offset is required; offsets are applied.
     ///
     /// Linear in the text and free of traps for any input: the caller quarantines `nil`.
-    static func parseISO8601(_ text: String) -> Int64? {
+    public static func parseISO8601(_ text: String) -> Int64? {
         let b = Array(text.utf8)
         guard b.count >= 20 else { return nil }
         func digits(_ from: Int, _ count: Int) -> Int? {

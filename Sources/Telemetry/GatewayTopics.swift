@@ -21,6 +21,14 @@ public struct GatewayTopics: Sendable, Equatable {
     /// The outcome of the last fleet document (retained).
     public var configReported: String { "vitalgate/\(gateway)/config/reported" }
 
+    /// Signed consent documents for this gateway (QoS 1, not retained: one topic carries many
+    /// patients' documents; the topic names none of them).
+    public var consent: String { "vitalgate/\(gateway)/consent" }
+    /// The outcome of each consent document judged (QoS 1, not retained; names no patient).
+    public var consentReported: String { "vitalgate/\(gateway)/consent/reported" }
+
+    /// Signed consent documents for a group of gateways.
+    public static func consent(group: String) -> String { "vitalgate/groups/\(group)/consent" }
     /// Desired fleet configuration for a group of gateways.
     public static func configDesired(group: String) -> String { "vitalgate/groups/\(group)/config/desired" }
     /// Every gateway's reported configuration outcome (a subscription filter).

@@ -26,6 +26,8 @@ public struct AuditReport: Sendable {
     public var anchorsChecked = 0
     /// `patient_state` rows that were checked (rows of erased patients are not).
     public var patientStatesChecked = 0
+    /// `consent_records` rows that were checked (rows of erased patients are not).
+    public var consentRecordsChecked = 0
     public var findings: [AuditFinding] = []
     public var passed: Bool { findings.isEmpty }
 
@@ -40,7 +42,7 @@ extension Vault {
     /// every stored checkpoint (signature and root), and reports exactly which rows were altered,
     /// deleted or inserted. Readings of erased patients are checked as far as possible (they still
     /// have to be in their batch, and their digests must be the zeros the erasure left).
-    /// Quarantine, alert and patient-state ciphertexts must authenticate; anchor evidence must
+    /// Quarantine, alert, patient-state and consent-record ciphertexts must authenticate; anchor evidence must
     /// commit to its checkpoint and, with `anchorCheck`, verify (see `auditAnchors`). Deletion of
     /// unsealed rows, and any change to the plaintext `events` table, is not detectable.
     ///
@@ -155,6 +157,7 @@ extension Vault {
             }
         }
         try auditPatientStates(into: &report)
+        try auditConsentRecords(into: &report)
 
         // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size;
         // every stored interior node is the one the leaves complete. Leaves and checkpoints are

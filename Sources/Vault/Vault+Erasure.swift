@@ -44,6 +44,7 @@ extension Vault {
                 WHERE id = ?
                 """).run(.integer(time), .integer(entry.ref))
             try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(entry.ref))
+            try db.cached("DELETE FROM consent_records WHERE patient_ref = ?").run(.integer(entry.ref))
             try scrubContentDigests(patientRef: entry.ref)
             if !isExclusiveWriter {
                 // The agent may hold the patient's key and store under it until it notices; should
@@ -141,6 +142,7 @@ extension Vault {
             for ref in refs {
                 try scrubContentDigests(patientRef: ref, fromID: since)
                 try db.cached("DELETE FROM patient_state WHERE patient_ref = ?").run(.integer(ref))
+                try db.cached("DELETE FROM consent_records WHERE patient_ref = ?").run(.integer(ref))
                 if isExclusiveWriter { try db.cached("DELETE FROM meta WHERE key = ?").run(.text(Self.unsettledErasureKey(ref))) }
             }
         }

@@ -191,7 +191,25 @@ enum VaultSchema {
         """
         ALTER TABLE readings ADD COLUMN format INTEGER;
         """,
-        // 11: consent at the sinks (issue 21). Records a sink may not disclose now, held until
+        // 11: consent records from signed consent documents (issue 21): the newest accepted
+        // envelope per (patient, record id), encrypted under the patient's data key and removed
+        // at erasure; and a high-water mark per record, keyed by an HMAC of patient and id under
+        // the gateway key (no identifier), kept after erasure so that an old document stays a replay.
+        """
+        CREATE TABLE consent_records (
+            record_key BLOB PRIMARY KEY,
+            patient_ref INTEGER NOT NULL REFERENCES patients(id),
+            version INTEGER NOT NULL,
+            document BLOB NOT NULL
+        );
+        CREATE INDEX consent_records_patient ON consent_records(patient_ref);
+        CREATE TABLE consent_high_water (
+            record_key BLOB PRIMARY KEY,
+            version INTEGER NOT NULL,
+            digest BLOB NOT NULL
+        );
+        """,
+        // 12: consent at the sinks (issue 21). Records a sink may not disclose now, held until
         // consent arrives or their window ends (by record id only: the record stays where it
         // is); records passed over for consent, with the reason; each sink's counts of both.
         """

@@ -41,6 +41,10 @@ public struct ExportCommand: ParsableCommand {
     var recipient = ExportConsent.defaultRecipient
     @Option(name: .long, help: "Why: a PurposeOfUse code (TREAT, HRESCH, …).")
     var purpose = "TREAT"
+    @Option(name: .long, help: ArgumentHelp(
+        "The agent's configuration, for its [consent] policy (default: the file run reads, else consent off).",
+        valueName: "path"))
+    var config: String?
 
     /// The forms of `--fhir`.
     enum FHIRExportFormat: String, ExpressibleByArgument {
@@ -71,7 +75,8 @@ public struct ExportCommand: ParsableCommand {
     }
 
     public func run() throws {
-        try run(consent: ExportConsent.defaultBook(), recorder: LoggingDisclosureRecorder())
+        let book = try ExportConsent.book(configPath: config, vault: try DataPaths(dataDir).openVault())
+        try run(consent: book, recorder: LoggingDisclosureRecorder())
     }
 
     /// Exports, checking every record against `book` and recording the disclosures in `recorder`.

@@ -43,7 +43,10 @@ public struct RunCommand: ParsableCommand {
         defer { anchoring?.stop() }
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
         let keys = try FileKeyStore.load(path: DataPaths(config.gateway.dataDirectory).keyFile)
-        let consent = AgentConsent(config)
+        // The consent in force: one book, loaded and kept current by ingest, asked by whatever
+        // lets data leave (docs/CONSENT.md): every sink and the local alerts topic.
+        let consentSettings = try config.consentSettings()
+        let consent = AgentConsent(book: consentSettings.book, recorder: LoggingDisclosureRecorder())
         let egress = EgressSupervisor(base: config, keys: keys, consent: consent)
         let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker, consent: consent)
         // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
@@ -54,7 +57,8 @@ public struct RunCommand: ParsableCommand {
         let service = try Self.makeService(config, detection: !noDetection, sealing: !noSealing, duration: duration,
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
                                            egressControl: egress, board: monitor?.board,
-                                           retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) })
+                                           retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) },
+                                           consent: consentSettings)
         try anchoring?.start()
         alerts.start()
         defer { alerts.stop() }
@@ -190,7 +194,8 @@ public struct RunCommand: ParsableCommand {
                             ledgerControl: (any LedgerControl)? = nil,
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
                             egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil,
-                            retentionSinks: (@Sendable () -> [String])? = nil) throws -> IngestService {
+                            retentionSinks: (@Sendable () -> [String])? = nil,
+                            consent: ConsentSettings? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -222,6 +227,7 @@ public struct RunCommand: ParsableCommand {
         ingest.brokerObserver = brokerObserver
         ingest.egressControl = egressControl
         ingest.board = board
+        ingest.consent = consent
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

@@ -52,6 +52,8 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
         var events: [String] = []
         var configOutcomes: [ConfigAuditRecord] = []
         var fleetState: [UInt8]?
+        var consent: [[UInt8]: (patient: String, envelope: [UInt8])] = [:]
+        var consentHighWater: [[UInt8]: ConsentHighWater] = [:]
         var history: [String] = []
         var failedStoreTimes: [Int64] = []
         var bytes: Int64 = 0
@@ -249,6 +251,27 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
     }
 
     public func refreshErasures() throws(VaultError) -> [String] { [] }
+
+    public func consentRecordKey(patient: String, id: String) -> [UInt8] {
+        SHA256.hash(Array("consent\u{0}\(patient)\u{0}\(id)".utf8))
+    }
+
+    public func consentHighWater(_ recordKey: [UInt8]) throws(VaultError) -> ConsentHighWater? {
+        lock.withLock { state.consentHighWater[recordKey] }
+    }
+
+    public func storeConsent(_ accepted: ConsentAcceptance, detail: [UInt8], at time: Int64) throws(VaultError) {
+        lock.withLock {
+            state.consent[accepted.recordKey] = (accepted.patient, accepted.envelope)
+            state.consentHighWater[accepted.recordKey] = ConsentHighWater(version: accepted.version, digest: accepted.digest)
+            state.events.append("consent_applied")
+            state.history.append("event consent_applied")
+        }
+    }
+
+    public func consentDocuments() throws(VaultError) -> [StoredConsent] {
+        lock.withLock { state.consent.values.map { StoredConsent(patient: $0.patient, envelope: $0.envelope) } }
+    }
 }
 
 extension StoreResult {

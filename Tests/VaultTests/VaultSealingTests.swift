@@ -114,7 +114,8 @@ import Testing
             DROP INDEX alerts_record_id; DROP INDEX alerts_at; DROP TABLE dead_letters; DROP TABLE sink_cursors;
             DROP INDEX patients_erased_pseudonym; ALTER TABLE patients DROP COLUMN erased_pseudonym;
             DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes;
-            ALTER TABLE readings DROP COLUMN format; PRAGMA user_version = 3;
+            ALTER TABLE readings DROP COLUMN format; DROP TABLE consent_records; DROP TABLE consent_high_water;
+            PRAGMA user_version = 3;
             """)
         let vault = try scratch.openSealing(batchesOf: 3, gatewayID: "gw-test")
         try Sample.store(vault, seqs: 22...33)  // four more batches on the restored frontier

@@ -44,7 +44,10 @@ import VitalGateTesting
         return dir
     }
 
-    static func export(_ dir: TemporaryDirectory, _ arguments: [String], book: ConsentBook = ExportConsent.defaultBook())
+    /// Consent on, the export's default recipient a treatment recipient.
+    static func treatmentBook() -> ConsentBook { ConsentBook(policy: .treatmentOnly(by: [ExportConsent.defaultRecipient])) }
+
+    static func export(_ dir: TemporaryDirectory, _ arguments: [String], book: ConsentBook = treatmentBook())
         throws -> (lines: [JSONValue], disclosures: [Disclosure]) {
         let out = dir.appending("export-\(UInt32.random(in: 0 ... .max)).jsonl").path
         let command = try ExportCommand.parse(["--data-dir", dir.path, "--out", out] + arguments)
@@ -68,7 +71,7 @@ import VitalGateTesting
         let dir = try Self.dataDirectory()
         #expect(try Self.export(dir, ["--purpose", "HRESCH"]).lines.isEmpty)
         #expect(try Self.export(dir, ["--recipient", "registry", "--alerts"]).lines.isEmpty)
-        let book = ExportConsent.defaultBook()
+        let book = Self.treatmentBook()
         book.apply(ConsentRecord(id: "research", patient: "MRN-EXPORT-B", version: 1, issuedAt: 0,
                                  provision: ConsentProvision(type: .permit, actors: ["registry"], purposes: [.research]),
                                  source: .document(keyID: "test")))
@@ -80,7 +83,7 @@ import VitalGateTesting
 
     @Test func identityDeniedExportsThePseudonym() throws {
         let dir = try Self.dataDirectory()
-        let book = ExportConsent.defaultBook()
+        let book = Self.treatmentBook()
         book.apply(ConsentRecord(id: "no-identity", patient: "MRN-EXPORT-A", version: 1, issuedAt: 0,
                                  provision: ConsentProvision(type: .deny, classes: .identity), source: .document(keyID: "test")))
         for arguments in [[], ["--alerts"], ["--fhir", "ndjson", "--gateway", "gw-x"]] {
@@ -95,5 +98,26 @@ import VitalGateTesting
             let toA = try #require(disclosures.first { $0.patient == "MRN-EXPORT-A" })
             #expect(!toA.classes.contains(.identity))
         }
+    }
+
+    @Test func theCommandTakesThePolicyOfTheAgentsConfiguration() throws {
+        let dir = try Self.dataDirectory()
+        func lines(_ config: String, _ arguments: [String]) throws -> Int {
+            let path = dir.appending("agent-\(UInt32.random(in: 0 ... .max)).conf").path
+            try config.write(toFile: path, atomically: true, encoding: .utf8)
+            let out = dir.appending("out-\(UInt32.random(in: 0 ... .max)).jsonl").path
+            try ExportCommand.parse(["--data-dir", dir.path, "--out", out, "--config", path] + arguments).run()
+            return try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").count
+        }
+        // Consent off (the default): every disclosure is permitted, as before consent existed.
+        #expect(try lines("", ["--purpose", "HRESCH"]) == 6)
+        let on = """
+            [consent]
+            enabled = true
+            treatment_recipients = ["local-export"]
+            """
+        #expect(try lines(on, []) == 6)
+        #expect(try lines(on, ["--purpose", "HRESCH"]) == 0)
+        #expect(try lines(on, ["--recipient", "someone-else"]) == 0)
     }
 }

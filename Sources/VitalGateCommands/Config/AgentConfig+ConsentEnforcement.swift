@@ -48,8 +48,6 @@ extension AgentConfig {
         /// The documented defaults.
         public init() {}
 
-        /// The recipient of every sink, configured or not (a fleet document may turn one on).
-        var recipients: Set<String> { [fhir.recipient, upstream.recipient, ndjson.recipient, alertsTopic.recipient] }
     }
 
     /// The recipients and purposes are well formed, the hold window in range.
@@ -84,12 +82,5 @@ extension AgentConfig {
                      recorder: any DisclosureRecorder) -> SinkConsent {
         SinkConsent(book: book, recipient: target.recipient, purpose: PurposeOfUse(rawValue: target.purpose) ?? .treatment,
                     whenDenied: whenDenied, recorder: recorder)
-    }
-
-    /// The deployment's consent policy while no `[consent]` key sets one: every sink's recipient
-    /// is the owning hospital's treatment recipient, which keeps the deliveries of existing
-    /// configurations and the demo (docs/CONSENT.md "Enforcement", defaults).
-    func defaultConsentPolicy() -> ConsentPolicy {
-        .treatmentOnly(by: enforcement.recipients)
     }
 }

@@ -4,7 +4,7 @@ import MQTT
 extension AgentConfig {
     /// The sections `apply(_:lines:)` accepts, in file order.
     static let knownSections = ["gateway", "mqtt", "mqtt.tls", "reconnect", "ingest", "schemas", "sealing", "detection",
-                                "storage", "retention", "ledger", "egress", "consent", "fleet", "http"]
+                                "storage", "retention", "ledger", "egress", "fleet", "consent", "http"]
 
     /// Overwrites the settings a parsed file gives; records each dotted key's line in `lines`.
     mutating func apply(_ file: ConfigFile, lines: inout [String: Int]) throws(ConfigError) {
@@ -115,6 +115,11 @@ extension AgentConfig {
         case ("fleet", "groups"): fleet.groups = try v.strings()
         case ("fleet", "operators_file"): fleet.operatorsFile = try v.string()
         case ("fleet", "confirm_timeout_seconds"): fleet.confirmTimeoutSeconds = try v.number()
+
+        case ("consent", "enabled"): consent.enabled = try v.boolean()
+        case ("consent", "authority_keys_file"): consent.authorityKeysFile = try v.string()
+        case ("consent", "treatment_recipients"): consent.treatmentRecipients = try v.strings()
+        case ("consent", "break_glass"): consent.breakGlass = try v.strings()
 
         case ("http", "listen"): http.listen = try v.string()
         case ("http", "user"): http.user = try v.string()

@@ -63,6 +63,10 @@ extension AgentConfig {
         try check(!fleet.enabled || !fleet.operatorsFile.isEmpty, "fleet.enabled",
                   "needs fleet.operators_file (the pinned operator keys)")
         try check(fleet.confirmTimeoutSeconds, SettingRanges.fleetConfirmTimeoutSeconds)
+        try check((consent.treatmentRecipients + consent.breakGlass).allSatisfy { !$0.isEmpty && $0.utf8.count <= 256 },
+                  "consent.treatment_recipients", "every recipient must be 1-256 bytes")
+        try check(consent.authorityKeysFile.isEmpty || consent.enabled, "consent.authority_keys_file",
+                  "needs consent.enabled = true")
         try checkHTTP()
     }
 
@@ -95,6 +99,7 @@ extension AgentConfig {
             ("egress.fhir_oauth_secret_file", egress.fhirOAuthSecretFile),
             ("ledger.endpoint_ca_file", ledger.endpointCAFile), ("ledger.endpoint_cert_file", ledger.endpointCertFile),
             ("ledger.endpoint_key_file", ledger.endpointKeyFile), ("http.password_file", http.passwordFile),
+            ("consent.authority_keys_file", consent.authorityKeysFile),
         ]
         for (key, path) in files where !path.isEmpty && access(path, R_OK) != 0 {
             throw TextFile.openFailure(errno, path: path, key: key)

@@ -270,6 +270,21 @@ public struct AgentConfig: Sendable, Equatable {
         public init() {}
     }
 
+    /// `[consent]`: who may receive patients' data (docs/CONSENT.md, "Policy").
+    public struct ConsentSection: Sendable, Equatable {
+        /// `enabled`: decide disclosures by consent; off, every disclosure is permitted (as before consent existed).
+        public var enabled = false
+        /// `authority_keys_file`: the pinned consent-authority keys (JSON); empty: no documents are taken.
+        public var authorityKeysFile = ""
+        /// `treatment_recipients`: recipients permitted every class for treatment (`TREAT`) by default.
+        public var treatmentRecipients: [String] = []
+        /// `break_glass`: recipients that may use emergency access (`ETREAT`), always recorded and flagged.
+        public var breakGlass: [String] = []
+
+        /// The documented defaults.
+        public init() {}
+    }
+
     /// `[http]`: metrics, health and the status page over HTTP.
     public struct HTTPSection: Sendable, Equatable {
         /// `listen`: `HOST:PORT` (`[V6]:PORT`); empty or `off`: no HTTP server.
@@ -322,6 +337,8 @@ public struct AgentConfig: Sendable, Equatable {
     public var enforcement = ConsentEnforcementSection()
     /// `[fleet]`.
     public var fleet = FleetSection()
+    /// `[consent]`.
+    public var consent = ConsentSection()
 
     /// The built-in defaults (the values `Config/vitalgate.conf` documents).
     public init() {}

@@ -9,10 +9,11 @@ struct AgentConsent: Sendable {
     /// Where each disclosure is recorded.
     let recorder: any DisclosureRecorder
 
-    /// The consent of `config`: its default policy and a recorder that logs (the sealed
-    /// disclosure log replaces it).
+    /// The consent of `config`: a book under its policy (`[consent]`), holding no record, and a
+    /// recorder that logs (the sealed disclosure log replaces it). The agent shares the book
+    /// ingest loads instead (`AgentConfig.consentSettings()`).
     init(_ config: AgentConfig, recorder: any DisclosureRecorder = LoggingDisclosureRecorder()) {
-        book = ConsentBook(policy: config.defaultConsentPolicy())
+        book = ConsentBook(policy: config.consentPolicy)
         self.recorder = recorder
     }
 

@@ -1,5 +1,7 @@
 import Consent
+import ConsentDocuments
 import Delivery
+import FoundationEssentials
 import Telemetry
 import Vault
 
@@ -27,10 +29,18 @@ struct ExportConsent {
     /// hospital's own export, a treatment recipient under the default policy.
     static let defaultRecipient = "local-export"
 
-    /// The book an export asks: the default policy, under which `defaultRecipient` may receive
-    /// for treatment (the stored consent records join it where the agent's book is shared).
-    static func defaultBook() -> ConsentBook {
-        ConsentBook(policy: .treatmentOnly(by: [defaultRecipient]))
+    /// The book an export asks: the agent's policy (`[consent]` of the configuration at
+    /// `configPath`, else of the file `run` would read, else the built-in defaults: consent off)
+    /// with the consent records stored in `vault`, as the agent loads them.
+    static func book(configPath: String?, vault: Vault) throws -> ConsentBook {
+        let path = configPath ?? AgentOptions.defaultConfigPaths.first { FileManager.default.fileExists(atPath: $0) }
+        let config = try path.map { path throws(ConfigError) in try AgentConfig.load(path: path) } ?? AgentConfig()
+        let book = ConsentBook(policy: config.consentPolicy)
+        for stored in try vault.consentDocuments() {
+            // A stored document that no longer parses is left out (the agent logs it at start).
+            if let signed = try? SignedConsent(bytes: stored.envelope) { book.apply(signed.document.record) }
+        }
+        return book
     }
 
     /// `record` as it may be exported, or `nil` when consent does not permit it.

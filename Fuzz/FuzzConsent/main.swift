@@ -1,0 +1,3 @@
+import FuzzSupport
+
+runFuzzer(fuzzConsent, seeds: ConsentFixture.seeds)
