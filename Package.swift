@@ -97,7 +97,8 @@ let package = Package(
 
         // Anchoring worker: the log's checkpoints → a ledger backend, off the ingest thread.
         .target(name: "Anchoring",
-                dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", "Threading", .product(name: "Logging", package: "swift-log")],
+                dependencies: ["Ledger", "Vault", "Telemetry", "Transparency", "Threading", "MQTT",
+                               .product(name: "Logging", package: "swift-log")],
                 swiftSettings: strict),
 
         // What the agent shows of itself over HTTP: metrics, health, the status page.
@@ -189,7 +190,7 @@ let package = Package(
                     exclude: ["Proxy"], swiftSettings: strict),
         .testTarget(name: "EVMLedgerTests",
                     dependencies: ["EVMLedger", "Ledger", "EVMLightClient", "Secp256k1", "Telemetry", "VitalGateTesting",
-                                   "LocalBroker", "MQTT", "HTTP"],
+                                   "LocalBroker", "MQTT", "HTTP", "Anchoring", "Vault", "Sealing"],
                     exclude: ["Peer"], swiftSettings: strict),
     ]
 )

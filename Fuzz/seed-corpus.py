@@ -91,4 +91,15 @@ for name, case in sorted(trie.items()):
         value = unhex(v) if v.startswith("0x") else v.encode()
         pairs.append(rlp_list([rlp_bytes(key), rlp_bytes(value)]))
     write("FuzzEVM", "trie-" + name, b"\x05" + rlp_list(pairs))
+# EIP-1186 answers (execution-apis, CC0): the proven account leaf (selector 7).
+apis = os.path.join(root, "Tests", "EVMLightClientTests", "Vectors", "execution-apis", "eth_getProof")
+for path in sorted(glob.glob(os.path.join(apis, "*.io"))):
+    line = next(l for l in open(path) if l.startswith("<<"))
+    result = json.loads(line[3:])["result"]
+    def quantity(q):
+        n = int(q, 16)
+        return n.to_bytes((n.bit_length() + 7) // 8, "big")
+    account = rlp_list([rlp_bytes(quantity(result["nonce"])), rlp_bytes(quantity(result["balance"])),
+                        rlp_bytes(unhex(result["storageHash"])), rlp_bytes(unhex(result["codeHash"]))])
+    write("FuzzEVM", "account-" + result["address"], b"\x07" + account)  # one per account
 print("seeds written under", corpus)

@@ -4,7 +4,7 @@ import FuzzSupport
 /// The light client's decoders: everything it reads from an untrusted node. The first byte
 /// picks the decoder; the rest is its input.
 ///
-/// Oracles: an accepted RLP item or block header re-encodes to exactly its input (the decoders
+/// Oracles: an accepted RLP item, block header or account re-encodes to exactly its input (the decoders
 /// are strict, so anything accepted is canonical); a proof built from a trie of the input's
 /// pairs verifies to the value stored.
 func fuzzEVM(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
@@ -58,6 +58,10 @@ func fuzzEVM(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
         _ = try? SignedTransaction(rawBytes: body)
     default:
         _ = try? QBFTExtraData(extraData: body)
+        // A state trie leaf (EIP-1186 account proofs end in one).
+        if let account = try? AccountState(rlp: body), account.rlpEncoded != body {
+            finding("an accepted account does not re-encode to its input")
+        }
     }
     return 0
 }

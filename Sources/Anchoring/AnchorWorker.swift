@@ -2,6 +2,7 @@ import FoundationEssentials
 import Glibc
 public import Ledger
 public import Logging
+import MQTT
 import Synchronization
 import Telemetry
 import Threading
@@ -30,7 +31,48 @@ public final class AnchorWorker: Sendable {
         public var untrustworthy = 0
         /// Evidence the backend returned that its own verifier refused.
         public var invalidEvidence = 0
+        /// Why the last round failed or had to post the anchor again, until a round anchors or
+        /// submits afresh (`nil`: no failure since).
+        public var lastFailure: FailureReason?
         public init() {}
+    }
+
+    /// Why an anchoring round did not move forward, as a closed set (for metric labels; the
+    /// full reason is in the vault's last failure, which `stats` prints).
+    public enum FailureReason: String, Sendable, Equatable, CaseIterable {
+        /// The node was down, refused or timed out.
+        case unavailable
+        /// TLS with the node failed.
+        case tls
+        /// The node rejected the submission (or the anchor reverted, or the fee cap was reached).
+        case rejected
+        /// The node's answer was not well formed.
+        case malformedResponse = "malformed_response"
+        /// The node served data that does not verify, or a witness disagreed, or the block is not
+        /// on a pinned block's chain.
+        case untrustworthyNode = "untrustworthy_node"
+        /// The backend's evidence did not pass the worker's verifier.
+        case invalidEvidence = "invalid_evidence"
+        /// The ledger configuration or request is unusable.
+        case configuration
+        /// The transaction was dropped, its nonce used, or its block reorged out: posted again.
+        case resubmitted
+        /// Anything else (the vault, a checkpoint that does not parse).
+        case other
+
+        /// The reason for a ledger error.
+        init(_ error: LedgerError) {
+            switch error.code {
+            case .unavailable: self = .unavailable
+            case .tls: self = .tls
+            case .rejected: self = .rejected
+            case .malformedResponse: self = .malformedResponse
+            case .untrustworthyNode: self = .untrustworthyNode
+            case .invalidEvidence: self = .invalidEvidence
+            case .invalidConfiguration, .invalidRequest: self = .configuration
+            default: self = .other
+            }
+        }
     }
 
     /// What the worker needs.
@@ -41,16 +83,26 @@ public final class AnchorWorker: Sendable {
         public var pollMs: Int
         /// First and largest delay after a failed round (doubling in between).
         public var retryMs: (first: Int, max: Int)
+        /// Resubmissions back off: after the n-th resubmission in a row the next round waits
+        /// `min(max, first × 2^(n-1))` ms ± 20 % jitter (``MQTT/ReconnectBackoff``), so a node that
+        /// keeps dropping the transaction sees it at most every few minutes, not every round.
+        public var resubmitMs: (first: Int, max: Int)
+        /// How anchors are shown final (`local`, `qbft`, `witnesses`, `pinned`, `single-node`), for
+        /// metrics and logs.
+        public var trust: String
         /// Run the rounds that are due once more when stopping (for a backend that answers at once,
         /// such as `local`, so the checkpoint a clean stop seals is anchored too).
         public var finishOnStop: Bool
 
         public init(gatewayID: String, vaultPath: String, pollMs: Int = 2_000, retryMs: (first: Int, max: Int) = (1_000, 300_000),
+                    resubmitMs: (first: Int, max: Int) = (2_000, 300_000), trust: String = "local",
                     finishOnStop: Bool = false) {
             self.gatewayID = gatewayID
             self.vaultPath = vaultPath
             self.pollMs = pollMs
             self.retryMs = retryMs
+            self.resubmitMs = resubmitMs
+            self.trust = trust
             self.finishOnStop = finishOnStop
         }
     }
@@ -61,6 +113,9 @@ public final class AnchorWorker: Sendable {
     private let logger: Logger
     private let stopFlag = Atomic<Bool>(false)
     private let counters = Mutex(Metrics())
+    /// What the vault last recorded as the pending submission's wait, written only when it
+    /// changes (outer `nil`: not known yet, e.g. left by an earlier run).
+    private let recordedWaiting = Mutex<String??>(nil)
     private let done = PThreadSemaphore()
 
     /// Creates a worker; `start()` runs it.
@@ -87,13 +142,22 @@ public final class AnchorWorker: Sendable {
                 logger.error("anchoring is off: cannot open the vault", metadata: ["error": "\(error)"])
                 return
             }
+            do { try store.recordTrust(configuration.trust) } catch {
+                logger.warning("cannot record the anchoring trust for stats", metadata: ["error": "\(error)"])
+            }
             var delay = configuration.retryMs.first
+            var resubmits = ReconnectBackoff(initialMs: max(1, configuration.resubmitMs.first),
+                                             maxMs: max(1, configuration.resubmitMs.first, configuration.resubmitMs.max))
             while !stopFlag.load(ordering: .relaxed) {
                 let outcome = round(store)
                 let wait: Int
                 switch outcome {
-                case .idle, .waiting: wait = configuration.pollMs; delay = configuration.retryMs.first
-                case .progressed: wait = 0; delay = configuration.retryMs.first
+                case .idle: wait = configuration.pollMs; delay = configuration.retryMs.first; resubmits.reset()
+                case .waiting: wait = configuration.pollMs; delay = configuration.retryMs.first
+                case .progressed: wait = 0; delay = configuration.retryMs.first; resubmits.reset()
+                case .resubmitted:
+                    wait = max(configuration.pollMs, resubmits.nextDelayMs(random: Double.random(in: 0..<1)))
+                    delay = configuration.retryMs.first
                 case .failed: wait = delay; delay = min(delay * 2, configuration.retryMs.max)
                 }
                 var slept = 0
@@ -121,8 +185,11 @@ public final class AnchorWorker: Sendable {
         case idle
         /// A submission is pending and not final yet.
         case waiting
-        /// Something moved (submitted, anchored, resubmitted): go again at once.
+        /// Something moved (submitted, anchored): go again at once.
         case progressed
+        /// The anchor had to be posted again (dropped, nonce used, reorged out): the next round
+        /// waits with a growing delay (``Configuration/resubmitMs``).
+        case resubmitted
         /// The round failed; retry with backoff.
         case failed
     }
@@ -139,6 +206,7 @@ public final class AnchorWorker: Sendable {
                 pendingSize = latest.size
                 try submit(latest, replacing: nil, store: store, now: now)
                 try store.succeeded()
+                counters.withLock { $0.lastFailure = nil }
                 return .progressed
             }
             pendingSize = pending.size
@@ -157,6 +225,7 @@ public final class AnchorWorker: Sendable {
             case .pending(let next, let detail):
                 if next.state != ticket.state { try store.updateTicket(size: pending.size, ticket: next.state) }
                 logger.debug("anchor pending", metadata: ["size": "\(pending.size)", "detail": "\(detail)"])
+                try noteWaiting(detail, store)
                 return .waiting
             case .anchored(let evidence):
                 do { try verifier.verify(evidence, for: request) } catch {
@@ -165,12 +234,13 @@ public final class AnchorWorker: Sendable {
                 }
                 try store.anchored(size: pending.size, evidence: JSONWriter.canonicalBytes(evidence.json), at: now)
                 try store.succeeded()
-                counters.withLock { $0.anchored += 1 }
+                try noteWaiting(nil, store)
+                counters.withLock { $0.anchored += 1; $0.lastFailure = nil }
                 logger.info("checkpoint anchored", metadata: ["size": "\(pending.size)", "backend": "\(backend.name)",
                                                               "where": "\(evidence.locator)"])
                 return .progressed
             case .resubmit(let reason):
-                counters.withLock { $0.resubmissions += 1 }
+                counters.withLock { $0.resubmissions += 1; $0.lastFailure = .resubmitted }
                 logger.warning("anchor must be posted again", metadata: ["size": "\(pending.size)", "reason": "\(reason)"])
                 if latest.size > pending.size {
                     try store.abandon(size: pending.size)
@@ -179,11 +249,15 @@ public final class AnchorWorker: Sendable {
                 } else {
                     try submit(checkpoint, replacing: nil, store: store, now: now)
                 }
-                return .progressed
+                // `stats` shows why, not only the attempt count (the submission cleared the row's error).
+                try store.failed(size: pendingSize, reason: "posted again: \(reason)", at: now)
+                try noteWaiting(nil, store)
+                return .resubmitted
             }
         } catch let error as LedgerError {
             counters.withLock {
                 $0.failures += 1
+                $0.lastFailure = FailureReason(error)
                 if error.code == .untrustworthyNode { $0.untrustworthy += 1 }
             }
             try? store.failed(size: pendingSize, reason: error.description, at: now)
@@ -195,11 +269,20 @@ public final class AnchorWorker: Sendable {
             }
             return .failed
         } catch {
-            counters.withLock { $0.failures += 1 }
+            counters.withLock { $0.failures += 1; $0.lastFailure = .other }
             try? store.failed(size: pendingSize, reason: "\(error)", at: now)
             logger.warning("anchoring round failed; retrying later", metadata: ["error": "\(error)"])
             return .failed
         }
+    }
+
+    /// Records what the pending submission waits for, when it changed (`stats` shows it).
+    private func noteWaiting(_ detail: String?, _ store: AnchorStore) throws {
+        let changed = recordedWaiting.withLock { recorded -> Bool in
+            defer { recorded = .some(detail) }
+            return recorded != .some(detail)
+        }
+        if changed { try store.waiting(detail) }
     }
 
     private func submit(_ checkpoint: StoredCheckpoint, replacing: AnchorTicket?, store: AnchorStore, now: Int64) throws {

@@ -59,7 +59,7 @@ extension AnchorContract {
                               step: "deploy")
         }
         guard try node.code(expected) == runtimeCode else {
-            throw LedgerError(code: .untrustworthyNode, reason: "the code at the new address is not the anchor runtime",
+            throw LedgerError(code: .untrustworthyNode, reason: "the code at the new address is not the expected runtime",
                               step: "deploy")
         }
         return expected

@@ -9,7 +9,8 @@ import Telemetry
 ///      "finality":{"headers":["0x…","0x…"],"kind":"confirmations"},
 ///      "header":"0x…","logIndex":0,"receiptIndex":0,"receiptProof":["0x…"],"sender":"0x…"}
 ///
-/// `finality` is `{"kind":"confirmations","headers":[descendant headers, in order]}` or
+/// `finality` is `{"kind":"confirmations","headers":[descendant headers, in order]}`,
+/// `{"kind":"pinned","headers":[headers up to the pinned block, in order]}` or
 /// `{"kind":"qbft"}` (the commit seals are in `header`'s extraData). Hex is lower-case with `0x`;
 /// integers are JSON numbers below 2^53. Unknown members and non-canonical encodings are rejected.
 public struct EVMAnchorEvidence: Sendable, Hashable {
@@ -17,6 +18,9 @@ public struct EVMAnchorEvidence: Sendable, Hashable {
     public enum Finality: Sendable, Hashable {
         /// Raw RLP of the descendant headers, child of the anchor block first.
         case confirmations(headers: [[UInt8]])
+        /// Raw RLP of the headers from the anchor block's child up to and including a block the
+        /// operator pinned, child first (empty when the anchor block itself is pinned).
+        case pinned(headers: [[UInt8]])
         /// The anchor header's QBFT commit seals.
         case qbft
     }
@@ -47,6 +51,14 @@ public struct EVMAnchorEvidence: Sendable, Hashable {
     /// The finality data.
     public var finality: Finality
 
+    /// The headers after the anchor block that the finality data carries (none for QBFT).
+    public var chainHeaders: [[UInt8]] {
+        switch finality {
+        case .confirmations(let headers), .pinned(let headers): headers
+        case .qbft: []
+        }
+    }
+
     /// Creates evidence.
     public init(chainID: UInt64, contract: EthereumAddress, blockNumber: UInt64, blockHash: [UInt8], header: [UInt8],
                 receiptIndex: UInt64, receiptProof: [[UInt8]], logIndex: UInt64, sender: EthereumAddress,
@@ -68,6 +80,8 @@ public struct EVMAnchorEvidence: Sendable, Hashable {
         let finalityValue: JSONValue = switch finality {
         case .confirmations(let headers):
             .object([("kind", .string("confirmations")), ("headers", .array(headers.map(Self.hex)))])
+        case .pinned(let headers):
+            .object([("kind", .string("pinned")), ("headers", .array(headers.map(Self.hex)))])
         case .qbft:
             .object([("kind", .string("qbft"))])
         }
@@ -121,11 +135,16 @@ public struct EVMAnchorEvidence: Sendable, Hashable {
             finality = .confirmations(headers: try Self.byteList(
                 finalityValue["headers"], "finality.headers", count: EVMEvidenceVerifier.maximumDescendantHeaders,
                 maximum: 64 * 1024))
+        case "pinned":
+            guard finalityMembers.count == 2 else { throw Self.parseError("finality has unknown members") }
+            finality = .pinned(headers: try Self.byteList(
+                finalityValue["headers"], "finality.headers", count: EVMEvidenceVerifier.maximumPinnedChainHeaders,
+                maximum: 64 * 1024))
         case "qbft":
             guard finalityMembers.count == 1 else { throw Self.parseError("finality has unknown members") }
             finality = .qbft
         default:
-            throw Self.parseError("finality.kind is not confirmations or qbft")
+            throw Self.parseError("finality.kind is not confirmations, pinned or qbft")
         }
         guard encoded() == body else {
             throw Self.parseError("body is not in canonical form (sorted keys, no whitespace, lower-case hex)")

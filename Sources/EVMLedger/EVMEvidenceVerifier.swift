@@ -16,22 +16,26 @@ public import Ledger
 ///    keccak256(gateway id)]` with a pinned sender, data `root ‖ treeSize` of the request; the
 ///    evidence's own root and size equal the request's.
 /// 5. `finality`: for trusted hashes, the descendant headers link by parent hash from the anchor
-///    block, there are at least `minimumConfirmations` of them, and the anchor block or one of
-///    them has a pinned hash; for QBFT, the anchor header carries commit seals from at least
-///    ⌈2n/3⌉ pinned validators.
+///    block, there are at least `minimumConfirmations` of them (`confirmations` evidence; a
+///    `pinned` chain needs none beyond its pinned block), and the anchor block or one of them
+///    has a pinned hash; for QBFT, the anchor header carries commit seals from at least ⌈2n/3⌉
+///    pinned validators.
 public struct EVMEvidenceVerifier: AnchorEvidenceVerifier {
     /// How the verifier decides that the anchor block is final (and on the right chain).
     public enum Trust: Sendable, Hashable {
         /// Block hashes the auditor knows to be on the canonical chain. The anchor block or one
-        /// of the descendant headers in the evidence must have one of them, and the evidence must
-        /// carry at least `minimumConfirmations` descendants of the anchor block.
+        /// of the descendant headers in the evidence must have one of them, and `confirmations`
+        /// evidence must carry at least `minimumConfirmations` descendants of the anchor block
+        /// (`pinned` evidence ends at the pinned block, whatever its depth).
         case trustedBlocks(hashes: [[UInt8]], minimumConfirmations: Int, hashing: HeaderHashing = .standard)
         /// A pinned QBFT validator set: the anchor header must carry a quorum of their seals.
         case qbft(validators: [EthereumAddress])
     }
 
-    /// The most descendant headers evidence may carry.
+    /// The most descendant headers evidence may carry under confirmations.
     public static let maximumDescendantHeaders = 256
+    /// The most headers evidence may carry from the anchor block up to a pinned block.
+    public static let maximumPinnedChainHeaders = 1024
 
     /// The pinned chain id.
     public let chainID: UInt64
@@ -105,10 +109,8 @@ public struct EVMEvidenceVerifier: AnchorEvidenceVerifier {
         }
         let header = try decodeHeader(body.header, "header")
         var descendants: [BlockHeader] = []
-        if case .confirmations(let raw) = body.finality {
-            for (index, bytes) in raw.enumerated() {
-                descendants.append(try decodeHeader(bytes, "finality.headers[\(index)]"))
-            }
+        for (index, bytes) in body.chainHeaders.enumerated() {
+            descendants.append(try decodeHeader(bytes, "finality.headers[\(index)]"))
         }
         let hashing: HeaderHashing = switch trust {
         case .trustedBlocks(_, _, let hashing): hashing
@@ -148,7 +150,8 @@ public struct EVMEvidenceVerifier: AnchorEvidenceVerifier {
 
         // Step finality.
         switch (trust, body.finality) {
-        case (.trustedBlocks(let trusted, let minimum, _), .confirmations):
+        case (.trustedBlocks(let trusted, let minimum, _), .confirmations),
+             (.trustedBlocks(let trusted, let minimum, _), .pinned):
             var chain = [body.blockHash]
             var parent = body.blockHash
             var number = header.number
@@ -160,7 +163,8 @@ public struct EVMEvidenceVerifier: AnchorEvidenceVerifier {
                 number = descendant.number
                 chain.append(parent)
             }
-            guard descendants.count >= minimum else {
+            // A pinned chain ends at a block the auditor trusts: its depth is not a condition.
+            if case .confirmations = body.finality, descendants.count < minimum {
                 throw fail("finality", "\(descendants.count) confirmations, \(minimum) required")
             }
             guard chain.contains(where: { trusted.contains($0) }) else {

@@ -56,7 +56,6 @@ extension EVMLedgerBackend {
     /// build and verify the evidence.
     private func included(_ hint: EthereumNode.ReceiptHint, ticket: AnchorTicket,
                           request: AnchorRequest) throws(LedgerError) -> AnchorProgress {
-        let hashing = headerHashing
         guard let rawHeader = try node.rawHeader(hash: hint.blockHash) else {
             if try isReorgedOut(hint.blockHash, number: hint.blockNumber) {
                 return .resubmit(reason: "block \(hint.blockNumber) was reorged out before finality")
@@ -86,43 +85,15 @@ extension EVMLedgerBackend {
             throw untrustworthy("anchor-event", "the receipt has no anchor event for this request from this contract")
         }
 
-        // Finality.
-        let finality: EVMAnchorEvidence.Finality
-        let trust: EVMEvidenceVerifier.Trust
-        switch configuration.finality {
-        case .confirmations(let required):
-            let head = try node.blockNumber()
-            let have = head >= header.number ? head - header.number : 0
-            guard have >= UInt64(required) else {
-                return .pending(ticket, detail: "included in block \(header.number); \(have) of \(required) confirmations")
-            }
-            var descendants: [[UInt8]]?
-            for attempt in 0..<2 where descendants == nil {
-                switch try linkedDescendants(of: hint.blockHash, number: header.number, count: required) {
-                case .linked(let headers):
-                    descendants = headers
-                case .missing:
-                    return .pending(ticket, detail: "included in block \(header.number); the node does not serve "
-                                    + "all \(required) confirmations yet")
-                case .broken:
-                    if try isReorgedOut(hint.blockHash, number: header.number) {
-                        return .resubmit(reason: "block \(header.number) was reorged out before finality")
-                    }
-                    if attempt == 1 {
-                        throw untrustworthy("chain-link", "the headers after block \(header.number) do not link to it")
-                    }
-                }
-            }
-            guard let descendants, let last = descendants.last else {
-                throw untrustworthy("chain-link", "the headers after block \(header.number) do not link to it")
-            }
-            finality = .confirmations(headers: descendants)
-            let lastHash = try blockHash(try Self.decodeHeader(last, step: "chain-link"), step: "chain-link")
-            trust = .trustedBlocks(hashes: [lastHash], minimumConfirmations: required, hashing: hashing)
-        case .qbft(let validators):
-            finality = .qbft
-            trust = .qbft(validators: validators)
+        // Finality: from something this node cannot forge (FinalityGate).
+        let final: FinalityGate.FinalBlock
+        switch try gate.decide(header: header, hash: hint.blockHash) {
+        case .final(let block): final = block
+        case .pending(let reason): return .pending(ticket, detail: reason)
+        case .reorged(let reason): return .resubmit(reason: reason)
         }
+        let finality = final.finality
+        let trust = final.trust
 
         let body = EVMAnchorEvidence(
             chainID: configuration.chainID, contract: configuration.contract, blockNumber: header.number,
@@ -146,62 +117,16 @@ extension EVMLedgerBackend {
         return .anchored(evidence)
     }
 
-    /// What the node serves after the anchor block.
-    private enum Descendants {
-        /// Headers `number+1 … number+count`, each linking to the previous one by parent hash.
-        case linked([[UInt8]])
-        /// The node has no header at one of those heights (yet).
-        case missing
-        /// A header does not link to its predecessor (a reorg in progress, or a lie).
-        case broken
-    }
-
-    /// The raw headers of blocks `number+1 … number+count`, checked to link by parent hash
-    /// starting at `hash`.
-    private func linkedDescendants(of hash: [UInt8], number: UInt64, count: Int) throws(LedgerError) -> Descendants {
-        var headers: [[UInt8]] = []
-        var parent = hash
-        for offset in 1...UInt64(count) {
-            guard let raw = try node.rawHeader(number: number + offset) else { return .missing }
-            let header = try Self.decodeHeader(raw, step: "chain-link")
-            guard header.number == number + offset else {
-                throw untrustworthy("chain-link", "the header served for height \(number + offset) has another number")
-            }
-            guard header.parentHash == parent else { return .broken }
-            parent = try blockHash(header, step: "chain-link")
-            headers.append(raw)
-        }
-        return .linked(headers)
-    }
-
-    /// True when the node's canonical block at `number` is no longer `hash`.
     private func isReorgedOut(_ hash: [UInt8], number: UInt64) throws(LedgerError) -> Bool {
-        guard let raw = try node.rawHeader(number: number) else { return true }
-        let header = try Self.decodeHeader(raw, step: "header-hash")
-        guard header.number == number else {
-            throw untrustworthy("header-hash", "the header served for height \(number) has another number")
-        }
-        return try blockHash(header, step: "header-hash") != hash
+        try gate.isReorgedOut(hash, number: number)
     }
 
-    /// The header's hash under the chain's rule; a QBFT header whose extraData does not decode
-    /// is the node's fault.
     private func blockHash(_ header: BlockHeader, step: String) throws(LedgerError) -> [UInt8] {
-        do {
-            return try headerHashing.hash(header)
-        } catch {
-            throw LedgerError(code: .untrustworthyNode, reason: "the node served a header whose hash cannot be computed",
-                              step: step, underlying: error)
-        }
+        try gate.blockHash(header, step: step)
     }
 
     private static func decodeHeader(_ raw: [UInt8], step: String) throws(LedgerError) -> BlockHeader {
-        do {
-            return try BlockHeader(rlp: raw)
-        } catch {
-            throw LedgerError(code: .untrustworthyNode, reason: "the node served a header that does not decode", step: step,
-                              underlying: error)
-        }
+        try FinalityGate.decodeHeader(raw, step: step)
     }
 
     private func untrustworthy(_ step: String, _ reason: String) -> LedgerError {

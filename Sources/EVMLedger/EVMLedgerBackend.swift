@@ -11,10 +11,12 @@ import Secp256k1
 /// It never reports `.anchored` on the node's word. ``progress(of:for:)`` fetches the raw header
 /// and raw receipts of the block the node says holds the transaction, checks the header hash, the
 /// receipts root and the anchor event, establishes finality (descendant headers linked by parent
-/// hash, or QBFT commit seals of pinned validators), builds ``EVMAnchorEvidence`` and runs
+/// hash and agreed by witness nodes or ending at a pinned block, or QBFT commit seals of pinned
+/// validators: ``FinalityGate``), builds ``EVMAnchorEvidence`` and runs
 /// ``EVMEvidenceVerifier`` on it, the same code an offline auditor runs. A node caught serving
 /// inconsistent data yields ``LedgerError`` `.untrustworthyNode` naming the step (`chain-id`,
-/// `header-hash`, `receipts-root`, `anchor-event`, `chain-link`, `finality`).
+/// `header-hash`, `receipts-root`, `anchor-event`, `chain-link`, `witness`, `pinned-chain`,
+/// `finality`).
 ///
 /// The backend keeps no state besides its connection: everything about a submission is in the
 /// ``AnchorTicket`` (see `docs/EVM-LEDGER.md`). Calls block for at most a few node round trips.
@@ -29,6 +31,8 @@ public struct EVMLedgerBackend: LedgerBackend {
     /// The JSON-RPC client (one kept-alive HTTP or HTTPS connection).
     public let rpc: JSONRPCClient
     let node: EthereumNode
+    /// Decides finality from what the node cannot forge (seals, witnesses, pinned blocks).
+    public let gate: FinalityGate
     let clock: @Sendable () -> Int64
 
     /// Milliseconds since the Unix epoch from the system clock.
@@ -48,16 +52,12 @@ public struct EVMLedgerBackend: LedgerBackend {
         self.configuration = configuration
         rpc = try JSONRPCClient(endpoint: configuration.endpoint, transport: configuration.transport)
         node = EthereumNode(rpc: rpc)
+        gate = try FinalityGate(configuration: configuration, rpc: rpc)
         self.clock = clock
     }
 
     /// How block hashes are computed on the configured chain.
-    var headerHashing: HeaderHashing {
-        switch configuration.finality {
-        case .confirmations: configuration.confirmationsHeaderHashing
-        case .qbft: .qbft
-        }
-    }
+    var headerHashing: HeaderHashing { gate.hashing }
 
     // MARK: Submit
 

@@ -9,7 +9,10 @@ public struct EVMLedgerConfiguration: Sendable {
     public enum FinalityPolicy: Sendable, Hashable {
         /// At least `n` descendant blocks, linked by parent hash (a probabilistic rule for chains
         /// whose consensus the gateway cannot check, e.g. geth dev or PoS without a beacon light
-        /// client). 12 is a sensible production value; tests use 2.
+        /// client). 12 is a sensible production value; tests use 2. The node that serves the
+        /// descendants can forge them: ``EVMLedgerConfiguration/confirmationTrust`` says what
+        /// backs them (witness nodes, pinned block hashes), and `validate()` refuses this policy
+        /// when nothing does unless ``ConfirmationTrust/singleNode`` is set.
         case confirmations(Int)
         /// Besu QBFT: the anchor block carries commit seals from at least ⌈2n/3⌉ of these
         /// pinned validators. Final immediately; block hashes are QBFT hashes.
@@ -59,6 +62,10 @@ public struct EVMLedgerConfiguration: Sendable {
     public var gasLimit: UInt64
     /// Fees and fee bumps.
     public var fees: FeePolicy
+    /// Under `.confirmations`: what, beside the node, backs the anchor block's finality
+    /// (witness nodes that must agree, operator-pinned block hashes, or an explicit opt-in to
+    /// one node's word). Ignored under `.qbft`.
+    public var confirmationTrust: ConfirmationTrust
     /// TLS files (CA bundle, client certificate and key), time limits and the largest answer
     /// accepted from the node.
     public var transport: JSONRPCClient.Transport
@@ -66,7 +73,8 @@ public struct EVMLedgerConfiguration: Sendable {
     /// Creates a configuration.
     public init(endpoint: HTTPEndpoint, chainID: UInt64, contract: EthereumAddress, ledgerKey: PrivateKey,
                 finality: FinalityPolicy = .confirmations(12), gasLimit: UInt64 = 60_000,
-                fees: FeePolicy = FeePolicy(), transport: JSONRPCClient.Transport = JSONRPCClient.Transport()) {
+                fees: FeePolicy = FeePolicy(), transport: JSONRPCClient.Transport = JSONRPCClient.Transport(),
+                confirmationTrust: ConfirmationTrust = ConfirmationTrust()) {
         self.endpoint = endpoint
         self.chainID = chainID
         self.contract = contract
@@ -75,6 +83,7 @@ public struct EVMLedgerConfiguration: Sendable {
         self.gasLimit = gasLimit
         self.fees = fees
         self.transport = transport
+        self.confirmationTrust = confirmationTrust
     }
 
     /// The address anchor transactions come from.
@@ -106,6 +115,7 @@ public struct EVMLedgerConfiguration: Sendable {
             guard (1...EVMEvidenceVerifier.maximumDescendantHeaders).contains(count) else {
                 throw invalid("confirmations must be 1...\(EVMEvidenceVerifier.maximumDescendantHeaders)")
             }
+            try confirmationTrust.validate(primary: endpoint)
         case .qbft(let validators):
             do {
                 _ = try QBFTSealVerifier(validators: validators)

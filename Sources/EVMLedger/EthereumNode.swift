@@ -90,6 +90,11 @@ struct EthereumNode: Sendable {
         try rawHeader(NodeValues.quantity(number))
     }
 
+    /// `debug_getRawHeader("latest")`; nil when the node serves none.
+    func latestRawHeader() throws(LedgerError) -> [UInt8]? {
+        try rawHeader(.string("latest"))
+    }
+
     private func rawHeader(_ block: JSONValue) throws(LedgerError) -> [UInt8]? {
         switch try rpc.outcome("debug_getRawHeader", [block]) {
         case .result(let value):
@@ -102,6 +107,20 @@ struct EthereumNode: Sendable {
             if lower.contains("not found") || lower.contains("unknown block") { return nil }
             throw LedgerError(code: .rejected, reason: "debug_getRawHeader rejected by the node: \(message) (code \(code))")
         }
+    }
+
+    /// The hash the node reports for its canonical block at `number` (`eth_getBlockByNumber`),
+    /// nil when it has none. Only a claim: witnesses are compared by it, never trusted alone.
+    func canonicalHash(number: UInt64) throws(LedgerError) -> [UInt8]? {
+        let block = try rpc.call("eth_getBlockByNumber", [NodeValues.quantity(number), .bool(false)])
+        if block.isNull { return nil }
+        guard case .object = block else {
+            throw NodeValues.malformed("eth_getBlockByNumber", "is not a block object")
+        }
+        guard try NodeValues.uint64(block["number"], "eth_getBlockByNumber number") == number else {
+            throw NodeValues.malformed("eth_getBlockByNumber", "is a block of another number")
+        }
+        return try NodeValues.fixedData(block["hash"], "eth_getBlockByNumber hash", count: 32)
     }
 
     /// `debug_getRawReceipts(blockHash)`: the consensus encodings of the block's receipts.

@@ -5,8 +5,9 @@ public import Ledger
 /// Over `https://` the node's certificate is verified against a CA bundle (the system's, or
 /// ``JSONRPCClient/Transport/caFile``) and the client may present a certificate of its own
 /// (mutual TLS). Plain `http://` suits a node on the same host or a trusted private network: the
-/// backend verifies what the node serves, so a tampering network cannot make it report a forged
-/// anchor, but it can withhold or delay anchoring.
+/// backend verifies what the node serves against hashes, and finality against something the node
+/// cannot forge (``FinalityGate``), so a tampering network can withhold or delay anchoring but
+/// not make it report a forged anchor; under single-node confirmations it can.
 public struct HTTPEndpoint: Sendable, Hashable, CustomStringConvertible {
     /// The URL scheme.
     public enum Scheme: String, Sendable, Hashable {

@@ -21,3 +21,21 @@ extension ErrorCode<LightClientError> {
     /// A header's extraData is not a valid QBFT extraData structure.
     public static var malformedExtraData: Self { Self("malformedExtraData") }
 }
+
+/// The codes of EIP-1186 state-proof verification (``AccountProof``), one per failed step.
+extension ErrorCode<LightClientError> {
+    /// The account proof's first node is not the state root it is checked against.
+    public static var stateRootMismatch: Self { Self("stateRootMismatch") }
+    /// The account proof does not verify along `keccak256(address)` (a node altered, missing,
+    /// left over or malformed).
+    public static var accountProofInvalid: Self { Self("accountProofInvalid") }
+    /// The proven account leaf is not `RLP([nonce, balance, storageRoot, codeHash])`.
+    public static var malformedAccount: Self { Self("malformedAccount") }
+    /// The answer's nonce, balance, storage hash or code hash differ from the proven account, or
+    /// it claims an account the proof shows absent.
+    public static var accountMismatch: Self { Self("accountMismatch") }
+    /// A storage proof does not verify along `keccak256(slot)` from the account's storage root.
+    public static var storageProofInvalid: Self { Self("storageProofInvalid") }
+    /// A storage slot's answered value differs from the proven one (absent proves zero).
+    public static var storageValueMismatch: Self { Self("storageValueMismatch") }
+}

@@ -141,5 +141,13 @@ extension AgentSnapshot {
         out.single("vitalgate_anchor_failures_total", .counter, "Anchoring rounds that failed (retried).", Double(w?.failures ?? 0))
         out.single("vitalgate_anchor_untrustworthy_total", .counter,
                    "Rounds refused because the ledger node served data that does not verify.", Double(w?.untrustworthy ?? 0))
+        out.single("vitalgate_anchor_resubmissions_total", .counter,
+                   "Anchors posted again (dropped, nonce used, reorged out), with backoff.", Double(w?.resubmissions ?? 0))
+        out.labelled("vitalgate_anchor_last_failure", .gauge,
+                     "1 for the reason the last anchoring round failed or posted again, until one anchors (none: no failure).",
+                     w?.lastFailure.map { [([("reason", $0.rawValue)], 1)] } ?? [])
+        out.labelled("vitalgate_anchor_trust", .gauge,
+                     "1 for how anchors are shown final: local, qbft, witnesses, pinned, witnesses+pinned or single-node.",
+                     anchoring.map { [([("backend", $0.backend), ("trust", $0.trust)], 1)] } ?? [])
     }
 }

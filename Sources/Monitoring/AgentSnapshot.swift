@@ -28,10 +28,13 @@ public struct AgentSnapshot: Sendable {
         /// The backend's name.
         public var backend: String
         public var worker: AnchorWorker.Metrics
+        /// How anchors are shown final (`local`, `qbft`, `witnesses`, `pinned`, `single-node`).
+        public var trust: String
 
-        public init(backend: String, worker: AnchorWorker.Metrics) {
+        public init(backend: String, worker: AnchorWorker.Metrics, trust: String = "local") {
             self.backend = backend
             self.worker = worker
+            self.trust = trust
         }
     }
 

@@ -45,11 +45,18 @@ public struct AnchorLag: Sendable, Equatable {
     public var pending: AnchorRecord?
     /// The last failed anchoring round (reason, ms since the epoch), until a round succeeds.
     public var lastFailure: (reason: String, at: Int64)?
+    /// What the submission in flight waits for (confirmations, a witness, a newer pinned block),
+    /// until it is anchored or posted again.
+    public var waiting: String?
+    /// How the running anchoring worker shows anchors final (`local`, `qbft`, `witnesses`,
+    /// `pinned`, `witnesses+pinned`, `single-node`), as it recorded at start.
+    public var trust: String?
 
     public static func == (lhs: AnchorLag, rhs: AnchorLag) -> Bool {
         lhs.latestCheckpoint == rhs.latestCheckpoint && lhs.anchored == rhs.anchored
             && lhs.oldestUnanchoredAt == rhs.oldestUnanchoredAt && lhs.pending == rhs.pending
             && lhs.lastFailure?.reason == rhs.lastFailure?.reason && lhs.lastFailure?.at == rhs.lastFailure?.at
+            && lhs.waiting == rhs.waiting && lhs.trust == rhs.trust
     }
 }
 
@@ -150,6 +157,28 @@ public final class AnchorStore {
         try run("clear the last failure") { try db.run("DELETE FROM meta WHERE key = 'anchor_last_failure'") }
     }
 
+    /// Records what the submission in flight waits for (`nil`: nothing), so that `stats` can say
+    /// it (e.g. "block 120 is newer than the newest pinned block (100)").
+    public func waiting(_ detail: String?) throws(VaultError) {
+        try run("record what anchoring waits for") {
+            if let detail {
+                try db.run("INSERT INTO meta (key, value) VALUES ('anchor_waiting', ?) "
+                           + "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                           [.blob(Array(String(detail.prefix(500)).utf8))])
+            } else {
+                try db.run("DELETE FROM meta WHERE key = 'anchor_waiting'")
+            }
+        }
+    }
+
+    /// Records how anchors are shown final (the worker does at start), for `stats`.
+    public func recordTrust(_ mode: String) throws(VaultError) {
+        try run("record the anchoring trust") {
+            try db.run("INSERT INTO meta (key, value) VALUES ('anchor_trust', ?) "
+                       + "ON CONFLICT(key) DO UPDATE SET value = excluded.value", [.blob(Array(mode.prefix(40).utf8))])
+        }
+    }
+
     /// Marks `size` anchored with its verified evidence (a bundle `anchors` entry).
     public func anchored(size: UInt64, evidence: [UInt8], at time: Int64) throws(VaultError) {
         try run("record an anchor") {
@@ -182,6 +211,12 @@ public final class AnchorStore {
             let text = String(decoding: blob, as: UTF8.self)
             let parts = text.split(separator: " ", maxSplits: 1)
             lag.lastFailure = (parts.count > 1 ? String(parts[1]) : "", Int64(parts.first ?? "") ?? 0)
+        }
+        if let blob = try db.query("SELECT value FROM meta WHERE key = 'anchor_waiting'").first?.first?.blobValue {
+            lag.waiting = String(decoding: blob, as: UTF8.self)
+        }
+        if let blob = try db.query("SELECT value FROM meta WHERE key = 'anchor_trust'").first?.first?.blobValue {
+            lag.trust = String(decoding: blob, as: UTF8.self)
         }
         return lag
     }

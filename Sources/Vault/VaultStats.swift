@@ -46,18 +46,34 @@ public struct VaultStats: Sendable, Equatable {
             ("messages", .number(Double(messages))),
             ("egress", .array(egress.map(\.json))),
             ("retention", retention.json),
-            ("anchoring", .object([
-                ("latest_checkpoint", .number(Double(anchoring.latestCheckpoint))),
-                ("anchored", .number(Double(anchoring.anchored))),
-                ("unanchored_batches", .number(Double(anchoring.unanchoredBatches))),
-                ("oldest_unanchored_at", anchoring.oldestUnanchoredAt.map { .number(Double($0)) } ?? .null),
-                ("last_failure", anchoring.lastFailure.map { .object([("reason", .string($0.reason)), ("at", .number(Double($0.at)))]) } ?? .null),
-                ("pending", anchoring.pending.map { pending in .object([
-                    ("size", .number(Double(pending.size))), ("backend", .string(pending.backend)),
-                    ("attempts", .number(Double(pending.attempts))),
-                    ("last_error", pending.lastError.map { .string($0) } ?? .null),
-                ]) } ?? .null),
-            ])),
+            ("anchoring", anchoring.json),
+        ])
+    }
+}
+
+extension AnchorLag {
+    /// The `anchoring` member of `stats --json`.
+    var json: JSONValue {
+        let lastFailure: JSONValue = lastFailure.map {
+            .object([("reason", .string($0.reason)), ("at", .number(Double($0.at)))])
+        } ?? .null
+        let pendingJSON: JSONValue = pending.map { pending in
+            .object([
+                ("size", .number(Double(pending.size))), ("backend", .string(pending.backend)),
+                ("attempts", .number(Double(pending.attempts))),
+                ("last_error", pending.lastError.map { .string($0) } ?? .null),
+            ])
+        } ?? .null
+        let oldest: JSONValue = oldestUnanchoredAt.map { .number(Double($0)) } ?? .null
+        return .object([
+            ("latest_checkpoint", .number(Double(latestCheckpoint))),
+            ("anchored", .number(Double(anchored))),
+            ("unanchored_batches", .number(Double(unanchoredBatches))),
+            ("oldest_unanchored_at", oldest),
+            ("waiting", waiting.map { .string($0) } ?? .null),
+            ("trust", trust.map { .string($0) } ?? .null),
+            ("last_failure", lastFailure),
+            ("pending", pendingJSON),
         ])
     }
 }

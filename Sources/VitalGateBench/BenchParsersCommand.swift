@@ -68,22 +68,7 @@ public struct BenchParsersCommand: ParsableCommand {
 
     /// Microseconds per call: the median of rounds of calls, `seconds` in all.
     private func time(_ parse: ([UInt8]) -> Void, _ bytes: [UInt8]) -> Double {
-        parse(bytes)
-        let probe = ContinuousClock.now
-        parse(bytes)
-        let once = max(1e-7, seconds(ContinuousClock.now - probe))
-        let perRound = max(1, Int(self.seconds / 9 / once))
-        var rounds: [Double] = []
-        for _ in 0..<9 {
-            let start = ContinuousClock.now
-            for _ in 0..<perRound { parse(bytes) }
-            rounds.append(seconds(ContinuousClock.now - start) / Double(perRound) * 1e6)
-        }
-        return rounds.sorted()[rounds.count / 2]
-    }
-
-    private func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        MedianTimer.microsPerCall(seconds: seconds) { parse(bytes) }
     }
 }
 
@@ -292,5 +277,5 @@ enum WorstCaseJSON {
 
 extension String {
     fileprivate func leftPadded(_ width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
-    fileprivate func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
+    func padding(_ width: Int) -> String { self + String(repeating: " ", count: max(0, width - count)) }
 }

@@ -79,17 +79,25 @@ public struct RunCommand: ParsableCommand {
         let keys = try FileKeyStore.load(path: paths.keyFile)
         let backend: any LedgerBackend
         let verifier: any AnchorEvidenceVerifier
+        var trust = "local"
         switch config.ledger.backend {
         case "evm":
             let evm = try EVMLedgerSettings.configuration(config.ledger, keys: keys)
-            backend = try EVMLedgerBackend(configuration: evm)
+            let chain = try EVMLedgerBackend(configuration: evm)
+            backend = chain
             verifier = WorkerEVMVerifier(configuration: evm)
+            trust = chain.gate.modeName
+            if trust == "single-node" {
+                let warning = "ledger trust is single-node: anchors rest on one node's word and protect only "
+                    + "against accidents, never against a node that lies (docs/EVM-LEDGER.md, \"Finality trust\")"
+                Logger(label: "vitalgate.anchor").warning("\(warning)")
+            }
         default:
             backend = LocalLedger()
             verifier = LocalEvidenceVerifier(logKey: try Vault.logVerifierKey(keys: keys, gatewayID: config.gateway.id))
         }
         return AnchorWorker(configuration: .init(gatewayID: config.gateway.id, vaultPath: paths.vault,
-                                                 pollMs: Int(config.ledger.pollSeconds * 1000),
+                                                 pollMs: Int(config.ledger.pollSeconds * 1000), trust: trust,
                                                  finishOnStop: config.ledger.backend == "local"),
                             backend: backend, verifier: verifier)
     }

@@ -37,6 +37,10 @@ public struct StatsCommand: ParsableCommand {
         print("anchoring     checkpoint \(anchoring.latestCheckpoint), anchored \(anchoring.anchored), "
               + "\(anchoring.unanchoredBatches) batch(es) behind")
         if let failure = anchoring.lastFailure { print("  last failure: \(failure.reason)") }
+        if let waiting = anchoring.waiting { print("  waiting: \(waiting)") }
+        if let trust = anchoring.trust {
+            print("  finality trust: \(trust)" + (trust == "single-node" ? " (one node's word: protects only against accidents)" : ""))
+        }
         for sink in stats.egress {
             print("egress        \(sink.cursor.sink): delivered \(sink.cursor.delivered), backlog \(sink.backlog), "
                   + "dead letters \(sink.cursor.deadLetters), consent: held \(sink.cursor.consentHeldNow) now, "

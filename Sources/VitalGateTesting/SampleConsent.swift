@@ -1,6 +1,6 @@
 public import Consent
 public import ConsentDocuments
-public import Cryptography
+import Cryptography
 public import Fleet
 import Foundation
 

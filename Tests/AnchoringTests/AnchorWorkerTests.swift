@@ -163,6 +163,8 @@ import VitalGateTesting
         let first = worker(Slow(rounds: 100))
         let store1 = try store()
         #expect(first.round(store1) == .progressed && first.round(store1) == .waiting)
+        // `stats` says what the submission waits for (issue 21: e.g. a newer pinned block).
+        #expect(try store1.lag().waiting == "waiting for confirmations")
         // "Restart": a new worker and a new connection.
         let second = worker(Slow(rounds: 1))
         let store2 = try store()
@@ -170,6 +172,7 @@ import VitalGateTesting
         #expect(second.round(store2) == .progressed)
         #expect(second.metrics.submissions == 0 && second.metrics.anchored == 1)
         #expect(try store2.latestAnchored()?.size == 1)
+        #expect(try store2.lag().waiting == nil, "cleared once anchored")
     }
 
     @Test func theWorkerThreadAnchorsAndStops() throws {
@@ -201,10 +204,14 @@ import VitalGateTesting
         let worker = worker(ReorgedOnce())
         #expect(worker.round(store) == .progressed)  // submits size 1
         try addBatches(1, to: vault)                // size 2 is signed meanwhile
-        #expect(worker.round(store) == .progressed)  // reorged: size 1 abandoned, size 2 submitted
+        #expect(worker.round(store) == .resubmitted)  // reorged: size 1 abandoned, size 2 submitted
         #expect(try store.pending()?.size == 2)
+        // Why it was posted again is in `stats`, not only the attempt count.
+        #expect(try vault.stats().anchoring.lastFailure?.reason == "posted again: the anchor block was reorged out")
+        #expect(worker.metrics.lastFailure == .resubmitted)
         #expect(worker.round(store) == .progressed)  // anchored
         #expect(worker.metrics.resubmissions == 1 && worker.metrics.submissions == 2 && worker.metrics.anchored == 1)
         #expect(try vault.stats().anchoring.anchored == 2)
+        #expect(try vault.stats().anchoring.lastFailure == nil && worker.metrics.lastFailure == nil)
     }
 }

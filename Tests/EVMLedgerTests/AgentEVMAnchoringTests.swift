@@ -56,7 +56,9 @@ import VitalGateTesting
 
     /// The ledger section anchoring on the chain at `endpoint` (batches of five, polled every 0.2 s),
     /// with the TLS files of `pki`'s CA and client certificate.
-    static func evmLedger(endpoint: String, chainID: UInt64, contract: String, pki: TestPKI? = nil) -> String {
+    /// `trust` is what backs the confirmations (one peer here: single-node unless a test names a witness).
+    static func evmLedger(endpoint: String, chainID: UInt64, contract: String, pki: TestPKI? = nil,
+                          trust: String = "trust = \"single-node\"") -> String {
         """
         [sealing]
         batch_max_readings = 5
@@ -67,6 +69,7 @@ import VitalGateTesting
         chain_id = \(chainID)
         contract = "\(contract)"
         confirmations = 2
+        \(trust)
         \(tlsFiles(pki))
         """
     }
@@ -106,9 +109,14 @@ import VitalGateTesting
         defer { setup.remove() }
         let (peer, workspace, data, log) = (setup.peer, setup.workspace, setup.data, setup.workspace.log)
         let config = workspace.path("agent.conf")
+        // Confirmations backed by a witness: the same peer under another URL here (one py-evm chain
+        // exists; FinalityTrustTests has witnesses that disagree).
+        let witness = setup.endpoint.replacingOccurrences(of: "127.0.0.1", with: "localhost")
+        #expect(witness != setup.endpoint)
         try AgentBinary.writeConfig(config, id: "evm-gw", dataDir: data,
                                     extra: Self.evmLedger(endpoint: setup.endpoint, chainID: peer.chainID,
-                                                          contract: setup.contract.checksummed))
+                                                          contract: setup.contract.checksummed,
+                                                          trust: "witnesses = [\"\(witness)\"]"))
 
         let broker = try LocalBroker()
         let (agent, _) = try workspace.startAgent(["--config", config], broker: broker, publishing: 0..<10, log: workspace.path("agent.txt"))
@@ -178,6 +186,7 @@ import VitalGateTesting
                 batch_max_readings = 5
                 [ledger]
                 poll_seconds = 0.2
+                trust = "single-node"
                 [fleet]
                 enabled = true
                 operators_file = "\(workspace.path("operators.json"))"
@@ -240,7 +249,7 @@ import VitalGateTesting
         #expect(agent.exitCode == 0 && Date().timeIntervalSince(stopping) < 10)
         let stats = try AgentBinary.run(["stats", "--json", "--data-dir", data], log: workspace.path("stats.txt"))
         let json = try JSONParser().parse(String(stats.output.split(separator: "\n").last ?? ""))
-        #expect(json["readings"]?.numberValue == 20)
+        #expect(json["readings"]?.numberValue == 20, "\(Self.agentOutput(workspace))")
         let anchoring = json["anchoring"]
         #expect(anchoring?["latest_checkpoint"]?.numberValue == 4 && anchoring?["anchored"]?.numberValue == 0)
         #expect(anchoring?["last_failure"]?["reason"]?.stringValue?.contains("unavailable") == true, "\(stats.output)")

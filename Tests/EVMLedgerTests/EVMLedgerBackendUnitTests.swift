@@ -10,7 +10,7 @@ import Testing
     func configuration(finality: EVMLedgerConfiguration.FinalityPolicy = .confirmations(2)) throws -> EVMLedgerConfiguration {
         EVMLedgerConfiguration(endpoint: try HTTPEndpoint(url: "http://127.0.0.1:1/"), chainID: 1337,
                                contract: try EthereumAddress(hex: "0x5fbdb2315678afecb367f032d93f642f64180aa3"),
-                               ledgerKey: PrivateKey(), finality: finality)
+                               ledgerKey: PrivateKey(), finality: finality, confirmationTrust: .init(singleNode: true))
     }
 
     @Test func bumpIsAtLeastTwelveAndAHalfPercentRoundedUp() {
@@ -85,6 +85,35 @@ import Testing
         config = try configuration()
         config.fees.bumpBasisPoints = 500
         expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+    }
+
+    /// Confirmations from one node alone are refused unless opted into by name; witnesses must be
+    /// other nodes; pinned hashes are 32 bytes. QBFT needs none of it.
+    @Test func confirmationsNeedSomethingBesideTheNode() throws {
+        var config = try configuration()
+        config.confirmationTrust = .init()
+        do {
+            try config.validate()
+            Issue.record("one node's confirmations were accepted")
+        } catch {
+            #expect(error.code == .invalidConfiguration && error.reason.contains("one node alone"))
+        }
+        config.confirmationTrust = .init(witnesses: [.init(endpoint: config.endpoint)])
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        let other = try HTTPEndpoint(url: "http://127.0.0.2:8545/")
+        config.confirmationTrust = .init(witnesses: [.init(endpoint: other), .init(endpoint: other)])
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config.confirmationTrust = .init(witnesses: [.init(endpoint: other, transport: .init(caFile: "/ca.pem"))])
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config.confirmationTrust = .init(witnesses: [.init(endpoint: other)])
+        #expect(throws: Never.self) { try config.validate() }
+        config.confirmationTrust = .init(pinnedBlocks: [[1, 2, 3]])
+        expectLedgerError(.invalidConfiguration) { () throws(LedgerError) in try config.validate() }
+        config.confirmationTrust = .init(pinnedBlocks: [[UInt8](repeating: 7, count: 32)])
+        #expect(throws: Never.self) { try config.validate() }
+        var qbft = try configuration(finality: .qbft(validators: [PrivateKey().publicKey.ethereumAddress]))
+        qbft.confirmationTrust = .init()
+        #expect(throws: Never.self) { try qbft.validate() }
     }
 
     @Test func endpointsParse() throws {

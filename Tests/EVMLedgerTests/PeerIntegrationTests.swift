@@ -34,13 +34,14 @@ struct PeerFixture: Sendable {
     /// A backend with a fresh, funded ledger key.
     func backend(confirmations: Int = 2, chainID: UInt64? = nil, fees: EVMLedgerConfiguration.FeePolicy = .init(),
                  clock: (@Sendable () -> Int64)? = nil, endpoint: HTTPEndpoint? = nil,
-                 transport: JSONRPCClient.Transport? = nil, key: PrivateKey? = nil) throws -> EVMLedgerBackend {
+                 transport: JSONRPCClient.Transport? = nil, key: PrivateKey? = nil,
+                 trust: EVMLedgerConfiguration.ConfirmationTrust = .init(singleNode: true)) throws -> EVMLedgerBackend {
         let key = key ?? PrivateKey()
         if endpoint == nil { try peer.fund(key.publicKey.ethereumAddress) }
         let configuration = EVMLedgerConfiguration(
             endpoint: endpoint ?? peer.endpoint, chainID: chainID ?? peer.chainID, contract: contract, ledgerKey: key,
             finality: .confirmations(confirmations), gasLimit: 60_000, fees: fees,
-            transport: transport ?? peer.transport())
+            transport: transport ?? peer.transport(), confirmationTrust: trust)
         return try EVMLedgerBackend(configuration: configuration, clock: clock ?? EVMLedgerBackend.systemClock)
     }
 
@@ -358,7 +359,8 @@ func expectPending(_ progress: AnchorProgress, sourceLocation: SourceLocation = 
         let configuration = EVMLedgerConfiguration(
             endpoint: peer.endpoint, chainID: 1337,
             contract: try EthereumAddress(hex: "0x000000000000000000000000000000000000a11c"), ledgerKey: key,
-            finality: .confirmations(2), transport: peer.transport(request: .seconds(5)))
+            finality: .confirmations(2), transport: peer.transport(request: .seconds(5)),
+            confirmationTrust: .init(singleNode: true))
         let backend = try EVMLedgerBackend(configuration: configuration)
         let request = try sampleRequest(gateway: "gw-killed")
         let ticket = try backend.submit(request, replacing: nil)

@@ -45,26 +45,30 @@ struct ScriptedChain {
     var receipts: [Receipt]
     var transactionHash = [UInt8](repeating: 0x77, count: 32)
 
-    init(qbftValidators: [PrivateKey]? = nil, sealers: [PrivateKey] = [], receipts: [Receipt]? = nil) throws {
+    init(qbftValidators: [PrivateKey]? = nil, sealers: [PrivateKey] = [], descendants: Int = 3,
+         receipts: [Receipt]? = nil) throws {
         chain = SyntheticChain(request: try sampleRequest(gateway: "gw-scripted"))
+        chain.descendantCount = descendants
         chain.qbftKeys = qbftValidators
         chain.qbftSealers = sealers
         self.receipts = receipts ?? chain.receipts()
         let built = try chain.build(receipts: self.receipts)
         header = built.header
-        descendants = built.descendants
+        self.descendants = built.descendants
     }
 
     var blockHash: [UInt8] { (try? chain.hashing.hash(header)) ?? [] }
 
     /// Answers for a node whose canonical chain is `canonical` (by number) and which also knows
     /// `extra` headers by hash.
-    func node(canonical: [BlockHeader]? = nil, transactionIndex: UInt64? = nil, chainID: String = "0x539",
-              send: ScriptedNode.Answer? = nil) throws -> ScriptedNode {
+    func node(canonical: [BlockHeader]? = nil, extra: [BlockHeader] = [], transactionIndex: UInt64? = nil,
+              chainID: String = "0x539", send: ScriptedNode.Answer? = nil) throws -> ScriptedNode {
         let canonical = canonical ?? ([header] + descendants)
         let hashing = chain.hashing
         let byNumber = Dictionary(uniqueKeysWithValues: canonical.map { ($0.number, $0.rawRLP) })
+        let hashByNumber = Dictionary(uniqueKeysWithValues: try canonical.map { ($0.number, try hashing.hash($0)) })
         var byHash = Dictionary(uniqueKeysWithValues: try canonical.map { (try hashing.hash($0), $0.rawRLP) })
+        for header in extra { byHash[try hashing.hash(header)] = header.rawRLP }
         byHash[blockHash] = header.rawRLP
         let headNumber = canonical.map(\.number).max() ?? 0
         let receiptsRLP = receipts.map { JSONValue.string(Hex.encode($0.encoded(), prefix: true)) }
@@ -86,7 +90,14 @@ struct ScriptedChain {
             case "eth_getTransactionByHash": return .result(.null)
             case "eth_getTransactionCount": return .result(.string("0x0"))
             case "eth_maxPriorityFeePerGas": return .result(.string("0x3b9aca00"))
-            case "eth_getBlockByNumber": return .result(.object([("baseFeePerGas", .string("0x7"))]))
+            case "eth_getBlockByNumber":
+                // "latest" for the base fee; a number for the canonical block's hash (witnesses).
+                guard let number = Quantity(hexQuantity: params.first?.stringValue ?? "")?.uint64Value else {
+                    return .result(.object([("baseFeePerGas", .string("0x7"))]))
+                }
+                guard let hash = hashByNumber[number] else { return .result(.null) }
+                return .result(.object([("number", .string(Quantity(number).description)),
+                                        ("hash", .string(Hex.encode(hash, prefix: true)))]))
             case "eth_sendRawTransaction":
                 return send ?? .error(-32000, "unexpected")
             case "debug_getRawHeader":
@@ -101,11 +112,12 @@ struct ScriptedChain {
         }
     }
 
-    func backend(_ node: ScriptedNode, finality: EVMLedgerConfiguration.FinalityPolicy = .confirmations(3))
-        throws -> EVMLedgerBackend {
+    func backend(_ node: ScriptedNode, finality: EVMLedgerConfiguration.FinalityPolicy = .confirmations(3),
+                 trust: EVMLedgerConfiguration.ConfirmationTrust = .init(singleNode: true)) throws -> EVMLedgerBackend {
         try EVMLedgerBackend(configuration: EVMLedgerConfiguration(
             endpoint: node.endpoint, chainID: chain.chainID, contract: chain.contract, ledgerKey: chain.senderKey,
-            finality: finality, transport: .init(connectTimeout: .seconds(1), requestTimeout: .seconds(5))))
+            finality: finality, transport: .init(connectTimeout: .seconds(1), requestTimeout: .seconds(5)),
+            confirmationTrust: trust))
     }
 
     /// What a backend on `node` reports for a ticket of the scripted transaction.

@@ -43,13 +43,16 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
     fhir.attempts = 30
     fhir.failures = ["unreachable": 3, "server": 1]
     fhir.consent = ["permitted": 11_000, "held": 12, "released": 2]
+    var anchorMetrics = AnchorWorker.Metrics()
+    anchorMetrics.resubmissions = 3
+    anchorMetrics.lastFailure = .resubmitted
     var cursor = SinkCursor(sink: "fhir", lastID: 11_000, delivered: 11_000, lastSuccessAt: now - 5000)
     cursor.consentHeldNow = 10
     var snapshot = AgentSnapshot(gatewayID: "gw-1", version: "0.1.0", commit: "abc\"def", takenAt: now, ingest: status,
                                  heartbeatAgeSeconds: 0.05,
                                  sinks: [.init(name: "fhir", worker: fhir, status: SinkStatus(cursor: cursor, backlog: 1000, oldestPendingAt: now - 90_000)),
                                          .init(name: "ndjson", worker: nil, status: nil)],
-                                 anchoring: .init(backend: "evm", worker: AnchorWorker.Metrics()))
+                                 anchoring: .init(backend: "evm", worker: anchorMetrics, trust: "witnesses"))
     var lag = AnchorLag()
     lag.latestCheckpoint = 42
     lag.anchored = 40
@@ -99,6 +102,8 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
             "vitalgate_delivery_consent_total{sink=\"fhir\",outcome=\"held\"} 12",
             "vitalgate_delivery_consent_held_records{sink=\"fhir\"} 10",
             "vitalgate_anchor_lag_seconds 30", "vitalgate_fleet_config_version 7",
+            "vitalgate_anchor_resubmissions_total 3", "vitalgate_anchor_last_failure{reason=\"resubmitted\"} 1",
+            "vitalgate_anchor_trust{backend=\"evm\",trust=\"witnesses\"} 1",
             "vitalgate_readings_pruned_total 500", "vitalgate_readings_evicted_total 20", "vitalgate_storage_blocked 1",
             "vitalgate_build_info{version=\"0.1.0\",commit=\"abc\\\"def\"} 1",  // a quote in a label value is escaped
         ] {

@@ -5,6 +5,10 @@ import Testing
 import VitalGateCommands
 import VitalGateTesting
 
+/// An `evm` ledger with an endpoint, a chain and a contract, and nothing that backs its confirmations.
+private let evmLedger = "[ledger]\nbackend = \"evm\"\nendpoint = \"http://node:8545\"\nchain_id = 5\n"
+    + "contract = \"0x\(String(repeating: "ab", count: 20))\"\n"
+
 /// `Config/vitalgate.conf` of this repository.
 private let shippedConfigPath = URL(fileURLWithPath: #filePath)
     .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
@@ -36,7 +40,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "retention.enabled", "retention.keep_days", "ledger.backend", "ledger.poll_seconds",
             "ledger.endpoint", "ledger.endpoint_ca_file", "ledger.endpoint_cert_file", "ledger.endpoint_key_file",
             "ledger.chain_id", "ledger.contract", "ledger.confirmations", "ledger.qbft_validators",
-            "ledger.max_fee_gwei",
+            "ledger.witnesses", "ledger.witness_ca_files", "ledger.witness_cert_files", "ledger.witness_key_files",
+            "ledger.pinned_blocks", "ledger.trust", "ledger.max_fee_gwei",
             "egress.ndjson", "egress.ndjson_max_age_seconds", "egress.patient_identifier_system",
             "egress.upstream", "egress.upstream_topic", "egress.upstream_ca_file", "egress.upstream_cert_file",
             "egress.upstream_key_file", "egress.fhir", "egress.fhir_ca_file", "egress.fhir_cert_file", "egress.fhir_key_file",
@@ -206,6 +211,17 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[egress]\nfhir_timeout_seconds = 0\n", .invalidSetting, 2, "egress.fhir_timeout_seconds"),
         ("[ledger]\nbackend = \"bitcoin\"\n", .invalidSetting, 2, "ledger.backend"),
         ("[ledger]\nbackend = \"evm\"\nendpoint = \"ftp://node\"\n", .invalidSetting, 3, "ledger.endpoint"),
+        // Issue 21: confirmations from the endpoint alone are refused (unless opted into by name).
+        (evmLedger, .invalidSetting, nil, "ledger.witnesses"),
+        (evmLedger + "trust = \"sole\"\n", .invalidSetting, 6, "ledger.trust"),
+        (evmLedger + "witnesses = [\"http://node:8545\"]\n", .invalidSetting, 6, "ledger.witnesses"),
+        (evmLedger + "witnesses = [\"http://w:8545\"]\nwitness_ca_files = [\"ca.pem\"]\n", .invalidSetting, 7,
+         "ledger.witness_ca_files"),
+        (evmLedger + "witnesses = [\"https://w\", \"https://v\"]\nwitness_cert_files = [\"c.pem\"]\n", .invalidSetting, 7,
+         "ledger.witness_cert_files"),
+        (evmLedger + "witnesses = [\"https://w\"]\nwitness_cert_files = [\"c.pem\"]\n", .invalidSetting, nil,
+         "ledger.witness_key_files"),
+        (evmLedger + "pinned_blocks = [\"0x1234\"]\n", .invalidSetting, 6, "ledger.pinned_blocks"),
         ("[ledger]\nendpoint = \"https://node\"\nendpoint_cert_file = \"c.pem\"\n", .invalidSetting, nil,
          "ledger.endpoint_key_file"),
         ("[ledger]\nendpoint = \"http://node:8545\"\nendpoint_ca_file = \"ca.pem\"\n", .invalidSetting, 3,

@@ -78,6 +78,12 @@ extension AgentConfig {
         case ("ledger", "contract"): ledger.contract = try v.string()
         case ("ledger", "confirmations"): ledger.confirmations = try v.integer()
         case ("ledger", "qbft_validators"): ledger.qbftValidators = try v.strings()
+        case ("ledger", "witnesses"): ledger.witnesses = try v.strings()
+        case ("ledger", "witness_ca_files"): ledger.witnessCAFiles = try v.strings()
+        case ("ledger", "witness_cert_files"): ledger.witnessCertFiles = try v.strings()
+        case ("ledger", "witness_key_files"): ledger.witnessKeyFiles = try v.strings()
+        case ("ledger", "pinned_blocks"): ledger.pinnedBlocks = try v.strings()
+        case ("ledger", "trust"): ledger.trust = try v.string()
         case ("ledger", "max_fee_gwei"): ledger.maxFeeGwei = try v.integer()
 
         case ("egress", "ndjson"): egress.ndjson = try v.string()

@@ -133,6 +133,46 @@ extension AgentConfig {
         if !https && !ledger.endpoint.isEmpty, let (key, _) = tlsFiles.first(where: { !$0.1.isEmpty }) {
             try check(false, "ledger.\(key)", "needs an https:// endpoint (TLS files are not used over http://)")
         }
+        try checkLedgerTrust()
+    }
+
+    /// `[ledger]`'s finality trust: witnesses as URLs with their TLS files by position, pinned
+    /// blocks as hashes, and, for `evm` under confirmations, something beside the endpoint's word.
+    private func checkLedgerTrust() throws(ConfigError) {
+        try check(["independent", "single-node"].contains(ledger.trust), "ledger.trust",
+                  "must be \"independent\" or \"single-node\"")
+        for (index, url) in ledger.witnesses.enumerated() {
+            let lower = url.lowercased()
+            try check(lower.hasPrefix("http://") || lower.hasPrefix("https://"), "ledger.witnesses",
+                      "entry \(index + 1) must be an http:// or https:// JSON-RPC URL")
+            try check(url != ledger.endpoint && !ledger.witnesses[..<index].contains(url), "ledger.witnesses",
+                      "entry \(index + 1) must be another node than the endpoint and the other witnesses")
+        }
+        let files = [("witness_ca_files", ledger.witnessCAFiles), ("witness_cert_files", ledger.witnessCertFiles),
+                     ("witness_key_files", ledger.witnessKeyFiles)]
+        for (key, list) in files {
+            try check(list.isEmpty || list.count == ledger.witnesses.count, "ledger.\(key)",
+                      "must be empty or have one entry per witness (\"\" for none)")
+            for (index, path) in list.enumerated() where !path.isEmpty {
+                try check(ledger.witnesses[index].lowercased().hasPrefix("https://"), "ledger.\(key)",
+                          "entry \(index + 1) needs an https:// witness (TLS files are not used over http://)")
+            }
+        }
+        for index in ledger.witnesses.indices {
+            let cert = ledger.witnessCertFiles.isEmpty ? "" : ledger.witnessCertFiles[index]
+            let key = ledger.witnessKeyFiles.isEmpty ? "" : ledger.witnessKeyFiles[index]
+            try check(cert.isEmpty == key.isEmpty, "ledger.witness_key_files",
+                      "entry \(index + 1): a witness's client certificate and key must be set together (mutual TLS)")
+        }
+        try check(ledger.pinnedBlocks.allSatisfy { Hex.decode($0)?.count == 32 && $0.hasPrefix("0x") },
+                  "ledger.pinned_blocks", "every entry must be a block hash, 0x and 64 hex digits")
+        if ledger.backend == "evm" && ledger.qbftValidators.isEmpty {
+            try check(!ledger.witnesses.isEmpty || !ledger.pinnedBlocks.isEmpty || ledger.trust == "single-node",
+                      "ledger.witnesses",
+                      "confirmations from one node alone are not final: set ledger.witnesses (other nodes that must "
+                      + "agree), ledger.pinned_blocks or ledger.qbft_validators, or opt in with trust = \"single-node\" "
+                      + "(protects only against accidents, never against a node that lies)")
+        }
     }
 
     /// `[egress]`'s FHIR settings: a URL, TLS files in pairs, one kind of credentials.

@@ -206,6 +206,20 @@ public struct AgentConfig: Sendable, Equatable {
         public var confirmations = 12
         /// `qbft_validators` (evm, Besu QBFT): pinned validators; finality by commit seals instead.
         public var qbftValidators: [String] = []
+        /// `witnesses` (evm, confirmations): other JSON-RPC nodes that must report the same
+        /// anchor block and confirmations as `endpoint` (docs/EVM-LEDGER.md, "Finality trust").
+        public var witnesses: [String] = []
+        /// `witness_ca_files`, `witness_cert_files`, `witness_key_files`: each witness's TLS files,
+        /// by position (empty list: none for any; an empty entry: none for that witness).
+        public var witnessCAFiles: [String] = []
+        public var witnessCertFiles: [String] = []
+        public var witnessKeyFiles: [String] = []
+        /// `pinned_blocks` (evm, confirmations): block hashes the operator pinned; an anchor is
+        /// final once its block is an ancestor of (or is) one of them.
+        public var pinnedBlocks: [String] = []
+        /// `trust` (evm, confirmations): `independent` (witnesses or pinned blocks must back the
+        /// confirmations) or `single-node` (the endpoint's word alone: protects only against accidents).
+        public var trust = "independent"
         /// `max_fee_gwei` (evm): the highest fee per gas ever signed.
         public var maxFeeGwei = 500
 

@@ -54,7 +54,8 @@ final class AgentMonitor: Sendable {
             }
             snapshot.sinks = sinks
             if let worker = anchor() {
-                snapshot.anchoring = AgentSnapshot.Anchoring(backend: worker.backendName, worker: worker.metrics)
+                snapshot.anchoring = AgentSnapshot.Anchoring(backend: worker.backendName, worker: worker.metrics,
+                                                              trust: worker.configuration.trust)
             }
             snapshot.anchorLag = vaultPart.lag
             snapshot.vaultReadError = vaultError

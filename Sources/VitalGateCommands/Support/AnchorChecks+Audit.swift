@@ -8,9 +8,9 @@ extension AnchorChecks {
     /// What `audit` holds stored evidence to, from the agent's own configuration and keys:
     /// - `local-checkpoint`: verified against the log key;
     /// - `evm-receipt-log`: when `[ledger]` is `evm`, re-verified as the anchoring worker did
-    ///   (fully under QBFT; under confirmations everything but the newest header's place on the
-    ///   canonical chain, which only a node or a pinned block hash can show); otherwise parsed
-    ///   strictly;
+    ///   (fully under QBFT, and `pinned` evidence against the configured pinned blocks; under
+    ///   confirmations everything but the newest header's place on the canonical chain, which only
+    ///   a node or a pinned block hash can show); otherwise parsed strictly;
     /// - every entry carries the locator its backend writes (the EVM transaction hash, which the
     ///   evidence does not commit to, only in shape).
     ///
