@@ -66,7 +66,7 @@ extension Vault {
     /// Records `disclosures` and moves `sink`'s cursor in one transaction (the delivery path's
     /// exactly-once accounting): a crash before it commits leaves both as they were, so the
     /// records are delivered again and the disclosure is recorded then, once; a crash after it
-    /// leaves both done. See ``advanceSinkCursor(_:to:delivered:deadLetters:at:)``.
+    /// leaves both done. See ``advanceSinkCursor(_:to:delivered:deadLetters:held:skipped:at:)``.
     /// - Returns: the ids of the sealed records, in the order given.
     @discardableResult
     public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],

@@ -7,7 +7,7 @@ public struct BenchCommand: ParsableCommand {
         commandName: "vitalgate-bench", abstract: "Benchmarks of the agent (build with -c release for meaningful figures).",
         version: BuildInfo.versionText,
         subcommands: [BenchIngestCommand.self, BenchProofsCommand.self, DetectBenchCommand.self, BenchDrainCommand.self, BenchDeliveryCommand.self,
-                       BenchParsersCommand.self, BenchConsentProofCommand.self, BenchDisclosuresCommand.self,
+                       BenchParsersCommand.self, BenchConsentProofCommand.self, BenchConsentCommand.self, BenchDisclosuresCommand.self,
                        BenchSoakCommand.self])
 
     public init() {}

@@ -47,8 +47,11 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "egress.upstream_key_file", "egress.fhir", "egress.fhir_ca_file", "egress.fhir_cert_file", "egress.fhir_key_file",
             "egress.fhir_token_file", "egress.fhir_oauth_token_url", "egress.fhir_oauth_client_id",
             "egress.fhir_oauth_secret_file", "egress.fhir_oauth_scope", "egress.fhir_batch", "egress.fhir_timeout_seconds",
+            "egress.fhir_recipient", "egress.fhir_purpose", "egress.upstream_recipient", "egress.upstream_purpose",
+            "egress.ndjson_recipient", "egress.ndjson_purpose",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
             "consent.enabled", "consent.authority_keys_file", "consent.treatment_recipients", "consent.break_glass",
+            "consent.when_denied", "consent.hold_seconds", "consent.alerts_topic_patient", "consent.alerts_topic_recipient",
             "http.listen", "http.user", "http.password_file", "http.stall_seconds", "http.ack_lag_seconds",
             "http.anchor_lag_seconds", "http.delivery_lag_seconds",
         ])
