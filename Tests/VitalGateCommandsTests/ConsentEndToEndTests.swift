@@ -13,12 +13,7 @@ import VitalGateTesting
     @Test func signedDocumentsOpenAndCloseASinkAndTheDisclosureLogAccountsForWhatWent() throws {
         let workspace = try AgentWorkspace()
         defer { workspace.remove() }
-        let log = workspace.log
-        let keys = workspace.path("authority")
-        #expect(try AgentBinary.runFromRoot(["fleet", "keygen", "--name", "consent-office", "--out", keys], log: log).code == 0)
-        let pinned = try JSONParser().parse(try Data(contentsOf: URL(fileURLWithPath: keys + "/consent-office.pub.json")))
-        try JSONWriter.canonicalString(.object([("keys", .array([pinned])), ("threshold", .number(1))]))
-            .write(toFile: workspace.path("authorities.json"), atomically: true, encoding: .utf8)
+        let keys = try ConsentCommandTests.makeAuthority(workspace)
         let out = workspace.path("research")
         let config = workspace.path("agent.conf")
         try AgentBinary.writeConfig(config, id: "gw-e2e", dataDir: workspace.data, extra: """
