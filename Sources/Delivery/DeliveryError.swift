@@ -39,4 +39,7 @@ extension ErrorCode<DeliveryError> {
     /// The receiver refused every entry of a batch: a systematic refusal (a profile the server
     /// enforces, a wrong endpoint), not bad records, so nothing is dead-lettered.
     public static var rejected: Self { Self("rejected") }
+    /// The receiver confirmed, but the disclosure could not be recorded: the cursor stays, so the
+    /// records go again (the receivers hold them once) and their disclosure is recorded then.
+    public static var disclosureNotRecorded: Self { Self("disclosureNotRecorded") }
 }

@@ -29,6 +29,10 @@ public protocol DeliverySink: AnyObject {
     /// - Throws: ``DeliveryError`` when nothing can be confirmed now (the batch is tried again
     ///   after a backoff, or after the receiver's `Retry-After`).
     func deliver(_ entries: [OutboxEntry]) throws(DeliveryError) -> DeliveryReceipt
+    /// Whether the sink sends the patient's identifier (the MRN) beside the data when it may
+    /// (true by default): consent is then asked for the `identity` class too, and the sink names
+    /// the patient by the pseudonym when it is denied (``OutboxEntry/identityWithheld``).
+    var sendsIdentity: Bool { get }
     /// Records the sink sends at a time when it takes a delivery in parts (nil: whole, the
     /// default). The worker then reads each part from the vault while the sink sends the one
     /// before, instead of reading the whole delivery first.
@@ -45,6 +49,8 @@ extension DeliverySink {
     public var selection: OutboxSelection { .all }
 
     public var partRecords: Int? { nil }
+
+    public var sendsIdentity: Bool { true }
 
     public func deliver(first: [OutboxEntry], next: () -> [OutboxEntry]?) throws(DeliveryError) -> DeliveryReceipt {
         var entries = first

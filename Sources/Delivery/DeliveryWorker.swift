@@ -1,3 +1,4 @@
+import Consent
 import FoundationEssentials
 import Glibc
 public import Logging
@@ -15,6 +16,9 @@ public import Vault
 /// - Retries: capped exponential backoff with jitter, or the receiver's `Retry-After`.
 /// - Dead letters: a record the receiver refuses for good (or one that no longer decrypts) is
 ///   recorded with the reason and passed over; it never blocks the records behind it.
+/// - Consent (with a ``SinkConsent``): each record is checked before it goes; one not permitted
+///   is held (in the vault, released when consent arrives) or skipped, and passed over; each
+///   confirmed delivery is recorded as disclosures before the cursor moves (docs/CONSENT.md).
 public final class DeliveryWorker: Sendable {
     /// How the worker runs.
     public struct Configuration: Sendable {
@@ -57,6 +61,9 @@ public final class DeliveryWorker: Sendable {
         public var attempts = 0
         /// Failed attempts by `DeliveryError` code.
         public var failures: [String: Int] = [:]
+        /// Records by consent outcome (`permitted`, of which `identity_withheld` and
+        /// `break_glass`; `held`, `released`, `skipped`), when the sink checks consent.
+        public var consent: [String: Int] = [:]
     }
 
     /// What one round did.
@@ -73,23 +80,29 @@ public final class DeliveryWorker: Sendable {
     // `nonisolated(unsafe)` (the sink and the backoff) is safe: both are used only by the one
     // thread that runs rounds, the worker thread after `start()`, or a test calling `round`
     // with no worker thread running.
-    nonisolated(unsafe) private let sink: any DeliverySink
+    nonisolated(unsafe) let sink: any DeliverySink
     /// The sink's name (its cursor in the vault, and its label in metrics).
     public let sinkName: String
     private let selection: OutboxSelection
-    private let clock: any PipelineClock
-    private let logger: Logger
+    let clock: any PipelineClock
+    let logger: Logger
     private let stopping = Atomic<Bool>(false)
     private let wake = PThreadSemaphore()
     private let done = PThreadSemaphore()
-    private let counters = Mutex(Metrics())
+    let counters = Mutex(Metrics())
     nonisolated(unsafe) private var backoff: ReconnectBackoff
+    /// Consent at this sink (`nil`: nothing is checked, as before issue 21).
+    let consent: SinkConsent?
+    // Where the pass over held records stands; like `backoff`, the worker thread's alone.
+    nonisolated(unsafe) var holdPass = HoldPass()
 
     /// Creates a worker for `sink`; `start()` runs it.
-    public init(configuration: Configuration, sink: any DeliverySink, clock: any PipelineClock = SystemClock(),
-                logger: Logger = Logger(label: "vitalgate.delivery")) {
+    /// With `consent`, every record is checked before it goes (docs/CONSENT.md "Enforcement").
+    public init(configuration: Configuration, sink: any DeliverySink, consent: SinkConsent? = nil,
+                clock: any PipelineClock = SystemClock(), logger: Logger = Logger(label: "vitalgate.delivery")) {
         self.configuration = configuration
         self.sink = sink
+        self.consent = consent
         sinkName = sink.name
         selection = sink.selection
         self.clock = clock
@@ -157,29 +170,41 @@ public final class DeliveryWorker: Sendable {
         done.wait()
     }
 
-    /// One round against `vault` (exposed for tests that drive the worker step by step);
-    /// `force` delivers what the sink would rather wait with.
+    /// One round against `vault` (exposed for tests that drive the worker step by step): the
+    /// held records whose time came (with consent), then the records after the cursor; `force`
+    /// delivers what the sink would rather wait with.
     public func round(_ vault: Vault, force: Bool = false) -> RoundOutcome {
+        var settled = false
+        if consent != nil {
+            do { settled = try settleHolds(vault) } catch { return failed(error, vault) }
+        }
+        let outcome = deliverNext(vault, force: force)
+        return outcome == .idle && settled ? .progressed : outcome
+    }
+
+    /// Delivers the records after the cursor (checking consent first, when the sink does).
+    private func deliverNext(_ vault: Vault, force: Bool) -> RoundOutcome {
         do {
             let cursor = try vault.sinkCursor(sinkName).lastID
             // A sink that takes its delivery in parts gets the first now and the others as it
             // asks, each read while it sends the one before (at most `batchLimit` in all).
             let partLimit = min(sink.partRecords ?? configuration.batchLimit, configuration.batchLimit)
             var corrupt: [(recordID: Int64, reason: String)] = []
-            var (entries, scannedTo) = try readPart(vault, after: cursor, limit: partLimit, corrupt: &corrupt)
+            var withheld = ConsentOutcomes()
+            var (entries, scannedTo) = try readPart(vault, after: cursor, limit: partLimit, corrupt: &corrupt, consent: &withheld)
             guard scannedTo > cursor else { return .idle }
-            let full = entries.count + corrupt.count >= partLimit
+            let full = entries.count + corrupt.count + withheld.passedOver >= partLimit
             if !entries.isEmpty, !full, !force, !sink.isReady(entries, now: clock.wallMs()) { return .idle }
             counters.withLock { $0.attempts += entries.isEmpty ? 0 : 1 }
             var records = entries.count
             var readError: VaultError?
             let partwise = sink.partRecords != nil
             let next = { [self] () -> [OutboxEntry]? in
-                let scanned = records + corrupt.count
+                let scanned = records + corrupt.count + withheld.passedOver
                 guard partwise, readError == nil, scanned < configuration.batchLimit else { return nil }
                 do throws(VaultError) {
                     let (part, to) = try readPart(vault, after: scannedTo, limit: min(partLimit, configuration.batchLimit - scanned),
-                                                  corrupt: &corrupt)
+                                                  corrupt: &corrupt, consent: &withheld)
                     guard to > scannedTo else { return nil }
                     scannedTo = to
                     records += part.count
@@ -193,11 +218,15 @@ public final class DeliveryWorker: Sendable {
             entries = []
             if let readError { throw readError }  // what was sent goes again with the next attempt
             let dead = corrupt + receipt.deadLetters
+            let now = clock.wallMs()
+            try recordDisclosures(withheld.sent, refused: receipt.deadLetters, at: now)
             try vault.advanceSinkCursor(sinkName, to: scannedTo, delivered: records - receipt.deadLetters.count,
-                                        deadLetters: dead.map { ($0.recordID, $0.reason) }, at: clock.wallMs())
+                                        deadLetters: dead.map { ($0.recordID, $0.reason) }, held: withheld.held,
+                                        skipped: withheld.skipped, at: now)
             counters.withLock {
                 $0.delivered += records - receipt.deadLetters.count
                 $0.deadLetters += dead.count
+                withheld.count(into: &$0.consent)
             }
             if !dead.isEmpty {
                 // The reasons stay in the vault (`vitalgate egress status`): a receiver's reason
@@ -214,13 +243,13 @@ public final class DeliveryWorker: Sendable {
 
     /// Reads the sink's next records after `cursor` (at most `limit`, and `batchBytes` of stored
     /// bytes); records that no longer decrypt go to `corrupt`. Returns them and how far it scanned.
-    private func readPart(_ vault: Vault, after cursor: Int64, limit: Int,
-                          corrupt: inout [(recordID: Int64, reason: String)]) throws(VaultError) -> ([OutboxEntry], Int64) {
+    private func readPart(_ vault: Vault, after cursor: Int64, limit: Int, corrupt: inout [(recordID: Int64, reason: String)],
+                          consent outcomes: inout ConsentOutcomes) throws(VaultError) -> ([OutboxEntry], Int64) {
         let (entries, scannedTo) = try vault.outbox(after: cursor, limit: limit, maxBytes: configuration.batchBytes,
                                                     selection: selection) { id, error in
             corrupt.append((id, "the record cannot be read: \(error.code)"))
         }
-        return (entries, scannedTo)
+        return (check(entries, into: &outcomes, releasing: false), scannedTo)
     }
 
     private func failed(_ error: any Error, _ vault: Vault) -> RoundOutcome {

@@ -36,11 +36,23 @@ public struct FHIRMapping: Sendable {
     var alertSystem: String { "urn:vitalgate:\(gatewayID):alert" }
     static let alertKindSystem = "urn:vitalgate:alert-kind"
 
-    /// The resources of one outbox record (none for a reading with nothing chartable).
+    /// The system of the patient's keyed pseudonym, by which a record names the patient when
+    /// consent denies its receiver the MRN (issue 21): `urn:vitalgate:{gateway}:patient-pseudonym`.
+    public var patientPseudonymSystem: String { "urn:vitalgate:\(gatewayID):patient-pseudonym" }
+
+    /// The resources of one outbox record (none for a reading with nothing chartable). A record
+    /// whose identity consent withheld references the patient by pseudonym.
     public func resources(for entry: OutboxEntry) -> [FHIRResource] {
+        if entry.identityWithheld, let pseudonym = entry.patientPseudonym {
+            var byPseudonym = self
+            byPseudonym.patientIdentifierSystem = patientPseudonymSystem
+            var named = entry
+            named.patient = pseudonym
+            return byPseudonym.resources(for: named)
+        }
         switch entry.content {
-        case .reading(let reading): resources(for: reading, patient: entry.patient, questionedBy: entry.questionedBy)
-        case .alert(let alert): [detectedIssue(alert, recordID: entry.id, patient: entry.patient, implicated: entry.implicated)]
+        case .reading(let reading): return resources(for: reading, patient: entry.patient, questionedBy: entry.questionedBy)
+        case .alert(let alert): return [detectedIssue(alert, recordID: entry.id, patient: entry.patient, implicated: entry.implicated)]
         }
     }
 

@@ -11,18 +11,34 @@ public import Vault
 ///   vault commits it, or the alert's line) with `record`, a stable `{gateway}:{record id}` the
 ///   receiver deduplicates by (QoS 1 is at least once: a batch interrupted before its PUBACKs
 ///   is published again), `patient` and `received_at`;
-/// - **local alerts** (``localAlerts(source:gatewayID:)``): the alerts only, each as the line
-///   the detector wrote with the patient's identifier replaced by the vault's keyed pseudonym
-///   (`patient_pseudonym`), on the gateway's own alerts topic. Stored before they are published,
-///   so an alert whose publication a crash cut off goes out after the restart.
+///   When consent denies the receiver the patient's identity, `patient` is `null` and
+///   `patient_pseudonym` names the patient instead.
+/// - **local alerts** (``localAlerts(source:gatewayID:patient:)``): the alerts only, each as the
+///   line the detector wrote with the patient's identifier replaced by the bed of the alert's
+///   device (`bed`) and, per the deployment's policy, the vault's keyed pseudonym
+///   (`patient_pseudonym`), nothing, or the MRN (only where policy and consent allow it), on the
+///   gateway's own alerts topic. Stored before they are published, so an alert whose
+///   publication a crash cut off goes out after the restart.
 public final class MQTTSink: DeliverySink {
     /// What a message carries.
     public enum Payload: Sendable {
         /// The record's canonical JSON with `record`, `patient` and `received_at`.
         case record
-        /// An alert's line as the detector wrote it, `patient` replaced by `patient_pseudonym`
-        /// (the local alerts topic's format).
+        /// An alert's line as the detector wrote it, `patient` replaced by `bed` and what
+        /// ``AlertTopicPatient`` says (the local alerts topic's format).
         case alertLine
+    }
+
+    /// How the local alerts topic names an alert's patient, beside the bed and the device
+    /// (`[consent] alerts_topic_patient`).
+    public enum AlertTopicPatient: String, Sendable, CaseIterable {
+        /// Not at all: the bed and the device only.
+        case none
+        /// By the vault's keyed pseudonym (`patient_pseudonym`; `vitalgate export --alerts` shows it beside the MRN).
+        case pseudonym
+        /// By the MRN (`patient`), where consent permits the alerts recipient the identity
+        /// class; the pseudonym where it does not.
+        case identifier
     }
 
     public let name: String
@@ -33,6 +49,8 @@ public final class MQTTSink: DeliverySink {
     /// `{device}` are replaced. Never the patient.
     let topicTemplate: String
     let payload: Payload
+    /// How an alert line names the patient (``Payload/alertLine`` only).
+    let alertPatient: AlertTopicPatient
     let confirmTimeoutMs: Int
     private var client: MQTTClient?
     /// The source's version the client was made with.
@@ -48,7 +66,8 @@ public final class MQTTSink: DeliverySink {
     /// A sink publishing `selection` through the options `source` holds (it reconnects when
     /// they change).
     public init(name: String, source: MQTTOptionsSource, gatewayID: String, topicTemplate: String, payload: Payload,
-                selection: OutboxSelection, confirmTimeoutMs: Int = 10_000) {
+                selection: OutboxSelection, alertPatient: AlertTopicPatient = .pseudonym, confirmTimeoutMs: Int = 10_000) {
+        self.alertPatient = alertPatient
         self.name = name
         self.source = source
         self.gatewayID = gatewayID
@@ -62,12 +81,18 @@ public final class MQTTSink: DeliverySink {
     public static let localAlertsName = "local-alerts"
 
     /// The sink of the gateway's own alerts topic on the local broker: alerts only, as the
-    /// detector wrote them, through `source` (the ingest connection's broker, followed when a
-    /// fleet document moves it; give it a client id of its own).
-    public static func localAlerts(source: MQTTOptionsSource, gatewayID: String) -> MQTTSink {
+    /// detector wrote them, naming the bed and the device and the patient as `patient` says,
+    /// through `source` (the ingest connection's broker, followed when a fleet document moves
+    /// it; give it a client id of its own).
+    public static func localAlerts(source: MQTTOptionsSource, gatewayID: String,
+                                   patient: AlertTopicPatient = .pseudonym) -> MQTTSink {
         MQTTSink(name: localAlertsName, source: source, gatewayID: gatewayID,
-                 topicTemplate: GatewayTopics(gateway: gatewayID).alerts, payload: .alertLine, selection: .alerts)
+                 topicTemplate: GatewayTopics(gateway: gatewayID).alerts, payload: .alertLine, selection: .alerts,
+                 alertPatient: patient)
     }
+
+    /// A record sends the MRN unless consent denies it; an alert line only when its policy names it.
+    public var sendsIdentity: Bool { payload == .record || alertPatient == .identifier }
 
     deinit { client?.disconnect() }
 
@@ -102,11 +127,15 @@ public final class MQTTSink: DeliverySink {
     /// The record's message: its topic and payload.
     func message(_ entry: OutboxEntry) -> MQTTOptions.Message {
         if payload == .alertLine, case .alert(let alert) = entry.content {
-            // The local broker is not a recipient of patient identity: the alert names its
-            // patient by the vault's pseudonym, never by the MRN.
+            // The local broker is not a recipient of patient identity unless policy says so:
+            // the alert names the bed and the device (issue 21).
             guard case .object(let fields) = alert else { preconditionFailure("an alert record is an object") }
-            let line = fields.filter { $0.key != "patient" }
-                + [("patient_pseudonym", entry.patientPseudonym.map { .string($0) } ?? .null)]
+            var line = fields.filter { $0.key != "patient" } + [("bed", entry.bed.map { .string($0) } ?? .null)]
+            switch alertPatient {
+            case .none: break
+            case .identifier where entry.patient != nil: line.append(("patient", .string(entry.patient ?? "")))
+            case .pseudonym, .identifier: line.append(("patient_pseudonym", entry.patientPseudonym.map { .string($0) } ?? .null))
+            }
             return MQTTOptions.Message(topic: topic(kind: "alert", device: entry.device),
                                        payload: JSONWriter.canonicalBytes(.object(line)), qos: 1)
         }
@@ -124,6 +153,9 @@ public final class MQTTSink: DeliverySink {
         }
         members.append(("record", .string("\(gatewayID):\(entry.id)")))
         members.append(("patient", entry.patient.map { .string($0) } ?? .null))
+        if entry.identityWithheld, let pseudonym = entry.patientPseudonym {
+            members.append(("patient_pseudonym", .string(pseudonym)))  // consent denied this receiver the MRN
+        }
         return MQTTOptions.Message(topic: topic(kind: kind, device: entry.device),
                                    payload: JSONWriter.canonicalBytes(.object(members)), qos: 1)
     }

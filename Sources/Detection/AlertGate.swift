@@ -18,7 +18,7 @@ struct AlertGate: Equatable {
     }
 
     mutating func admit(_ finding: Finding, patient: String?, at now: Int64, config: DetectionConfig) -> Bool {
-        guard finding.score >= config.threshold else { return false }
+        guard finding.score >= config.threshold(for: finding.kind) else { return false }
         let key = Self.key(finding, patient: patient)
         if finding.episodic {
             let seen = key + Self.episodeSuffix

@@ -5,7 +5,7 @@ extension DetectionEngine {
     static let magic: [UInt8] = Array("VGDS".utf8)
     /// Version of the state format; bumped on any layout change (old snapshots are then rejected
     /// and detection restarts cold, which only costs warm-up time).
-    public static let stateVersion: UInt8 = 1
+    public static let stateVersion: UInt8 = 2
 
     /// The whole engine state.
     public func snapshot() -> [UInt8] {

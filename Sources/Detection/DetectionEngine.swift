@@ -12,6 +12,11 @@ public struct DetectionEngine: Sendable {
     var patients: [String: PatientMonitor] = [:]
     var pairing: [DeviceID: String] = [:]
     var gate = AlertGate()
+    /// Calibration aid (`vitalgate detect --candidates`): when set, every finding is also kept in
+    /// `candidates`, before the alert gate and whatever its score. Off in the agent.
+    public var keepsCandidates = false
+    /// Findings kept while `keepsCandidates` is set, as alerts; the caller drains them.
+    public var candidates: [Alert] = []
 
     public init(config: DetectionConfig = DetectionConfig()) {
         self.config = config
@@ -51,6 +56,12 @@ public struct DetectionEngine: Sendable {
             devices[device] = monitor
         }
         guard !findings.isEmpty else { return [] }
+        if keepsCandidates {
+            for f in findings where patient != nil || f.device != nil {
+                candidates.append(Alert(t: arrival, patient: patient, device: f.device, category: f.category, kind: f.kind,
+                                        score: f.score, evidenceStart: f.evidenceStart, evidenceEnd: f.evidenceEnd))
+            }
+        }
         var alerts: [Alert] = []
         for f in findings where gate.admit(f, patient: patient, at: arrival, config: config) {
             guard patient != nil || f.device != nil else { continue }
@@ -67,6 +78,8 @@ public struct DetectionEngine: Sendable {
             let fresh = DeviceMonitor(device: device)
             monitor.histories = fresh.histories
             monitor.replay = fresh.replay
+            monitor.trace = fresh.trace
+            monitor.freeze = fresh.freeze
             monitor.samePrintRun = 0
             devices[device] = monitor
         }

@@ -10,6 +10,7 @@ extension DeviceMonitor: StateCodable {
         w.write(histories); w.write(stuckRuns); w.write(lastPrint); w.write(samePrintRun); w.write(samePrintSince)
         w.write(mismatchRun); w.write(mismatchSince)
         w.write(replay); w.write(replaySince)
+        w.write(freeze); w.write(trace)
     }
 
     init(from r: inout StateReader) throws(DetectionStateError) {
@@ -25,6 +26,7 @@ extension DeviceMonitor: StateCodable {
         samePrintSince = try r.read()
         mismatchRun = try r.read(); mismatchSince = try r.read()
         replay = try r.read(); replaySince = try r.read()
+        freeze = try r.read(); trace = try r.read()
         guard histories.count == TrackedChannel.allCases.count, stuckRuns.count == histories.count else {
             throw DetectionStateError("malformed device state")
         }

@@ -2,7 +2,7 @@ import Telemetry
 
 extension DeviceMonitor {
     /// Value checks on a fresh reading: signal loss, plausibility, cross-channel consistency,
-    /// spikes, flatline, stuck channels and replayed segments.
+    /// spikes, flatline, stuck channels, frozen fields and replayed segments.
     mutating func observeValues(_ reading: Reading, at now: Int64, config: DetectionConfig,
                                 findings: inout [Finding]) {
         if role == .unknown { role = DeviceRole(reading: reading) }
@@ -17,6 +17,8 @@ extension DeviceMonitor {
             }
             samePrintRun = 0
             replay.breakWindow()
+            freeze.breakRuns()
+            trace.breakBlock()
             return
         }
         noSignalRun = 0
@@ -77,6 +79,7 @@ extension DeviceMonitor {
                 mismatchRun = 0
             }
         }
+        if isFast { observeFreezeAndTrace(reading, at: now, config: config, findings: &findings) }
         // flatline: the whole output frozen while seq/ts advance
         let print = Fingerprint.values(of: reading, includeBattery: false)
         if print == lastPrint {
@@ -110,6 +113,24 @@ extension DeviceMonitor {
                     replaySince = nil
                 }
             }
+        }
+    }
+}
+
+extension DeviceMonitor {
+    /// Frozen fields (`FieldFreeze`) and noisy replays of the accelerometer (`ReplayTrace`) of a fast device.
+    mutating func observeFreezeAndTrace(_ reading: Reading, at now: Int64, config: DetectionConfig,
+                                        findings: inout [Finding]) {
+        for (channel, run, needed) in freeze.observe(reading) {
+            findings.append(finding("frozen_\(channel)", .fault,
+                                    Finding.score(Double(run), trigger: Double(needed), scale: Double(needed) / 2),
+                                    from: now - Int64(periodMs) * Int64(run), to: now))
+        }
+        if case .series(let acc)? = reading[Channel.acceleration]?.value, let streak = trace.add(acc, at: now),
+           streak >= config.replayTraceTests {
+            findings.append(finding("replayed_segment", .security,
+                                    Finding.score(Double(streak), trigger: Double(config.replayTraceTests), scale: 2),
+                                    from: now - Int64(ReplayTrace.window) * ReplayTrace.blockMs, to: now))
         }
     }
 }

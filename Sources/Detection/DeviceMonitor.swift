@@ -2,7 +2,7 @@ import Telemetry
 
 /// Per-device streaming detectors: transport (duplicates, flooding, batched delivery,
 /// sequence and timestamp regressions), signal loss, plausibility and spikes, flatline,
-/// stuck channels and replayed segments. All state is bounded.
+/// stuck channels, frozen fields and replayed segments (exact and noisy). All state is bounded.
 struct DeviceMonitor: Equatable {
     let device: DeviceID
     var role: DeviceRole = .unknown
@@ -32,6 +32,8 @@ struct DeviceMonitor: Equatable {
     var mismatchSince: Int64 = 0
     var replay = ReplayFingerprint()
     var replaySince: Int64?
+    var freeze = FieldFreeze()
+    var trace = ReplayTrace()
 
     init(device: DeviceID) { self.device = device }
 

@@ -13,7 +13,9 @@ extension PatientMonitor {
             value[V.heartRate.rawValue] = x
         }
         if let x = respiratoryRate.median() { value[V.respiratoryRate.rawValue] = x }
-        if let x = spo2.median() { value[V.spo2.rawValue] = x }
+        // the mean, not the median: saturation is reported in whole percent, and the median of
+        // a minute of integers moves in whole steps, hiding a slow fall for many minutes
+        if let x = spo2.mean() { value[V.spo2.rawValue] = x }
         if now - systolicAt < 20 * 60_000, let x = systolic.median() { value[V.systolic.rawValue] = x }
         if now - lastTemperatureAt < 180_000, let x = lastTemperature { value[V.temperature.rawValue] = x }
         for v in V.allCases { trends.minutes[v.rawValue].append(value[v.rawValue]) }
@@ -50,14 +52,16 @@ extension PatientMonitor {
                         temperature: xs[V.temperature.rawValue].map(Double.init))
         }
         let newsNow = news(short), newsBase = news(base)
-        let index = z.reduce(0) { $0 + min(3, max(-1, $1)) } + 0.5 * Float(max(0, newsNow - newsBase))
+        let index = z.reduce(0) { $0 + min(TrendState.zCeiling, max(-1, $1)) } + 0.5 * Float(max(0, newsNow - newsBase))
         let elevated = z.filter { $0 >= 0.8 }.count
         let act = trends.activity.last ?? 0
         let coupled = coupling.residual()
         trends.lastEvaluation = z + [Float(newsNow), Float(newsBase), index, act,
                                      Float(coupled?.spread ?? .nan), Float(coupled?.offset ?? .nan)]
         guard act < gate, base.contains(where: { $0 != nil }) else { return }
-        if Double(index) >= config.deteriorationTrigger, elevated >= 3 {
+        // candidates from `candidateMargin` below the trigger carry scores under 0.92; the alert
+        // gate's per-kind threshold decides (DetectionConfig.kindOffsets, docs/DETECTION.md "Calibration")
+        if Double(index) >= config.deteriorationTrigger - TrendState.candidateMargin, elevated >= 3 {
             findings.append(Finding(kind: "deterioration", category: .clinical,
                                     score: Finding.score(Double(index), trigger: config.deteriorationTrigger, scale: 1),
                                     device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
@@ -70,8 +74,9 @@ extension PatientMonitor {
             let others = z.enumerated().filter { $0.offset != v.rawValue && $0.element >= 0.8 }.count
             // the newest data must still show the shift (the short median lags by minutes, so
             // without this a sensor or vital that has already returned keeps "drifting")
-            guard zc >= trigger, others <= 1, let b = base[v.rawValue], let latest = recentValue(v, gate: gate),
-                  v.sign * (latest - b) / v.scale >= trigger / 2 else { continue }
+            let candidate = trigger - Float(TrendState.candidateMargin) / 2
+            guard zc >= candidate, others <= 1, let b = base[v.rawValue], let latest = recentValue(v, gate: gate),
+                  v.sign * (latest - b) / v.scale >= candidate / 2 else { continue }
             findings.append(Finding(kind: kind, category: .fault,
                                     score: Finding.score(Double(zc), trigger: Double(trigger), scale: 0.5),
                                     device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,

@@ -28,7 +28,14 @@ struct TrendState: Equatable, StateCodable {
 
     static let capacity = 150
     static let baselineFrom = 45     // minutes ago
-    static let shortMinutes = 8
+    static let shortMinutes = 5
+    /// Largest contribution of one vital to the deterioration index, so that one vital (or one
+    /// drifting sensor) cannot raise a deterioration on its own.
+    static let zCeiling: Float = 2.5
+    /// Trend findings are reported from this far below their trigger (in index units; half of it
+    /// in z units for the drift tests), with scores under 0.92, so that a per-kind threshold
+    /// below the global one can make a kind more sensitive.
+    static let candidateMargin = 2.0
 
     var nextMinute: Int64 = 0
     var minutes = Vital.allCases.map { _ in RingBuffer(capacity: capacity) }

@@ -23,11 +23,14 @@ extension IngestService {
             }
             var full = false
             let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap
-            if over, pruned == 0 {
+            if over {
                 switch runtime.whenFull {
                 case .block:
+                    // Storing waits until pruning brought the vault back under its budget, not
+                    // only until a step pruned something: after an outage the broker's backlog
+                    // would otherwise go in faster than pruning frees (the soak, BENCHMARKS).
                     full = true
-                case .evictOldest:
+                case .evictOldest where pruned == 0:
                     let evicted = try store.evictOldest(limit: limit, now: now)
                     metrics.readingsEvicted += evicted.pruned
                     if let first = evicted.firstID, let last = evicted.lastID {
@@ -38,11 +41,13 @@ extension IngestService {
                     }
                     // Nothing evictable (only sealed records, or readings not sealed yet): storing
                     // goes on over the budget; `storage_cap_exceeded` has said so.
+                case .evictOldest:
+                    break  // this second's pruning freed space; evict only when it frees none
                 }
             }
             if storage.budgetChecked(full: full) {
                 metrics.storageBudgetFull += 1
-                logger.error("the vault is full: over its budget with nothing to prune; acknowledgements stop",
+                logger.error("the vault is full: over its budget; acknowledgements stop until pruning brings it back under",
                              metadata: ["bytes": "\(store.usedBytes)", "cap": "\(cap)"])
                 alarmOnce(kind: "storage_full", transport, [])
             }

@@ -117,6 +117,15 @@ extension AgentSnapshot {
                              ([("sink", sink.name), ("code", $0.key)], Double($0.value))
                          }
                      })
+        out.labelled("vitalgate_delivery_consent_total", .counter,
+                     "Records per sink by consent outcome (permitted, identity_withheld, break_glass, held, released, skipped).",
+                     sinks.flatMap { sink in
+                         (sink.worker?.consent ?? [:]).sorted { $0.key < $1.key }.map {
+                             ([("sink", sink.name), ("outcome", $0.key)], Double($0.value))
+                         }
+                     })
+        out.labelled("vitalgate_delivery_consent_held_records", .gauge, "Records each sink holds for consent now.",
+                     per { $0.status.map { Double($0.cursor.consentHeldNow) } })
     }
 
     private func writeAnchoring(_ out: inout PrometheusExposition) {

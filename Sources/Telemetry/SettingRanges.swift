@@ -59,6 +59,8 @@ public enum SettingRanges {
     /// Records per FHIR transaction Bundle.
     public static let egressFHIRBatch = SettingRange("egress.fhir_batch", 1...1000)
     public static let egressFHIRTimeoutSeconds = SettingRange("egress.fhir_timeout_seconds", 1...600)
+    /// How long a sink holds a record consent does not permit (up to 30 days).
+    public static let consentHoldSeconds = SettingRange("consent.hold_seconds", 1...2_592_000)
     public static let fleetConfirmTimeoutSeconds = SettingRange<Double>("fleet.confirm_timeout_seconds", 1...3600)
     /// Firmware schema files in one fleet `schemas` section.
     public static let schemaFiles = SettingRange("schemas.files", 0...64)

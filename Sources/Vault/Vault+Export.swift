@@ -24,13 +24,17 @@ public struct ExportedReading: Sendable {
     public var reading: Reading
     public var conflict: Bool
     public var duplicates: Int
+    /// The patient's keyed pseudonym (hex), `nil` when unpaired.
+    public var patientPseudonym: String? = nil
 
-    /// The canonical reading JSON plus `id`, `patient` (null when unpaired), `conflict`, `duplicates`.
+    /// The canonical reading JSON plus `id`, `patient` (null when unpaired, or when consent
+    /// withheld the identity: then `patient_pseudonym` names the patient), `conflict`, `duplicates`.
     public var json: JSONValue {
         guard case .object(var members) = reading.canonicalJSON else { return reading.canonicalJSON }
         members.append(("id", .number(Double(id))))
         members.append(("received_at", .number(Double(reading.receivedAt))))
         members.append(("patient", patient.map { .string($0) } ?? .null))
+        if patient == nil, let patientPseudonym { members.append(("patient_pseudonym", .string(patientPseudonym))) }
         members.append(("conflict", .bool(conflict)))
         members.append(("duplicates", .number(Double(duplicates))))
         return .object(members)
@@ -57,7 +61,8 @@ extension Vault {
                                                  ciphertext: statement.blob(4) ?? [], receivedAt: statement.int64(5))
                 try body(ExportedReading(id: id, patient: ref.flatMap { patientsByRef[$0]?.identifier },
                                          reading: reading, conflict: statement.int64(2) != 0,
-                                         duplicates: statement.int(3)))
+                                         duplicates: statement.int(3),
+                                         patientPseudonym: ref.flatMap { patientsByRef[$0]?.pseudonym.hexString }))
             } catch let error as VaultError where error.code == .erased || error.code == .pruned {
                 continue
             } catch let error as VaultError {

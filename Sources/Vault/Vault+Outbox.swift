@@ -16,7 +16,8 @@ public struct OutboxEntry: Sendable {
     /// The patient's identifier (the MRN), `nil` when the device was unpaired.
     public var patient: String?
     /// The patient's keyed pseudonym (hex), the vault's name for the patient: for receivers that
-    /// must not see the MRN (the local alerts topic). `nil` when the device was unpaired.
+    /// must not see the MRN (the local alerts topic, a recipient consent denies identity).
+    /// `nil` when the device was unpaired.
     public var patientPseudonym: String? = nil
     /// The device that produced it (`-` for an alert that names none).
     public var device: String
@@ -32,6 +33,13 @@ public struct OutboxEntry: Sendable {
     /// The readings an alert rests on (alerts only): its device's readings that arrived within
     /// its evidence window, the most recent first, at most ``Vault/implicatedReadingsLimit``.
     public var implicated: [Reading] = []
+    /// The bed of the alert's device, from its pairing (alerts only): what the local alerts
+    /// topic names instead of the patient.
+    public var bed: String? = nil
+
+    /// Whether the patient's identity was withheld from this entry (consent denied it): the
+    /// sink names the patient by ``patientPseudonym`` instead of the MRN.
+    public var identityWithheld: Bool { patient == nil && patientPseudonym != nil }
 }
 
 /// The fault alerts that question a reading's values (rather than its timing or the device's
@@ -79,6 +87,12 @@ public struct SinkCursor: Sendable, Equatable {
     public var lastSuccessAt: Int64?
     /// The last error, as a reason without content, if the last attempt failed.
     public var lastError: String?
+    /// Records consent held back so far (issue 21), released later (`consentReleased`),
+    /// passed over (`consentSkipped`, with a reason each), or held now (`consentHeldNow`).
+    public var consentHeld: Int64 = 0
+    public var consentReleased: Int64 = 0
+    public var consentSkipped: Int64 = 0
+    public var consentHeldNow: Int64 = 0
 }
 
 /// A sink's cursor and its backlog (`stats`).
@@ -98,6 +112,10 @@ public struct SinkStatus: Sendable, Equatable {
             ("oldest_pending_at", oldestPendingAt.map { .number(Double($0)) } ?? .null),
             ("last_success_at", cursor.lastSuccessAt.map { .number(Double($0)) } ?? .null),
             ("last_error", cursor.lastError.map { .string($0) } ?? .null),
+            ("consent", .object([
+                ("held", .number(Double(cursor.consentHeld))), ("held_now", .number(Double(cursor.consentHeldNow))),
+                ("released", .number(Double(cursor.consentReleased))), ("skipped", .number(Double(cursor.consentSkipped))),
+            ])),
         ])
     }
 }
@@ -127,29 +145,8 @@ extension Vault {
             if bytes > maxBytes, scanned > id { break }
             let rowID = row[0].integerValue ?? 0
             scanned = rowID
-            let kind = row[2].textValue ?? ""
-            let schema = row[3].textValue ?? ""
-            guard kind != "event" || schema == "alert-v1" else { continue }
-            let ref = row[4].integerValue
-            if let ref, patientsByRef[ref] == nil { try loadPatients() }
             do {
-                let device = row[1].textValue ?? "-"
-                let ciphertext = row[5].blobValue ?? []
-                let receivedAt = row[6].integerValue ?? 0
-                let patient = ref.flatMap { patientsByRef[$0]?.identifier }
-                if kind == "event" {
-                    let alert = try alertRecord(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext)
-                    var entry = OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
-                                            content: .alert(alert))
-                    entry.patientPseudonym = ref.flatMap { patientsByRef[$0]?.pseudonym.hexString }
-                    entry.implicated = try implicatedReadings(of: alert, record: rowID)
-                    entries.append(entry)
-                } else {
-                    let reading = try decryptReading(id: rowID, columns: ReadingRowColumns(row: row, at: 7),
-                                                     patientRef: ref, ciphertext: ciphertext, receivedAt: receivedAt)
-                    entries.append(OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt,
-                                               content: .reading(reading)))
-                }
+                if let entry = try outboxEntry(row) { entries.append(entry) }
             } catch where error.code == .erased || error.code == .pruned {
                 continue  // erased or pruned (evicted): never delivered again
             } catch {
@@ -157,7 +154,38 @@ extension Vault {
             }
         }
         try annotateReadings(&entries)
+        try annotateBeds(&entries)
         return (entries, scanned)
+    }
+
+    /// The entry of one row of ``outboxQuery(_:)``'s columns; `nil` for a record that is never
+    /// delivered (a gateway event).
+    /// - Throws: `VaultError` `.erased` or `.pruned` (never delivered), `.corruptRow`.
+    func outboxEntry(_ row: [SQLiteValue]) throws(VaultError) -> OutboxEntry? {
+        let rowID = row[0].integerValue ?? 0
+        let kind = row[2].textValue ?? ""
+        let schema = row[3].textValue ?? ""
+        guard kind != "event" || schema == "alert-v1" else { return nil }
+        let ref = row[4].integerValue
+        if let ref, patientsByRef[ref] == nil { try loadPatients() }
+        let device = row[1].textValue ?? "-"
+        let ciphertext = row[5].blobValue ?? []
+        let receivedAt = row[6].integerValue ?? 0
+        let patient = ref.flatMap { patientsByRef[$0]?.identifier }
+        let content: OutboxEntry.Content
+        var implicated: [Reading] = []
+        if kind == "event" {
+            let alert = try alertRecord(id: rowID, device: device, patientRef: ref, ciphertext: ciphertext)
+            implicated = try implicatedReadings(of: alert, record: rowID)
+            content = .alert(alert)
+        } else {
+            content = .reading(try decryptReading(id: rowID, columns: ReadingRowColumns(row: row, at: 7),
+                                                  patientRef: ref, ciphertext: ciphertext, receivedAt: receivedAt))
+        }
+        var entry = OutboxEntry(id: rowID, patient: patient, device: device, receivedAt: receivedAt, content: content)
+        entry.patientPseudonym = ref.flatMap { patientsByRef[$0]?.pseudonym.hexString }
+        entry.implicated = implicated
+        return entry
     }
 
     /// The most readings an alert's entry lists.
@@ -192,7 +220,7 @@ extension Vault {
 
     /// Adds each reading's device serial and the value checks it failed (two small queries per
     /// delivery: the devices table, and the fault alerts raised when these readings arrived).
-    private func annotateReadings(_ entries: inout [OutboxEntry]) throws(VaultError) {
+    func annotateReadings(_ entries: inout [OutboxEntry]) throws(VaultError) {
         let readingTimes = entries.compactMap { entry -> Int64? in
             if case .reading = entry.content { return entry.receivedAt }
             return nil
@@ -263,13 +291,15 @@ extension Vault {
     /// Every sink's cursor with its backlog, read on `db` (the vault's or a monitor's connection).
     static func sinkStatuses(_ db: Connection) throws -> [SinkStatus] {
         let rows = try db.query("""
-            SELECT sink, last_id, delivered, dead_letters, last_success_at, last_error, selection FROM sink_cursors ORDER BY sink
+            SELECT sink, last_id, delivered, dead_letters, last_success_at, last_error, selection, \(consentColumns)
+            FROM sink_cursors ORDER BY sink
             """)
         return try rows.map { row in
-            let cursor = SinkCursor(sink: row[0].textValue ?? "", selection: OutboxSelection(rawValue: row[6].textValue ?? "") ?? .all,
+            var cursor = SinkCursor(sink: row[0].textValue ?? "", selection: OutboxSelection(rawValue: row[6].textValue ?? "") ?? .all,
                                     lastID: row[1].integerValue ?? 0, delivered: row[2].integerValue ?? 0,
                                     deadLetters: row[3].integerValue ?? 0, lastSuccessAt: row[4].integerValue,
                                     lastError: row[5].textValue)
+            cursor.readConsentCounts(row, at: 7)
             let backlog = try db.cached(backlogQuery(cursor.selection)).firstRow(.integer(cursor.lastID))
             return SinkStatus(cursor: cursor, backlog: Int(backlog?[0].integerValue ?? 0), oldestPendingAt: backlog?[1].integerValue)
         }
@@ -284,15 +314,17 @@ extension Vault {
     public func sinkCursor(_ sink: String) throws(VaultError) -> SinkCursor {
         let row = try read {
             try db.cached("""
-                SELECT last_id, delivered, dead_letters, last_success_at, last_error, selection FROM sink_cursors
-                WHERE sink = ?
+                SELECT last_id, delivered, dead_letters, last_success_at, last_error, selection, \(Self.consentColumns)
+                FROM sink_cursors WHERE sink = ?
                 """).firstRow(.text(sink))
         }
         guard let row else { return SinkCursor(sink: sink) }
-        return SinkCursor(sink: sink, selection: OutboxSelection(rawValue: row[5].textValue ?? "") ?? .all,
-                          lastID: row[0].integerValue ?? 0, delivered: row[1].integerValue ?? 0,
-                          deadLetters: row[2].integerValue ?? 0, lastSuccessAt: row[3].integerValue,
-                          lastError: row[4].textValue)
+        var cursor = SinkCursor(sink: sink, selection: OutboxSelection(rawValue: row[5].textValue ?? "") ?? .all,
+                                lastID: row[0].integerValue ?? 0, delivered: row[1].integerValue ?? 0,
+                                deadLetters: row[2].integerValue ?? 0, lastSuccessAt: row[3].integerValue,
+                                lastError: row[4].textValue)
+        cursor.readConsentCounts(row, at: 6)
+        return cursor
     }
 
     /// Records that `sink` takes `selection` (its backlog is counted accordingly); a new sink
@@ -316,22 +348,31 @@ extension Vault {
 
     /// Moves `sink`'s cursor to `lastID` once the receiver confirmed `delivered` records up to it,
     /// recording `deadLetters` (record id, reason) the receiver refused for good, in one transaction.
+    /// Records consent `held` back or `skipped` (issue 21) go in the same transaction.
     public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
-                                  at time: Int64) throws(VaultError) {
+                                  held: [ConsentHold] = [], skipped: [(Int64, String)] = [], at time: Int64) throws(VaultError) {
         try write {
-            for (record, reason) in deadLetters {
-                try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
-                    .run(.text(sink), .integer(record), .integer(time), .text(reason))
-            }
-            try db.cached("""
-                INSERT INTO sink_cursors (sink, last_id, delivered, dead_letters, last_success_at, last_error)
-                VALUES (?, ?, ?, ?, ?, NULL)
-                ON CONFLICT(sink) DO UPDATE SET last_id = max(last_id, excluded.last_id),
-                    delivered = delivered + excluded.delivered, dead_letters = dead_letters + excluded.dead_letters,
-                    last_success_at = excluded.last_success_at, last_error = NULL
-                """).run(.text(sink), .integer(lastID), .integer(Int64(delivered)), .integer(Int64(deadLetters.count)),
-                         .integer(time))
+            try advanceSinkCursorRows(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, held: held,
+                                      skipped: skipped, at: time)
         }
+    }
+
+    /// The rows of ``advanceSinkCursor(_:to:delivered:deadLetters:held:skipped:at:)``, inside the caller's write transaction.
+    func advanceSinkCursorRows(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
+                               held: [ConsentHold] = [], skipped: [(Int64, String)] = [], at time: Int64) throws {
+        for (record, reason) in deadLetters {
+            try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
+                .run(.text(sink), .integer(record), .integer(time), .text(reason))
+        }
+        try db.cached("""
+            INSERT INTO sink_cursors (sink, last_id, delivered, dead_letters, last_success_at, last_error)
+            VALUES (?, ?, ?, ?, ?, NULL)
+            ON CONFLICT(sink) DO UPDATE SET last_id = max(last_id, excluded.last_id),
+                delivered = delivered + excluded.delivered, dead_letters = dead_letters + excluded.dead_letters,
+                last_success_at = excluded.last_success_at, last_error = NULL
+            """).run(.text(sink), .integer(lastID), .integer(Int64(delivered)), .integer(Int64(deadLetters.count)),
+                     .integer(time))
+        try insertConsentOutcomes(sink, held: held, skipped: skipped, at: time)
     }
 
     /// Records why `sink`'s last attempt failed (a reason without content); the cursor stays.
@@ -366,7 +407,7 @@ extension Vault {
 
     /// Drops the keys of patients erased through another connection (read only: the agent's
     /// own vault scrubs their digests, `refreshErasures`).
-    private func forgetErasedPatients() throws(VaultError) {
+    func forgetErasedPatients() throws(VaultError) {
         guard patientsByRef.values.contains(where: { $0.key != nil }) else { return }
         let erased = try read { try db.query("SELECT id FROM patients WHERE erased_at IS NOT NULL") }
         for ref in erased.compactMap({ $0.first?.integerValue }) {

@@ -52,13 +52,16 @@ extension Vault {
     /// Feeds the batch timer; seals what is due. Returns the number of batches sealed.
     @discardableResult
     public func sealingTick(now: Int64) throws(VaultError) -> Int {
-        try sealingLog.handle(.tick(at: now), now: now)
+        try adoptForeignRecords(at: now)  // disclosures delivery workers recorded (Vault+Disclosures)
+        return try sealingLog.handle(.tick(at: now), now: now)
     }
 
-    /// Seals everything still open (clean shutdown).
+    /// Seals everything still open (clean shutdown), with the sealed records other connections
+    /// committed since this vault last wrote.
     @discardableResult
     public func sealAll(now: Int64) throws(VaultError) -> Int {
-        try sealingLog.handle(.shutdown(at: now), now: now)
+        try adoptForeignRecords(at: now)
+        return try sealingLog.handle(.shutdown(at: now), now: now)
     }
 
     /// Sealing attempts that failed after a committed store (rows were left for the next try).

@@ -209,6 +209,42 @@ enum VaultSchema {
             digest BLOB NOT NULL
         );
         """,
+        // 12: the disclosure log (issue 21). Each disclosure is a sealed record (a readings row of
+        // kind `event`, schema `disclosure-v1`, under the patient's data key); this table finds a
+        // patient's records without scanning the readings. Written by any connection (delivery
+        // workers, exports); the agent seals them (Vault+Disclosures). Never pruned.
+        """
+        CREATE TABLE disclosures (
+            record_id INTEGER PRIMARY KEY REFERENCES readings(id),
+            patient_ref INTEGER NOT NULL REFERENCES patients(id),
+            at INTEGER NOT NULL
+        );
+        CREATE INDEX disclosures_patient ON disclosures(patient_ref, at);
+        """,
+        // 13: consent at the sinks (issue 21). Records a sink may not disclose now, held until
+        // consent arrives or their window ends (by record id only: the record stays where it
+        // is); records passed over for consent, with the reason; each sink's counts of both.
+        """
+        CREATE TABLE consent_holds (
+            sink TEXT NOT NULL,
+            record_id INTEGER NOT NULL,
+            held_at INTEGER NOT NULL,
+            until INTEGER NOT NULL,
+            reason TEXT NOT NULL,
+            PRIMARY KEY (sink, record_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX consent_holds_until ON consent_holds(sink, until);
+        CREATE TABLE consent_skips (
+            id INTEGER PRIMARY KEY,
+            sink TEXT NOT NULL,
+            record_id INTEGER NOT NULL,
+            at INTEGER NOT NULL,
+            reason TEXT NOT NULL
+        );
+        ALTER TABLE sink_cursors ADD COLUMN consent_held INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sink_cursors ADD COLUMN consent_released INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE sink_cursors ADD COLUMN consent_skipped INTEGER NOT NULL DEFAULT 0;
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -43,7 +43,7 @@ public struct BenchDeliveryCommand: ParsableCommand {
         let keys = GatewayKeys.generate()
         let vaultPath = directory + "/vault.sqlite"
         let fillStart = ContinuousClock.now
-        let records = try fill(vaultPath, keys: keys)
+        let records = try Self.fill(vaultPath, keys: keys, hours: hours, schemas: schemas)
         let fillSeconds = (ContinuousClock.now - fillStart).seconds
         let mapping = FHIRMapping(gatewayID: "bench")
         let bodies = pairs > 0 ? try bundles(vaultPath, keys: keys, mapping: mapping) : []
@@ -75,24 +75,24 @@ public struct BenchDeliveryCommand: ParsableCommand {
                 serverCPU.plain.append(serverUsed)
             }
         }
-        let agentRate = Double(records) / median(agent), plainRate = plain.isEmpty ? .nan : Double(records) / median(plain)
+        let agentRate = Double(records) / Self.median(agent), plainRate = plain.isEmpty ? .nan : Double(records) / Self.median(plain)
         let pairwise = zip(agent, plain).map { $1 / $0 }  // ABBA: each agent run with the plain run beside it
         let report: [(String, JSONValue)] = [
             ("hours_of_one_bed", .number(hours)), ("records", .number(Double(records))),
-            ("bundles", .number(Double(bodies.count))), ("bundle_mib", .number(rounded(Double(bytes) / 1_048_576, 1))),
-            ("fill_seconds", .number(rounded(fillSeconds, 1))),
-            ("agent_seconds", .array(agent.map { .number(rounded($0, 2)) })),
-            ("plain_seconds", .array(plain.map { .number(rounded($0, 2)) })),
-            ("agent_records_per_second", .number(rounded(agentRate, 0))),
-            ("plain_records_per_second", plain.isEmpty ? .null : .number(rounded(plainRate, 0))),
-            ("ratio_of_medians", plain.isEmpty ? .null : .number(rounded(agentRate / plainRate, 3))),
-            ("pairwise_ratios", .array(pairwise.map { .number(rounded($0, 3)) })),
-            ("catch_up_seconds", .number(rounded(median(agent), 1))),
-            ("agent_cpu_us_per_record", .number(rounded(median(ownCPU.agent) / Double(records) * 1e6, 1))),
-            ("plain_cpu_us_per_record", plain.isEmpty ? .null : .number(rounded(median(ownCPU.plain) / Double(records) * 1e6, 1))),
-            ("server_cpu_us_per_record_agent_runs", .number(rounded(median(serverCPU.agent) / Double(records) * 1e6, 1))),
+            ("bundles", .number(Double(bodies.count))), ("bundle_mib", .number(Self.rounded(Double(bytes) / 1_048_576, 1))),
+            ("fill_seconds", .number(Self.rounded(fillSeconds, 1))),
+            ("agent_seconds", .array(agent.map { .number(Self.rounded($0, 2)) })),
+            ("plain_seconds", .array(plain.map { .number(Self.rounded($0, 2)) })),
+            ("agent_records_per_second", .number(Self.rounded(agentRate, 0))),
+            ("plain_records_per_second", plain.isEmpty ? .null : .number(Self.rounded(plainRate, 0))),
+            ("ratio_of_medians", plain.isEmpty ? .null : .number(Self.rounded(agentRate / plainRate, 3))),
+            ("pairwise_ratios", .array(pairwise.map { .number(Self.rounded($0, 3)) })),
+            ("catch_up_seconds", .number(Self.rounded(Self.median(agent), 1))),
+            ("agent_cpu_us_per_record", .number(Self.rounded(Self.median(ownCPU.agent) / Double(records) * 1e6, 1))),
+            ("plain_cpu_us_per_record", plain.isEmpty ? .null : .number(Self.rounded(Self.median(ownCPU.plain) / Double(records) * 1e6, 1))),
+            ("server_cpu_us_per_record_agent_runs", .number(Self.rounded(Self.median(serverCPU.agent) / Double(records) * 1e6, 1))),
             ("server_cpu_us_per_record_plain_runs",
-             plain.isEmpty ? .null : .number(rounded(median(serverCPU.plain) / Double(records) * 1e6, 1))),
+             plain.isEmpty ? .null : .number(Self.rounded(Self.median(serverCPU.plain) / Double(records) * 1e6, 1))),
         ]
         if json {
             print(JSONWriter.canonicalString(.object(report)))
@@ -101,9 +101,9 @@ public struct BenchDeliveryCommand: ParsableCommand {
         }
     }
 
-    /// `hours` of one simulated bed, decoded through the shipped schemas, stored; returns the
-    /// number of deliverable records.
-    private func fill(_ path: String, keys: GatewayKeys) throws -> Int {
+    /// `hours` of one simulated bed, decoded through the shipped schemas (`schemas` extending
+    /// them), stored; returns the number of deliverable records.
+    static func fill(_ path: String, keys: GatewayKeys, hours: Double, schemas: String?) throws -> Int {
         let vault = try Vault(path: path, keys: keys, synchronous: .off)
         var decoder = MessageDecoder(catalog: try SchemaCatalog.builtIn(extendedBy: schemas))
         let config = SimulatorConfig(patients: 1, seed: 11)
@@ -175,13 +175,13 @@ public struct BenchDeliveryCommand: ParsableCommand {
         return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 
-    private func median(_ values: [Double]) -> Double {
+    static func median(_ values: [Double]) -> Double {
         let sorted = values.sorted()
         return sorted.isEmpty ? .nan : sorted.count % 2 == 1 ? sorted[sorted.count / 2]
             : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 
-    private func rounded(_ value: Double, _ digits: Int) -> Double {
+    static func rounded(_ value: Double, _ digits: Int) -> Double {
         let scale = Double([1, 10, 100, 1000][digits])
         return (value * scale).rounded() / scale
     }
@@ -213,12 +213,5 @@ private struct TestFHIRServer {
     func stop() {
         process.terminate(signal: SIGTERM)
         process.waitForExit()
-    }
-}
-
-extension Duration {
-    fileprivate var seconds: Double {
-        let (whole, attoseconds) = components
-        return Double(whole) + Double(attoseconds) / 1e18
     }
 }

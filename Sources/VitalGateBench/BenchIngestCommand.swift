@@ -204,8 +204,13 @@ public struct BenchIngestCommand: ParsableCommand {
                      brokerCPUus: brokerCPU / count * 1e6, drainRate: count / max(seconds - startup, 1e-3))
     }
 
-    private func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool,
-                              executable: String? = nil) throws -> Drain {
+    /// The agent draining `stream` queued for it, with `extraArguments` for its `run`;
+    /// `inspect` sees its data directory after it exited (before the directory is removed).
+    /// `clockSpeed`: the agent's wall clock runs that fast (`--clock-speed` in `extraArguments`),
+    /// and so do its arrival stamps, from which the draining rate is taken.
+    func measureAgent(_ stream: [MQTTOptions.Message], sealing: Bool, executable: String? = nil,
+                      extraArguments: [String] = [], clockSpeed: Double = 1,
+                      inspect: ((_ dataDirectory: String) throws -> Void)? = nil) throws -> Drain {
         let broker = try LocalBroker()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("vitalgate-bench-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
@@ -228,7 +233,7 @@ public struct BenchIngestCommand: ParsableCommand {
         let agent = try AgentProcess(broker: broker.address, dataDirectory: data, gateway: "bench", schemas: schemas,
                                      log: data + "/agent.log",
                                      extraArguments: ["--no-detection", "--stop-after-messages", String(stream.count)]
-                                         + (sealing ? [] : ["--no-sealing"])
+                                         + (sealing ? [] : ["--no-sealing"]) + extraArguments
                                          + (agentConfig.map { ["--config", $0] } ?? []),
                                      executable: executable)
         // Sample the agent's own high-water mark while it runs (it exits by itself at the count).
@@ -253,6 +258,7 @@ public struct BenchIngestCommand: ParsableCommand {
         guard (stats.anchoring.latestCheckpoint > 0) == sealing else {
             throw ValidationError("agent run \(sealing ? "without" : "with") checkpoints; the sealing variant was not applied")
         }
+        try inspect?(data)
         let count = Double(stream.count)
         // Every batch's rows carry the batch's arrival time (ms). The span from the first to the
         // last batch leaves out the first batch's receive and the last one's commit: about
@@ -264,7 +270,7 @@ public struct BenchIngestCommand: ParsableCommand {
         }
         return Drain(rate: count / seconds, consumerCPUus: (agent.process.cpuSeconds ?? 0) / count * 1e6,
                      brokerCPUus: brokerCPU / count * 1e6, peakRSSKiB: peakKiB,
-                     drainRate: count / (Double(last - first) / 1000))
+                     drainRate: count / (Double(last - first) / 1000 / clockSpeed))
     }
 
     struct SteadyResult {

@@ -33,6 +33,7 @@ public struct AuditCommand: ParsableCommand {
                 ("checkpoints_checked", .number(Double(report.checkpointsChecked))),
                 ("anchors_checked", .number(Double(report.anchorsChecked))),
                 ("patient_states_checked", .number(Double(report.patientStatesChecked))),
+                ("disclosures_checked", .number(Double(report.disclosuresChecked))),
                 ("findings", .array(report.findings.map {
                     .object([("table", .string($0.table)), ("row", .number(Double($0.row))), ("problem", .string($0.problem))])
                 })),
@@ -40,7 +41,8 @@ public struct AuditCommand: ParsableCommand {
         } else {
             print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased, \(report.readingsPruned) pruned), "
                   + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints, "
-                  + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states")
+                  + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states, "
+                  + "\(report.disclosuresChecked) disclosures")
             for finding in report.findings { print("FAIL  \(finding)") }
             print(report.passed ? "OK: nothing altered, deleted or inserted" : "FAIL: \(report.findings.count) findings")
         }

@@ -39,6 +39,11 @@ public struct DetectCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Write per-minute trend diagnostics (TSV) here.", visibility: .hidden))
     var trendLog: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Write every finding, before the alert gate and whatever its score, here (JSONL; calibration).",
+        visibility: .hidden))
+    var candidates: String?
+
     public init() {}
 
     public func run() throws {
@@ -52,6 +57,8 @@ public struct DetectCommand: ParsableCommand {
             throw ValidationError("cannot create the alerts file")
         }
         let trendOut = trendLog.flatMap { FileStream.create(path: $0) }
+        let candidateOut = candidates.flatMap { FileStream.create(path: $0) }
+        replayer.engine.keepsCandidates = candidateOut != nil
         var buffer: [UInt8] = []
         var nextTrendDump: Int64 = 0
         let lines = try ReplayLineSource.forEachLine(path: replay) { line in
@@ -60,6 +67,10 @@ public struct DetectCommand: ParsableCommand {
                                                  buffer.append(contentsOf: alert.jsonLine.utf8)
                                                  buffer.append(0x0A)
                                              }) else { return }
+            if let candidateOut, !replayer.engine.candidates.isEmpty {
+                candidateOut.write(replayer.engine.candidates.map { $0.jsonLine + "\n" }.joined())
+                replayer.engine.candidates.removeAll(keepingCapacity: true)
+            }
             if buffer.count >= 1 << 16 { out.write(buffer); buffer.removeAll(keepingCapacity: true) }
             if let trendOut, now >= nextTrendDump {
                 nextTrendDump = now + 60_000

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Consent
 import Delivery
 import FoundationEssentials
 import Telemetry
@@ -17,7 +18,10 @@ public struct ExportCommand: ParsableCommand {
             mapped as the fhir and ndjson sinks map them (docs/FHIR.md), with the identifiers they \
             deliver under (so a server that received them from the agent creates nothing twice): \
             `ndjson` (one resource per line, each device's Device before its first Observation) or \
-            `bundle` (one transaction Bundle of conditional creates, to POST to a FHIR server).
+            `bundle` (one transaction Bundle of conditional creates, to POST to a FHIR server). \
+            Every record is checked against consent for --recipient and --purpose as a sink's are \
+            (docs/CONSENT.md): one not permitted is left out and counted, one whose identity is \
+            denied names the patient by `patient_pseudonym`; each patient's disclosure is recorded.
             """)
 
     @Option(name: .long, help: "Data directory.") var dataDir = "data"
@@ -33,6 +37,14 @@ public struct ExportCommand: ParsableCommand {
     var gateway: String?
     @Option(name: .long, help: "The system of patient identifiers (with --fhir; as [egress] patient_identifier_system).")
     var patientIdentifierSystem = FHIRMapping.defaultPatientIdentifierSystem
+    @Option(name: .long, help: "Who receives the export, as consent names recipients.")
+    var recipient = ExportConsent.defaultRecipient
+    @Option(name: .long, help: "Why: a PurposeOfUse code (TREAT, HRESCH, …).")
+    var purpose = "TREAT"
+    @Option(name: .long, help: ArgumentHelp(
+        "The agent's configuration, for its [consent] policy (default: the file run reads, else consent off).",
+        valueName: "path"))
+    var config: String?
 
     /// The forms of `--fhir`.
     enum FHIRExportFormat: String, ExpressibleByArgument {
@@ -51,12 +63,29 @@ public struct ExportCommand: ParsableCommand {
     }
 
     public func validate() throws {
+        if PurposeOfUse(rawValue: purpose) == nil {
+            throw ValidationError("--purpose must be a PurposeOfUse code: 2-16 upper-case letters (TREAT, HRESCH, …)")
+        }
+        if !AgentConfig.isRecipientID(recipient) {
+            throw ValidationError("--recipient must be 1-128 characters of A-Z a-z 0-9 . _ - : /")
+        }
         if fhir != nil, gateway == nil {
             throw ValidationError("--fhir needs --gateway ID: the gateway's id is part of every FHIR identifier")
         }
     }
 
     public func run() throws {
+        let paths = DataPaths(dataDir)
+        let book = try ExportConsent.book(configPath: config, vault: try paths.openVault())
+        // What the export writes is recorded in the sealed disclosure log once the file is written.
+        try run(consent: book, recorder: VaultDisclosureRecorder(path: paths.vault, keys: try FileKeyStore.load(path: paths.keyFile)))
+    }
+
+    /// Exports, checking every record against `book` and recording the disclosures in `recorder`.
+    func run(consent book: ConsentBook, recorder: any DisclosureRecorder) throws {
+        var gate = ExportConsent(consent: SinkConsent(book: book, recipient: recipient, purpose: PurposeOfUse(rawValue: purpose) ?? .treatment,
+                                                      whenDenied: .skip, recorder: recorder),
+                                 now: Int64(Date().timeIntervalSince1970 * 1000))
         let vault = try DataPaths(dataDir).openVault()
         let filter = ExportFilter(patient: patient, device: device, from: try Self.parseTime(from),
                                   to: try Self.parseTime(to))
@@ -90,13 +119,15 @@ public struct ExportCommand: ParsableCommand {
             fhirResources.valueFaults = try vault.valueFaults(from: .min, to: .max)
         }
         if alerts {
-            try vault.exportAlerts(filter, onError: skipped) { alert in
+            try vault.exportAlerts(filter, onError: skipped) { stored in
+                guard let alert = gate.admit(alert: stored) else { return }
                 exported += 1
                 guard fhir != nil else { return write(JSONWriter.canonicalBytes(alert)) }
                 fhirResources.add(alert: alert)
             }
         } else {
-            try vault.export(filter, onError: skipped) { record in
+            try vault.export(filter, onError: skipped) { stored in
+                guard let record = gate.admit(stored) else { return }
                 exported += 1
                 guard fhir != nil else { return write(JSONWriter.canonicalBytes(record.json)) }
                 fhirResources.add(record)
@@ -104,7 +135,15 @@ public struct ExportCommand: ParsableCommand {
         }
         fhirResources.finish()
         guard sink.write(buffer) else { throw ValidationError("cannot write the export") }
-        FileStream.standardError.write("exported \(exported) \(what)s\(fhir.map { " as \(fhirResources.count) FHIR resources (\($0))" } ?? "")\n")
+        do { try gate.record() } catch {
+            throw ValidationError("the export was written, but its disclosures could not be recorded")
+        }
+        FileStream.standardError.write("exported \(exported) \(what)s\(fhir.map { " as \(fhirResources.count) FHIR resources (\($0))" } ?? "")"
+                                       + " to \(recipient) for \(purpose)\n")
+        if gate.withheld > 0 || gate.identityWithheld > 0 {
+            FileStream.standardError.write("consent: \(gate.withheld) \(what)s left out, \(gate.identityWithheld) named by pseudonym "
+                                           + "(identity not permitted)\n")
+        }
         if !failed.isEmpty { throw ExitCode(1) }
     }
 }
@@ -133,13 +172,24 @@ struct FHIRExportResources {
     mutating func add(_ record: ExportedReading) {
         let device = record.reading.device.rawValue
         if devices.insert(device).inserted { emit([mapping.device(of: record.reading, serial: serials[device])]) }
-        emit(mapping.resources(for: record.reading, patient: record.patient,
+        let (mapping, patient) = named(record.patient, pseudonym: record.patientPseudonym)
+        emit(mapping.resources(for: record.reading, patient: patient,
                                questionedBy: valueFaults[ValueFaultKey(device: device, at: record.reading.receivedAt)] ?? []))
     }
 
     mutating func add(alert: JSONValue) {
         guard let recordID = alert["record_id"]?.numberValue else { return }  // a pre-sealing alert has no record
-        emit(mapping.resources(forAlert: alert, recordID: Int64(recordID), patient: alert["patient"]?.stringValue))
+        let (mapping, patient) = named(alert["patient"]?.stringValue, pseudonym: alert["patient_pseudonym"]?.stringValue)
+        emit(mapping.resources(forAlert: alert, recordID: Int64(recordID), patient: patient))
+    }
+
+    /// The mapping and the name of a patient: by MRN, or, where consent withheld the identity,
+    /// by pseudonym (docs/FHIR.md).
+    private func named(_ patient: String?, pseudonym: String?) -> (FHIRMapping, String?) {
+        guard patient == nil, let pseudonym else { return (mapping, patient) }
+        var byPseudonym = mapping
+        byPseudonym.patientIdentifierSystem = mapping.patientPseudonymSystem
+        return (byPseudonym, pseudonym)
     }
 
     /// Writes the Bundle (for `bundle`).

@@ -5,22 +5,38 @@ import Telemetry
 import Transparency
 import Vault
 
-/// `vitalgate prove READING_ID --out bundle.json`.
+/// `vitalgate prove READING_ID --out bundle.json`, or `vitalgate prove --disclosure ID`.
 public struct ProveCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "prove",
-        abstract: "Write the proof bundle of a stored reading (verifiable offline with `vitalgate verify`).")
+        abstract: "Write the proof bundle of a stored reading or disclosure (verifiable offline with `vitalgate verify`).",
+        discussion: """
+            With --disclosure, the record is a disclosure's (its id as `vitalgate disclosures` lists it): \
+            the bundle opens the disclosure's sealed record (docs/PROOF-BUNDLE.md, "Disclosures").
+            """)
 
-    @Argument(help: "Reading id (as in `vitalgate export`).") var readingID: Int64
+    @Argument(help: "Reading id (as in `vitalgate export`).") var readingID: Int64?
+    @Option(name: .long, help: ArgumentHelp("A disclosure's record id (as `vitalgate disclosures` lists it).",
+                                            valueName: "id"))
+    var disclosure: Int64?
     @Option(name: .long, help: "Output file (default: standard output).") var out: String?
     @OptionGroup var agent: AgentOptions
 
     public init() {}
 
+    public func validate() throws {
+        guard (readingID == nil) != (disclosure == nil) else {
+            throw ValidationError("give a reading id or --disclosure ID (one of them)")
+        }
+    }
+
     public func run() throws {
         let config = try agent.resolve()
-        let vault = try DataPaths(config.gateway.dataDirectory).openVault()
-        let bundle = try vault.proofBundle(readingID: readingID, gatewayID: config.gateway.id)
+        let paths = DataPaths(config.gateway.dataDirectory)
+        try paths.requireVault()
+        let vault = try paths.openVault()
+        if let disclosure { try vault.requireDisclosureRecord(disclosure) }
+        let bundle = try vault.proofBundle(readingID: readingID ?? disclosure ?? 0, gatewayID: config.gateway.id)
         try Output.write(bundle.json, to: out)
     }
 }
@@ -60,6 +76,7 @@ public struct VerifyCommand: ParsableCommand {
                                        trustedBlocks: trustedBlocks)
         let report = BundleVerifier.verify(parsed, trust: anchors, anchorCheck: check)
         print(json ? String(decoding: report.json, as: UTF8.self) : report.text)
+        if !json, let line = DisclosuresCommand.provenLine(parsed, report) { print(line) }
         if !report.passed { throw ExitCode(1) }
     }
 }

@@ -30,6 +30,7 @@ public struct RunCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Stop after processing this many messages (benchmarks).",
                                             visibility: .hidden))
     var stopAfterMessages: Int?
+    @OptionGroup(visibility: .hidden) var hooks: BenchHooks
 
     public init() {}
 
@@ -44,12 +45,15 @@ public struct RunCommand: ParsableCommand {
         let alertsBroker = MQTTOptionsSource(try config.mqttOptions())
         let keys = try FileKeyStore.load(path: DataPaths(config.gateway.dataDirectory).keyFile)
         // The consent in force: one book, loaded and kept current by ingest, asked by whatever
-        // lets data leave (docs/CONSENT.md).
-        let consent = try config.consentSettings()
+        // lets data leave (docs/CONSENT.md): every sink and the local alerts topic.
+        let consentSettings = try config.consentSettings()
         // `[consent.registry]`: grants and revocations read from the EVM registry into the same book.
-        let registry = try ConsentRegistryAgent.make(config, book: consent.book, keys: keys)
-        let egress = EgressSupervisor(base: config, keys: keys)
-        let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker)
+        let registry = try ConsentRegistryAgent.make(config, book: consentSettings.book, keys: keys)
+        // Each confirmed delivery is recorded in the sealed disclosure log (docs/CONSENT.md).
+        let consent = AgentConsent(book: consentSettings.book, recorder: VaultDisclosureRecorder(
+            path: DataPaths(config.gateway.dataDirectory).vault, keys: keys))
+        let egress = EgressSupervisor(base: config, keys: keys, consent: consent)
+        let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker, consent: consent)
         // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
         let monitor = config.http.isEnabled
             ? try AgentMonitor(config: config, workers: { [alerts] + egress.currentWorkers }, anchor: { anchoring?.current },
@@ -60,7 +64,7 @@ public struct RunCommand: ParsableCommand {
                                            ledgerControl: anchoring, brokerObserver: Self.alertsBrokerObserver(alertsBroker),
                                            egressControl: egress, board: monitor?.board,
                                            retentionSinks: { ([alerts] + egress.currentWorkers).map(\.sinkName) },
-                                           consent: consent)
+                                           consent: consentSettings, hooks: hooks)
         try anchoring?.start()
         alerts.start()
         defer { alerts.stop() }
@@ -119,22 +123,26 @@ public struct RunCommand: ParsableCommand {
 
     /// The local alerts sink's worker: the gateway's alerts topic on the broker `broker` holds,
     /// never below ingest, and quick to notice a new alert.
-    static func makeAlertsWorker(_ config: AgentConfig, keys: any KeyStore, broker: MQTTOptionsSource) -> DeliveryWorker {
+    static func makeAlertsWorker(_ config: AgentConfig, keys: any KeyStore, broker: MQTTOptionsSource,
+                                 consent: AgentConsent) -> DeliveryWorker {
         DeliveryWorker(configuration: .init(vaultPath: DataPaths(config.gateway.dataDirectory).vault, keys: keys, batchLimit: 100,
                                             pollMs: 100, backoff: ReconnectBackoff(initialMs: 200, maxMs: 10_000),
                                             yieldsToIngest: false),
-                       sink: MQTTSink.localAlerts(source: broker, gatewayID: config.gateway.id))
+                       sink: MQTTSink.localAlerts(source: broker, gatewayID: config.gateway.id,
+                                                  patient: config.enforcement.alertsTopicPatient),
+                       consent: config.sinkConsent(config.enforcement.alertsTopic, book: consent.book, recorder: consent.recorder))
     }
 
     /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
     /// connection to the vault (not started).
-    static func makeEgressWorkers(_ config: AgentConfig, keys: any KeyStore) throws -> [DeliveryWorker] {
+    /// Each checks consent for its configured recipient and purpose.
+    static func makeEgressWorkers(_ config: AgentConfig, keys: any KeyStore, consent: AgentConsent) throws -> [DeliveryWorker] {
         let egress = config.egress
-        var sinks: [any DeliverySink] = []
+        var sinks: [(any DeliverySink, AgentConfig.ConsentEnforcementSection.Recipient)] = []
         if !egress.ndjson.isEmpty {
             let mapping = FHIRMapping(gatewayID: config.gateway.id, patientIdentifierSystem: egress.patientIdentifierSystem)
-            sinks.append(try NDJSONSink(directory: egress.ndjson, mapping: mapping,
-                                        maxAgeMs: Int64(egress.ndjsonMaxAgeSeconds) * 1000))
+            sinks.append((try NDJSONSink(directory: egress.ndjson, mapping: mapping,
+                                         maxAgeMs: Int64(egress.ndjsonMaxAgeSeconds) * 1000), config.enforcement.ndjson))
         }
         if !egress.upstream.isEmpty, let broker = BrokerAddress(url: egress.upstream) {
             let tls = broker.usesTLS || !egress.upstreamCAFile.isEmpty || !egress.upstreamCertFile.isEmpty
@@ -143,19 +151,19 @@ public struct RunCommand: ParsableCommand {
                                   certFile: egress.upstreamCertFile.isEmpty ? nil : egress.upstreamCertFile,
                                   keyFile: egress.upstreamKeyFile.isEmpty ? nil : egress.upstreamKeyFile)
                 : nil
-            sinks.append(MQTTSink(options: MQTTOptions(broker: broker, clientID: "vitalgate-upstream-\(config.gateway.id)", tls: tls),
-                                  gatewayID: config.gateway.id, topicTemplate: egress.upstreamTopic))
+            sinks.append((MQTTSink(options: MQTTOptions(broker: broker, clientID: "vitalgate-upstream-\(config.gateway.id)", tls: tls),
+                                   gatewayID: config.gateway.id, topicTemplate: egress.upstreamTopic), config.enforcement.upstream))
         }
         if !egress.fhir.isEmpty {
-            sinks.append(try fhirSink(config))
+            sinks.append((try fhirSink(config), config.enforcement.fhir))
         }
         let paths = DataPaths(config.gateway.dataDirectory)
-        return sinks.map { sink in
+        return sinks.map { sink, recipient in
             // A FHIR delivery is several Bundles, posted one while the next is built.
             DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
                                                 batchLimit: sink is FHIRSink ? egress.fhirBatch * 10 : 500,
                                                 batchBytes: sink is FHIRSink ? 4 << 20 : 1 << 20),
-                           sink: sink)
+                           sink: sink, consent: config.sinkConsent(recipient, book: consent.book, recorder: consent.recorder))
         }
     }
 
@@ -203,7 +211,7 @@ public struct RunCommand: ParsableCommand {
                             brokerObserver: (@Sendable (MQTTOptions) -> Void)? = nil,
                             egressControl: (any EgressControl)? = nil, board: IngestBoard? = nil,
                             retentionSinks: (@Sendable () -> [String])? = nil,
-                            consent: ConsentSettings? = nil) throws -> IngestService {
+                            consent: ConsentSettings? = nil, hooks: BenchHooks? = nil) throws -> IngestService {
         let paths = DataPaths(config.gateway.dataDirectory)
         try paths.ensureExists()
         let keys = try FileKeyStore.load(path: paths.keyFile)
@@ -236,6 +244,7 @@ public struct RunCommand: ParsableCommand {
         ingest.egressControl = egressControl
         ingest.board = board
         ingest.consent = consent
+        hooks?.apply(to: &ingest)
         return IngestService(configuration: ingest, vault: vault, catalog: catalog)
     }
 }

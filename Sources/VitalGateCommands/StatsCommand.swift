@@ -43,7 +43,9 @@ public struct StatsCommand: ParsableCommand {
         }
         for sink in stats.egress {
             print("egress        \(sink.cursor.sink): delivered \(sink.cursor.delivered), backlog \(sink.backlog), "
-                  + "dead letters \(sink.cursor.deadLetters)" + (sink.cursor.lastError.map { ", last error: \($0)" } ?? ""))
+                  + "dead letters \(sink.cursor.deadLetters), consent: held \(sink.cursor.consentHeldNow) now, "
+                  + "released \(sink.cursor.consentReleased), skipped \(sink.cursor.consentSkipped)"
+                  + (sink.cursor.lastError.map { ", last error: \($0)" } ?? ""))
         }
         if let pending = anchoring.pending {
             print("  pending: checkpoint \(pending.size) via \(pending.backend), \(pending.attempts) attempt(s)"

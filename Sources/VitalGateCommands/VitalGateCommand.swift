@@ -7,7 +7,7 @@ public struct VitalGateCommand: ParsableCommand {
         abstract: "Edge agent for wearable vital-sign telemetry: MQTT ingest into an encrypted, provable vault.",
         discussion: ExitStatus.helpText,
         version: BuildInfo.versionText,
-        subcommands: [RunCommand.self, DemoCommand.self, SimulateCommand.self, KeysCommand.self, StatsCommand.self, ExportCommand.self, ErasePatientCommand.self, AuditCommand.self, ProveCommand.self, VerifyCommand.self, CosignedCheckpointCommand.self, ConsistencyCommand.self, DetectCommand.self, FleetCommand.self, ConsentCommand.self, LedgerCommand.self, EgressCommand.self])
+        subcommands: [RunCommand.self, DemoCommand.self, SimulateCommand.self, KeysCommand.self, StatsCommand.self, ExportCommand.self, ErasePatientCommand.self, AuditCommand.self, ProveCommand.self, DisclosuresCommand.self, VerifyCommand.self, CosignedCheckpointCommand.self, ConsistencyCommand.self, DetectCommand.self, FleetCommand.self, ConsentCommand.self, LedgerCommand.self, EgressCommand.self])
 
     public init() {}
 }

@@ -42,10 +42,12 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
     fhir.delivered = 11_000
     fhir.attempts = 30
     fhir.failures = ["unreachable": 3, "server": 1]
+    fhir.consent = ["permitted": 11_000, "held": 12, "released": 2]
     var anchorMetrics = AnchorWorker.Metrics()
     anchorMetrics.resubmissions = 3
     anchorMetrics.lastFailure = .resubmitted
-    let cursor = SinkCursor(sink: "fhir", lastID: 11_000, delivered: 11_000, lastSuccessAt: now - 5000)
+    var cursor = SinkCursor(sink: "fhir", lastID: 11_000, delivered: 11_000, lastSuccessAt: now - 5000)
+    cursor.consentHeldNow = 10
     var snapshot = AgentSnapshot(gatewayID: "gw-1", version: "0.1.0", commit: "abc\"def", takenAt: now, ingest: status,
                                  heartbeatAgeSeconds: 0.05,
                                  sinks: [.init(name: "fhir", worker: fhir, status: SinkStatus(cursor: cursor, backlog: 1000, oldestPendingAt: now - 90_000)),
@@ -99,6 +101,8 @@ func busySnapshot(now: Int64 = 1_796_000_000_000) -> AgentSnapshot {
             "vitalgate_vault_budget_bytes 268435456", "vitalgate_detector_state_bytes 4096", "vitalgate_broker_connected 1",
             "vitalgate_delivery_backlog_records{sink=\"fhir\"} 1000", "vitalgate_delivery_backlog_age_seconds{sink=\"fhir\"} 90",
             "vitalgate_delivery_failures_total{sink=\"fhir\",code=\"unreachable\"} 3", "vitalgate_anchor_lag_batches 2",
+            "vitalgate_delivery_consent_total{sink=\"fhir\",outcome=\"held\"} 12",
+            "vitalgate_delivery_consent_held_records{sink=\"fhir\"} 10",
             "vitalgate_anchor_lag_seconds 30", "vitalgate_fleet_config_version 7",
             "vitalgate_anchor_resubmissions_total 3", "vitalgate_anchor_last_failure{reason=\"resubmitted\"} 1",
             "vitalgate_anchor_trust{backend=\"evm\",trust=\"witnesses\"} 1",

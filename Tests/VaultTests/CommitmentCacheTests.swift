@@ -44,9 +44,9 @@ import Testing
         #expect(cache.batch(after: 3004, count: 1)?.first == 3005)
     }
 
-    /// Through the vault: batches come from memory, except right after another connection
-    /// inserted a sealable row (an erasure record), which is read back; every root audits.
-    @Test func theVaultSealsFromMemoryAndFallsBackAfterAForeignRow() throws {
+    /// Through the vault: batches come from memory, also right after another connection
+    /// inserted a sealable row (an erasure record), which joins the cache; every root audits.
+    @Test func theVaultSealsFromMemoryWithAForeignRow() throws {
         let scratch = try ScratchVault("vault-cc")
         let vault = try scratch.openSealing(batchesOf: 4)
         try Sample.store(vault, seqs: 1...8)  // two batches, closed on count inside the store
@@ -54,9 +54,9 @@ import Testing
         _ = try scratch.open().erasePatient("MRN-1", by: "dpo", at: 5)  // row 9, not ours
         #expect(try vault.refreshErasures() == ["MRN-1"])
         try Sample.store(vault, seqs: 9...11)  // rows 10-12: batch 9-12 must include the foreign row
-        #expect(vault.batchesSealedFromCache == 2)
-        try Sample.store(vault, seqs: 12...15)  // rows 13-16: covered again
         #expect(vault.batchesSealedFromCache == 3)
+        try Sample.store(vault, seqs: 12...15)  // rows 13-16
+        #expect(vault.batchesSealedFromCache == 4)
         try vault.sealAll(now: 6)
         let db = try Connection(path: scratch.path)
         #expect(try db.query("SELECT first_id, last_id FROM batches ORDER BY seq").map { [$0[0].integerValue, $0[1].integerValue] }

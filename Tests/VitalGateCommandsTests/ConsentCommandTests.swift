@@ -12,11 +12,7 @@ import VitalGateTesting
         let workspace = try AgentWorkspace()
         defer { workspace.remove() }
         let log = workspace.log
-        let keys = workspace.path("authority")
-        #expect(try AgentBinary.runFromRoot(["fleet", "keygen", "--name", "consent-office", "--out", keys], log: log).code == 0)
-        let pinned = try JSONParser().parse(try Data(contentsOf: URL(fileURLWithPath: keys + "/consent-office.pub.json")))
-        try JSONWriter.canonicalString(.object([("keys", .array([pinned])), ("threshold", .number(1))]))
-            .write(toFile: workspace.path("authorities.json"), atomically: true, encoding: .utf8)
+        let keys = try Self.makeAuthority(workspace)
         let config = workspace.path("agent.conf")
         try AgentBinary.writeConfig(config, id: "gw-cli", dataDir: workspace.data, extra: """
                 [consent]
@@ -63,5 +59,17 @@ import VitalGateTesting
             .arrayValue?.first?["version"]?.numberValue == 3)
         let stats = try AgentBinary.runFromRoot(["stats", "--data-dir", workspace.data], log: workspace.path("stats.txt"))
         #expect(stats.output.contains("consent_applied: 1"), "\(stats.output)")
+    }
+
+    /// A consent authority made with `fleet keygen` (from `/`) in `workspace`: its key directory,
+    /// with `authorities.json` beside it pinning it alone (threshold 1).
+    static func makeAuthority(_ workspace: AgentWorkspace) throws -> String {
+        let keys = workspace.path("authority")
+        let keygen = try AgentBinary.runFromRoot(["fleet", "keygen", "--name", "consent-office", "--out", keys], log: workspace.log)
+        #expect(keygen.code == 0, "\(keygen.output)")
+        let pinned = try JSONParser().parse(try Data(contentsOf: URL(fileURLWithPath: keys + "/consent-office.pub.json")))
+        try JSONWriter.canonicalString(.object([("keys", .array([pinned])), ("threshold", .number(1))]))
+            .write(toFile: workspace.path("authorities.json"), atomically: true, encoding: .utf8)
+        return keys
     }
 }

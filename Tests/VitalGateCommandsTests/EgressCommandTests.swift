@@ -54,6 +54,8 @@ import VitalGateTesting
         let sink = try #require(json["egress"]?.arrayValue?.first { $0["sink"]?.stringValue == "ndjson" })
         #expect(sink["sink"]?.stringValue == "ndjson" && sink["backlog"]?.numberValue == 0)
         #expect(sink["delivered"]?.numberValue == 20 && sink["dead_letters"]?.numberValue == 0, "\(line)")
+        // Consent (issue 21): under the default policy the ndjson recipient is a treatment recipient.
+        #expect(sink["consent"]?["held"]?.numberValue == 0 && sink["consent"]?["skipped"]?.numberValue == 0, "\(line)")
         let status = try AgentBinary.run(["egress", "status", "--json", "--data-dir", workspace.data],
                                          log: workspace.path("egress.txt"))
         let statusLine = status.output.split(separator: "\n").last { $0.hasPrefix("{") }.map(String.init) ?? ""

@@ -1,3 +1,4 @@
+import Delivery
 import MQTT
 
 extension AgentConfig {
@@ -104,6 +105,17 @@ extension AgentConfig {
         case ("egress", "fhir_oauth_scope"): egress.fhirOAuthScope = try v.string()
         case ("egress", "fhir_batch"): egress.fhirBatch = try v.integer()
         case ("egress", "fhir_timeout_seconds"): egress.fhirTimeoutSeconds = try v.integer()
+        case ("egress", "fhir_recipient"): enforcement.fhir.recipient = try v.string()
+        case ("egress", "fhir_purpose"): enforcement.fhir.purpose = try v.string()
+        case ("egress", "upstream_recipient"): enforcement.upstream.recipient = try v.string()
+        case ("egress", "upstream_purpose"): enforcement.upstream.purpose = try v.string()
+        case ("egress", "ndjson_recipient"): enforcement.ndjson.recipient = try v.string()
+        case ("egress", "ndjson_purpose"): enforcement.ndjson.purpose = try v.string()
+
+        case ("consent", "when_denied"): enforcement.whenDenied = try v.choice(ConsentEnforcementSection.WhenDenied.self)
+        case ("consent", "hold_seconds"): enforcement.holdSeconds = try v.integer()
+        case ("consent", "alerts_topic_patient"): enforcement.alertsTopicPatient = try v.choice(MQTTSink.AlertTopicPatient.self)
+        case ("consent", "alerts_topic_recipient"): enforcement.alertsTopic.recipient = try v.string()
 
         case ("fleet", "enabled"): fleet.enabled = try v.boolean()
         case ("fleet", "groups"): fleet.groups = try v.strings()

@@ -54,6 +54,7 @@ extension AgentConfig {
         try check(egress.upstreamCertFile.isEmpty == egress.upstreamKeyFile.isEmpty, "egress.upstream_key_file",
                   "upstream_cert_file and upstream_key_file must be set together (mutual TLS)")
         try checkFHIR()
+        try checkEnforcement()
         try checkConsentRegistry()
         try check(ledger.confirmations, SettingRanges.ledgerConfirmations)
         try check(ledger.maxFeeGwei, SettingRanges.ledgerMaxFeeGwei)
@@ -110,11 +111,11 @@ extension AgentConfig {
         }
     }
 
-    private func check(_ ok: Bool, _ key: String, _ reason: String) throws(ConfigError) {
+    func check(_ ok: Bool, _ key: String, _ reason: String) throws(ConfigError) {
         if !ok { throw ConfigError(.invalidSetting, key: key, reason) }
     }
 
-    private func check<Bound>(_ value: Bound, _ range: SettingRange<Bound>, _ note: String = "") throws(ConfigError) {
+    func check<Bound>(_ value: Bound, _ range: SettingRange<Bound>, _ note: String = "") throws(ConfigError) {
         try check(range.local.contains(value), range.key, range.requirement + note)
     }
 

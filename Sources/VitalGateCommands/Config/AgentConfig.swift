@@ -346,6 +346,9 @@ public struct AgentConfig: Sendable, Equatable {
     public var ledger = LedgerSection()
     /// `[egress]`.
     public var egress = EgressSection()
+    /// Consent where data leaves: each sink's recipient and purpose (`[egress]`), and what
+    /// happens to what consent does not permit (`[consent]`; docs/CONSENT.md "Enforcement").
+    public var enforcement = ConsentEnforcementSection()
     /// `[fleet]`.
     public var fleet = FleetSection()
     /// `[consent]`.

@@ -30,14 +30,19 @@ public struct EgressStatusCommand: ParsableCommand {
         var reports: [JSONValue] = []
         for sink in sinks {
             let dead = try vault.deadLetters(sink.cursor.sink)
+            let skips = try vault.consentSkips(sink.cursor.sink)
             guard case .object(var members) = sink.json else { continue }
             members.append(("oldest_pending_age_ms", sink.oldestPendingAt.map { .number(Double(max(0, now - $0))) } ?? .null))
             members.append(("dead_letter_list", .array(dead.map {
                 .object([("record_id", .number(Double($0.recordID))), ("at", .number(Double($0.at))),
                          ("reason", .string($0.reason))])
             })))
+            members.append(("consent_skip_list", .array(skips.suffix(1000).map {
+                .object([("record_id", .number(Double($0.recordID))), ("at", .number(Double($0.at))),
+                         ("reason", .string($0.reason))])
+            })))
             reports.append(.object(members))
-            if !json { print(Self.text(sink, dead: dead, now: now)) }
+            if !json { print(Self.text(sink, dead: dead, skips: skips, now: now)) }
         }
         if json {
             print(JSONWriter.canonicalString(.object([("sinks", .array(reports))])))
@@ -47,7 +52,8 @@ public struct EgressStatusCommand: ParsableCommand {
     }
 
     /// The human-readable lines of one sink.
-    static func text(_ sink: SinkStatus, dead: [(recordID: Int64, at: Int64, reason: String)], now: Int64) -> String {
+    static func text(_ sink: SinkStatus, dead: [(recordID: Int64, at: Int64, reason: String)],
+                     skips: [(recordID: Int64, at: Int64, reason: String)] = [], now: Int64) -> String {
         let cursor = sink.cursor
         var lines = ["\(cursor.sink): delivered \(cursor.delivered) through record \(cursor.lastID), backlog \(sink.backlog)"
                      + (sink.oldestPendingAt.map { " (oldest \(max(0, now - $0) / 1000) s old)" } ?? "")]
@@ -55,6 +61,9 @@ public struct EgressStatusCommand: ParsableCommand {
         if let error = cursor.lastError { lines.append("  last error: \(error)") }
         lines.append("  dead letters: \(cursor.deadLetters)")
         for letter in dead.suffix(20) { lines.append("    record \(letter.recordID): \(letter.reason)") }
+        lines.append("  consent: held \(cursor.consentHeld) (\(cursor.consentHeldNow) now), released \(cursor.consentReleased), "
+                     + "skipped \(cursor.consentSkipped)")
+        for skip in skips.suffix(20) { lines.append("    skipped record \(skip.recordID): \(skip.reason)") }
         return lines.joined(separator: "\n")
     }
 }

@@ -20,6 +20,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
     // `publishedWorkers` is read and written only with `published` locked.
     private let base: AgentConfig
     private let keys: any KeyStore
+    private let consent: AgentConsent
     private let logger = Logger(label: "vitalgate.egress")
     private let condition = PThreadCondition()
     private let finished = PThreadSemaphore()
@@ -32,10 +33,12 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
     private var publishedWorkers: [DeliveryWorker] = []
     private var appliedVersion = -1
 
-    /// A supervisor for `base`'s `[egress]`; nothing runs before `start()`.
-    init(base: AgentConfig, keys: any KeyStore) {
+    /// A supervisor for `base`'s `[egress]`, its sinks checking `consent` (by default, `base`'s
+    /// default policy); nothing runs before `start()`.
+    init(base: AgentConfig, keys: any KeyStore, consent: AgentConsent? = nil) {
         self.base = base
         self.keys = keys
+        self.consent = consent ?? AgentConsent(base)
     }
 
     /// The configuration `egress` makes of the base one.
@@ -55,7 +58,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
 
     func check(_ egress: ConfigSections.Egress) throws(ConfigRejection) {
         let config = try Self.effective(base, egress)
-        do { _ = try RunCommand.makeEgressWorkers(config, keys: keys) } catch {
+        do { _ = try RunCommand.makeEgressWorkers(config, keys: keys, consent: consent) } catch {
             throw ConfigRejection(.applyFailed(detail: "egress: \(error)"))
         }
     }
@@ -74,7 +77,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
         condition.lock()
         let (first, firstVersion) = (desired, version)
         condition.unlock()
-        workers = try RunCommand.makeEgressWorkers(try Self.effective(base, first), keys: keys)
+        workers = try RunCommand.makeEgressWorkers(try Self.effective(base, first), keys: keys, consent: consent)
         published.withLock { publishedWorkers = workers }
         appliedVersion = firstVersion
         for worker in workers { worker.start() }
@@ -110,7 +113,7 @@ final class EgressSupervisor: EgressControl, @unchecked Sendable {
         appliedVersion = target
         let next: [DeliveryWorker]
         do {
-            next = try RunCommand.makeEgressWorkers(try Self.effective(base, egress), keys: keys)
+            next = try RunCommand.makeEgressWorkers(try Self.effective(base, egress), keys: keys, consent: consent)
         } catch {
             logger.error("delivery not switched: the new sinks cannot be built", metadata: ["error": "\(error)"])
             return

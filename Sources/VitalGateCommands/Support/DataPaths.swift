@@ -18,6 +18,15 @@ public struct DataPaths: Sendable {
         try Vault(path: vault, keys: try FileKeyStore.load(path: keyFile))
     }
 
+    /// Throws, naming the path and the fix, when there is no vault to read (a command that only
+    /// reads must not create an empty one).
+    func requireVault() throws(CommandFailure) {
+        guard FileManager.default.fileExists(atPath: vault) else {
+            throw CommandFailure("no vault at \(vault): the agent has not run with this data directory "
+                                 + "(set --data-dir or [gateway] data_dir)", status: .missingFile)
+        }
+    }
+
     /// Whether the directory exists; throws when something else is at its path.
     public func exists() throws(ConfigError) -> Bool {
         var isDirectory = false

@@ -1,0 +1,203 @@
+"""Randomised realisations of the 13 anomaly types for the robustness protocol (issue 23).
+
+The public simulator (wban_sim.py, `--family public`) draws every event from one shape: a
+deterioration is a linear ramp over 2/3 of its duration on all six vitals, a drift is a linear
+ramp, a flatline freezes every field of a device, a replay re-sends the exact earlier values.
+A FAMILY here is a set of distributions over those realisations: onset shapes, magnitudes,
+durations, which vitals or fields an event touches, noise, and the patients' baselines.
+
+Families are split once, before any tuning, into tuning families (A, B) and held-out families
+(C, D). Detector changes may be tuned on A and B (and the public dev set); C and D are only
+ever scored, and D mixes every option of every family with wider ranges. Each family uses its
+own random streams (the family id is part of the seed), so a seed of one family says nothing
+about another.
+"""
+import numpy as np
+
+SHAPES = ('linear', 'sigmoid', 'convex', 'concave', 'stepwise', 'step')
+FLATLINES = ('all', 'primary', 'one', 'subset')
+REPLAYS = ('exact', 'noisy', 'noisy_battery')
+
+# Fields of a 1 Hz device that show in its payload (a frozen field must be visible to count).
+VISIBLE = {'OxiPatch': ['spo2', 'pr', 'pi'], 'CardioStrip': ['hr', 'rr'], 'ResPod': ['rr', 'acc']}
+ONE_HZ = ['OxiPatch', 'CardioStrip', 'ResPod']
+PRIMARY = {'OxiPatch': 'spo2', 'CardioStrip': 'hr', 'ResPod': 'rr'}
+VITALS = ('HR', 'RR', 'SPO2', 'SBP', 'TEMP')
+
+FAMILIES = {
+    # tuning families
+    'A': dict(id=1, role='tune', det_shapes=('linear', 'sigmoid'), drift_shapes=('linear', 'concave'),
+              flatlines=('all', 'primary'), replays=('exact', 'noisy'), vitals=(4, 5), lag_s=0,
+              magnitude=(0.8, 1.1), durations=(0.8, 1.2), spoof_noise=(0.8, 1.5), wide_baselines=False),
+    'B': dict(id=2, role='tune', det_shapes=('stepwise', 'concave'), drift_shapes=('sigmoid', 'stepwise'),
+              flatlines=('one',), replays=('noisy_battery',), vitals=(3, 5), lag_s=600,
+              magnitude=(0.7, 1.0), durations=(0.7, 1.4), spoof_noise=(0.5, 2.0), wide_baselines=True),
+    # held-out families: scored only, never tuned on
+    'C': dict(id=3, role='held-out', det_shapes=('convex', 'step'), drift_shapes=('convex', 'step'),
+              flatlines=('subset', 'primary'), replays=('noisy_battery',), vitals=(3, 4), lag_s=900,
+              magnitude=(0.7, 1.0), durations=(0.7, 1.4), spoof_noise=(0.5, 2.0), wide_baselines=True),
+    'D': dict(id=4, role='held-out', det_shapes=SHAPES, drift_shapes=SHAPES, flatlines=FLATLINES,
+              replays=REPLAYS, vitals=(3, 5), lag_s=1200, magnitude=(0.65, 1.15), durations=(0.6, 1.5),
+              spoof_noise=(0.4, 2.5), wide_baselines=True),
+}
+
+_sim = None
+
+
+def bind(sim):
+    """wban_sim passes itself (its Device rows, sparse_window, clean copies) once at import."""
+    global _sim
+    _sim = sim
+
+
+def profile(rng, shape, n, ramp_fraction=(0.4, 1.0)):
+    """Onset profile 0..1 over n seconds: rises with `shape`, then holds at 1."""
+    if n <= 0:
+        return np.zeros(0)
+    j = np.arange(n, dtype=float)
+    if shape == 'step':
+        r = float(rng.uniform(120, 600))
+        return np.clip(j / r, 0, 1)
+    r = max(1.0, n * float(rng.uniform(*ramp_fraction)))
+    u = np.clip(j / r, 0, 1)
+    if shape == 'linear':
+        return u
+    if shape == 'sigmoid':
+        k = float(rng.uniform(6, 12))
+        lo, hi = 1 / (1 + np.exp(k / 2)), 1 / (1 + np.exp(-k / 2))
+        return (1 / (1 + np.exp(-k * (u - 0.5))) - lo) / (hi - lo)
+    if shape == 'convex':                     # slow start, accelerating (exponential growth)
+        k = float(rng.uniform(1.5, 3.0))
+        return (np.exp(k * u) - 1) / (np.exp(k) - 1)
+    if shape == 'concave':                    # fast start, saturating
+        k = float(rng.uniform(2.0, 4.0))
+        return (1 - np.exp(-k * u)) / (1 - np.exp(-k))
+    if shape == 'stepwise':
+        m = int(rng.integers(3, 6))
+        return np.ceil(u * m) / m
+    raise ValueError(shape)
+
+
+def baselines(rng, fam):
+    """Per-patient baselines (and activity bouts): the public ranges, or wider ones."""
+    if not fam['wide_baselines']:
+        p = dict(hr0=float(np.clip(rng.normal(78, 10), 55, 105)), sp0=float(rng.uniform(95, 99)),
+                 rr0=float(np.clip(rng.normal(15, 2), 11, 20)), tp0=float(rng.normal(36.8, 0.2)),
+                 sbp0=float(np.clip(rng.normal(125, 12), 100, 165)))
+        return p, 5400, (120, 900)
+    p = dict(hr0=float(np.clip(rng.normal(80, 14), 50, 112)), sp0=float(rng.uniform(93.5, 99.5)),
+             rr0=float(np.clip(rng.normal(16, 3), 10, 22)), tp0=float(np.clip(rng.normal(36.8, 0.3), 36.0, 37.6)),
+             sbp0=float(np.clip(rng.normal(125, 18), 95, 175)))
+    return p, int(rng.uniform(2700, 7200)), (120, int(rng.uniform(600, 1500)))
+
+
+def duration(rng, ty, d0, fam):
+    """Event duration: the public draw scaled per event (spikes keep theirs)."""
+    if ty == 'spike':
+        return d0
+    lo, hi = _sim.EVENTS[ty][1]
+    d = int(d0 * float(rng.uniform(*fam['durations'])))
+    return int(np.clip(d, max(1, lo // 2), hi * 3 // 2))
+
+
+def clinical(rng, x, ev, fam):
+    """Deterioration with a random onset shape, a random subset of vitals (each with its own
+    lag and magnitude). Desaturation and arrhythmia keep the public realisation (False)."""
+    ty, s, e = ev['type'], ev['s'], ev['e']
+    if ty != 'deterioration':
+        return False
+    d = e - s
+    shape = str(rng.choice(fam['det_shapes']))
+    scale = float(rng.uniform(*fam['magnitude']))
+    k = int(rng.integers(fam['vitals'][0], fam['vitals'][1] + 1))
+    chosen = set(rng.choice(VITALS, size=k, replace=False).tolist())
+    mag = dict(HR=rng.uniform(25, 45), RR=rng.uniform(6, 12), SPO2=-rng.uniform(3, 7),
+               SBP=-rng.uniform(20, 35), TEMP=rng.uniform(1.0, 2.0))
+    for c, m in mag.items():
+        lag = int(rng.uniform(0, fam['lag_s'])) if fam['lag_s'] else 0
+        f = scale * (1.0 if c in chosen else float(rng.uniform(0.0, 0.25)))
+        prof = np.zeros(d)
+        prof[lag:] = profile(rng, shape, d - lag, (0.5, 0.9))
+        x[c][s:e] += m * f * prof
+        if c == 'SBP':
+            x['DBP'][s:e] += -rng.uniform(8, 15) * f * prof
+    ev['channel'] = 'multi:%s:%s' % (shape, '+'.join(sorted(chosen)))
+    return True
+
+
+def device_event(rng, devs, ev, clean, fam):
+    """Realises flatline, drift, replay and the noise of spoof, injection, timing and flood;
+    returns (device, start, end), or None for the public realisation."""
+    ty, s, e = ev['type'], ev['s'], ev['e']
+    d = e - s
+    if ty == 'flatline':
+        name = str(rng.choice(ONE_HZ)); dv = devs[name]
+        mode = str(rng.choice(fam['flatlines']))
+        fields = {'all': [c for c in _sim.VALS[name] if c not in ('lead', 'nosig')],
+                  'primary': [PRIMARY[name]],
+                  'one': [str(rng.choice(VISIBLE[name]))],
+                  'subset': rng.choice(VISIBLE[name], size=max(1, len(VISIBLE[name]) - 1), replace=False).tolist()}[mode]
+        for c in fields:
+            dv.c[c][s:e] = dv.c[c][s - 1]
+        ev['channel'] = '%s:%s' % (PRIMARY[name], '+'.join(fields))
+        return dv, s, e
+    if ty == 'drift':
+        dv, ch, r, s, e = _sim.drift_target(rng, devs, s, e)
+        shape = str(rng.choice(fam['drift_shapes']))
+        scale = float(rng.uniform(*fam['magnitude']))
+        mag = dict(temp=rng.uniform(1.0, 1.6), sys=-rng.uniform(20, 32), spo2=-rng.uniform(3, 6))[ch] * scale
+        if rng.random() < 0.3 and ch == 'temp':
+            mag = -mag                                     # a thermometer can drift either way
+        prof_s = profile(rng, shape, max(1, e - s), (0.6, 1.0))
+        prof = prof_s[np.clip(dv.idx[r] - s, 0, len(prof_s) - 1)]
+        ev['channel'] = '%s:%s' % (ch, shape)
+        _sim.apply_drift(dv, ch, r, mag * prof)
+        return dv, s, e
+    if ty == 'replay':
+        name = str(rng.choice(ONE_HZ)); dv = devs[name]
+        mode = str(rng.choice(fam['replays']))
+        src = int(rng.uniform(0, max(1, s - d - 600)))
+        srcidx = np.minimum(src + np.arange(d), s - 1)
+        for c in _sim.VALS[name]:
+            dv.c[c][s:e] = clean[name][c][srcidx]
+        if name == 'OxiPatch' and mode != 'noisy_battery':
+            dv.c['batt'][s:e] = clean[name]['batt'][srcidx]
+        if mode != 'exact':                                # re-sent through a noisy path
+            flip = lambda: rng.choice([-1, 0, 0, 1], d)
+            if name == 'OxiPatch':
+                dv.c['spo2'][s:e] = np.minimum(100, dv.c['spo2'][s:e] + flip())
+                dv.c['pr'][s:e] = dv.c['pr'][s:e] + flip()
+                dv.c['pi'][s:e] = np.clip(dv.c['pi'][s:e] + rng.normal(0, 0.05, d), 0.2, 20)
+                dv.c['q'][s:e] = np.clip(dv.c['q'][s:e] + rng.normal(0, 0.01, d), 0.85, 1.0)
+            elif name == 'CardioStrip':
+                dv.c['hr'][s:e] = dv.c['hr'][s:e] + flip()
+                dv.c['rr'][s:e] = dv.c['rr'][s:e] + rng.integers(-4, 5, (d, dv.c['rr'].shape[1]))
+            else:
+                dv.c['rr'][s:e] = np.maximum(3, dv.c['rr'][s:e] + flip())
+                dv.c['acc'][s:e] = dv.c['acc'][s:e] + rng.normal(0, 0.01, (d, 3))
+        ev['channel'] = '%s:%s' % (PRIMARY[name], mode)
+        ev['src'] = src
+        return dv, s, e
+    if ty == 'spoof':
+        name = str(rng.choice(ONE_HZ)); dv = devs[name]
+        lo = max(0, s - 3600)
+        k = float(rng.uniform(*fam['spoof_noise']))
+        if name == 'OxiPatch':
+            dv.c['spo2'][s:e] = np.minimum(100, np.round(np.median(dv.c['spo2'][lo:s]) + rng.normal(0, 0.6 * k, d)))
+            dv.c['pr'][s:e] = np.round(np.median(dv.c['pr'][lo:s]) + rng.normal(0, 2.0 * k, d))
+            dv.c['q'][s:e] = np.clip(0.97 + rng.normal(0, 0.01, d), 0.85, 1.0)
+            dv.c['nosig'][s:e] = False
+        elif name == 'CardioStrip':
+            hr = np.median(dv.c['hr'][lo:s]) + rng.normal(0, 2.0 * k, d)
+            dv.c['hr'][s:e] = np.round(hr)
+            dv.c['rr'][s:e] = np.round(60000.0 / np.maximum(hr, 20)[:, None] * (1 + rng.normal(0, 0.02, (d, 3))))
+            dv.c['lead'][s:e] = False
+        else:
+            dv.c['rr'][s:e] = np.round(np.median(dv.c['rr'][lo:s]) + rng.normal(0, 1.0 * k, d))
+            g = np.median(dv.c['acc'][lo:s], axis=0)
+            dv.c['acc'][s:e] = g + rng.normal(0, 0.02, (d, 3))
+        ev['channel'] = PRIMARY[name]
+        return dv, s, e
+    if ty == 'injection':
+        return _sim.inject(rng, devs, ev, s, e, hr=(125, 155), spo2=(82, 89), spo2_sd=0.7), s, e
+    return None                                            # the public realisation
