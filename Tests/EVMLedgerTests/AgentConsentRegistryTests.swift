@@ -15,7 +15,7 @@ import VitalGateTesting
 /// the revocation; `stats` shows the last verified block, and with the node lying, the failed step.
 /// (Part of the serialized agent suite.)
 extension AgentEVMAnchoringTests {
-    @Test func theAgentReadsTheRegistryAndStatsShowsTheLastVerifiedBlockAndTheFailedStep() throws {
+    @Test func anOnChainGrantOpensASinkARevocationClosesItAndStatsShowsTheReads() throws {
         let peer = try EVMPeer()
         defer { peer.stop() }
         let workspace = try AgentWorkspace()
