@@ -1,6 +1,6 @@
 public import Consent
 import Glibc
-public import Ledger
+import Ledger
 public import Logging
 import Synchronization
 import Threading

@@ -1,4 +1,4 @@
-public import Consent
+import Consent
 import EVMLedger
 import EVMLightClient
 import Telemetry
