@@ -21,7 +21,11 @@ public final class VaultDisclosureRecorder: DisclosureRecorder, @unchecked Senda
 
     /// A recorder on the vault at `path`, opened (without the writer lock) on first use.
     public convenience init(path: String, keys: any KeyStore) {
-        self.init { () throws(VaultError) in try Vault(path: path, keys: keys) }
+        self.init { () throws(VaultError) in
+            let vault = try Vault(path: path, keys: keys)
+            try vault.limitPageCache(kibibytes: 256)  // it only appends: a small cache, not 2 MB
+            return vault
+        }
     }
 
     /// A recorder on the vault `open` returns, called on first use and again after a failure.
