@@ -86,6 +86,19 @@ import VitalGateTesting
     }
 
     /// The last lines of the agent's output, for failure messages.
+    /// `prove 2` and `keys trust` from `/` with `args`: the bundle's and the trust file's paths,
+    /// and the bundle's first anchor entry.
+    static func proveReadingTwo(_ args: [String], workspace: AgentWorkspace, log: String) throws
+        -> (bundle: String, trust: String, entry: JSONValue) {
+        let bundle = workspace.path("bundle.json")
+        let trust = workspace.path("trust.json")
+        #expect(try AgentBinary.run(["prove", "2", "--out", bundle] + args, log: log).code == 0)
+        #expect(try AgentBinary.run(["keys", "trust", "--out", trust] + args, log: log).code == 0)
+        let entry = try #require(try JSONParser(maxBytes: 1 << 22, maxDepth: 16)
+            .parse(try Data(contentsOf: URL(fileURLWithPath: bundle)))["anchors"]?.arrayValue?.first)
+        return (bundle, trust, entry)
+    }
+
     static func agentOutput(_ workspace: AgentWorkspace) -> String {
         "agent: " + ((try? String(contentsOfFile: workspace.path("agent.txt"), encoding: .utf8))?.suffix(3000) ?? "")
     }
@@ -127,12 +140,7 @@ import VitalGateTesting
         #expect((stats?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 2, "\(Self.agentOutput(workspace))")
 
         let args = ["--config", config]
-        let bundle = workspace.path("bundle.json")
-        let trust = workspace.path("trust.json")
-        #expect(try AgentBinary.run(["prove", "2", "--out", bundle] + args, log: log).code == 0)
-        #expect(try AgentBinary.run(["keys", "trust", "--out", trust] + args, log: log).code == 0)
-        let entry = try #require(try JSONParser(maxBytes: 1 << 22, maxDepth: 16)
-            .parse(try Data(contentsOf: URL(fileURLWithPath: bundle)))["anchors"]?.arrayValue?.first)
+        let (bundle, trust, entry) = try Self.proveReadingTwo(args, workspace: workspace, log: log)
         #expect(entry["type"]?.stringValue == "evm-receipt-log")
         let body = try EVMAnchorEvidence(body: JSONWriter.canonicalBytes(try #require(entry["body"])))
         guard case .confirmations(let headers) = body.finality else { Issue.record("expected confirmations"); return }

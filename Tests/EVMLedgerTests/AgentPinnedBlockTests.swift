@@ -56,12 +56,7 @@ extension AgentEVMAnchoringTests {
         #expect((stats?["anchoring"]?["anchored"]?.numberValue ?? 0) >= 1, "\(Self.agentOutput(workspace))")
 
         let args = ["--config", config]
-        let bundle = workspace.path("bundle.json")
-        let trust = workspace.path("trust.json")
-        #expect(try AgentBinary.run(["prove", "2", "--out", bundle] + args, log: log).code == 0)
-        #expect(try AgentBinary.run(["keys", "trust", "--out", trust] + args, log: log).code == 0)
-        let entry = try #require(try JSONParser(maxBytes: 1 << 22, maxDepth: 16)
-            .parse(try Data(contentsOf: URL(fileURLWithPath: bundle)))["anchors"]?.arrayValue?.first)
+        let (bundle, trust, entry) = try Self.proveReadingTwo(args, workspace: workspace, log: log)
         let body = try EVMAnchorEvidence(body: JSONWriter.canonicalBytes(try #require(entry["body"])))
         guard case .pinned(let headers) = body.finality else { Issue.record("\(body.finality)"); return }
         #expect(!headers.isEmpty)
