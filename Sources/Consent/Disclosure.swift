@@ -1,6 +1,6 @@
-/// One disclosure: a patient's data that left the gateway for one recipient, in one delivery or
-/// export. What the disclosure log seals, one record per patient per delivery (HIPAA's
-/// accounting of disclosures: who received what, when, and on what consent).
+/// One disclosure: a patient's data that left the gateway for one recipient, in one delivery,
+/// one export, or the deliveries of one window (``merging(_:maxRanges:)``). What the disclosure
+/// log seals (HIPAA's accounting of disclosures: who received what, when, and on what consent).
 public struct Disclosure: Hashable, Sendable {
     /// How the data left.
     public enum Channel: Hashable, Sendable {
@@ -22,17 +22,24 @@ public struct Disclosure: Hashable, Sendable {
     public var basis: ConsentDecision.Basis
     /// The classes disclosed (identity only when the MRN went with the data).
     public var classes: DataClasses
-    /// The vault record ids disclosed, as closed ranges in ascending order.
+    /// The vault record ids disclosed, as closed ranges in ascending order: exactly those ids
+    /// when ``rangesExact``, otherwise ranges that contain them (and ids of other records).
     public var recordRanges: [ClosedRange<Int64>]
-    /// How many records were disclosed.
+    /// Whether ``recordRanges`` list exactly the records disclosed (an aggregate of many
+    /// deliveries keeps a bounded number of ranges that cover them instead).
+    public var rangesExact: Bool
+    /// How many records were disclosed (always exact).
     public var count: Int
-    /// When (ms since the epoch): the receiver's confirmation, or the export's completion.
+    /// When (ms since the epoch): the receiver's confirmation, or the export's completion; for
+    /// an aggregate, the last delivery's.
     public var disclosedAt: Int64
+    /// The first delivery's confirmation, for an aggregate; otherwise ``disclosedAt``.
+    public var firstDisclosedAt: Int64
 
     /// Creates a disclosure.
     public init(patient: String, recipient: String, channel: Channel, purpose: PurposeOfUse,
                 basis: ConsentDecision.Basis, classes: DataClasses, recordRanges: [ClosedRange<Int64>], count: Int,
-                disclosedAt: Int64) {
+                disclosedAt: Int64, firstDisclosedAt: Int64? = nil, rangesExact: Bool = true) {
         self.patient = patient
         self.recipient = recipient
         self.channel = channel
@@ -42,6 +49,8 @@ public struct Disclosure: Hashable, Sendable {
         self.recordRanges = recordRanges
         self.count = count
         self.disclosedAt = disclosedAt
+        self.firstDisclosedAt = firstDisclosedAt ?? disclosedAt
+        self.rangesExact = rangesExact
     }
 
     /// Whether it was break-glass access (flagged wherever disclosures are listed).

@@ -74,28 +74,49 @@ extension DeliveryWorker {
         return sent
     }
 
-    /// Records the disclosures of a confirmed delivery (`sent` but the records the receiver
-    /// refused): one per patient. Break-glass access is also logged (no patient data).
+    /// The disclosures of a confirmed delivery (`sent` but the records the receiver refused): one
+    /// per patient and basis. With ``SinkConsent/Accounting/recorder(_:)`` they are recorded now,
+    /// before the cursor moves, and none are returned; with ``SinkConsent/Accounting/vault(windowMs:)``
+    /// they are returned, for the transaction that moves the cursor. Break-glass access is also
+    /// logged (no patient data).
     /// - Throws: ``DeliveryError`` `.disclosureNotRecorded` when the recorder fails: the cursor
     ///   stays, and the records go again (receivers hold each once) until it is recorded.
-    func recordDisclosures(_ sent: [(recordID: Int64, disclosed: SinkConsent.Disclosed)],
-                           refused: [(recordID: Int64, reason: String)], at time: Int64) throws(DeliveryError) {
-        guard let consent, !sent.isEmpty else { return }
+    func accountDisclosures(_ sent: [(recordID: Int64, disclosed: SinkConsent.Disclosed)],
+                            refused: [(recordID: Int64, reason: String)], at time: Int64) throws(DeliveryError) -> [Disclosure] {
+        guard let consent, !sent.isEmpty else { return [] }
         let refusedIDs = Set(refused.map(\.recordID))
         let disclosures = consent.disclosures(refusedIDs.isEmpty ? sent : sent.filter { !refusedIDs.contains($0.recordID) },
                                               channel: .sink(sinkName), at: time)
-        guard !disclosures.isEmpty else { return }
-        do {
-            try consent.recorder.record(disclosures)
-        } catch {
-            throw DeliveryError(.disclosureNotRecorded, "the receiver confirmed, but the disclosures could not be recorded")
-        }
+        guard !disclosures.isEmpty else { return [] }
         let breakGlass = disclosures.filter(\.isBreakGlass)
         if !breakGlass.isEmpty {
             logger.notice("break-glass disclosure (recorded and flagged in the disclosure log)", metadata: [
                 "sink": "\(sinkName)", "recipient": "\(consent.recipient)", "patients": "\(breakGlass.count)",
                 "records": "\(breakGlass.map(\.count).reduce(0, +))"])
         }
+        guard case .recorder(let recorder) = consent.accounting else { return disclosures }
+        do {
+            try recorder.record(disclosures)
+        } catch {
+            throw DeliveryError(.disclosureNotRecorded, "the receiver confirmed, but the disclosures could not be recorded")
+        }
+        return []
+    }
+
+    /// The window over which the vault joins this sink's disclosures (0: none, or a recorder).
+    var disclosureWindowMs: Int64 {
+        guard case .vault(let windowMs)? = consent?.accounting else { return 0 }
+        return windowMs
+    }
+
+    /// Seals the sink's disclosure aggregates whose window ended, when no delivery did it
+    /// (deliveries seal them with the cursor's move): checked every minute at most.
+    func sealDueDisclosures(_ vault: Vault) throws(VaultError) {
+        let windowMs = disclosureWindowMs
+        let now = clock.wallMs()
+        guard windowMs > 0, now >= nextDisclosureCheck else { return }
+        nextDisclosureCheck = now + min(windowMs, 60_000)
+        try vault.sealDueDisclosures(sink: sinkName, now: now, windowMs: windowMs)
     }
 
     /// Ends the holds whose window ended (skipped, with the reason), then takes the next page of
@@ -127,15 +148,17 @@ extension DeliveryWorker {
         var outcomes = ConsentOutcomes()
         let sending = check(entries, into: &outcomes, releasing: true)
         var receipt = DeliveryReceipt()
+        var disclosures: [Disclosure] = []
         if !sending.isEmpty {
             counters.withLock { $0.attempts += 1 }
             receipt = try sink.deliver(sending)
-            try recordDisclosures(outcomes.sent, refused: receipt.deadLetters, at: clock.wallMs())
+            disclosures = try accountDisclosures(outcomes.sent, refused: receipt.deadLetters, at: clock.wallMs())
         }
         holdPass.current = (pass.generation, last)
         guard !sending.isEmpty || !gone.isEmpty else { return settled }
         try vault.settleConsentHolds(sinkName, released: sending.map(\.id),
-                                     deadLetters: receipt.deadLetters.map { ($0.recordID, $0.reason) }, skipped: gone, at: now)
+                                     deadLetters: receipt.deadLetters.map { ($0.recordID, $0.reason) }, skipped: gone, at: now,
+                                     disclosures: disclosures, windowMs: disclosureWindowMs)
         let delivered = sending.count - receipt.deadLetters.count
         counters.withLock {
             $0.delivered += delivered

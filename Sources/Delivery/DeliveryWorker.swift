@@ -18,7 +18,8 @@ public import Vault
 ///   recorded with the reason and passed over; it never blocks the records behind it.
 /// - Consent (with a ``SinkConsent``): each record is checked before it goes; one not permitted
 ///   is held (in the vault, released when consent arrives) or skipped, and passed over; each
-///   confirmed delivery is recorded as disclosures before the cursor moves (docs/CONSENT.md).
+///   confirmed delivery's disclosures are accounted with the cursor's move, joined per patient
+///   over the consent's disclosure window (docs/CONSENT.md).
 public final class DeliveryWorker: Sendable {
     /// How the worker runs.
     public struct Configuration: Sendable {
@@ -95,6 +96,8 @@ public final class DeliveryWorker: Sendable {
     let consent: SinkConsent?
     // Where the pass over held records stands; like `backoff`, the worker thread's alone.
     nonisolated(unsafe) var holdPass = HoldPass()
+    // When the worker next looks for disclosure aggregates whose window ended (ms); the worker thread's alone.
+    nonisolated(unsafe) var nextDisclosureCheck: Int64 = .min
 
     /// Creates a worker for `sink`; `start()` runs it.
     /// With `consent`, every record is checked before it goes (docs/CONSENT.md "Enforcement").
@@ -176,7 +179,10 @@ public final class DeliveryWorker: Sendable {
     public func round(_ vault: Vault, force: Bool = false) -> RoundOutcome {
         var settled = false
         if consent != nil {
-            do { settled = try settleHolds(vault) } catch { return failed(error, vault) }
+            do {
+                settled = try settleHolds(vault)
+                try sealDueDisclosures(vault)
+            } catch { return failed(error, vault) }
         }
         let outcome = deliverNext(vault, force: force)
         return outcome == .idle && settled ? .progressed : outcome
@@ -219,10 +225,10 @@ public final class DeliveryWorker: Sendable {
             if let readError { throw readError }  // what was sent goes again with the next attempt
             let dead = corrupt + receipt.deadLetters
             let now = clock.wallMs()
-            try recordDisclosures(withheld.sent, refused: receipt.deadLetters, at: now)
+            let disclosures = try accountDisclosures(withheld.sent, refused: receipt.deadLetters, at: now)
             try vault.advanceSinkCursor(sinkName, to: scannedTo, delivered: records - receipt.deadLetters.count,
                                         deadLetters: dead.map { ($0.recordID, $0.reason) }, held: withheld.held,
-                                        skipped: withheld.skipped, at: now)
+                                        skipped: withheld.skipped, at: now, disclosures: disclosures, windowMs: disclosureWindowMs)
             counters.withLock {
                 $0.delivered += records - receipt.deadLetters.count
                 $0.deadLetters += dead.count

@@ -22,17 +22,40 @@ public struct SinkConsent: Sendable {
     public var purpose: PurposeOfUse
     /// What happens to a record that is not permitted.
     public var whenDenied: WhenDenied
-    /// Where disclosures are recorded, after the receiver confirmed.
-    public var recorder: any DisclosureRecorder
+    /// How a confirmed delivery's disclosures are accounted.
+    public enum Accounting: Sendable {
+        /// In the vault, in the transaction that moves the sink's cursor (exactly once), joined
+        /// per patient into one disclosure record per window of `windowMs` (0: one per delivery;
+        /// docs/CONSENT.md, "Disclosure log"). The agent's sinks.
+        case vault(windowMs: Int64)
+        /// Through `recorder`, one per patient per delivery, before the cursor moves (at least
+        /// once: a crash in between records again). Exports, and tests without a vault log.
+        case recorder(any DisclosureRecorder)
+    }
 
-    /// Creates the consent of a sink.
+    /// How disclosures are accounted.
+    public var accounting: Accounting
+
+    /// Creates the consent of a sink whose disclosures go to `recorder`.
     public init(book: ConsentBook, recipient: String, purpose: PurposeOfUse = .treatment, whenDenied: WhenDenied = .hold(ms: 3_600_000),
                 recorder: any DisclosureRecorder) {
+        self.init(book: book, recipient: recipient, purpose: purpose, whenDenied: whenDenied, accounting: .recorder(recorder))
+    }
+
+    /// Creates the consent of a sink whose disclosures are accounted in the vault with its
+    /// cursor, aggregated over `disclosureWindowMs`.
+    public init(book: ConsentBook, recipient: String, purpose: PurposeOfUse = .treatment, whenDenied: WhenDenied = .hold(ms: 3_600_000),
+                disclosureWindowMs: Int64) {
+        self.init(book: book, recipient: recipient, purpose: purpose, whenDenied: whenDenied,
+                  accounting: .vault(windowMs: max(0, disclosureWindowMs)))
+    }
+
+    private init(book: ConsentBook, recipient: String, purpose: PurposeOfUse, whenDenied: WhenDenied, accounting: Accounting) {
         self.book = book
         self.recipient = recipient
         self.purpose = purpose
         self.whenDenied = whenDenied
-        self.recorder = recorder
+        self.accounting = accounting
     }
 
     /// What consent says of one outbox entry.

@@ -61,6 +61,8 @@ public enum SettingRanges {
     public static let egressFHIRTimeoutSeconds = SettingRange("egress.fhir_timeout_seconds", 1...600)
     /// How long a sink holds a record consent does not permit (up to 30 days).
     public static let consentHoldSeconds = SettingRange("consent.hold_seconds", 1...2_592_000)
+    /// `[consent] disclosure_window_seconds`: up to a day (0: a disclosure record per delivery).
+    public static let consentDisclosureWindowSeconds = SettingRange("consent.disclosure_window_seconds", 0...86_400)
     public static let fleetConfirmTimeoutSeconds = SettingRange<Double>("fleet.confirm_timeout_seconds", 1...3600)
     /// Firmware schema files in one fleet `schemas` section.
     public static let schemaFiles = SettingRange("schemas.files", 0...64)

@@ -12,14 +12,17 @@ extension Disclosure {
     /// The record as JSON: `type`, `v`, `patient`, `recipient`, `channel` (`sink` with `sink`
     /// naming it, or `export`), `purpose`, `basis` (`patient_consent` with `consent` listing the
     /// record versions, `default_policy`, `break_glass`), `classes`, `ranges` (`[first, last]`
-    /// pairs), `count`, `disclosed_at`.
+    /// pairs), `ranges_exact` (false when they cover more than the records disclosed), `count`,
+    /// `first_disclosed_at` and `disclosed_at` (the window of an aggregate; equal otherwise).
+    /// This is format `v` 2; version 1 records (no `ranges_exact`, no `first_disclosed_at`) still read.
     public var recordJSON: JSONValue {
         var members: [(key: String, value: JSONValue)] = [
-            ("type", .string(Self.recordType)), ("v", .number(1)), ("patient", .string(patient)),
+            ("type", .string(Self.recordType)), ("v", .number(2)), ("patient", .string(patient)),
             ("recipient", .string(recipient)), ("purpose", .string(purpose.rawValue)),
             ("classes", .array(classes.codeList.map { .string($0) })),
             ("ranges", .array(recordRanges.map { .array([.number(Double($0.lowerBound)), .number(Double($0.upperBound))]) })),
-            ("count", .number(Double(count))), ("disclosed_at", .number(Double(disclosedAt))),
+            ("ranges_exact", .bool(rangesExact)), ("count", .number(Double(count))),
+            ("first_disclosed_at", .number(Double(firstDisclosedAt))), ("disclosed_at", .number(Double(disclosedAt))),
         ]
         switch channel {
         case .sink(let name): members += [("channel", .string("sink")), ("sink", .string(name))]
@@ -52,7 +55,8 @@ extension Disclosure {
             guard let value = json[member]?.numberValue, let exact = Int64(exactly: value) else { throw bad(member) }
             return exact
         }
-        guard json["type"]?.stringValue == Self.recordType, json["v"]?.numberValue == 1 else { throw bad("type") }
+        guard json["type"]?.stringValue == Self.recordType, let version = json["v"]?.numberValue, version == 1 || version == 2
+        else { throw bad("type") }
         guard let purpose = PurposeOfUse(rawValue: try string("purpose")) else { throw bad("purpose") }
         var classes: DataClasses = []
         for code in json["classes"]?.arrayValue ?? [] {
@@ -86,7 +90,17 @@ extension Disclosure {
         default: throw bad("basis")
         }
         guard let count = Int(exactly: try integer("count")), count >= 0 else { throw bad("count") }
+        let disclosedAt = try integer("disclosed_at")
+        var firstDisclosedAt = disclosedAt
+        var exact = true
+        if version == 2 {
+            firstDisclosedAt = try integer("first_disclosed_at")
+            guard firstDisclosedAt <= disclosedAt else { throw bad("first_disclosed_at") }
+            guard case .bool(let flag)? = json["ranges_exact"] else { throw bad("ranges_exact") }
+            exact = flag
+        }
         self.init(patient: try string("patient"), recipient: try string("recipient"), channel: channel, purpose: purpose,
-                  basis: basis, classes: classes, recordRanges: ranges, count: count, disclosedAt: try integer("disclosed_at"))
+                  basis: basis, classes: classes, recordRanges: ranges, count: count, disclosedAt: disclosedAt,
+                  firstDisclosedAt: firstDisclosedAt, rangesExact: exact)
     }
 }

@@ -28,7 +28,7 @@ public struct AuditReport: Sendable {
     public var patientStatesChecked = 0
     /// `consent_records` rows that were checked (rows of erased patients are not).
     public var consentRecordsChecked = 0
-    /// `disclosures` rows that were checked against their sealed records.
+    /// `disclosures` rows checked against their sealed records, and open `disclosure_aggregates` rows.
     public var disclosuresChecked = 0
     public var findings: [AuditFinding] = []
     public var passed: Bool { findings.isEmpty }
@@ -161,6 +161,7 @@ extension Vault {
         try auditPatientStates(into: &report)
         try auditConsentRecords(into: &report)
         try auditDisclosures(into: &report)
+        try auditDisclosureAggregates(into: &report)
 
         // The log: leaf i is batch i's header hash; every checkpoint signs the root of its size;
         // every stored interior node is the one the leaves complete. Leaves and checkpoints are

@@ -1,3 +1,4 @@
+public import Consent
 import SQLite
 import Telemetry
 
@@ -68,28 +69,48 @@ extension Vault {
 
     /// Ends holds of `sink` in one transaction: `released` went to the receiver (its
     /// `deadLetters` refused for good), `skipped` are passed over for good with their reasons.
+    /// The released records' `disclosures` are accounted in the same transaction, as
+    /// ``advanceSinkCursor(_:to:delivered:deadLetters:held:skipped:at:disclosures:windowMs:)`` does.
+    /// - Returns: the ids of the disclosure records sealed.
+    @discardableResult
     public func settleConsentHolds(_ sink: String, released: [Int64], deadLetters: [(Int64, String)],
-                                   skipped: [(Int64, String)], at time: Int64) throws(VaultError) {
-        let ids = released + skipped.map(\.0)
-        guard !ids.isEmpty else { return }
-        try write {
-            for id in ids {
-                try db.cached("DELETE FROM consent_holds WHERE sink = ? AND record_id = ?").run(.text(sink), .integer(id))
-            }
-            for (record, reason) in deadLetters {
-                try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
-                    .run(.text(sink), .integer(record), .integer(time), .text(reason))
-            }
-            try insertConsentSkips(sink, skipped, at: time)
-            let delivered = released.count - deadLetters.count
-            try db.cached("""
-                UPDATE sink_cursors SET consent_released = consent_released + ?, consent_skipped = consent_skipped + ?,
-                    delivered = delivered + ?, dead_letters = dead_letters + ?,
-                    last_success_at = CASE WHEN ? > 0 THEN ? ELSE last_success_at END
-                WHERE sink = ?
-                """).run(.integer(Int64(delivered)), .integer(Int64(skipped.count)), .integer(Int64(delivered)),
-                         .integer(Int64(deadLetters.count)), .integer(Int64(delivered)), .integer(time), .text(sink))
+                                   skipped: [(Int64, String)], at time: Int64, disclosures: [Disclosure] = [],
+                                   windowMs: Int64 = 0) throws(VaultError) -> [Int64] {
+        guard !released.isEmpty || !skipped.isEmpty else { return [] }
+        guard !disclosures.isEmpty else {
+            try write { try settleConsentHoldRows(sink, released: released, deadLetters: deadLetters, skipped: skipped, at: time) }
+            return []
         }
+        return try recordDisclosures(windowMs > 0 ? [] : disclosures) {
+            try settleConsentHoldRows(sink, released: released, deadLetters: deadLetters, skipped: skipped, at: time)
+            guard windowMs > 0 else { return [] }
+            // The windows that ended are sealed first: this delivery opens the next.
+            let due = try takeDisclosureAggregates(sink: sink, openedBy: time - windowMs)
+            try accumulateDisclosures(disclosures, sink: sink)
+            return due
+        }
+    }
+
+    /// The rows of ``settleConsentHolds(_:released:deadLetters:skipped:at:disclosures:windowMs:)``,
+    /// inside the caller's write transaction.
+    private func settleConsentHoldRows(_ sink: String, released: [Int64], deadLetters: [(Int64, String)],
+                                       skipped: [(Int64, String)], at time: Int64) throws {
+        for id in released + skipped.map(\.0) {
+            try db.cached("DELETE FROM consent_holds WHERE sink = ? AND record_id = ?").run(.text(sink), .integer(id))
+        }
+        for (record, reason) in deadLetters {
+            try db.cached("INSERT INTO dead_letters (sink, record_id, at, reason) VALUES (?, ?, ?, ?)")
+                .run(.text(sink), .integer(record), .integer(time), .text(reason))
+        }
+        try insertConsentSkips(sink, skipped, at: time)
+        let delivered = released.count - deadLetters.count
+        try db.cached("""
+            UPDATE sink_cursors SET consent_released = consent_released + ?, consent_skipped = consent_skipped + ?,
+                delivered = delivered + ?, dead_letters = dead_letters + ?,
+                last_success_at = CASE WHEN ? > 0 THEN ? ELSE last_success_at END
+            WHERE sink = ?
+            """).run(.integer(Int64(delivered)), .integer(Int64(skipped.count)), .integer(Int64(delivered)),
+                     .integer(Int64(deadLetters.count)), .integer(Int64(delivered)), .integer(time), .text(sink))
     }
 
     /// The records of `sink` passed over for consent, oldest first: record id, when, and why.

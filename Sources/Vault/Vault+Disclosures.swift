@@ -60,30 +60,42 @@ extension Vault {
     /// - Returns: the ids of the sealed records, in the order given.
     @discardableResult
     public func recordDisclosures(_ disclosures: [Disclosure]) throws(VaultError) -> [Int64] {
-        try recordDisclosures(disclosures) {}
+        guard !disclosures.isEmpty else { return [] }
+        return try recordDisclosures(disclosures) { [] }
     }
 
-    /// Records `disclosures` and moves `sink`'s cursor in one transaction (the delivery path's
-    /// exactly-once accounting): a crash before it commits leaves both as they were, so the
-    /// records are delivered again and the disclosure is recorded then, once; a crash after it
-    /// leaves both done. See ``advanceSinkCursor(_:to:delivered:deadLetters:held:skipped:at:)``.
-    /// - Returns: the ids of the sealed records, in the order given.
+    /// Moves `sink`'s cursor and accounts the delivery's `disclosures` in one transaction (the
+    /// delivery path's exactly-once accounting): a crash before it commits leaves both as they
+    /// were, so the records are delivered again and accounted then, once; a crash after it leaves
+    /// both done. With `windowMs` 0 each disclosure is sealed at once; otherwise it joins the
+    /// sink's open aggregate for its patient (``accumulateDisclosures(_:sink:)``), and the
+    /// aggregates opened `windowMs` or more ago are sealed. See
+    /// ``advanceSinkCursor(_:to:delivered:deadLetters:held:skipped:at:)``.
+    /// - Returns: the ids of the sealed records.
     @discardableResult
     public func advanceSinkCursor(_ sink: String, to lastID: Int64, delivered: Int, deadLetters: [(Int64, String)],
-                                  at time: Int64, disclosures: [Disclosure]) throws(VaultError) -> [Int64] {
+                                  held: [ConsentHold] = [], skipped: [(Int64, String)] = [], at time: Int64,
+                                  disclosures: [Disclosure], windowMs: Int64 = 0) throws(VaultError) -> [Int64] {
         guard !disclosures.isEmpty else {
-            try advanceSinkCursor(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, at: time)
+            try advanceSinkCursor(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, held: held, skipped: skipped,
+                                  at: time)
             return []
         }
-        return try recordDisclosures(disclosures) {
-            try advanceSinkCursorRows(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, at: time)
+        return try recordDisclosures(windowMs > 0 ? [] : disclosures) {
+            try advanceSinkCursorRows(sink, to: lastID, delivered: delivered, deadLetters: deadLetters, held: held,
+                                      skipped: skipped, at: time)
+            guard windowMs > 0 else { return [] }
+            // The windows that ended are sealed first: this delivery opens the next.
+            let due = try takeDisclosureAggregates(sink: sink, openedBy: time - windowMs)
+            try accumulateDisclosures(disclosures, sink: sink)
+            return due
         }
     }
 
-    /// Records `disclosures` and runs `alongside` in the same write transaction.
-    private func recordDisclosures(_ disclosures: [Disclosure], alongside: () throws -> Void) throws(VaultError)
+    /// Records `disclosures` after running `alongside` in the same write transaction, and seals
+    /// the disclosures `alongside` returns (aggregates whose window ended) after them.
+    func recordDisclosures(_ disclosures: [Disclosure], alongside: () throws -> [Disclosure]) throws(VaultError)
         -> [Int64] {
-        guard let latest = disclosures.map(\.disclosedAt).max() else { return [] }
         try forgetErasedPatients()  // never write under a key erased through another connection
         let patientsBefore = (patientsByIdentifier, patientsByRef)
         let idBefore = nextReadingID
@@ -91,19 +103,11 @@ extension Vault {
         var inserted = SealingLog.Pending()
         do {
             try write {
-                try alongside()
+                let sealing = disclosures + (try alongside())
+                guard let latest = sealing.map(\.disclosedAt).max() else { return }
                 let foreign = try syncReadingIDs()
-                for disclosure in disclosures {
-                    let entry = try liveEntry(for: disclosure.patient, at: disclosure.disclosedAt)
-                    let id = nextReadingID
-                    try insertSealedRecord(id: id, canonical: disclosure.recordBytes, at: disclosure.disclosedAt,
-                                           schema: Disclosure.recordSchema, patientRef: entry.ref, key: entry.key)
-                    try db.cached("INSERT INTO disclosures (record_id, patient_ref, at) VALUES (?, ?, ?)")
-                        .run(.integer(id), .integer(entry.ref), .integer(disclosure.disclosedAt))
-                    nextReadingID += 1
-                    ids.append(id)
-                }
-                inserted = try sealingLog.recordsInserted(foreign + disclosures.count, at: latest)
+                ids = try insertDisclosureRecords(sealing)
+                inserted = try sealingLog.recordsInserted(foreign + sealing.count, at: latest)
             }
         } catch {
             (patientsByIdentifier, patientsByRef) = patientsBefore
@@ -114,10 +118,27 @@ extension Vault {
         return ids
     }
 
+    /// The sealed records of `disclosures` and their `disclosures` rows, inside the caller's
+    /// write transaction (``syncReadingIDs()`` done): the ids they took, in the order given.
+    func insertDisclosureRecords(_ disclosures: [Disclosure]) throws -> [Int64] {
+        var ids: [Int64] = []
+        for disclosure in disclosures {
+            let entry = try liveEntry(for: disclosure.patient, at: disclosure.disclosedAt)
+            let id = nextReadingID
+            try insertSealedRecord(id: id, canonical: disclosure.recordBytes, at: disclosure.disclosedAt,
+                                   schema: Disclosure.recordSchema, patientRef: entry.ref, key: entry.key)
+            try db.cached("INSERT INTO disclosures (record_id, patient_ref, at) VALUES (?, ?, ?)")
+                .run(.integer(id), .integer(entry.ref), .integer(disclosure.disclosedAt))
+            nextReadingID += 1
+            ids.append(id)
+        }
+        return ids
+    }
+
     /// The patient's entry, checked under the write lock: an erasure committed through another
     /// connection since ``forgetErasedPatients()`` looked must not be written under (the patient
     /// is then admitted under a new row and key, as a later reading would be).
-    private func liveEntry(for identifier: String, at time: Int64) throws -> PatientEntry {
+    func liveEntry(for identifier: String, at time: Int64) throws -> PatientEntry {
         let entry = try patient(for: identifier, at: time)
         let erased = try db.cached("SELECT wrapped_key IS NULL FROM patients WHERE id = ?").firstRow(.integer(entry.ref))?
             .first?.integerValue ?? 1

@@ -36,6 +36,9 @@ extension Vault {
         let count: Int
         do { count = try write { () throws -> Int in
             let foreign = try syncReadingIDs()
+            // The patient's open disclosure aggregates are sealed first, under the key about to
+            // go: the log then lists them (as erased), and their proofs verify.
+            let aggregates = try insertDisclosureRecords(try takeDisclosureAggregates(sink: nil, patientRef: entry.ref)).count
             recordID = nextReadingID
             // The row gives up its pseudonym: a later re-admission gets a new row (DECISIONS 16).
             try db.cached("""
@@ -66,7 +69,7 @@ extension Vault {
             ]))
             try insertSealedRecord(id: recordID, canonical: record, at: time)
             // Sealed by the batch policy; otherwise at the next tick or stop.
-            inserted = try sealingLog.recordsInserted(foreign + 1, at: time)
+            inserted = try sealingLog.recordsInserted(foreign + aggregates + 1, at: time)
             return Int(try db.query("SELECT count(*) FROM readings WHERE patient_ref = ? AND kind != 'event'",
                                     [.integer(entry.ref)])
                 .first?.first?.integerValue ?? 0)

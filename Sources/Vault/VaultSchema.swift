@@ -245,6 +245,22 @@ enum VaultSchema {
         ALTER TABLE sink_cursors ADD COLUMN consent_released INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sink_cursors ADD COLUMN consent_skipped INTEGER NOT NULL DEFAULT 0;
         """,
+        // 14: disclosures aggregated over a window (issue 21). A sink that delivers every half second
+        // seals one disclosure per patient per window instead of per delivery: the window's open
+        // aggregate (patient, recipient, channel, purpose, basis) is kept here, encrypted under the
+        // patient's data key, updated with the sink's cursor and sealed as a disclosure record when
+        // the window ends (Vault+DisclosureAggregates).
+        """
+        CREATE TABLE disclosure_aggregates (
+            id INTEGER PRIMARY KEY,
+            sink TEXT NOT NULL,
+            patient_ref INTEGER NOT NULL REFERENCES patients(id),
+            opened_at INTEGER NOT NULL,
+            content BLOB NOT NULL
+        );
+        CREATE INDEX disclosure_aggregates_patient ON disclosure_aggregates(sink, patient_ref);
+        CREATE INDEX disclosure_aggregates_opened ON disclosure_aggregates(sink, opened_at);
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -85,7 +85,7 @@ public struct ExportCommand: ParsableCommand {
     func run(consent book: ConsentBook, recorder: any DisclosureRecorder) throws {
         var gate = ExportConsent(consent: SinkConsent(book: book, recipient: recipient, purpose: PurposeOfUse(rawValue: purpose) ?? .treatment,
                                                       whenDenied: .skip, recorder: recorder),
-                                 now: Int64(Date().timeIntervalSince1970 * 1000))
+                                 recorder: recorder, now: Int64(Date().timeIntervalSince1970 * 1000))
         let vault = try DataPaths(dataDir).openVault()
         let filter = ExportFilter(patient: patient, device: device, from: try Self.parseTime(from),
                                   to: try Self.parseTime(to))

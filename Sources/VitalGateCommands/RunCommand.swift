@@ -49,9 +49,9 @@ public struct RunCommand: ParsableCommand {
         let consentSettings = try config.consentSettings()
         // `[consent.registry]`: grants and revocations read from the EVM registry into the same book.
         let registry = try ConsentRegistryAgent.make(config, book: consentSettings.book, keys: keys)
-        // Each confirmed delivery is recorded in the sealed disclosure log (docs/CONSENT.md).
-        let consent = AgentConsent(book: consentSettings.book, recorder: VaultDisclosureRecorder(
-            path: DataPaths(config.gateway.dataDirectory).vault, keys: keys))
+        // Each confirmed delivery is accounted in the sealed disclosure log with the sink's
+        // cursor, one record per patient per `[consent] disclosure_window_seconds` (docs/CONSENT.md).
+        let consent = AgentConsent(book: consentSettings.book)
         let egress = EgressSupervisor(base: config, keys: keys, consent: consent)
         let alerts = Self.makeAlertsWorker(config, keys: keys, broker: alertsBroker, consent: consent)
         // The HTTP endpoints listen before anything starts: a taken port stops the start (75).
@@ -70,6 +70,7 @@ public struct RunCommand: ParsableCommand {
         defer { alerts.stop() }
         try egress.start()
         defer { egress.stop() }
+        Self.sealDisclosuresOfRemovedSinks(config, keys: keys, sinks: ([alerts] + egress.currentWorkers).map(\.sinkName))
         registry?.start()
         defer { registry?.stop() }
         let limit = stopAfterMessages ?? Int.max
@@ -79,6 +80,23 @@ public struct RunCommand: ParsableCommand {
             "messages": "\(m.messages)", "stored": "\(m.stored)", "duplicates": "\(m.duplicates)",
             "quarantined": "\(m.quarantined)", "alerts": "\(m.alerts)", "store_failures": "\(m.storeFailures)",
         ])
+    }
+
+    /// Seals the open disclosure aggregates of sinks no longer configured (nothing adds to them
+    /// again; those of the configured sinks are sealed by their workers when their window ends).
+    /// A failure is logged and left for the next start.
+    static func sealDisclosuresOfRemovedSinks(_ config: AgentConfig, keys: any KeyStore, sinks: [String]) {
+        do {
+            let vault = try Vault(path: DataPaths(config.gateway.dataDirectory).vault, keys: keys)
+            let sealed = try vault.sealDisclosures(ofSinksOtherThan: Set(sinks))
+            if !sealed.isEmpty {
+                Logger(label: "vitalgate.run").info("sealed the open disclosures of sinks no longer configured",
+                                                    metadata: ["records": "\(sealed.count)"])
+            }
+        } catch {
+            Logger(label: "vitalgate.run").warning("could not seal the open disclosures of removed sinks; retried at the next start",
+                                                   metadata: ["error": "\(error)"])
+        }
     }
 
     /// The anchoring worker for `[ledger]` (it opens its own connection to the vault).
@@ -130,7 +148,7 @@ public struct RunCommand: ParsableCommand {
                                             yieldsToIngest: false),
                        sink: MQTTSink.localAlerts(source: broker, gatewayID: config.gateway.id,
                                                   patient: config.enforcement.alertsTopicPatient),
-                       consent: config.sinkConsent(config.enforcement.alertsTopic, book: consent.book, recorder: consent.recorder))
+                       consent: config.sinkConsent(config.enforcement.alertsTopic, book: consent.book))
     }
 
     /// A delivery worker per configured sink (`[egress]`), each beside ingest on its own
@@ -163,7 +181,7 @@ public struct RunCommand: ParsableCommand {
             DeliveryWorker(configuration: .init(vaultPath: paths.vault, keys: keys,
                                                 batchLimit: sink is FHIRSink ? egress.fhirBatch * 10 : 500,
                                                 batchBytes: sink is FHIRSink ? 4 << 20 : 1 << 20),
-                           sink: sink, consent: config.sinkConsent(recipient, book: consent.book, recorder: consent.recorder))
+                           sink: sink, consent: config.sinkConsent(recipient, book: consent.book))
         }
     }
 

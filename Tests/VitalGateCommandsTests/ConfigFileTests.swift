@@ -51,7 +51,7 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
             "egress.ndjson_recipient", "egress.ndjson_purpose",
             "fleet.enabled", "fleet.groups", "fleet.operators_file", "fleet.confirm_timeout_seconds",
             "consent.enabled", "consent.authority_keys_file", "consent.treatment_recipients", "consent.break_glass",
-            "consent.when_denied", "consent.hold_seconds", "consent.alerts_topic_patient", "consent.alerts_topic_recipient",
+            "consent.when_denied", "consent.hold_seconds", "consent.disclosure_window_seconds", "consent.alerts_topic_patient", "consent.alerts_topic_recipient",
             "consent.registry.contract", "consent.registry.authority", "consent.registry.pseudonym_key_file",
             "consent.registry.grantees", "consent.registry.purposes", "consent.registry.poll_seconds",
             "consent.registry.max_staleness_seconds", "consent.registry.max_age_blocks", "consent.registry.endpoint",
@@ -238,6 +238,8 @@ private let shippedConfigPath = URL(fileURLWithPath: #filePath)
         ("[mqtt]\nkeepalive_seconds = 2\n", .invalidSetting, 2, "mqtt.keepalive_seconds"),
         ("[gateway]\nid = \"a/b\"\n", .invalidSetting, 2, "gateway.id"),
         ("[mqtt.tls]\ncert_file = \"c.pem\"\n", .invalidSetting, nil, "mqtt.tls.key_file"),
+        ("[consent]\ndisclosure_window_seconds = 86401\n", .invalidSetting, 2, "consent.disclosure_window_seconds"),
+        ("[consent]\ndisclosure_window_seconds = -1\n", .invalidSetting, 2, "consent.disclosure_window_seconds"),
     ] as [(String, ConfigError.Code, Int?, String)])
     func badSettingsAreRejectedWithLineAndKey(text: String, code: ConfigError.Code, line: Int?, key: String) {
         #expect {

@@ -41,6 +41,9 @@ extension AgentConfig {
         public var whenDenied = WhenDenied.hold
         /// `[consent] hold_seconds`: how long a held record waits for consent.
         public var holdSeconds = 86_400
+        /// `[consent] disclosure_window_seconds`: a sink's deliveries of one patient within this
+        /// window are sealed as one disclosure record (0: one per delivery).
+        public var disclosureWindowSeconds = 3600
         /// `[consent] alerts_topic_patient`: how the local alerts topic names the patient beside
         /// the bed and the device.
         public var alertsTopicPatient = MQTTSink.AlertTopicPatient.pseudonym
@@ -60,6 +63,7 @@ extension AgentConfig {
                       "must be a PurposeOfUse code (2-16 upper-case letters, e.g. TREAT, HRESCH)")
         }
         try check(enforcement.holdSeconds, SettingRanges.consentHoldSeconds)
+        try check(enforcement.disclosureWindowSeconds, SettingRanges.consentDisclosureWindowSeconds)
     }
 
     /// Whether `id` can name a recipient: printable, short, no spaces.
@@ -77,10 +81,10 @@ extension AgentConfig {
         }
     }
 
-    /// The consent of a sink delivering to `target` under `book`.
-    func sinkConsent(_ target: ConsentEnforcementSection.Recipient, book: ConsentBook,
-                     recorder: any DisclosureRecorder) -> SinkConsent {
+    /// The consent of a sink delivering to `target` under `book`: its disclosures are accounted
+    /// in the vault with its cursor, aggregated over `[consent] disclosure_window_seconds`.
+    func sinkConsent(_ target: ConsentEnforcementSection.Recipient, book: ConsentBook) -> SinkConsent {
         SinkConsent(book: book, recipient: target.recipient, purpose: PurposeOfUse(rawValue: target.purpose) ?? .treatment,
-                    whenDenied: whenDenied, recorder: recorder)
+                    whenDenied: whenDenied, disclosureWindowMs: Int64(enforcement.disclosureWindowSeconds) * 1000)
     }
 }

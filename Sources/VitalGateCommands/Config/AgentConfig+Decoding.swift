@@ -114,6 +114,7 @@ extension AgentConfig {
 
         case ("consent", "when_denied"): enforcement.whenDenied = try v.choice(ConsentEnforcementSection.WhenDenied.self)
         case ("consent", "hold_seconds"): enforcement.holdSeconds = try v.integer()
+        case ("consent", "disclosure_window_seconds"): enforcement.disclosureWindowSeconds = try v.integer()
         case ("consent", "alerts_topic_patient"): enforcement.alertsTopicPatient = try v.choice(MQTTSink.AlertTopicPatient.self)
         case ("consent", "alerts_topic_recipient"): enforcement.alertsTopic.recipient = try v.string()
 

@@ -1,24 +1,19 @@
 import Consent
 import Delivery
 
-/// The agent's consent where data leaves: one book for every sink (and the local alerts topic),
-/// and where disclosures are recorded once a receiver confirmed.
+/// The agent's consent where data leaves: one book for every sink (and the local alerts topic).
+/// Each sink accounts its disclosures in the vault with its cursor (`AgentConfig.sinkConsent`).
 struct AgentConsent: Sendable {
     /// The book every sink asks.
     let book: ConsentBook
-    /// Where each disclosure is recorded.
-    let recorder: any DisclosureRecorder
 
-    /// The consent of `config`: a book under its policy (`[consent]`), holding no record, and a
-    /// recorder that logs (the sealed disclosure log replaces it). The agent shares the book
-    /// ingest loads instead (`AgentConfig.consentSettings()`).
-    init(_ config: AgentConfig, recorder: any DisclosureRecorder = LoggingDisclosureRecorder()) {
+    /// The consent of `config`: a book under its policy (`[consent]`), holding no record. The
+    /// agent shares the book ingest loads instead (`AgentConfig.consentSettings()`).
+    init(_ config: AgentConfig) {
         book = ConsentBook(policy: config.consentPolicy)
-        self.recorder = recorder
     }
 
-    init(book: ConsentBook, recorder: any DisclosureRecorder) {
+    init(book: ConsentBook) {
         self.book = book
-        self.recorder = recorder
     }
 }

@@ -11,6 +11,8 @@ import Vault
 /// written, one disclosure per patient is recorded (channel `export`).
 struct ExportConsent {
     let consent: SinkConsent
+    /// Where the export's disclosures are recorded.
+    let recorder: any DisclosureRecorder
     /// When the export discloses (ms since the epoch).
     let now: Int64
     /// The records that went, with what each disclosed.
@@ -20,8 +22,9 @@ struct ExportConsent {
     /// Records written with the pseudonym instead of the MRN.
     private(set) var identityWithheld = 0
 
-    init(consent: SinkConsent, now: Int64) {
+    init(consent: SinkConsent, recorder: any DisclosureRecorder, now: Int64) {
         self.consent = consent
+        self.recorder = recorder
         self.now = now
     }
 
@@ -85,6 +88,6 @@ struct ExportConsent {
     func record() throws {
         let disclosures = disclosures
         guard !disclosures.isEmpty else { return }
-        try consent.recorder.record(disclosures)
+        try recorder.record(disclosures)
     }
 }
