@@ -41,4 +41,25 @@ import VitalGateTesting
         NDJSONDeliveryTests.drain(worker, stream.vault)
         #expect(try stream.vault.openDisclosures(patient: ConsentStream.patientB).map(\.disclosure.count) == [2])
     }
+
+    /// Released holds are accounted in the same way, in the transaction that settles them.
+    @Test func releasedHoldsJoinThePatientsWindowWithTheirBasis() throws {
+        let stream = try ConsentStream()
+        let book = ConsentEnforcementTests.treatmentBook()
+        book.apply(ConsentStream.revocation(ConsentStream.patientA, version: 1))
+        let stored = try stream.store(perPatient: 10)
+        let worker = DeliveryWorker(configuration: .init(vaultPath: stream.vaultPath, keys: stream.keys, batchLimit: 50,
+                                                         backoff: ReconnectBackoffDefaults.test),
+                                    sink: InMemorySink(),
+                                    consent: SinkConsent(book: book, recipient: ConsentEnforcementTests.recipient, disclosureWindowMs: 60_000))
+        NDJSONDeliveryTests.drain(worker, stream.vault)
+        #expect(try stream.vault.openDisclosures(patient: ConsentStream.patientA).isEmpty)  // held, not disclosed
+        book.apply(ConsentStream.grant(ConsentStream.patientA, version: 2, to: [ConsentEnforcementTests.recipient]))
+        NDJSONDeliveryTests.drain(worker, stream.vault)
+        let open = try stream.vault.openDisclosures(patient: ConsentStream.patientA)
+        #expect(open.map(\.disclosure.count) == [try #require(stored[ConsentStream.patientA]).count])
+        #expect(open.first?.disclosure.basis
+                == .patientConsent([ConsentVersion(recordID: "consent-\(ConsentStream.patientA)", version: 2)]))
+        #expect(try stream.vault.sinkCursor("memory").consentReleased == 10)
+    }
 }
