@@ -69,11 +69,24 @@ public struct ConsentRegistryReader: Sendable {
     ///   not 32 bytes, transport errors as the JSON-RPC client reports them.
     public func read(pseudonym: [UInt8], grantee: [UInt8], purpose: [UInt8]) async throws(LedgerError)
         -> ConsentRegistryState {
+        try read(pseudonym: pseudonym, grantee: grantee, purpose: purpose, at: try await trustedHeader())
+    }
+
+    /// The header reads are made at: the source's final header, refused (step `stale`) when
+    /// older than the policy allows. A poll takes one and makes all its reads at it.
+    public func trustedHeader() async throws(LedgerError) -> BlockHeader {
+        let header = try await headers.finalHeader()
+        try checkAge(header)
+        return header
+    }
+
+    /// The proven decision for (pseudonym, grantee, purpose) at `header` (from ``trustedHeader()``).
+    /// - Throws: as ``read(pseudonym:grantee:purpose:)``, but for the header's own steps.
+    public func read(pseudonym: [UInt8], grantee: [UInt8], purpose: [UInt8], at header: BlockHeader) throws(LedgerError)
+        -> ConsentRegistryState {
         guard pseudonym.count == 32, grantee.count == 32, purpose.count == 32 else {
             throw LedgerError(code: .invalidRequest, reason: "pseudonym, grantee and purpose must be 32 bytes each")
         }
-        let header = try await headers.finalHeader()
-        try checkAge(header)
         let slots = [ConsentRegistry.authoritySlot,
                      ConsentRegistry.versionSlot(pseudonym: pseudonym, grantee: grantee),
                      ConsentRegistry.recordSlot(pseudonym: pseudonym, grantee: grantee, purpose: purpose)]

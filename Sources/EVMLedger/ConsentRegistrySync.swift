@@ -1,5 +1,6 @@
 public import Consent
 import Glibc
+import EVMLightClient
 import Ledger
 public import Logging
 import Synchronization
@@ -142,10 +143,14 @@ public final class ConsentRegistrySync: Sendable {
         let listed = Set(mrns)
         state.withLock { $0.verified = $0.verified.filter { listed.contains($0.key.patient) } }
         var allVerified = true
+        // One trusted header per poll, taken at the first read: every read of the poll is at the
+        // same block (one finality and age check per poll, not per read), so a pair's purposes
+        // always combine at one pairVersion.
+        var header: BlockHeader?
         for mrn in mrns where !stopFlag.load(ordering: .relaxed) {
             let pseudonym = ConsentRegistry.pseudonym(mrn: mrn, key: configuration.pseudonymKey)
             for grantee in configuration.grantees {
-                if !sync(patient: mrn, pseudonym: pseudonym, grantee: grantee) { allVerified = false }
+                if !sync(patient: mrn, pseudonym: pseudonym, grantee: grantee, header: &header) { allVerified = false }
             }
         }
         if allVerified { state.withLock { $0.status.lastFailureStep = nil } }
@@ -155,21 +160,17 @@ public final class ConsentRegistrySync: Sendable {
     }
 
     /// Reads and applies one pair; false when a read failed (the book keeps what it had).
-    private func sync(patient: String, pseudonym: [UInt8], grantee: String) -> Bool {
+    /// `header` is the poll's trusted header, taken at its first read.
+    private func sync(patient: String, pseudonym: [UInt8], grantee: String, header: inout BlockHeader?) -> Bool {
         guard let granteeWord = ConsentRegistry.granteeWord(grantee) else { return false }
         var states: [ConsentRegistryState] = []
         do throws(LedgerError) {
             for purpose in configuration.purposes {
                 guard let word = ConsentRegistry.purposeWord(purpose.rawValue) else { continue }
-                states.append(try read(pseudonym: pseudonym, grantee: granteeWord, purpose: word))
-            }
-            // Reads at different blocks combine only at one pairVersion: read the older ones again.
-            for _ in 0..<3 {
-                guard let newest = states.map(\.pairVersion).max(),
-                      states.contains(where: { $0.pairVersion != newest }) else { break }
-                for (index, old) in states.enumerated() where old.pairVersion != newest {
-                    states[index] = try read(pseudonym: pseudonym, grantee: granteeWord, purpose: old.purpose)
-                }
+                let at: BlockHeader
+                if let header { at = header } else { at = try trustedHeader() }
+                header = at
+                states.append(try read(pseudonym: pseudonym, grantee: granteeWord, purpose: word, at: at))
             }
         } catch {
             count(failure: Self.outcome(error))
@@ -202,12 +203,15 @@ public final class ConsentRegistrySync: Sendable {
         return true
     }
 
-    /// One verified read, counted.
-    private func read(pseudonym: [UInt8], grantee: [UInt8], purpose: [UInt8]) throws(LedgerError) -> ConsentRegistryState {
-        let result = Self.blocking { [reader] () async throws(LedgerError) -> ConsentRegistryState in
-            try await reader.read(pseudonym: pseudonym, grantee: grantee, purpose: purpose)
-        }
-        let value = try result.get()
+    /// The poll's trusted header (counted with the reads when it fails).
+    private func trustedHeader() throws(LedgerError) -> BlockHeader {
+        try Self.blocking { [reader] () async throws(LedgerError) -> BlockHeader in try await reader.trustedHeader() }.get()
+    }
+
+    /// One verified read at `header`, counted.
+    private func read(pseudonym: [UInt8], grantee: [UInt8], purpose: [UInt8], at header: BlockHeader) throws(LedgerError)
+        -> ConsentRegistryState {
+        let value = try reader.read(pseudonym: pseudonym, grantee: grantee, purpose: purpose, at: header)
         state.withLock { $0.status.reads["ok", default: 0] += 1 }
         return value
     }

@@ -36,7 +36,7 @@ import VitalGateTesting
     }
 
     /// A sync over the peer, trusting headers one block below the head that a witness agrees on.
-    func sync(stalenessSeconds: UInt64 = 300) throws -> ConsentRegistrySync {
+    func sync(stalenessSeconds: UInt64 = 300, headerFetches: FetchCounter? = nil) throws -> ConsentRegistrySync {
         let peer = fixture.peer
         let alias = HTTPEndpoint(host: "localhost", port: peer.endpoint.port)
         let gate = try FinalityGate(rpc: peer.rpc, chainID: peer.chainID, policy: .confirmations(1),
@@ -45,7 +45,7 @@ import VitalGateTesting
             EVMLedgerBackend.systemClock() + clockOffset.seconds.load(ordering: .relaxed) * 1000
         }
         let reader = ConsentRegistryReader(
-            rpc: peer.rpc, headers: try FinalityGateHeaderSource(gate: gate),
+            rpc: peer.rpc, headers: CountingHeaderSource(base: try FinalityGateHeaderSource(gate: gate), fetches: headerFetches),
             policy: .init(registry: fixture.registry, authority: fixture.authority.publicKey.ethereumAddress,
                           maximumAgeSeconds: stalenessSeconds, maximumAgeBlocks: 64),
             clock: clock)
@@ -125,6 +125,23 @@ import VitalGateTesting
         #expect(sync.poll() && permits())
     }
 
+    /// A poll takes one trusted header, whatever the number of reads (here 3 patients x 2 purposes).
+    @Test func aPollTakesOneTrustedHeaderForAllItsReads() throws {
+        for (seq, mrn) in ["MRN-SYNC-2", "MRN-SYNC-3"].enumerated() {
+            let reading = Reading(device: DeviceID("oxi-sync-\(seq)")!, kind: .vitals, schemaID: "oxipatch-fw1", model: "OxiPatch",
+                                  firmware: "1.0", seq: 1, deviceTime: 1_700_000_000_000, receivedAt: 1,
+                                  measurements: [Measurement(channel: "spo2", value: .number(97), unit: "%")])
+            _ = try vault.store([IncomingMessage(topic: "t", payload: [], receivedAt: 1, outcome: .reading(reading, patient: mrn))])
+        }
+        let fetches = FetchCounter()
+        let sync = try sync(headerFetches: fetches)
+        try record("TREAT", .granted)
+        #expect(sync.poll())
+        #expect(fetches.count.load(ordering: .relaxed) == 1 && sync.status.reads["ok"] == 6, "\(sync.status)")
+        #expect(sync.poll())
+        #expect(fetches.count.load(ordering: .relaxed) == 2 && sync.status.reads["ok"] == 12, "\(sync.status)")
+    }
+
     @Test func theWorkerThreadAppliesAGrantWithinAPoll() throws {
         let sync = try sync()
         sync.start()
@@ -139,4 +156,19 @@ import VitalGateTesting
 /// Seconds the tests add to the wall clock.
 final class ClockOffset: Sendable {
     let seconds = Atomic<Int64>(0)
+}
+
+/// Counts the trusted headers a reader asks for (when given a counter).
+struct CountingHeaderSource: TrustedHeaderSource {
+    let base: any TrustedHeaderSource
+    let fetches: FetchCounter?
+
+    func finalHeader() async throws(LedgerError) -> BlockHeader {
+        fetches?.count.add(1, ordering: .relaxed)
+        return try await base.finalHeader()
+    }
+}
+
+final class FetchCounter: Sendable {
+    let count = Atomic<Int>(0)
 }
