@@ -2,6 +2,7 @@ public import ArgumentParser
 import Consent
 import Delivery
 import FoundationEssentials
+import SQLite
 import Telemetry
 import Vault
 
@@ -13,14 +14,18 @@ import Vault
 ///    nested exception; beside it the same loop without the check (the baseline: copying the
 ///    entry), both timed in turn, `--rounds` times.
 /// 2. Delivery with consent on and off side by side: a worker drains the vault into NDJSON files
-///    (`fsync` included), with consent checked and disclosures recorded (to a recorder that
-///    keeps nothing) or not, in ABBA order, each into an empty directory.
+///    (`fsync` included), with consent checked and disclosures accounted as the agent does (in
+///    the vault with the cursor, joined over `--disclosure-window-seconds`; -1: to a recorder
+///    that keeps nothing) or not, in ABBA order, each into an empty directory.
 public struct BenchConsentCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "consent",
         abstract: "Consent check per outgoing item, and delivery throughput with consent on vs off (ABBA).")
 
-    @Option(name: .long, help: "Hours of one bed in the vault.") var hours = 0.5
+    @Option(name: .long, help: "Hours of the beds' data in the vault.") var hours = 0.5
+    @Option(name: .long, help: "Beds (patients) whose data fills the vault.") var beds = 1
+    @Option(name: .long, help: "Disclosure window of the consent-on runs (s; 0: a record per delivery; -1: a recorder that keeps nothing).")
+    var disclosureWindowSeconds = 3600
     @Option(name: .long, help: "Patients with consent records in the book.") var patients = 10_000
     @Option(name: .long, help: "Timed rounds of the check loop (each over every record of the bed, 20 times).") var rounds = 7
     @Option(name: .long, help: "ABBA pairs of delivery runs (consent on, off, off, on).") var pairs = 3
@@ -39,11 +44,13 @@ public struct BenchConsentCommand: ParsableCommand {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let keys = GatewayKeys.generate()
         let vaultPath = directory + "/vault.sqlite"
-        let records = try BenchDeliveryCommand.fill(vaultPath, keys: keys, hours: hours, schemas: nil)
+        let records = try BenchDeliveryCommand.fill(vaultPath, keys: keys, hours: hours, schemas: nil, beds: beds)
         let vault = try Vault(path: vaultPath, keys: keys)
         let (entries, _) = try vault.outbox(after: 0, limit: records) { _, _ in }
         let book = try Self.book(patients: patients, including: entries.compactMap(\.patient))
-        let consent = SinkConsent(book: book, recipient: "cloud", recorder: DiscardingRecorder())
+        let consent = disclosureWindowSeconds < 0
+            ? SinkConsent(book: book, recipient: "cloud", recorder: DiscardingRecorder())
+            : SinkConsent(book: book, recipient: "cloud", disclosureWindowMs: Int64(disclosureWindowSeconds) * 1000)
 
         // 1. The check per item against the baseline loop, alternated.
         let repeats = 20
@@ -91,7 +98,10 @@ public struct BenchConsentCommand: ParsableCommand {
         }
         let pairwise = zip(on, off).map { $1 / $0 }  // consent-on throughput over consent-off throughput
         let report: [(String, JSONValue)] = [
-            ("records", .number(Double(records))), ("patients_in_book", .number(Double(book.patientCount))),
+            ("records", .number(Double(records))), ("beds", .number(Double(beds))),
+            ("disclosure_window_seconds", .number(Double(disclosureWindowSeconds))),
+            ("disclosure_records_sealed", .number(Double(try Self.sealedDisclosures(vaultPath)))),
+            ("patients_in_book", .number(Double(book.patientCount))),
             ("checks_per_round", .number(Double(checks))),
             ("check_ns_per_item_rounds", .array(checked.map { .number(BenchDeliveryCommand.rounded($0, 1)) })),
             ("baseline_ns_per_item_rounds", .array(baseline.map { .number(BenchDeliveryCommand.rounded($0, 1)) })),
@@ -107,6 +117,11 @@ public struct BenchConsentCommand: ParsableCommand {
         } else {
             for (key, value) in report { print("\(key): \(JSONWriter.canonicalString(value))") }
         }
+    }
+
+    /// How many disclosure records the runs sealed.
+    static func sealedDisclosures(_ path: String) throws -> Int {
+        try Connection(path: path).query("SELECT count(*) FROM disclosures").first?.first?.integerValue.map(Int.init) ?? 0
     }
 
     /// A book under the treatment policy holding a record for each of `patients` patients (and

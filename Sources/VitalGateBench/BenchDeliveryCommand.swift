@@ -103,10 +103,10 @@ public struct BenchDeliveryCommand: ParsableCommand {
 
     /// `hours` of one simulated bed, decoded through the shipped schemas (`schemas` extending
     /// them), stored; returns the number of deliverable records.
-    static func fill(_ path: String, keys: GatewayKeys, hours: Double, schemas: String?) throws -> Int {
+    static func fill(_ path: String, keys: GatewayKeys, hours: Double, schemas: String?, beds: Int = 1) throws -> Int {
         let vault = try Vault(path: path, keys: keys, synchronous: .off)
         var decoder = MessageDecoder(catalog: try SchemaCatalog.builtIn(extendedBy: schemas))
-        let config = SimulatorConfig(patients: 1, seed: 11)
+        let config = SimulatorConfig(patients: beds, seed: 11)
         var simulator = try TelemetrySimulator(config: config)
         let end = config.startTime + Int64(hours * 3_600_000)
         var stored = 0
