@@ -74,7 +74,7 @@ import VitalGateTesting
     @Test func aGrantOnChainPermitsWithinOnePollAndARevocationDenies() throws {
         let sync = try sync()
         // The trusted block is one below the head: at the deployment's block no registry exists yet.
-        #expect(!sync.poll() && sync.status.lastFailureStep == "registry")
+        #expect(!sync.poll() && sync.status.lastFailureStep == "registry", "\(sync.status)")
         try fixture.peer.mine(1)
         #expect(sync.poll())
         #expect(!permits(), "nothing on chain: the default policy denies hospital-b")
