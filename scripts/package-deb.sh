@@ -125,6 +125,15 @@ install -m 0644 packaging/deb/conffiles "$root/DEBIAN/"
 printf 'Source: vitalgate\n\nPackage: vitalgate\nArchitecture: any\n' > "$out/debian/control"
 shlibs=$(cd "$out" && dpkg-shlibdeps -O debian/vitalgate/usr/bin/vitalgate | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "package-deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
+# Packed relative relocations (Package.swift's agentLinking) need glibc's loader from 2.36: the
+# binary requires the version GLIBC_ABI_DT_RELR but uses no symbol of it, which dpkg-shlibdeps
+# does not count (it says libc6 (>= 2.35)).
+if readelf -V "$root/usr/bin/vitalgate" | grep -q GLIBC_ABI_DT_RELR; then
+  libc=$(sed -n 's/.*libc6 (>= \([^)]*\)).*/\1/p' <<< "$shlibs")
+  if [ -n "$libc" ] && dpkg --compare-versions "$libc" lt 2.36; then
+    shlibs=${shlibs/"libc6 (>= $libc)"/"libc6 (>= 2.36)"}
+  fi
+fi
 # libcurl is loaded with dlopen at first use (FHIR sink, EVM ledger), so dpkg-shlibdeps cannot
 # see it; adduser makes the system user in postinst.
 depends="$shlibs, libcurl4, adduser"
