@@ -6,15 +6,19 @@ ramp, a flatline freezes every field of a device, a replay re-sends the exact ea
 A FAMILY here is a set of distributions over those realisations: onset shapes, magnitudes,
 durations, which vitals or fields an event touches, noise, and the patients' baselines.
 
-Families are split once, before any tuning, into tuning families (A, B) and held-out families
-(C, D). Detector changes may be tuned on A and B (and the public dev set); C and D are only
-ever scored, and D mixes every option of every family with wider ranges. Each family uses its
-own random streams (the family id is part of the seed), so a seed of one family says nothing
-about another.
+Families are split once, before any tuning, into tuning families and held-out families.
+Round 1 (DECISIONS 49) tuned on A and B (and the public dev set) and held out C and D. Round 2
+(issue 23 continued) saw C's and D's failures, so C and D became tuning families; E and F were
+added and fixed before any tuning of round 2 (their own onset shapes, drift directions, vital
+counts, onset orders, noise and baselines) and are only ever scored, once, with the final
+configuration. Each family uses its own random streams (the family id is part of the seed), so
+a seed of one family says nothing about another.
 """
 import numpy as np
 
 SHAPES = ('linear', 'sigmoid', 'convex', 'concave', 'stepwise', 'step')
+# Shapes only the round-2 held-out families draw.
+NEW_SHAPES = ('exponential', 'sinramp', 'delayed', 'overshoot', 'staircase2')
 FLATLINES = ('all', 'primary', 'one', 'subset')
 REPLAYS = ('exact', 'noisy', 'noisy_battery')
 
@@ -32,13 +36,28 @@ FAMILIES = {
     'B': dict(id=2, role='tune', det_shapes=('stepwise', 'concave'), drift_shapes=('sigmoid', 'stepwise'),
               flatlines=('one',), replays=('noisy_battery',), vitals=(3, 5), lag_s=600,
               magnitude=(0.7, 1.0), durations=(0.7, 1.4), spoof_noise=(0.5, 2.0), wide_baselines=True),
-    # held-out families: scored only, never tuned on
-    'C': dict(id=3, role='held-out', det_shapes=('convex', 'step'), drift_shapes=('convex', 'step'),
+    # round 1's held-out families; seen in round 2, so tuned on from then on
+    'C': dict(id=3, role='tune', det_shapes=('convex', 'step'), drift_shapes=('convex', 'step'),
               flatlines=('subset', 'primary'), replays=('noisy_battery',), vitals=(3, 4), lag_s=900,
               magnitude=(0.7, 1.0), durations=(0.7, 1.4), spoof_noise=(0.5, 2.0), wide_baselines=True),
-    'D': dict(id=4, role='held-out', det_shapes=SHAPES, drift_shapes=SHAPES, flatlines=FLATLINES,
+    'D': dict(id=4, role='tune', det_shapes=SHAPES, drift_shapes=SHAPES, flatlines=FLATLINES,
               replays=REPLAYS, vitals=(3, 5), lag_s=1200, magnitude=(0.65, 1.15), durations=(0.6, 1.5),
               spoof_noise=(0.4, 2.5), wide_baselines=True),
+    # round 2's held-out families (fixed before tuning): scored only, once, never tuned on.
+    # drift_down: chance that a drift goes the other way (any drifting field); det_order: the
+    # deteriorating vitals start one after another ('sequential', lags up to lag_s each) or at
+    # random lags ('random'); noise: scale of the physiological noise per patient.
+    'E': dict(id=5, role='held-out', det_shapes=('exponential', 'delayed', 'sinramp', 'linear'),
+              drift_shapes=('exponential', 'sinramp', 'sigmoid', 'staircase2'), flatlines=('one', 'all', 'subset'),
+              replays=('noisy', 'exact'), vitals=(2, 4), lag_s=900, det_order='sequential',
+              magnitude=(0.6, 1.1), durations=(0.6, 1.5), spoof_noise=(0.5, 2.2), wide_baselines=True,
+              drift_down=0.5, noise=(0.8, 1.4), bout_gap=(1800, 7200), bout_len=(120, 1800)),
+    'F': dict(id=6, role='held-out', det_shapes=('overshoot', 'step', 'staircase2', 'concave', 'exponential'),
+              drift_shapes=('delayed', 'overshoot', 'exponential', 'step', 'linear'),
+              flatlines=('primary', 'one', 'subset'), replays=('noisy_battery', 'noisy'), vitals=(2, 4),
+              lag_s=1500, det_order='random', magnitude=(0.6, 1.2), durations=(0.6, 1.5),
+              spoof_noise=(0.4, 2.5), wide_baselines=True, drift_down=0.35, noise=(0.7, 1.5),
+              bout_gap=(2400, 9000), bout_len=(120, 1200)),
 }
 
 _sim = None
@@ -75,6 +94,24 @@ def profile(rng, shape, n, ramp_fraction=(0.4, 1.0)):
     if shape == 'stepwise':
         m = int(rng.integers(3, 6))
         return np.ceil(u * m) / m
+    if shape == 'exponential':                # steeper exponential growth than convex
+        k = float(rng.uniform(2.5, 4.0))
+        return (np.exp(k * u) - 1) / (np.exp(k) - 1)
+    if shape == 'sinramp':                    # a ramp with a slow oscillation on it
+        a = float(rng.uniform(0.08, 0.2))
+        m = float(rng.uniform(1.5, 4.0))
+        return np.clip(u + a * np.sin(2 * np.pi * m * u) * (1 - u), 0, 1)
+    if shape == 'delayed':                    # flat for a while, then a linear ramp
+        d0 = float(rng.uniform(0.1, 0.4))
+        return np.clip((u - d0) / (1 - d0), 0, 1)
+    if shape == 'overshoot':                  # rises past its level, then settles on it
+        k = float(rng.uniform(4.0, 8.0))
+        o = float(rng.uniform(0.1, 0.3))
+        return np.clip((1 - np.exp(-k * u)) * (1 + o * np.exp(-2 * u) * np.sin(np.pi * u)), 0, 1 + o)
+    if shape == 'staircase2':                 # two uneven steps, each over a few minutes
+        f = float(rng.uniform(0.3, 0.7))
+        w = float(rng.uniform(0.02, 0.08))
+        return f * np.clip(u / w, 0, 1) + (1 - f) * np.clip((u - 0.5) / w, 0, 1)
     raise ValueError(shape)
 
 
@@ -88,6 +125,9 @@ def baselines(rng, fam):
     p = dict(hr0=float(np.clip(rng.normal(80, 14), 50, 112)), sp0=float(rng.uniform(93.5, 99.5)),
              rr0=float(np.clip(rng.normal(16, 3), 10, 22)), tp0=float(np.clip(rng.normal(36.8, 0.3), 36.0, 37.6)),
              sbp0=float(np.clip(rng.normal(125, 18), 95, 175)))
+    if 'noise' in fam:
+        p['noise'] = float(rng.uniform(*fam['noise']))
+        return p, int(rng.uniform(*fam['bout_gap'])), (fam['bout_len'][0], int(rng.uniform(600, fam['bout_len'][1])))
     return p, int(rng.uniform(2700, 7200)), (120, int(rng.uniform(600, 1500)))
 
 
@@ -113,8 +153,14 @@ def clinical(rng, x, ev, fam):
     chosen = set(rng.choice(VITALS, size=k, replace=False).tolist())
     mag = dict(HR=rng.uniform(25, 45), RR=rng.uniform(6, 12), SPO2=-rng.uniform(3, 7),
                SBP=-rng.uniform(20, 35), TEMP=rng.uniform(1.0, 2.0))
+    order = None
+    if fam.get('det_order') == 'sequential':     # the chosen vitals start one after another
+        order = {c: i for i, c in enumerate(rng.permutation(sorted(chosen)).tolist())}
     for c, m in mag.items():
-        lag = int(rng.uniform(0, fam['lag_s'])) if fam['lag_s'] else 0
+        if order is not None:
+            lag = min(d - 1, int(order.get(c, 0) * rng.uniform(0.3, 1.0) * fam['lag_s']))
+        else:
+            lag = int(rng.uniform(0, fam['lag_s'])) if fam['lag_s'] else 0
         f = scale * (1.0 if c in chosen else float(rng.uniform(0.0, 0.25)))
         prof = np.zeros(d)
         prof[lag:] = profile(rng, shape, d - lag, (0.5, 0.9))
@@ -146,7 +192,10 @@ def device_event(rng, devs, ev, clean, fam):
         shape = str(rng.choice(fam['drift_shapes']))
         scale = float(rng.uniform(*fam['magnitude']))
         mag = dict(temp=rng.uniform(1.0, 1.6), sys=-rng.uniform(20, 32), spo2=-rng.uniform(3, 6))[ch] * scale
-        if rng.random() < 0.3 and ch == 'temp':
+        if 'drift_down' in fam:                            # any drifting sensor, either way
+            if rng.random() < fam['drift_down']:
+                mag = -mag
+        elif rng.random() < 0.3 and ch == 'temp':
             mag = -mag                                     # a thermometer can drift either way
         prof_s = profile(rng, shape, max(1, e - s), (0.6, 1.0))
         prof = prof_s[np.clip(dv.idx[r] - s, 0, len(prof_s) - 1)]

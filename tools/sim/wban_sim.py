@@ -152,13 +152,14 @@ def physiology(rng, n, fam=None):
         act[k:k + m] = np.maximum(act[k:k + m], (a * ramp)[:m])
         k += d
     x = {}
-    x['HR'] = p['hr0'] + 5 * circ + 28 * act + ar1(rng, n, 120, 3) + rng.normal(0, 1, n)
-    x['RR'] = p['rr0'] + 1 * circ + 7 * act + ar1(rng, n, 180, 1.2) + rng.normal(0, 0.8, n)
-    x['SPO2'] = p['sp0'] - 0.5 * act + ar1(rng, n, 300, 0.7) + rng.normal(0, 0.25, n)
-    x['TEMP'] = p['tp0'] + 0.3 * circ + 0.3 * smooth(act, 600) + ar1(rng, n, 1800, 0.1)
-    bp = ar1(rng, n, 600, 4)
-    x['SBP'] = p['sbp0'] + 4 * circ + 18 * act + bp + rng.normal(0, 2, n)
-    x['DBP'] = p['dbp0'] + 2 * circ + 6 * act + 0.5 * bp + ar1(rng, n, 600, 2)
+    g = p.get('noise', 1.0)     # a family may scale the physiological noise (1.0: the public draw)
+    x['HR'] = p['hr0'] + 5 * circ + 28 * act + g * ar1(rng, n, 120, 3) + g * rng.normal(0, 1, n)
+    x['RR'] = p['rr0'] + 1 * circ + 7 * act + g * ar1(rng, n, 180, 1.2) + g * rng.normal(0, 0.8, n)
+    x['SPO2'] = p['sp0'] - 0.5 * act + g * ar1(rng, n, 300, 0.7) + g * rng.normal(0, 0.25, n)
+    x['TEMP'] = p['tp0'] + 0.3 * circ + 0.3 * smooth(act, 600) + g * ar1(rng, n, 1800, 0.1)
+    bp = g * ar1(rng, n, 600, 4)
+    x['SBP'] = p['sbp0'] + 4 * circ + 18 * act + bp + g * rng.normal(0, 2, n)
+    x['DBP'] = p['dbp0'] + 2 * circ + 6 * act + 0.5 * bp + g * ar1(rng, n, 600, 2)
     return x, act, p
 
 
