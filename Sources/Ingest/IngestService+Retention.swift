@@ -52,6 +52,8 @@ extension IngestService {
                 alarmOnce(kind: "storage_full", transport, [])
             }
             if !over { evicting = false }  // the episode is over: the next eviction alarms again
+            // Batches wholly pruned (or evicted) give up their rows for one archive row each.
+            metrics.readingsCompacted += try store.compactStep(now: now, limit: limit).readings
             _ = try store.reclaimFreePages(configuration.vacuumStepPages)
         } catch {
             logger.warning("retention step failed; retried in a second", metadata: ["error": "\(error)"])

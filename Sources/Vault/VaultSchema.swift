@@ -245,6 +245,17 @@ enum VaultSchema {
         ALTER TABLE sink_cursors ADD COLUMN consent_released INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE sink_cursors ADD COLUMN consent_skipped INTEGER NOT NULL DEFAULT 0;
         """,
+        // 14: compacted batches (issue 20). Once every reading of an anchored batch is pruned, its
+        // rows give way to one row here: the batch's leaves (its readings' commitments, in id order:
+        // the ids are the batch's range) and an AES-GCM tag of nothing under the gateway key that
+        // binds them to the batch. Proofs of its readings are built from the leaves.
+        """
+        CREATE TABLE compacted_batches (
+            seq INTEGER PRIMARY KEY REFERENCES batches(seq),
+            leaves BLOB NOT NULL,
+            tag BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }
