@@ -6,9 +6,10 @@ import Vault
 /// between batches like the rest of housekeeping (DECISIONS "Retention"): the store is this
 /// thread's then, so pruning takes no write lock from the store stage and never waits for it.
 extension IngestService {
-    /// Prunes a step (early, ignoring `keep_days`, once the vault nears its budget: 90 %); over
-    /// the budget with nothing to prune, blocks or evicts (`when_full`); returns a few free pages
-    /// to the file system.
+    /// Prunes a step (early, ignoring `keep_days`, once the vault nears its budget: 85 %); at the
+    /// budget (95 % of it: the rest is headroom for what a second stores and a step writes before
+    /// the next check) blocks or evicts (`when_full`); compacts what is wholly pruned; returns a
+    /// few free pages to the file system.
     func runRetention(_ transport: any MessageTransport) {
         let now = clock.wallMs()
         let cap = runtime.storageMaxBytes
@@ -17,12 +18,12 @@ extension IngestService {
             var pruned = 0
             if var policy = runtime.retention {
                 if let sinks = configuration.retentionSinks { policy.sinks = sinks() }
-                let nearing = cap > 0 && UInt64(max(store.usedBytes, 0)) >= cap / 10 * 9
+                let nearing = cap > 0 && UInt64(max(store.usedBytes, 0)) >= cap / 20 * 17
                 pruned = try store.pruneStep(policy, now: now, limit: limit, ignoringAge: nearing).pruned
                 metrics.readingsPruned += pruned
             }
             var full = false
-            let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap
+            let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > cap / 20 * 19
             if over {
                 switch runtime.whenFull {
                 case .block:

@@ -20,7 +20,7 @@ public struct AuditReport: Sendable {
     public var readingsErased = 0
     /// Readings whose content was pruned (their tombstones checked, unless their patient was erased).
     public var readingsPruned = 0
-    /// Readings of compacted batches (their archives' tags and roots checked).
+    /// Leaves of compacted batches (their archives' tags and roots checked; sealed records among them keep their rows).
     public var readingsCompacted = 0
     public var batchesChecked = 0
     public var checkpointsChecked = 0

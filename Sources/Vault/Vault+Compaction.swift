@@ -8,8 +8,8 @@ public struct CompactionOutcome: Sendable, Equatable {
     public var batches = 0
     /// Reading rows removed (each now a leaf of its batch's archive).
     public var readings = 0
-    /// Batches passed over for good: they hold a sealed record, a dead letter, or rows that do
-    /// not match their signed header (left as they are, for `audit` to name).
+    /// Batches passed over for good: they hold only sealed records, or a dead-lettered reading,
+    /// or rows that do not match their signed header (left as they are, for `audit` to name).
     public var skipped = 0
 
     public init() {}
@@ -60,11 +60,12 @@ extension Vault {
     /// evicted), up to about `limit` readings (at least one batch): each batch's reading rows and
     /// their index entries are deleted, and one `compacted_batches` row keeps its leaves (the
     /// commitments, in id order) with a tag under the gateway key. A pruned reading then costs
-    /// its 32-byte commitment instead of its row (~190 bytes with its index entry).
+    /// its 32-byte commitment instead of its row (~190 bytes with its index entry). Sealed
+    /// records in the batch (alerts, disclosures, events: never pruned) keep their rows.
     ///
     /// Proofs of compacted readings are built from the leaves and say `pruned`; `audit` checks
-    /// each archive's tag and its root against the signed header. A batch that holds a sealed
-    /// record or a dead-lettered reading, or whose rows do not match its header, stays as it is.
+    /// each archive's tag and its root against the signed header. A batch that holds a
+    /// dead-lettered reading, or whose rows do not match its header, stays as it is.
     /// Batches are taken in order: a batch whose newest reading arrived less than `minimumAgeMs`
     /// before `now`, or that is not wholly pruned yet, ends the step.
     @discardableResult
@@ -93,7 +94,7 @@ extension Vault {
             """)
         let deadLetter = try db.cached("SELECT 1 FROM dead_letters WHERE record_id BETWEEN ? AND ? LIMIT 1")
         let archive = try db.cached("INSERT INTO compacted_batches (seq, leaves, tag) VALUES (?, ?, ?)")
-        let remove = try db.cached("DELETE FROM readings WHERE id BETWEEN ? AND ?")
+        let remove = try db.cached("DELETE FROM readings WHERE id BETWEEN ? AND ? AND kind != 'event'")
         while outcome.readings < limit && outcome.batches + outcome.skipped < max(limit / 8, 4) {
             guard let row = try batch.firstRow(.integer(next)), let first = row[0].integerValue,
                   let last = row[1].integerValue, last <= pruned else { break }
@@ -101,12 +102,13 @@ extension Vault {
             if let newest = rows.compactMap({ $0[4].integerValue }).max(), newest > now - minimumAgeMs { break }
             var leaves: [UInt8] = []
             leaves.reserveCapacity(rows.count * Commitment.byteCount)
-            var whole = rows.count == Int(last - first + 1)
+            // A batch of sealed records only has nothing to compact.
+            var whole = rows.count == Int(last - first + 1) && rows.contains { $0[1].textValue != "event" }
             for (offset, member) in rows.enumerated() where whole {
                 let content = member[3].integerValue ?? .max
-                guard member[0].integerValue == first + Int64(offset), member[1].textValue != "event",
-                      let commitment = member[2].blobValue, commitment.count == Commitment.byteCount,
-                      content <= Int64(Self.prunedContentMaxBytes) else {
+                guard member[0].integerValue == first + Int64(offset),
+                      member[1].textValue == "event" || content <= Int64(Self.prunedContentMaxBytes),
+                      let commitment = member[2].blobValue, commitment.count == Commitment.byteCount else {
                     whole = false
                     break
                 }
@@ -123,7 +125,7 @@ extension Vault {
                 try archive.run(.integer(next), .blob(leaves), .blob(tag))
                 try remove.run(.integer(first), .integer(last))
                 outcome.batches += 1
-                outcome.readings += rows.count
+                outcome.readings += db.changes
             } else {
                 outcome.skipped += 1
             }

@@ -19,15 +19,17 @@ extension Vault {
             try db.query("SELECT seq, first_id, last_id FROM batches WHERE first_id <= ? ORDER BY first_id DESC LIMIT 1",
                          [.integer(id)]).first
         }
-        // A reading of a compacted batch has no row: its commitment is a leaf of the batch's archive.
-        if row == nil, let batchRow, let seq = batchRow[0].integerValue, let firstID = batchRow[1].integerValue,
+        // A compacted batch's leaves are its archive's; its readings have no rows (a sealed record keeps its row).
+        if let batchRow, let seq = batchRow[0].integerValue, let firstID = batchRow[1].integerValue,
            let lastID = batchRow[2].integerValue, id <= lastID,
            let archive = try read({ try compactedBatch(seq) }) {
             guard let commitments = archive.commitments, let commitment = archive.commitment(at: Int(id - firstID)) else {
                 throw VaultError(.corruptRow, "the archive of batch \(seq) does not hold reading \(id)")
             }
-            return try proofBundle(.init(prunedID: UInt64(id), commitment: commitment), batchSeq: seq,
-                                   commitments: commitments, leaf: Int(id - firstID), gatewayID: gatewayID)
+            var section = ProofBundle.ReadingSection(prunedID: UInt64(id), commitment: commitment)
+            if let row { section = try readingSection(id: id, row: row, commitment: row[3].blobValue ?? commitment) }
+            return try proofBundle(section, batchSeq: seq, commitments: commitments, leaf: Int(id - firstID),
+                                   gatewayID: gatewayID)
         }
         guard let row else { throw VaultError(.notFound, "no reading \(id)") }
         guard let commitment = row[3].blobValue else {
@@ -37,16 +39,7 @@ extension Vault {
               let lastID = batchRow[2].integerValue, id <= lastID else {
             throw VaultError(.notFound, "reading \(id) is in the open batch; it is provable once the batch closes")
         }
-        let readingSection: ProofBundle.ReadingSection
-        do {
-            let (salt, canonical) = try saltAndCanonical(id: id, columns: ReadingRowColumns(row: row, at: 4),
-                                                        patientRef: row[0].integerValue, ciphertext: row[1].blobValue ?? [])
-            readingSection = .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
-        } catch let error where error.code == .erased {
-            readingSection = .init(erasedID: UInt64(id), commitment: commitment)
-        } catch let error where error.code == .pruned {  // retention: the content is gone, the proof stays
-            readingSection = .init(prunedID: UInt64(id), commitment: commitment)
-        }
+        let readingSection = try readingSection(id: id, row: row, commitment: commitment)
         let (commitments, leaf) = try read { () throws -> ([Commitment], Int) in
             let commitments = try db.query("""
                 SELECT commitment FROM readings WHERE id BETWEEN ? AND ? AND commitment IS NOT NULL ORDER BY id
@@ -56,6 +49,20 @@ extension Vault {
             return (commitments, Int(leaf))
         }
         return try proofBundle(readingSection, batchSeq: batchSeq, commitments: commitments, leaf: leaf, gatewayID: gatewayID)
+    }
+
+    /// The reading section of row `row` (`patient_ref, ciphertext, received_at, commitment`, then the row columns).
+    private func readingSection(id: Int64, row: [SQLiteValue], commitment: [UInt8]) throws(VaultError)
+        -> ProofBundle.ReadingSection {
+        do {
+            let (salt, canonical) = try saltAndCanonical(id: id, columns: ReadingRowColumns(row: row, at: 4),
+                                                        patientRef: row[0].integerValue, ciphertext: row[1].blobValue ?? [])
+            return .init(id: UInt64(id), commitment: commitment, salt: salt, canonical: canonical)
+        } catch let error where error.code == .erased {
+            return .init(erasedID: UInt64(id), commitment: commitment)
+        } catch let error where error.code == .pruned {  // retention: the content is gone, the proof stays
+            return .init(prunedID: UInt64(id), commitment: commitment)
+        }
     }
 
     /// The bundle of `reading`, leaf `leaf` of batch `batchSeq` whose leaves are `commitments`.

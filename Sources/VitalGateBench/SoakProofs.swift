@@ -65,15 +65,18 @@ enum SoakProofs {
         return result
     }
 
-    /// The ids of the readings of compacted batches (their batches' ranges).
+    /// The ids of the readings of compacted batches (their batches' ranges, less the sealed
+    /// records, which keep their rows).
     static func compactedIDs(_ connection: Connection) throws -> [Int64] {
         let hasTable = try connection.query("SELECT 1 FROM sqlite_schema WHERE name = 'compacted_batches'").first != nil
         guard hasTable else { return [] }
+        let records = Set(try connection.query("SELECT id FROM readings WHERE kind = 'event'").compactMap { $0.first?.integerValue })
         return try connection.query("SELECT b.first_id, b.last_id FROM compacted_batches c JOIN batches b ON b.seq = c.seq")
             .flatMap { row -> ClosedRange<Int64> in
                 let first = row[0].integerValue ?? 0
                 return first...max(first, row[1].integerValue ?? 0)
             }
+            .filter { !records.contains($0) }
     }
 
     /// The reading's proof bundle, `nil` while no checkpoint covers its batch.

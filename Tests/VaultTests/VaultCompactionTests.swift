@@ -110,8 +110,11 @@ import Vault
          "compacted_batches", 1),
         ("the archive deleted", "DELETE FROM compacted_batches WHERE seq = 1", "readings", 7),
         ("a row put back into a compacted range",
+         "INSERT INTO readings SELECT 8, device, 'vitals', seq, device_time, received_at, model, schema_id, patient_ref, digest, "
+            + "conflict, duplicates, ciphertext, commitment, format FROM readings WHERE id = 19", "readings", 8),
+        ("a sealed record moved into a compacted range",
          "INSERT INTO readings SELECT 8, device, kind, seq, device_time, received_at, model, schema_id, patient_ref, digest, "
-            + "conflict, duplicates, ciphertext, commitment, format FROM readings WHERE id = 19", "batches", 1),
+            + "conflict, duplicates, ciphertext, commitment, format FROM readings WHERE id = 19", "readings", 8),
     ]
 
     @Test(arguments: tampers)
@@ -128,6 +131,33 @@ import Vault
             let bundle = try vault.proofBundle(readingID: 8, gatewayID: "gw")
             #expect(!BundleVerifier.verify(bundle, trust: try vault.trustAnchors(gatewayID: "gw")).passed)
         }
+    }
+
+    @Test func aSealedRecordKeepsItsRowInACompactedBatch() throws {
+        let scratch = try ScratchVault("compaction")
+        defer { scratch.remove() }
+        let vault = try scratch.openSealing(batchesOf: 6)
+        _ = try vault.store((1...5).map { Sample.incoming($0) },  // the alert's record is 6, in the first batch
+            alerts: [AlertRecord(at: 1, device: "OXP-7F31A2", patient: "MRN-1", category: "fault", kind: "probe_off",
+                                 score: 0.95, body: Array("{}".utf8))])
+        _ = try vault.store((7...12).map { Sample.incoming($0) })
+        try vault.sealAll(now: 2)
+        try scratch.anchorLatestCheckpoint(vault)
+        try vault.pruneStep(RetentionPolicy(), now: Self.later, limit: 100)
+        let outcome = try compact(vault)
+        #expect(outcome.batches == 2 && outcome.readings == 11)
+        #expect(try readingIDs(scratch) == [6])
+        try expectPrunedProofsVerify(vault, 1...5)
+        try expectPrunedProofsVerify(vault, 7...12)
+        let record = try vault.proofBundle(readingID: 6, gatewayID: "gw")
+        #expect(record.reading.canonical != nil && !record.reading.pruned)
+        #expect(BundleVerifier.verify(record, trust: try vault.trustAnchors(gatewayID: "gw")).passed)
+        let report = try vault.audit(gatewayID: "gw")
+        #expect(report.passed, "\(report.findings)")
+        #expect(report.readingsCompacted == 12 && report.readingsChecked == 1)
+        // The record's commitment must stay its leaf's.
+        try Connection(path: scratch.path).execute("UPDATE readings SET commitment = randomblob(32) WHERE id = 6")
+        #expect(try vault.audit(gatewayID: "gw").findings.contains { $0.table == "readings" && $0.row == 6 })
     }
 
     @Test func aPatientWithCompactedReadingsIsErasedAndEverythingStillVerifies() throws {
