@@ -12,8 +12,9 @@ import Threading
 /// only after a checkpoint copied every frame while no reader used the WAL, which the delivery
 /// workers' reads rarely leave room for under a steady load (the soak measured 40 MiB, the
 /// automatic checkpoint's size, against a 64 MiB budget that counts it). Once the file passes
-/// `truncateAboveBytes`, the checkpoint is a truncating one: it waits at most its busy timeout
-/// (100 ms) for readers to finish, holding writers meanwhile, and cuts the file to nothing.
+/// `truncateAboveBytes`, the checkpoint is a truncating one, tried every 100 ms until it succeeds:
+/// it waits at most its busy timeout (100 ms) for readers to finish, holding writers meanwhile,
+/// and cuts the file to nothing.
 public final class WALCheckpointer: Sendable {
     /// State shared with the thread (kept apart so the thread does not retain `self`).
     private final class Shared: Sendable {
@@ -37,15 +38,18 @@ public final class WALCheckpointer: Sendable {
                 return
             }
             try? db.busyTimeout(ms: 100)
+            var truncating = false
             while !shared.stopFlag.load(ordering: .relaxed) {
                 var slept = 0
-                while slept < intervalMs && !shared.stopFlag.load(ordering: .relaxed) {
+                // A truncation that did not get its moment (readers) is tried again sooner.
+                while slept < (truncating ? min(intervalMs, 100) : intervalMs) && !shared.stopFlag.load(ordering: .relaxed) {
                     usleep(20_000)
                     slept += 20
                 }
                 var info = stat()
                 let walBytes = stat(path + "-wal", &info) == 0 ? Int64(info.st_size) : 0
-                let mode: Connection.WALCheckpointMode = walBytes > truncateAboveBytes ? .truncate : .passive
+                truncating = walBytes > truncateAboveBytes
+                let mode: Connection.WALCheckpointMode = truncating ? .truncate : .passive
                 do { _ = try db.walCheckpoint(mode) } catch { shared.failures.add(1, ordering: .relaxed) }
             }
         }
