@@ -40,8 +40,8 @@ public struct AuditCommand: ParsableCommand {
                 })),
             ])))
         } else {
-            print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased, \(report.readingsPruned) pruned, "
-                  + "\(report.readingsCompacted) more compacted), "
+            print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased, \(report.readingsPruned) pruned), "
+                  + "\(report.readingsCompacted) in compacted batches, "
                   + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints, "
                   + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states, "
                   + "\(report.disclosuresChecked) disclosures")
