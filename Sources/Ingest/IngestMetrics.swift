@@ -30,6 +30,8 @@ public struct IngestMetrics: Sendable, Equatable {
     public var storageCapExceeded = 0
     /// Readings whose content was pruned (delivered, anchored, old; or early, near the budget).
     public var readingsPruned = 0
+    /// Pruned or evicted readings whose rows were compacted into their batch's archive.
+    public var readingsCompacted = 0
     /// Readings whose content was evicted at the budget (`when_full = "evict-oldest"`).
     public var readingsEvicted = 0
     /// Times the vault became full: over its budget with nothing to prune, under `block`.

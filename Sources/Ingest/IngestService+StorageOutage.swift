@@ -64,6 +64,23 @@ extension IngestService {
         }
     }
 
+    /// Waits out a storage outage's retry delay, running the retention step when it is due
+    /// (once a second): under `block` pruning and compaction are what make room, and a wait of
+    /// up to half a minute without them kept the soak's agent blocked for minutes (BENCHMARKS.md
+    /// "Soak"). The store is this thread's: the caller waited for the store worker to be idle.
+    func waitOutStorageRetry(ms: Int, _ transport: any MessageTransport, unless stopping: () -> Bool) {
+        var left = ms
+        while left > 0 && !stopping() {
+            let slice = min(left, 1000)
+            sleep(ms: slice, unless: stopping)
+            left -= slice
+            if housekeeping.isDue(.retention, at: clock.monotonicMs()) {
+                housekeeping.ran(.retention, at: clock.monotonicMs())
+                runRetention(transport)
+            }
+        }
+    }
+
     /// Sleeps `ms` in steps of at most 100 ms, returning early once `stopping()` is true.
     func sleep(ms: Int, unless stopping: () -> Bool) {
         var slept = 0

@@ -188,7 +188,7 @@ public final class IngestService {
         storer.clearFailure()
         let retryDelay = storage.takeRetryDelay()
         if retryDelay > 0 {
-            sleep(ms: retryDelay, unless: stopping)
+            waitOutStorageRetry(ms: retryDelay, transport, unless: stopping)
             if stopping() { return false }
         }
         do {

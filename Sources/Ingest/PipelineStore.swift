@@ -85,6 +85,8 @@ public protocol PipelineStore: BatchStore {
     func evictOldest(limit: Int, now: Int64) throws(VaultError) -> PruneOutcome
     /// Returns at most `pages` free pages to the file system; returns how many.
     func reclaimFreePages(_ pages: Int) throws(VaultError) -> Int
+    /// Compacts the oldest wholly pruned batches into their archives, up to about `limit` readings.
+    func compactStep(now: Int64, limit: Int) throws(VaultError) -> CompactionOutcome
 
     /// The keyed pseudonym of a patient identifier (the status page's patient column). Uses
     /// only the gateway's keys, never the database: callable while a batch is being stored.
@@ -93,4 +95,7 @@ public protocol PipelineStore: BatchStore {
 
 extension Vault: PipelineStore {
     public func startWALCheckpointer() -> WALCheckpointer? { WALCheckpointer(path: path) }
+    public func compactStep(now: Int64, limit: Int) throws(VaultError) -> CompactionOutcome {
+        try compactStep(now: now, limit: limit, minimumAgeMs: Vault.compactionMinimumAgeMs)
+    }
 }

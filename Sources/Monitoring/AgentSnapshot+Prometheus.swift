@@ -87,6 +87,9 @@ extension AgentSnapshot {
         out.single("vitalgate_readings_pruned_total", .counter,
                    "Readings whose content was pruned (delivered, anchored and older than keep_days, or early near the budget).",
                    Double(ingest.metrics.readingsPruned))
+        out.single("vitalgate_readings_compacted_total", .counter,
+                   "Pruned or evicted readings whose rows were compacted into their batch's archive (leaves only).",
+                   Double(ingest.metrics.readingsCompacted))
         out.single("vitalgate_readings_evicted_total", .counter,
                    "Readings whose content was evicted at the budget (when_full = evict-oldest), delivered or not.",
                    Double(ingest.metrics.readingsEvicted))

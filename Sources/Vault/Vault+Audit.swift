@@ -20,6 +20,8 @@ public struct AuditReport: Sendable {
     public var readingsErased = 0
     /// Readings whose content was pruned (their tombstones checked, unless their patient was erased).
     public var readingsPruned = 0
+    /// Leaves of compacted batches (their archives' tags and roots checked; sealed records among them keep their rows).
+    public var readingsCompacted = 0
     public var batchesChecked = 0
     public var checkpointsChecked = 0
     /// Anchored rows whose evidence was checked.
@@ -80,6 +82,10 @@ extension Vault {
             headers.append(signed)
             if !signed.isValid(publicKey: identity) { found("batches", seq, "header signature does not verify") }
             if row[5].blobValue != header.hash { found("batches", seq, "stored hash differs from the header's hash") }
+            if try read({ try auditCompactedBatch(seq, header: header, firstID: first, lastID: last, into: &report) }) {
+                sealedThrough = max(sealedThrough, last)
+                continue
+            }
             let members = try read {
                 try db.query("SELECT id, commitment FROM readings WHERE id BETWEEN ? AND ? ORDER BY id",
                              [.integer(first), .integer(last)])
@@ -96,6 +102,7 @@ extension Vault {
             }
             sealedThrough = max(sealedThrough, last)
         }
+        try read { try auditOrphanArchives(batches: batches.count, into: &report) }
         if let broken = BatchChain.verify(headers, publicKey: identity) {
             found("batches", Int64(headers[broken.index].header.sequence), "header chain broken: \(broken.kind.rawValue)")
         }

@@ -157,7 +157,7 @@ extension Vault {
     func adoptForeignRecords(at now: Int64) throws(VaultError) -> Int {
         guard sealingLog.isEnabled else { return 0 }
         let newest = try read {
-            try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
+            try db.cached(Self.highestReadingIDQuery).firstRow()?.first?.integerValue ?? 0
         }
         guard newest >= nextReadingID else { return 0 }
         var adopted = 0

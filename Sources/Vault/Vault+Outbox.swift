@@ -307,7 +307,7 @@ extension Vault {
 
     /// The newest record id (the end of every sink's backlog).
     public func newestRecordID() throws(VaultError) -> Int64 {
-        try read { try db.query("SELECT coalesce(max(id), 0) FROM readings").first?.first?.integerValue ?? 0 }
+        try read { try db.query(Self.highestReadingIDQuery).first?.first?.integerValue ?? 0 }
     }
 
     /// Where `sink` stands (a new sink starts at 0: everything in the vault is its backlog).

@@ -42,6 +42,8 @@ public struct RetentionStatus: Sendable, Equatable {
     public var pruned: Int64 = 0
     /// Readings evicted under `when_full = "evict-oldest"` (undelivered or unanchored content).
     public var evicted: Int64 = 0
+    /// Pruned or evicted readings whose rows were compacted into their batch's archive.
+    public var compacted: Int64 = 0
     /// Every reading at or below this id is pruned, evicted, or never prunable (a sealed record).
     public var scannedThrough: Int64 = 0
     /// Bytes in the file's free pages (returned by the incremental vacuum).
@@ -54,6 +56,7 @@ public struct RetentionStatus: Sendable, Equatable {
     public var json: JSONValue {
         .object([
             ("pruned", .number(Double(pruned))), ("evicted", .number(Double(evicted))),
+            ("compacted", .number(Double(compacted))),
             ("scanned_through", .number(Double(scannedThrough))), ("free_bytes", .number(Double(freeBytes))),
             ("auto_vacuum", .string(autoVacuum)),
         ])
@@ -146,6 +149,7 @@ extension Vault {
             var status = RetentionStatus()
             status.pruned = try metaInteger(Self.retentionPrunedKey)
             status.evicted = try metaInteger(Self.retentionEvictedKey)
+            status.compacted = try metaInteger(Self.retentionCompactedKey)
             status.scannedThrough = try metaInteger(Self.retentionScannedKey)
             let pageSize = try db.query("PRAGMA page_size").first?.first?.integerValue ?? 4096
             let free = try db.query("PRAGMA freelist_count").first?.first?.integerValue ?? 0

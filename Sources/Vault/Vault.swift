@@ -88,7 +88,7 @@ public final class Vault {
         try VaultSchema.migrate(db)
         gatewayKey = try Self.loadOrCreateGatewayKey(db, keys: keys)
         contentDigester = keys.makeDigester(domain: "reading-content-v1")
-        nextReadingID = try Self.maxID(db, "readings") + 1
+        nextReadingID = try Self.highestReadingID(db) + 1
         nextQuarantineID = try Self.maxID(db, "quarantine") + 1
         nextAlertID = try Self.maxID(db, "alerts") + 1
         storedDeviceTimeFloor = try Self.maxDeviceTime(db)
@@ -105,6 +105,14 @@ public final class Vault {
             return try db.query("SELECT coalesce(max(id), 0) FROM \(table)").first?.first?.integerValue ?? 0
         } catch {
             throw VaultError(.storage, "cannot read \(table)", underlying: error)
+        }
+    }
+
+    private static func highestReadingID(_ db: Connection) throws(VaultError) -> Int64 {
+        do {
+            return try db.query(highestReadingIDQuery).first?.first?.integerValue ?? 0
+        } catch {
+            throw VaultError(.storage, "cannot read readings", underlying: error)
         }
     }
 
@@ -146,7 +154,7 @@ public final class Vault {
     /// since this vault last looked, and reusing its id would fail every later store. Returns how
     /// many such rows there are: they are sealable records, and the caller's batch counts them.
     func syncReadingIDs() throws -> Int {
-        let maxID = try db.cached("SELECT coalesce(max(id), 0) FROM readings").firstRow()?.first?.integerValue ?? 0
+        let maxID = try db.cached(Self.highestReadingIDQuery).firstRow()?.first?.integerValue ?? 0
         guard maxID >= nextReadingID else { return 0 }
         // Nor are their device times. Only readings' count: a sealed record (kind `event`) never
         // matches a reading's lookup, and a disclosure's time (now) would raise the floor past

@@ -261,6 +261,17 @@ enum VaultSchema {
         CREATE INDEX disclosure_aggregates_patient ON disclosure_aggregates(sink, patient_ref);
         CREATE INDEX disclosure_aggregates_opened ON disclosure_aggregates(sink, opened_at);
         """,
+        // 15: compacted batches (issue 20). Once every reading of an anchored batch is pruned, its
+        // rows give way to one row here: the batch's leaves (its readings' commitments, in id order:
+        // the ids are the batch's range) and an AES-GCM tag of nothing under the gateway key that
+        // binds them to the batch. Proofs of its readings are built from the leaves.
+        """
+        CREATE TABLE compacted_batches (
+            seq INTEGER PRIMARY KEY REFERENCES batches(seq),
+            leaves BLOB NOT NULL,
+            tag BLOB NOT NULL
+        );
+        """,
     ]
 
     static var currentVersion: Int32 { Int32(migrations.count) }

@@ -13,6 +13,8 @@ final class SoakMonitor {
     struct DaySample {
         var maxFileBytes: Int64 = 0
         var maxUsedBytes: Int64 = 0
+        /// The largest WAL seen (it counts against the budget).
+        var maxWALBytes: Int64 = 0
         var maxBacklog = 0
     }
 
@@ -68,6 +70,7 @@ final class SoakMonitor {
         while samples.count <= day { samples.append(DaySample()) }
         samples[day].maxFileBytes = max(samples[day].maxFileBytes, file)
         samples[day].maxUsedBytes = max(samples[day].maxUsedBytes, used)
+        samples[day].maxWALBytes = max(samples[day].maxWALBytes, Self.size(vaultPath + "-wal"))
         samples[day].maxBacklog = max(samples[day].maxBacklog, backlog)
         maxBacklog = max(maxBacklog, backlog)
     }
@@ -117,11 +120,11 @@ final class SoakMonitor {
     }
 
     /// The vault's main file plus its WAL, in bytes.
-    static func fileBytes(_ path: String) -> Int64 {
-        func size(_ path: String) -> Int64 {
-            var info = stat()
-            return stat(path, &info) == 0 ? Int64(info.st_size) : 0
-        }
-        return size(path) + size(path + "-wal")
+    static func fileBytes(_ path: String) -> Int64 { size(path) + size(path + "-wal") }
+
+    /// One file's size in bytes (0 when absent).
+    static func size(_ path: String) -> Int64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? Int64(info.st_size) : 0
     }
 }

@@ -33,6 +33,8 @@ struct SoakOutcome {
     var unknownAtReceiver = 0
     var pruned = 0
     var evicted = 0
+    /// Of the pruned and evicted, readings whose rows were compacted into their batch's archive.
+    var compacted = 0
     var storageFullEvents = 0
     var evictionEvents = 0
     /// The most messages published and not yet processed (held by the broker, or in flight).
@@ -79,6 +81,7 @@ struct SoakOutcome {
             ("missing_with_content_removed", .number(Double(missingWithContentRemoved))),
             ("unknown_at_receiver", .number(Double(unknownAtReceiver))),
             ("pruned", .number(Double(pruned))), ("evicted", .number(Double(evicted))),
+            ("compacted", .number(Double(compacted))),
             ("storage_full_events", .number(Double(storageFullEvents))),
             ("eviction_events", .number(Double(evictionEvents))),
             ("max_backlog_messages", .number(Double(maxBacklog))),
@@ -86,12 +89,13 @@ struct SoakOutcome {
             ("final_file_mib", .number(mib(finalFileBytes))),
             ("per_day_max_file_mib", .array(samples.map { .number(mib($0.maxFileBytes)) })),
             ("per_day_max_used_mib", .array(samples.map { .number(mib($0.maxUsedBytes)) })),
+            ("per_day_max_wal_mib", .array(samples.map { .number(mib($0.maxWALBytes)) })),
             ("per_day_max_backlog", .array(samples.map { .number(Double($0.maxBacklog)) })),
             ("upstream_down_at_s", outage.down.map { round($0) } ?? .null),
             ("upstream_up_at_s", outage.up.map { round($0) } ?? .null),
             ("within_budget", .bool(withinBudget)), ("nothing_lost", .bool(nothingLost)),
             ("agent_clean_exit", .bool(agentCleanExit)), ("agent_peak_rss_mib", round(Double(agentPeakRSSKiB) / 1024)),
-            ("proofs_pruned", .number(Double(proofs.pruned))), ("proofs_unpruned", .number(Double(proofs.unpruned))),
+            ("proofs_pruned", .number(Double(proofs.pruned))), ("proofs_compacted", .number(Double(proofs.compacted))), ("proofs_unpruned", .number(Double(proofs.unpruned))),
             ("proofs_verified", .number(Double(proofs.verified))), ("proofs_failed", .number(Double(proofs.failed))),
             ("proofs_not_provable", .number(Double(proofs.notProvable))),
         ])
@@ -111,9 +115,10 @@ struct SoakOutcome {
                 + "quarantined \(quarantined); outbox \(records) records, "
                 + "sink delivered \(sinkDelivered), received \(receivedUnique) (+\(receivedDuplicates) duplicates), "
                 + "missing \(missingAtReceiver) (\(missingWithContentRemoved) with content removed), unknown \(unknownAtReceiver)",
-            "  pruned \(pruned), evicted \(evicted) (\(evictionEvents) eviction events), storage_full alarms \(storageFullEvents), "
+            "  pruned \(pruned), evicted \(evicted), compacted \(compacted) (\(evictionEvents) eviction events), storage_full alarms \(storageFullEvents), "
                 + "max backlog \(maxBacklog) messages; nothing lost: \(nothingLost ? "yes" : "NO")",
             "  proofs: \(proofs.verified) of \(proofs.pruned + proofs.unpruned) verified (\(proofs.pruned) pruned, "
+                + "\(proofs.compacted) of them compacted, "
                 + "\(proofs.unpruned) not), \(proofs.failed) failed, \(proofs.notProvable) not yet provable",
         ]
         lines += proofs.failures.map { "  proof failure: \($0)" }

@@ -147,6 +147,7 @@ struct SoakRun {
         let retention = try vault.retentionStatus()
         outcome.pruned = Int(retention.pruned)
         outcome.evicted = Int(retention.evicted)
+        outcome.compacted = Int(retention.compacted)
         outcome.sinkDelivered = Int((try? vault.sinkCursor("mqtt").delivered) ?? 0)
         let connection = try Connection(path: DataPaths(data).vault, readOnly: true)
         var records = 0, missing = 0, missingEvicted = 0
@@ -158,6 +159,16 @@ struct SoakRun {
             if !receiver.contains(id) {
                 missing += 1
                 if row[1].integerValue == 1 { missingEvicted += 1 }
+            }
+        }
+        // Compacted batches' readings have no rows any more: each id of their ranges was a
+        // stored reading whose content was pruned or evicted (batches holding a record are never
+        // compacted).
+        for id in try SoakProofs.compactedIDs(connection) {
+            records += 1
+            if !receiver.contains(id) {
+                missing += 1
+                missingEvicted += 1
             }
         }
         outcome.records = records

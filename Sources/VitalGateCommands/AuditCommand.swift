@@ -29,6 +29,7 @@ public struct AuditCommand: ParsableCommand {
                 ("readings_checked", .number(Double(report.readingsChecked))),
                 ("readings_erased", .number(Double(report.readingsErased))),
                 ("readings_pruned", .number(Double(report.readingsPruned))),
+                ("readings_compacted", .number(Double(report.readingsCompacted))),
                 ("batches_checked", .number(Double(report.batchesChecked))),
                 ("checkpoints_checked", .number(Double(report.checkpointsChecked))),
                 ("anchors_checked", .number(Double(report.anchorsChecked))),
@@ -40,6 +41,7 @@ public struct AuditCommand: ParsableCommand {
             ])))
         } else {
             print("checked \(report.readingsChecked) readings (\(report.readingsErased) erased, \(report.readingsPruned) pruned), "
+                  + "\(report.readingsCompacted) in compacted batches, "
                   + "\(report.batchesChecked) batches, \(report.checkpointsChecked) checkpoints, "
                   + "\(report.anchorsChecked) anchors, \(report.patientStatesChecked) patient states, "
                   + "\(report.disclosuresChecked) disclosures")

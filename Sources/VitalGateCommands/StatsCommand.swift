@@ -55,8 +55,8 @@ public struct StatsCommand: ParsableCommand {
             print(Self.consentRegistryLine(registry, now: UInt64(max(0, Date().timeIntervalSince1970))))
         }
         let retention = stats.retention
-        print("retention     pruned \(retention.pruned), evicted \(retention.evicted), through id \(retention.scannedThrough); "
-              + "\(retention.freeBytes) bytes free, auto_vacuum \(retention.autoVacuum)")
+        print("retention     pruned \(retention.pruned), evicted \(retention.evicted), compacted \(retention.compacted), "
+              + "through id \(retention.scannedThrough); \(retention.freeBytes) bytes free, auto_vacuum \(retention.autoVacuum)")
     }
 
     /// `consent registry  last verified block N (S s old), last failure: step`.

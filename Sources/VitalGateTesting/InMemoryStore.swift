@@ -182,6 +182,7 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
     }
     public func evictOldest(limit: Int, now: Int64) throws(VaultError) -> PruneOutcome { PruneOutcome() }
     public func reclaimFreePages(_ pages: Int) throws(VaultError) -> Int { 0 }
+    public func compactStep(now: Int64, limit: Int) throws(VaultError) -> CompactionOutcome { CompactionOutcome() }
 
     public func startWALCheckpointer() -> WALCheckpointer? { nil }
 

@@ -110,7 +110,7 @@ import Testing
         let old = try Connection(path: scratch.path)
         #expect(try old.query("SELECT count(*) FROM log_nodes").first?.first?.integerValue == 7 - 3)
         try old.execute("""
-            DROP TABLE disclosure_aggregates; DROP TABLE consent_holds; DROP TABLE consent_skips;
+            DROP TABLE disclosure_aggregates; DROP TABLE compacted_batches; DROP TABLE consent_holds; DROP TABLE consent_skips;
             DROP TABLE disclosures; DROP INDEX alerts_record_id; DROP INDEX alerts_at; DROP TABLE dead_letters; DROP TABLE sink_cursors;
             DROP INDEX patients_erased_pseudonym; ALTER TABLE patients DROP COLUMN erased_pseudonym;
             DROP TABLE patient_state; ALTER TABLE alerts DROP COLUMN record_id; DROP TABLE log_nodes;
