@@ -36,6 +36,9 @@ public struct IngestMetrics: Sendable, Equatable {
     public var readingsEvicted = 0
     /// Times the vault became full: over its budget with nothing to prune, under `block`.
     public var storageBudgetFull = 0
+    /// Times a batch was held back at the budget before it was received: for a retention step
+    /// run at once, or for the WAL's checkpoint (the drain paced by what pruning frees).
+    public var storagePaced = 0
     /// Alerts stored, by category and kind (counts only).
     public var alertsByKind: [AlertKind: Int] = [:]
     /// Each stored batch's time from receipt to commit and sync: how long its messages waited

@@ -6,42 +6,40 @@ import Vault
 /// between batches like the rest of housekeeping (DECISIONS "Retention"): the store is this
 /// thread's then, so pruning takes no write lock from the store stage and never waits for it.
 extension IngestService {
-    /// Headroom kept below the budget for the WAL's swings: the checkpointer truncates it past
-    /// 8 MiB, and up to as much again is written before a truncation gets its moment (the soak
-    /// measured 16.6 MiB at the most).
-    static let walAllowanceBytes: UInt64 = 16 << 20
-
-    /// Prunes a step (early, ignoring `keep_days`, once the vault nears its budget: from 10 % below
-    /// where it counts as full); full (the budget less `max(5 %, the WAL allowance)`: headroom for
-    /// the WAL and for what a second stores and a step writes before the next check) blocks or
-    /// evicts (`when_full`); compacts what is wholly pruned; returns a few free pages to the file system.
-    func runRetention(_ transport: any MessageTransport) {
-        let now = clock.wallMs()
-        let cap = runtime.storageMaxBytes
-        let headroom = max(cap / 20, Self.walAllowanceBytes)
-        let fullAt = cap > headroom ? cap - headroom : 0
-        let nearingAt = fullAt > cap / 10 ? fullAt - cap / 10 : 0
+    /// Prunes a step (early, ignoring `keep_days`, once the content nears its budget); full (the
+    /// content over `StorageBudget.fullAt`) blocks or evicts (`when_full`); compacts what is wholly
+    /// pruned; returns a few free pages to the file system. Returns the readings it pruned or
+    /// evicted, and records the vault's space for the check before the next batch.
+    @discardableResult
+    func runRetention(_ transport: any MessageTransport) -> Int {
+        let at = clock.wallMs()
+        let budget = StorageBudget(cap: runtime.storageMaxBytes)
         let limit = configuration.pruneStepLimit
+        var freed = 0
+        defer { spaceGauge.record(store.space) }
         do {
-            var pruned = 0
             if var policy = runtime.retention {
                 if let sinks = configuration.retentionSinks { policy.sinks = sinks() }
-                let nearing = cap > 0 && UInt64(max(store.usedBytes, 0)) >= nearingAt
-                pruned = try store.pruneStep(policy, now: now, limit: limit, ignoringAge: nearing).pruned
+                let pruned = try store.pruneStep(policy, now: at, limit: limit, ignoringAge: budget.isNearing(store.space)).pruned
                 metrics.readingsPruned += pruned
+                freed += pruned
             }
             var full = false
-            let over = cap > 0 && UInt64(max(store.usedBytes, 0)) > fullAt
-            if over {
+            let current = store.space
+            let over = budget.isFull(current)
+            if runtime.whenFull == .block && storage.budgetFull && budget.keepsBlocking(current) {
+                full = true  // blocked: until there is room for more than a batch or two (no flapping)
+            } else if over {
                 switch runtime.whenFull {
                 case .block:
                     // Storing waits until pruning brought the vault back under its budget, not
                     // only until a step pruned something: after an outage the broker's backlog
                     // would otherwise go in faster than pruning frees (the soak, BENCHMARKS).
                     full = true
-                case .evictOldest where pruned == 0:
-                    let evicted = try store.evictOldest(limit: limit, now: now)
+                case .evictOldest where freed == 0:
+                    let evicted = try store.evictOldest(limit: limit, now: at)
                     metrics.readingsEvicted += evicted.pruned
+                    freed += evicted.pruned
                     if let first = evicted.firstID, let last = evicted.lastID {
                         logger.error("the vault is over its budget with nothing to prune: evicted the oldest content",
                                      metadata: ["readings": "\(evicted.pruned)", "first_id": "\(first)", "last_id": "\(last)"])
@@ -51,22 +49,23 @@ extension IngestService {
                     // Nothing evictable (only sealed records, or readings not sealed yet): storing
                     // goes on over the budget; `storage_cap_exceeded` has said so.
                 case .evictOldest:
-                    break  // this second's pruning freed space; evict only when it frees none
+                    break  // this step's pruning freed space; evict only when it frees none
                 }
             }
             if storage.budgetChecked(full: full) {
                 metrics.storageBudgetFull += 1
                 logger.error("the vault is full: over its budget; acknowledgements stop until pruning brings it back under",
-                             metadata: ["bytes": "\(store.usedBytes)", "cap": "\(cap)"])
+                             metadata: ["bytes": "\(store.usedBytes)", "cap": "\(budget.cap)"])
                 alarmOnce(kind: "storage_full", transport, [])
             }
             if !over { evicting = false }  // the episode is over: the next eviction alarms again
             // Batches wholly pruned (or evicted) give up their rows for one archive row each.
-            metrics.readingsCompacted += try store.compactStep(now: now, limit: limit).readings
+            metrics.readingsCompacted += try store.compactStep(now: at, limit: limit).readings
             _ = try store.reclaimFreePages(configuration.vacuumStepPages)
         } catch {
             logger.warning("retention step failed; retried in a second", metadata: ["error": "\(error)"])
         }
+        return freed
     }
 
     /// Publishes a storage alarm on the alerts topic and records it as a gateway event (once per

@@ -17,6 +17,7 @@ extension IngestService {
     func pumpOnce(_ transport: any MessageTransport, _ storer: StoreWorker) -> [InboundMessage] {
         settle(storer.takeOutcomes(), transport)
         guard transport.isConnected else { return [] }
+        guard admitsNextBatch(transport, storer) else { return [] }  // the byte budget, before each batch
         let idle = storer.pending == 0
         if idle {
             acknowledgeStored(storer, transport)

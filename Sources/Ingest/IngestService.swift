@@ -55,6 +55,10 @@ public final class IngestService {
     var checkpointSize: UInt64?
     /// Whether the vault is evicting at its budget now (one alarm per episode).
     var evicting = false
+    /// The vault's space after the last stored batch or retention step (IngestService+Budget).
+    let spaceGauge = SpaceGauge()
+    /// Since when the next batch has waited for the WAL's checkpoint (monotonic ms).
+    var checkpointWaitSince: Int64?
     /// When the figures go to `configuration.board` next (once a second).
     var boardPost = PeriodicWork(everyMs: 1000)
     /// The beds for the status page (`nil` unless there is a board to post them on).
@@ -127,7 +131,7 @@ public final class IngestService {
         // The byte budget is enforced before the first batch: a full vault refuses it.
         runRetention(transport)
         housekeeping.ran(.retention, at: clock.monotonicMs())
-        let storer = StoreWorker(store: store)
+        let storer = StoreWorker(store: store, gauge: spaceGauge)
         defer { storer.stop() }
         var everConnected = false
         while !stopping() {

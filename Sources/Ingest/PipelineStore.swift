@@ -15,6 +15,9 @@ public protocol BatchStore: AnyObject {
     func syncDeferred() throws(VaultError)
     /// Commits one batch (its readings, controls, quarantined messages and alerts) at once.
     func store(_ messages: [IncomingMessage], alerts: [AlertRecord]) throws(VaultError) -> StoreResult
+    /// The file, its free pages and the WAL: read after each batch, so the byte budget is
+    /// checked before the next one is received (issue 20).
+    var space: VaultSpace { get }
 }
 
 /// Everything the ingest pipeline asks of its store. `Vault` is the production store;
@@ -28,6 +31,9 @@ public protocol PipelineStore: BatchStore {
     var fileBytes: Int64 { get }
     /// Starts the store's background WAL checkpoints, if it has any; stopped when the pipeline stops.
     func startWALCheckpointer() -> WALCheckpointer?
+    /// Checkpoints the WAL into the database file and truncates it (waits for readers for up to
+    /// the connection's busy timeout).
+    func walCheckpoint() throws(VaultError)
 
     // MARK: Sealing
     /// Turns sealing on, sealing what a crash left unsealed; returns the batches it sealed.
@@ -77,7 +83,7 @@ public protocol PipelineStore: BatchStore {
     /// Every stored consent document of the patients not erased.
     func consentDocuments() throws(VaultError) -> [StoredConsent]
     // MARK: Retention (issue 20)
-    /// Bytes the budget is compared with: the pages in use (not the free ones) and the WAL.
+    /// Bytes the storage cap's alert is compared with: the pages in use (not the free ones) and the WAL.
     var usedBytes: Int64 { get }
     /// Prunes at most `limit` readings that `policy` allows, oldest first.
     func pruneStep(_ policy: RetentionPolicy, now: Int64, limit: Int, ignoringAge: Bool) throws(VaultError) -> PruneOutcome

@@ -55,6 +55,8 @@ final class StoreWorker {
         // locked, and the store is used by one thread at a time under the rule above.
         let condition = PThreadCondition()
         let store: any BatchStore
+        /// Where the vault's space is recorded after each stored batch (the byte budget's).
+        let gauge: SpaceGauge?
         var jobs: [(incoming: [IncomingMessage], alerts: [AlertRecord], receivedAtMs: Int64)] = []
         /// Stored and committed, not yet synced.
         var unsynced: [Outcome] = []
@@ -69,13 +71,17 @@ final class StoreWorker {
         var stopping = false
         var finished = false
 
-        init(store: any BatchStore) { self.store = store }
+        init(store: any BatchStore, gauge: SpaceGauge?) {
+            self.store = store
+            self.gauge = gauge
+        }
     }
 
     private let shared: Shared
 
-    init(store: any BatchStore) {
-        shared = Shared(store: store)
+    /// `gauge`: where the vault's space is recorded after each stored batch.
+    init(store: any BatchStore, gauge: SpaceGauge? = nil) {
+        shared = Shared(store: store, gauge: gauge)
         WorkerThread.start(name: "vitalgate-store") { [shared] in Self.work(shared) }
     }
 
@@ -102,6 +108,7 @@ final class StoreWorker {
                         return try shared.store.store(job.incoming, alerts: job.alerts)
                     }
                 let took = ContinuousClock.now - began
+                if !skip, let gauge = shared.gauge { gauge.record(shared.store.space) }  // the budget's, before the next batch
                 condition.lock()
                 shared.busy = false
                 var outcome = Outcome(batch: job.incoming, result: result, skipped: skip)

@@ -84,6 +84,9 @@ extension AgentSnapshot {
         out.single("vitalgate_storage_full_total", .counter,
                    "Times the vault became full: over its budget with nothing to prune, under when_full = block.",
                    Double(ingest.metrics.storageBudgetFull))
+        out.single("vitalgate_storage_paced_total", .counter,
+                   "Times a batch was held back at the budget before it was received (a retention step run at once, or the WAL's checkpoint).",
+                   Double(ingest.metrics.storagePaced))
         out.single("vitalgate_readings_pruned_total", .counter,
                    "Readings whose content was pruned (delivered, anchored and older than keep_days, or early near the budget).",
                    Double(ingest.metrics.readingsPruned))

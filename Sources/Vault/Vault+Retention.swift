@@ -1,4 +1,5 @@
 import Cryptography
+import Glibc
 import SQLite
 public import Telemetry
 
@@ -341,11 +342,22 @@ extension Vault {
     }
 
     /// Bytes the vault's content takes: the pages in use (not the free ones the vacuum has yet to
-    /// return) plus the WAL. What the byte budget is compared with.
+    /// return) plus the WAL.
     public var usedBytes: Int64 {
-        let free = (try? db.query("PRAGMA freelist_count").first?.first?.integerValue) ?? 0
-        let pageSize = (try? db.query("PRAGMA page_size").first?.first?.integerValue) ?? 4096
-        return max(fileBytes - free * pageSize, 0)
+        let space = space
+        return space.contentBytes + space.walBytes
+    }
+
+    /// The file, its free pages and the WAL (`VaultSpace`). Uses this connection: call it from
+    /// the thread that owns the vault at the moment (the store worker after a batch, the ingest
+    /// thread between batches).
+    public var space: VaultSpace {
+        let free = (try? db.cached("PRAGMA freelist_count").firstRow()?.first?.integerValue) ?? 0
+        let pageSize = (try? db.cached("PRAGMA page_size").firstRow()?.first?.integerValue) ?? 4096
+        var info = stat()
+        let file = stat(path, &info) == 0 ? Int64(info.st_size) : 0
+        let wal = stat(path + "-wal", &info) == 0 ? Int64(info.st_size) : 0
+        return VaultSpace(fileBytes: file, freeBytes: free * pageSize, walBytes: wal)
     }
 
     /// Converts an existing vault to incremental auto-vacuum: `VACUUM` rewrites the whole file

@@ -57,6 +57,13 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
         var history: [String] = []
         var failedStoreTimes: [Int64] = []
         var bytes: Int64 = 0
+        /// Bytes per stored reading, when sizes are modelled (`modelSizes`).
+        var bytesPerReading: Int64?
+        var unpruned = 0
+        var peakBytes: Int64 = 0
+        var walBytes: Int64 = 0
+        var walStuck = false
+        var walCheckpoints = 0
     }
 
     /// `path`: a file path the pipeline may keep its guard file beside (the store writes nothing
@@ -161,6 +168,11 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
             // The whole batch commits at once.
             state.readings = readings
             state.totals.add(result)
+            if let bytesPerReading = state.bytesPerReading {
+                state.bytes += Int64(result.stored) * bytesPerReading
+                state.unpruned += result.stored
+                state.peakBytes = max(state.peakBytes, state.bytes)
+            }
             state.history.append("batch \(messages.count)")
             let keys = messages.map { MessageKey(topic: $0.topic, payload: $0.payload) }
             if state.deferred { state.committedUnsynced += keys } else { state.durable.formUnion(keys) }
@@ -175,10 +187,50 @@ public final class InMemoryStore: PipelineStore, @unchecked Sendable {
     /// Sets what `fileBytes` and `usedBytes` report (the byte budget's tests).
     public func setBytes(_ bytes: Int64) { lock.withLock { state.bytes = bytes } }
 
-    // Retention: nothing here is ever prunable or evictable (the rules live in `Vault`).
-    public var usedBytes: Int64 { fileBytes }
+    /// Sets the WAL's size `space` reports (the budget's wait for a checkpoint); `walCheckpoint()`
+    /// truncates it, or fails as busy if `stuck` (readers holding it).
+    public func setWAL(_ bytes: Int64, stuck: Bool = false) {
+        lock.withLock {
+            state.walBytes = bytes
+            state.walStuck = stuck
+        }
+    }
+
+    /// Truncating checkpoints asked for.
+    public var walCheckpoints: Int { lock.withLock { state.walCheckpoints } }
+
+    public func walCheckpoint() throws(VaultError) {
+        try lock.withLock { () throws(VaultError) in
+            state.walCheckpoints += 1
+            guard !state.walStuck else { throw VaultError(.storage, "WAL checkpoint failed (injected: busy)") }
+            state.walBytes = 0
+        }
+    }
+
+    public var space: VaultSpace { lock.withLock { VaultSpace(fileBytes: state.bytes, walBytes: state.walBytes) } }
+
+    /// Models the vault's size for the budget's pipeline tests: each stored reading adds
+    /// `bytesPerReading` and every stored reading counts as prunable at once (delivered, anchored,
+    /// and pruned early near the budget), each pruned one giving its bytes back. A model, not
+    /// the vault's rules: those are tested on real vaults (VaultTests, the soak).
+    public func modelSizes(bytesPerReading: Int64) {
+        lock.withLock { state.bytesPerReading = bytesPerReading }
+    }
+
+    /// The most `fileBytes` has reported since the start (with `modelSizes`).
+    public var peakBytes: Int64 { lock.withLock { state.peakBytes } }
+
+    // Retention: nothing here is prunable or evictable unless sizes are modelled (the rules live in `Vault`).
+    public var usedBytes: Int64 { lock.withLock { state.bytes + state.walBytes } }
     public func pruneStep(_ policy: RetentionPolicy, now: Int64, limit: Int, ignoringAge: Bool) throws(VaultError) -> PruneOutcome {
-        PruneOutcome()
+        lock.withLock {
+            var outcome = PruneOutcome()
+            guard let bytesPerReading = state.bytesPerReading, ignoringAge else { return outcome }
+            outcome.pruned = min(limit, state.unpruned)
+            state.unpruned -= outcome.pruned
+            state.bytes -= Int64(outcome.pruned) * bytesPerReading
+            return outcome
+        }
     }
     public func evictOldest(limit: Int, now: Int64) throws(VaultError) -> PruneOutcome { PruneOutcome() }
     public func reclaimFreePages(_ pages: Int) throws(VaultError) -> Int { 0 }

@@ -1,4 +1,4 @@
-import Ingest
+@testable import Ingest
 import MQTT
 import Sealing
 import Testing
@@ -96,5 +96,55 @@ import VitalGateTesting
         #expect(stats.eventsByType["readings_evicted", default: 0] >= 2 && stats.eventsByType["storage_evicting"] == 1)
         try vault.sealAll(now: pipeline.clock.wallMs())
         #expect(try vault.audit(gatewayID: "test-gw").passed)
+    }
+
+    /// A drain into a vault at its budget goes in only as fast as pruning makes room: the
+    /// budget is checked after every batch, not once a second (here the test clock hardly
+    /// moves during the drain, so a once-a-second check would let all of it in).
+    @Test func aDrainAtTheBudgetIsPacedByPruning() throws {
+        let pipeline = try InMemoryPipeline()
+        pipeline.configuration.storageMaxBytes = 20 << 20  // content full from 4 MiB (16 MiB kept for the WAL)
+        pipeline.configuration.retention = RetentionPolicy(keepDays: 7)
+        pipeline.store.modelSizes(bytesPerReading: 5_000)
+        pipeline.store.setBytes(3_500_000)
+        let readings = (0..<2_000).map { pipeline.vitals($0) }  // 10 MB more than the budget leaves
+        let (service, done) = try pipeline.drain(readings)
+        #expect(done)
+        #expect(pipeline.acknowledgedOnceAfterSync(readings))
+        #expect(service.metrics.stored == 2_000 && service.metrics.storageBudgetFull == 0)
+        #expect(service.metrics.storagePaced > 0 && service.metrics.readingsPruned > 0)
+        // At most two batches of 10 readings past the line before pruning caught up.
+        let fullAt = StorageBudget(cap: 20 << 20).fullAt
+        #expect(UInt64(pipeline.store.peakBytes) <= fullAt + 2 * 10 * 5_000, "peak \(pipeline.store.peakBytes)")
+    }
+
+    /// A WAL that would take the disk over the budget is checkpointed before the next batch.
+    @Test func aSwollenWALIsCheckpointedBeforeTheNextBatch() throws {
+        let pipeline = try InMemoryPipeline()
+        pipeline.configuration.storageMaxBytes = 64 << 20
+        pipeline.store.setBytes(40 << 20)  // content under its line (48 MiB)
+        pipeline.store.setWAL(22 << 20)  // the disk over its line (60 MiB)
+        let readings = (0..<50).map { pipeline.vitals($0) }
+        let (service, done) = try pipeline.drain(readings)
+        #expect(done && pipeline.acknowledgedOnceAfterSync(readings))
+        #expect(pipeline.store.walCheckpoints >= 1 && pipeline.store.space.walBytes == 0)
+        #expect(service.metrics.storagePaced == 1 && service.metrics.storeFailures == 0)
+    }
+
+    /// A WAL that cannot be truncated (readers hold it) slows ingest to a batch every 2 s; it
+    /// does not stop it, and nothing is lost.
+    @Test func aWALThatCannotBeTruncatedSlowsIngestWithoutStoppingIt() throws {
+        let pipeline = try InMemoryPipeline()
+        pipeline.configuration.storageMaxBytes = 64 << 20
+        pipeline.store.setBytes(40 << 20)
+        pipeline.store.setWAL(22 << 20, stuck: true)
+        let readings = (0..<50).map { pipeline.vitals($0) }
+        let start = pipeline.clock.monotonicMs()
+        let (service, done) = try pipeline.drain(readings)
+        #expect(done && pipeline.acknowledgedOnceAfterSync(readings))
+        #expect(service.metrics.stored == 50 && service.metrics.storeFailures == 0)
+        #expect(pipeline.store.walCheckpoints > 10)
+        // Five batches of 10 (and the retained setup), each after a wait of 2 s.
+        #expect(pipeline.clock.monotonicMs() - start >= 4 * IngestService.checkpointWaitMs)
     }
 }

@@ -267,6 +267,10 @@ import Vault
         try vault.walCheckpoint()
         let prunedOnly = vault.fileBytes
         let free = try vault.retentionStatus().freeBytes
+        // What the byte budget is checked with: the same file, its free pages, the WAL just truncated.
+        let space = vault.space
+        #expect(space.fileBytes + space.walBytes == prunedOnly && space.walBytes == 0)
+        #expect(space.freeBytes == free && space.contentBytes == prunedOnly - free && vault.usedBytes == space.contentBytes)
         var vacuumSteps = 0
         while try vault.reclaimFreePages(256) > 0 { vacuumSteps += 1 }
         try vault.walCheckpoint()
