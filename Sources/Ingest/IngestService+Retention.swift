@@ -32,10 +32,11 @@ extension IngestService {
             } else if over {
                 switch runtime.whenFull {
                 case .block:
-                    // Storing waits until pruning brought the vault back under its budget, not
-                    // only until a step pruned something: after an outage the broker's backlog
-                    // would otherwise go in faster than pruning frees (the soak, BENCHMARKS).
-                    full = true
+                    // Blocked only when a step frees nothing. While pruning frees, the check
+                    // before each batch runs the next step before the next batch goes in, so
+                    // the broker's backlog goes in as fast as pruning frees and no faster
+                    // (IngestService+Budget), without dropping the connection.
+                    full = freed == 0
                 case .evictOldest where freed == 0:
                     let evicted = try store.evictOldest(limit: limit, now: at)
                     metrics.readingsEvicted += evicted.pruned
