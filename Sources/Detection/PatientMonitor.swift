@@ -36,6 +36,26 @@ struct PatientMonitor: Equatable {
 
     /// How long a desaturation must persist while the patient is active (ms).
     static let motionArtefactMs: Int64 = 30_000
+    /// Time constant (readings) of the SpO2 baseline while the saturation is 3 or more points under it.
+    static let fallBaselineReadings: Float = 1800
+    /// Of the latest 30 paired seconds, this many with oximeter pulse and ECG heart rate more
+    /// than `plethMismatchBpm` apart mark the oximeter's pleth as corrupted (probe motion).
+    static let plethMismatchSeconds = 5
+    static let plethMismatchBpm: Float = 5
+
+    /// True when the ECG is present and, over the latest 30 seconds, the oximeter's pulse rate
+    /// disagrees with it in at least `plethMismatchSeconds` of them: the photoplethysmogram the
+    /// saturation is computed from is corrupted (probe motion), whatever the chest sensor shows.
+    func plethDisagrees(at now: Int64) -> Bool {
+        guard now - heartRateAt < 5000, now - pulseRateAt < 5000 else { return false }
+        let n = min(30, heartRate.count, pulseRate.count)
+        var mismatched = 0
+        for k in 0..<n {
+            guard let h = heartRate.recent(k), let p = pulseRate.recent(k) else { break }
+            if abs(h - p) > Self.plethMismatchBpm { mismatched += 1 }
+        }
+        return mismatched >= Self.plethMismatchSeconds
+    }
 
     /// Activity level 0...1 estimated from the accelerometer's dynamic component.
     var activity: Double {
@@ -143,13 +163,18 @@ struct PatientMonitor: Equatable {
             return
         }
         let drop = Double(spo2Baseline.mean) - current
-        if drop < 3 { spo2Baseline.update(Float(current), alpha: 1.0 / 600) }
+        // the baseline follows at 10 min outside a fall and at 30 min during one: an acute
+        // desaturation (minutes) barely moves it, but a new steady level (a patient who settles
+        // lower, the end of a slow decline the trend tests report) stops counting as acute
+        spo2Baseline.update(Float(current), alpha: drop < 3 ? 1.0 / 600 : 1.0 / Self.fallBaselineReadings)
         if drop >= 5 || current <= 88 {
             if desaturationSince == nil { desaturationSince = now - 30_000 }
             // motion artefacts (probe movement: short dips, not always flagged by a quality field)
-            // last up to ~20 s; while the patient moves, the fall must outlast them
+            // last up to ~45 s; while the patient moves, or while the oximeter's pulse rate no
+            // longer follows the ECG (a corrupted pleth), the fall must outlast them
             let persisted = now - (desaturationSince ?? now) - 30_000
-            guard activity < config.activityGate || persisted >= Self.motionArtefactMs else { return }
+            let trusted = activity < config.activityGate && !plethDisagrees(at: now)
+            guard trusted || persisted >= Self.motionArtefactMs else { return }
             findings.append(finding("desaturation", .clinical, Finding.score(max(drop, 93 - current), trigger: 5, scale: 2),
                                     from: desaturationSince ?? now, to: now))
         } else {
