@@ -37,7 +37,7 @@ struct PatientMonitor: Equatable {
     /// How long a desaturation must persist while the patient is active (ms).
     static let motionArtefactMs: Int64 = 30_000
     /// Time constant (readings) of the SpO2 baseline while the saturation is 3 or more points under it.
-    static let fallBaselineReadings: Float = 1800
+    static let fallBaselineReadings: Float = 1200
     /// Of the latest 30 paired seconds, this many with oximeter pulse and ECG heart rate more
     /// than `plethMismatchBpm` apart mark the oximeter's pleth as corrupted (probe motion).
     static let plethMismatchSeconds = 5
@@ -163,7 +163,7 @@ struct PatientMonitor: Equatable {
             return
         }
         let drop = Double(spo2Baseline.mean) - current
-        // the baseline follows at 10 min outside a fall and at 30 min during one: an acute
+        // the baseline follows at 10 min outside a fall and at 20 min during one: an acute
         // desaturation (minutes) barely moves it, but a new steady level (a patient who settles
         // lower, the end of a slow decline the trend tests report) stops counting as acute
         spo2Baseline.update(Float(current), alpha: drop < 3 ? 1.0 / 600 : 1.0 / Self.fallBaselineReadings)
