@@ -36,6 +36,8 @@ struct PatientMonitor: Equatable {
 
     /// How long a desaturation must persist while the patient is active (ms).
     static let motionArtefactMs: Int64 = 30_000
+    /// A patient whose median heart rate over the last hour is below this (/min) is habitually slow.
+    static let slowHeartBaseline: Float = 55
     /// Time constant (readings) of the SpO2 baseline while the saturation is 3 or more points under it.
     static let fallBaselineReadings: Float = 1200
     /// Of the latest 30 paired seconds, this many with oximeter pulse and ECG heart rate more
@@ -146,10 +148,15 @@ struct PatientMonitor: Equatable {
             step = Double(recent - old)
         }
         let active = activity >= 0.3
+        // a patient whose own heart rate over the last hour is under 55 (an athlete, a beta
+        // blocker) crosses 42 with the ordinary ups and downs of a slow rhythm: for such a patient
+        // a bradycardia is a fall within the minute (8 /min below the last 60 s) or 36 and below
+        let usual = trends.median(.heartRate, from: 0, to: 60, gate: .infinity, minimum: 20)
+        let habituallySlow = usual.map { $0 < Self.slowHeartBaseline } ?? false
         if rate >= 131, !active || step >= 30 || rate >= 160 {
             findings.append(finding("tachycardia", .clinical, Finding.score(rate, trigger: 131, scale: 8),
                                     from: now - 15_000, to: now))
-        } else if rate <= 42 || (rate <= 50 && step <= -25) {
+        } else if (rate <= 42 && (!habituallySlow || step <= -8 || rate <= 36)) || (rate <= 50 && step <= -25) {
             findings.append(finding("bradycardia", .clinical, Finding.score(50 - rate, trigger: 8, scale: 4),
                                     from: now - 15_000, to: now))
         }
