@@ -148,18 +148,21 @@ struct PatientMonitor: Equatable {
             step = Double(recent - old)
         }
         let active = activity >= 0.3
-        // a patient whose own heart rate over the last hour is under 55 (an athlete, a beta
-        // blocker) crosses 42 with the ordinary ups and downs of a slow rhythm: for such a patient
-        // a bradycardia is a fall within the minute (8 /min below the last 60 s) or 36 and below
-        let usual = trends.median(.heartRate, from: 0, to: 60, gate: .infinity, minimum: 20)
-        let habituallySlow = usual.map { $0 < Self.slowHeartBaseline } ?? false
         if rate >= 131, !active || step >= 30 || rate >= 160 {
             findings.append(finding("tachycardia", .clinical, Finding.score(rate, trigger: 131, scale: 8),
                                     from: now - 15_000, to: now))
-        } else if (rate <= 42 && (!habituallySlow || step <= -8 || rate <= 36)) || (rate <= 50 && step <= -25) {
+        } else if (rate <= 42 && (step <= -8 || rate <= 36 || !habituallySlow())) || (rate <= 50 && step <= -25) {
             findings.append(finding("bradycardia", .clinical, Finding.score(50 - rate, trigger: 8, scale: 4),
                                     from: now - 15_000, to: now))
         }
+    }
+
+    /// True when the patient's own heart rate over the last hour (median of the minutes) is
+    /// under `slowHeartBaseline` (an athlete, a beta blocker): such a heart crosses 42 with the
+    /// ordinary ups and downs of a slow rhythm, so for it a bradycardia is a fall within the
+    /// minute (8 /min below the last 60 s) or 36 and below. Evaluated only at 42 and below.
+    func habituallySlow() -> Bool {
+        trends.median(.heartRate, from: 0, to: 60, gate: .infinity, minimum: 20).map { $0 < Self.slowHeartBaseline } ?? false
     }
 
     private mutating func checkSaturation(at now: Int64, config: DetectionConfig, findings: inout [Finding]) {
