@@ -10,8 +10,15 @@ Families are split once, before any tuning, into tuning families and held-out fa
 Round 1 (DECISIONS 49) tuned on A and B (and the public dev set) and held out C and D. Round 2
 (issue 23 continued) saw C's and D's failures, so C and D became tuning families; E and F were
 added and fixed before any tuning of round 2 (their own onset shapes, drift directions, vital
-counts, onset orders, noise and baselines) and are only ever scored, once, with the final
-configuration. Each family uses its own random streams (the family id is part of the seed), so
+counts, onset orders, noise and baselines) and scored once with round 2's final build; round 3
+(issue 23, third round) saw them, so E and F are tuning families too. G and H were added and
+committed before any detector change of round 3 and are held out: only ever scored, with main's
+build (the baseline) and once with round 3's final build, never tuned on. They add
+deteriorations that plateau or partly recover before worsening again and very fast onsets, 2-5
+vitals, drifts on their own (wider) time scale with plateaus and relapses, per-patient
+motion-artefact rates and depths (SpO2 dips under motion, a few at rest, where a hand moves the
+probe without moving the chest sensor), per-patient circadian amplitude, and replays that loop a
+short segment or re-send with a constant calibration offset. Each family uses its own random streams (the family id is part of the seed), so
 a seed of one family says nothing about another.
 """
 import numpy as np
@@ -19,8 +26,12 @@ import numpy as np
 SHAPES = ('linear', 'sigmoid', 'convex', 'concave', 'stepwise', 'step')
 # Shapes only the round-2 held-out families draw.
 NEW_SHAPES = ('exponential', 'sinramp', 'delayed', 'overshoot', 'staircase2')
+# Shapes only the round-3 held-out families draw.
+ROUND3_SHAPES = ('plateau', 'relapse', 'fast', 'slowstart')
 FLATLINES = ('all', 'primary', 'one', 'subset')
 REPLAYS = ('exact', 'noisy', 'noisy_battery')
+# Replays only the round-3 held-out families draw: a short segment looped, a constant offset.
+ROUND3_REPLAYS = ('loop', 'offset')
 
 # Fields of a 1 Hz device that show in its payload (a frozen field must be visible to count).
 VISIBLE = {'OxiPatch': ['spo2', 'pr', 'pi'], 'CardioStrip': ['hr', 'rr'], 'ResPod': ['rr', 'acc']}
@@ -43,21 +54,41 @@ FAMILIES = {
     'D': dict(id=4, role='tune', det_shapes=SHAPES, drift_shapes=SHAPES, flatlines=FLATLINES,
               replays=REPLAYS, vitals=(3, 5), lag_s=1200, magnitude=(0.65, 1.15), durations=(0.6, 1.5),
               spoof_noise=(0.4, 2.5), wide_baselines=True),
-    # round 2's held-out families (fixed before tuning): scored only, once, never tuned on.
+    # round 2's held-out families (fixed before round 2's tuning); seen in round 3, tuned on since.
     # drift_down: chance that a drift goes the other way (any drifting field); det_order: the
     # deteriorating vitals start one after another ('sequential', lags up to lag_s each) or at
     # random lags ('random'); noise: scale of the physiological noise per patient.
-    'E': dict(id=5, role='held-out', det_shapes=('exponential', 'delayed', 'sinramp', 'linear'),
+    'E': dict(id=5, role='tune', det_shapes=('exponential', 'delayed', 'sinramp', 'linear'),
               drift_shapes=('exponential', 'sinramp', 'sigmoid', 'staircase2'), flatlines=('one', 'all', 'subset'),
               replays=('noisy', 'exact'), vitals=(2, 4), lag_s=900, det_order='sequential',
               magnitude=(0.6, 1.1), durations=(0.6, 1.5), spoof_noise=(0.5, 2.2), wide_baselines=True,
               drift_down=0.5, noise=(0.8, 1.4), bout_gap=(1800, 7200), bout_len=(120, 1800)),
-    'F': dict(id=6, role='held-out', det_shapes=('overshoot', 'step', 'staircase2', 'concave', 'exponential'),
+    'F': dict(id=6, role='tune', det_shapes=('overshoot', 'step', 'staircase2', 'concave', 'exponential'),
               drift_shapes=('delayed', 'overshoot', 'exponential', 'step', 'linear'),
               flatlines=('primary', 'one', 'subset'), replays=('noisy_battery', 'noisy'), vitals=(2, 4),
               lag_s=1500, det_order='random', magnitude=(0.6, 1.2), durations=(0.6, 1.5),
               spoof_noise=(0.4, 2.5), wide_baselines=True, drift_down=0.35, noise=(0.7, 1.5),
               bout_gap=(2400, 9000), bout_len=(120, 1200)),
+    # round 3's held-out families (committed before any detector change of round 3): scored only,
+    # never tuned on. drift_durations: a drift's own duration scale (other time scales than the
+    # other events); artefacts: per patient, the motion-artefact rate (x the public 1/300 per
+    # active second), SpO2 dip depth and length (s), the activity above which the probe moves,
+    # and dips per hour at rest (a hand moving the probe, unseen by the chest sensor);
+    # circadian: per-patient scale of the daily rhythm's amplitude.
+    'G': dict(id=7, role='held-out', det_shapes=('plateau', 'relapse', 'fast', 'slowstart', 'linear'),
+              drift_shapes=('plateau', 'relapse', 'slowstart', 'sigmoid'), flatlines=('primary', 'subset', 'all'),
+              replays=('loop', 'offset', 'noisy'), vitals=(2, 5), lag_s=600, det_order='sequential',
+              magnitude=(0.6, 1.2), durations=(0.6, 1.6), drift_durations=(0.5, 2.0), spoof_noise=(0.5, 2.0),
+              wide_baselines=True, drift_down=0.4, noise=(0.6, 1.6), bout_gap=(1200, 6000), bout_len=(60, 1500),
+              artefacts=dict(rate=(0.5, 4.0), depth=(2, 9), length=(4, 30), active=(0.2, 0.4), rest_per_h=(0, 1)),
+              circadian=(0.5, 2.0)),
+    'H': dict(id=8, role='held-out', det_shapes=('relapse', 'fast', 'plateau', 'sigmoid', 'step'),
+              drift_shapes=('relapse', 'plateau', 'fast', 'concave', 'linear'), flatlines=('one', 'primary', 'all'),
+              replays=('offset', 'loop', 'exact', 'noisy_battery'), vitals=(2, 5), lag_s=2000, det_order='random',
+              magnitude=(0.6, 1.2), durations=(0.6, 1.5), drift_durations=(0.7, 1.8), spoof_noise=(0.4, 2.5),
+              wide_baselines=True, drift_down=0.5, noise=(0.7, 1.8), bout_gap=(1800, 8000), bout_len=(120, 2400),
+              artefacts=dict(rate=(1.0, 6.0), depth=(3, 10), length=(5, 45), active=(0.15, 0.35), rest_per_h=(0, 2)),
+              circadian=(0.3, 2.5)),
 }
 
 _sim = None
@@ -112,6 +143,24 @@ def profile(rng, shape, n, ramp_fraction=(0.4, 1.0)):
         f = float(rng.uniform(0.3, 0.7))
         w = float(rng.uniform(0.02, 0.08))
         return f * np.clip(u / w, 0, 1) + (1 - f) * np.clip((u - 0.5) / w, 0, 1)
+    if shape == 'plateau':                    # rises part way, holds (compensation), then worsens
+        f = float(rng.uniform(0.3, 0.7))
+        a, b = sorted(rng.uniform(0.2, 0.8, 2).tolist())
+        return np.clip(f * np.clip(u / max(a, 1e-3), 0, 1) + (1 - f) * np.clip((u - b) / max(1 - b, 1e-3), 0, 1), 0, 1)
+    if shape == 'relapse':                    # rises, partly recovers, then worsens past the first peak
+        p1 = float(rng.uniform(0.4, 0.8))
+        rec = float(rng.uniform(0.3, 0.7)) * p1
+        a = float(rng.uniform(0.15, 0.35)); b = a + float(rng.uniform(0.15, 0.3))
+        up1 = p1 * np.clip(u / a, 0, 1)
+        down = (p1 - rec) * np.clip((u - a) / (b - a), 0, 1)
+        up2 = (1 - rec) * np.clip((u - b) / max(1 - b, 1e-3), 0, 1)
+        return np.clip(up1 - down + up2 * (u > b), 0, 1)
+    if shape == 'fast':                       # most of the change within 1-4 minutes
+        r2 = float(rng.uniform(60, 240))
+        return 1 - np.exp(-3 * j / r2)
+    if shape == 'slowstart':                  # a small slow slope for a while, then steep
+        d0 = float(rng.uniform(0.3, 0.6)); f = float(rng.uniform(0.1, 0.25))
+        return np.clip(f * np.clip(u / d0, 0, 1) + (1 - f) * np.clip((u - d0) / (1 - d0) * 1.5, 0, 1), 0, 1)
     raise ValueError(shape)
 
 
@@ -127,6 +176,8 @@ def baselines(rng, fam):
              sbp0=float(np.clip(rng.normal(125, 18), 95, 175)))
     if 'noise' in fam:
         p['noise'] = float(rng.uniform(*fam['noise']))
+        if 'circadian' in fam:
+            p['circ'] = float(rng.uniform(*fam['circadian']))
         return p, int(rng.uniform(*fam['bout_gap'])), (fam['bout_len'][0], int(rng.uniform(600, fam['bout_len'][1])))
     return p, int(rng.uniform(2700, 7200)), (120, int(rng.uniform(600, 1500)))
 
@@ -136,7 +187,10 @@ def duration(rng, ty, d0, fam):
     if ty == 'spike':
         return d0
     lo, hi = _sim.EVENTS[ty][1]
-    d = int(d0 * float(rng.uniform(*fam['durations'])))
+    scale = fam['durations'] if ty != 'drift' else fam.get('drift_durations', fam['durations'])
+    if ty == 'drift' and 'drift_durations' in fam:          # a drift's own time scale
+        return int(np.clip(d0 * float(rng.uniform(*scale)), lo // 2, hi * 2))
+    d = int(d0 * float(rng.uniform(*scale)))
     return int(np.clip(d, max(1, lo // 2), hi * 3 // 2))
 
 
@@ -211,7 +265,24 @@ def device_event(rng, devs, ev, clean, fam):
             dv.c[c][s:e] = clean[name][c][srcidx]
         if name == 'OxiPatch' and mode != 'noisy_battery':
             dv.c['batt'][s:e] = clean[name]['batt'][srcidx]
-        if mode != 'exact':                                # re-sent through a noisy path
+        if mode == 'loop':                                 # a short segment sent over and over
+            k = int(rng.uniform(60, 300))
+            srcidx = np.minimum(src + np.arange(d) % k, s - 1)
+            for c in _sim.VALS[name]:
+                dv.c[c][s:e] = clean[name][c][srcidx]
+        elif mode == 'offset':                             # re-sent with a constant calibration offset
+            if name == 'OxiPatch':
+                dv.c['spo2'][s:e] = np.minimum(100, dv.c['spo2'][s:e] + int(rng.choice([-2, -1, 1])))
+                dv.c['pr'][s:e] = dv.c['pr'][s:e] + int(rng.choice([-3, -2, 2, 3]))
+            elif name == 'CardioStrip':
+                o = int(rng.choice([-4, -3, 3, 4]))
+                old = np.maximum(dv.c['hr'][s:e], 20)
+                dv.c['hr'][s:e] = dv.c['hr'][s:e] + o
+                dv.c['rr'][s:e] = np.round(dv.c['rr'][s:e] * (old / np.maximum(old + o, 20))[:, None])
+            else:
+                dv.c['rr'][s:e] = np.maximum(3, dv.c['rr'][s:e] + int(rng.choice([-2, -1, 1, 2])))
+                dv.c['acc'][s:e] = dv.c['acc'][s:e] + rng.uniform(-0.05, 0.05, 3)
+        elif mode != 'exact':                              # re-sent through a noisy path
             flip = lambda: rng.choice([-1, 0, 0, 1], d)
             if name == 'OxiPatch':
                 dv.c['spo2'][s:e] = np.minimum(100, dv.c['spo2'][s:e] + flip())
@@ -250,3 +321,25 @@ def device_event(rng, devs, ev, clean, fam):
     if ty == 'injection':
         return _sim.inject(rng, devs, ev, s, e, hr=(125, 155), spo2=(82, 89), spo2_sd=0.7), s, e
     return None                                            # the public realisation
+
+
+def artefacts(rng, fam, act, sp, pr, q):
+    """Benign probe-motion artefacts of one patient's oximeter (families with `artefacts`):
+    SpO2 dips under motion at the patient's own rate, depth and length, and a few at rest
+    (the probe moves with the hand; the chest sensor sees nothing). Not labelled."""
+    a = fam['artefacts']
+    rate = float(rng.uniform(*a['rate'])) / 300
+    depth = sorted(rng.uniform(*a['depth'], 2).tolist())
+    length = sorted(rng.uniform(*a['length'], 2).tolist())
+    active = float(rng.uniform(*a['active']))
+    rest = float(rng.uniform(*a['rest_per_h'])) / 3600
+    idx = np.flatnonzero(act > active)
+    starts = rng.choice(idx, size=rng.binomial(len(idx), min(1.0, rate)), replace=False).tolist() if len(idx) else []
+    calm = np.flatnonzero(act <= active)
+    if len(calm):
+        starts += rng.choice(calm, size=rng.binomial(len(calm), rest), replace=False).tolist()
+    for s in starts:
+        dd = int(rng.uniform(*length)) if length[1] > length[0] else int(length[0])
+        sp[s:s + dd] -= rng.uniform(*depth)
+        pr[s:s + dd] += rng.normal(0, 6, len(pr[s:s + dd]))
+        q[s:s + dd] = rng.uniform(0.5, 0.8)

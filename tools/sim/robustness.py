@@ -6,14 +6,15 @@ replay it through `vitalgate detect`, score it with score_alerts.py, then pool t
 all sets of a family: timely recall overall, per category and per event type, false alarms per
 patient-hour, deterioration latency, and the realisations that were missed.
 
-    python3 tools/sim/robustness.py --family A --family B --family C --family D --seeds 11 12   # tuning
-    python3 tools/sim/robustness.py --family E --family F --seeds 11 12          # held out: score only
+    python3 tools/sim/robustness.py --family A --family B --family C --family D --family E --family F --seeds 11 12   # tuning
+    python3 tools/sim/robustness.py --family G --family H --seeds 11 12          # held out: score only
     python3 tools/sim/robustness.py --dev                                         # the public dev set
 
-Families (realise.py): A, B, C, D are for tuning (C and D were held out in round 1 and have been
-seen since); E, F are held out (fixed before round 2's tuning: never change a detector because
-of what they show, and report them as held out only while that stays true). `public` is the
-shared simulator itself (fresh seeds of the public realisations).
+Families (realise.py): A-F are for tuning (C and D were held out in round 1, E and F in round 2,
+and have been seen since); G, H are held out (committed before round 3's first detector change:
+never change a detector because of what they show, never look at their missed events, and
+report them as held out only while that stays true). `public` is the shared simulator itself
+(fresh seeds of the public realisations).
 
 Options: --vitalgate BIN (default: .build/release/vitalgate of this checkout, else `vitalgate`
 on PATH), --scratch DIR (default ${TMPDIR:-/tmp}/vitalgate-robustness), --patients 8,
@@ -124,7 +125,7 @@ def print_pooled(name, p, missed):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Robustness protocol: generate, replay and score families of realisations.')
-    ap.add_argument('--family', action='append', default=[], help='realisation family (repeatable): A B C D E F public')
+    ap.add_argument('--family', action='append', default=[], help='realisation family (repeatable): A-H or public')
     ap.add_argument('--seeds', type=int, nargs='*', default=[11])
     ap.add_argument('--dev', action='store_true', help='also score the public dev set')
     ap.add_argument('--patients', type=int, default=8)

@@ -139,7 +139,7 @@ def physiology(rng, n, fam=None):
     if fam is not None:
         p, bout_gap, bout_len = realise.baselines(rng, fam)
     p['dbp0'] = p['sbp0'] * 0.62 + float(rng.normal(0, 4))
-    circ = np.sin(2 * np.pi * t / 86400 + rng.uniform(0, 2 * np.pi))
+    circ = p.get('circ', 1.0) * np.sin(2 * np.pi * t / 86400 + rng.uniform(0, 2 * np.pi))
     act = np.zeros(n)
     k = 0
     while True:
@@ -266,7 +266,7 @@ def rr_intervals(rng, hr):
     return np.round(base * jit).astype(np.int32)
 
 
-def build_devices(rng, pno, mrn, x, act, n):
+def build_devices(rng, pno, mrn, x, act, n, fam=None):
     hexid = lambda: '%06X' % int(rng.integers(0, 16 ** 6))
     devs = {}
     # OxiPatch
@@ -277,7 +277,9 @@ def build_devices(rng, pno, mrn, x, act, n):
     pr = x['HR'][i] + rng.normal(0, 1.0, len(i))
     q = np.clip(0.97 + rng.normal(0, 0.015, len(i)), 0.85, 1.0)
     idx = np.flatnonzero(act[i] > 0.3)
-    if len(idx):                          # benign motion artefacts (not labelled)
+    if fam is not None and 'artefacts' in fam:     # a family's own artefact rates (realise.py)
+        realise.artefacts(rng, fam, act[i], sp, pr, q)
+    elif len(idx):                        # benign motion artefacts (not labelled)
         for s in rng.choice(idx, size=rng.binomial(len(idx), 1 / 300), replace=False):
             dd = int(rng.uniform(5, 20))
             sp[s:s + dd] -= rng.uniform(2, 6)
@@ -595,7 +597,7 @@ def simulate(seed, patients, hours, family='public'):
         for ev in evs:
             if ev['cat'] == 'clinical':
                 apply_clinical(prng, x, ev, fam)
-        devs = build_devices(prng, pno, mrn, x, act, n)
+        devs = build_devices(prng, pno, mrn, x, act, n, fam)
         clean = {f: {c: v.copy() for c, v in dv.c.items()} for f, dv in devs.items()}
         for ev in evs:
             if ev['cat'] != 'clinical':
