@@ -19,6 +19,9 @@ struct FieldFreeze: Equatable, StateCodable {
     static let learnReadings = 300
     static let minimumChangeRate: Float = 0.35
     static let minimumRun = 20
+    /// Readings of an unchanged run that still teach the change rate (later ones would let a
+    /// freeze in progress teach the field to be quiet).
+    static let learnRunLimit = 10
 
     var changeRate = [Float](repeating: 0, count: fields)
     var lastHash = [UInt64](repeating: 0, count: fields)
@@ -58,7 +61,10 @@ struct FieldFreeze: Equatable, StateCodable {
             let changed = h != lastHash[k]
             lastHash[k] = h
             run[k] = changed ? 0 : run[k] + 1
-            if run[k] < 5 {   // a freeze in progress must not teach the field to be quiet
+            // a freeze in progress must not teach the field to be quiet, but the natural runs of a
+            // slowly wandering field (a perfusion index in 0.1 steps, runs of 5-10 readings and more) must;
+            // 10, not more: a quiet integer SpO2 has runs of 10-20 too, and must stay trackable
+            if run[k] < Self.learnRunLimit {
                 changeRate[k] += (changed ? 1 - changeRate[k] : -changeRate[k]) / Float(min(samples + 1, 600))
             }
             if samples >= Self.learnReadings, let needed = Self.requiredRun(changeRate: changeRate[k]),

@@ -61,9 +61,14 @@ extension PatientMonitor {
         guard act < gate, base.contains(where: { $0 != nil }) else { return }
         // candidates from `candidateMargin` below the trigger carry scores under 0.92; the alert
         // gate's per-kind threshold decides (DetectionConfig.kindOffsets, docs/DETECTION.md "Calibration")
-        if Double(index) >= config.deteriorationTrigger - TrendState.candidateMargin, elevated >= 3 {
+        // three vitals, or two that each moved strongly (a deterioration whose other vitals
+        // follow minutes later, or never: a patient on oxygen, a beta-blocked heart), at a
+        // penalty on the index
+        let strong = z.filter { $0 >= TrendState.twoVitalMinimumZ }.count
+        let evidence = elevated >= 3 ? index : strong >= 2 ? index - TrendState.twoVitalPenalty : -.infinity
+        if Double(evidence) >= config.deteriorationTrigger - TrendState.candidateMargin {
             findings.append(Finding(kind: "deterioration", category: .clinical,
-                                    score: Finding.score(Double(index), trigger: config.deteriorationTrigger, scale: 1),
+                                    score: Finding.score(Double(evidence), trigger: config.deteriorationTrigger, scale: 1),
                                     device: nil, evidenceStart: now - Int64(TrendState.shortMinutes) * 60_000,
                                     evidenceEnd: now, episodic: true))
         }

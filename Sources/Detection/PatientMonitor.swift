@@ -36,6 +36,28 @@ struct PatientMonitor: Equatable {
 
     /// How long a desaturation must persist while the patient is active (ms).
     static let motionArtefactMs: Int64 = 30_000
+    /// A patient whose median heart rate over the last hour is below this (/min) is habitually slow.
+    static let slowHeartBaseline: Float = 55
+    /// Time constant (readings) of the SpO2 baseline while the saturation is 3 or more points under it.
+    static let fallBaselineReadings: Float = 1200
+    /// Of the latest 30 paired seconds, this many with oximeter pulse and ECG heart rate more
+    /// than `plethMismatchBpm` apart mark the oximeter's pleth as corrupted (probe motion).
+    static let plethMismatchSeconds = 5
+    static let plethMismatchBpm: Float = 5
+
+    /// True when the ECG is present and, over the latest 30 seconds, the oximeter's pulse rate
+    /// disagrees with it in at least `plethMismatchSeconds` of them: the photoplethysmogram the
+    /// saturation is computed from is corrupted (probe motion), whatever the chest sensor shows.
+    func plethDisagrees(at now: Int64) -> Bool {
+        guard now - heartRateAt < 5000, now - pulseRateAt < 5000 else { return false }
+        let n = min(30, heartRate.count, pulseRate.count)
+        var mismatched = 0
+        for k in 0..<n {
+            guard let h = heartRate.recent(k), let p = pulseRate.recent(k) else { break }
+            if abs(h - p) > Self.plethMismatchBpm { mismatched += 1 }
+        }
+        return mismatched >= Self.plethMismatchSeconds
+    }
 
     /// Activity level 0...1 estimated from the accelerometer's dynamic component.
     var activity: Double {
@@ -129,10 +151,18 @@ struct PatientMonitor: Equatable {
         if rate >= 131, !active || step >= 30 || rate >= 160 {
             findings.append(finding("tachycardia", .clinical, Finding.score(rate, trigger: 131, scale: 8),
                                     from: now - 15_000, to: now))
-        } else if rate <= 42 || (rate <= 50 && step <= -25) {
+        } else if (rate <= 42 && (step <= -8 || rate <= 36 || !habituallySlow())) || (rate <= 50 && step <= -25) {
             findings.append(finding("bradycardia", .clinical, Finding.score(50 - rate, trigger: 8, scale: 4),
                                     from: now - 15_000, to: now))
         }
+    }
+
+    /// True when the patient's own heart rate over the last hour (median of the minutes) is
+    /// under `slowHeartBaseline` (an athlete, a beta blocker): such a heart crosses 42 with the
+    /// ordinary ups and downs of a slow rhythm, so for it a bradycardia is a fall within the
+    /// minute (8 /min below the last 60 s) or 36 and below. Evaluated only at 42 and below.
+    func habituallySlow() -> Bool {
+        trends.median(.heartRate, from: 0, to: 60, gate: .infinity, minimum: 20).map { $0 < Self.slowHeartBaseline } ?? false
     }
 
     private mutating func checkSaturation(at now: Int64, config: DetectionConfig, findings: inout [Finding]) {
@@ -143,13 +173,18 @@ struct PatientMonitor: Equatable {
             return
         }
         let drop = Double(spo2Baseline.mean) - current
-        if drop < 3 { spo2Baseline.update(Float(current), alpha: 1.0 / 600) }
+        // the baseline follows at 10 min outside a fall and at 20 min during one: an acute
+        // desaturation (minutes) barely moves it, but a new steady level (a patient who settles
+        // lower, the end of a slow decline the trend tests report) stops counting as acute
+        spo2Baseline.update(Float(current), alpha: drop < 3 ? 1.0 / 600 : 1.0 / Self.fallBaselineReadings)
         if drop >= 5 || current <= 88 {
             if desaturationSince == nil { desaturationSince = now - 30_000 }
             // motion artefacts (probe movement: short dips, not always flagged by a quality field)
-            // last up to ~20 s; while the patient moves, the fall must outlast them
+            // last up to ~45 s; while the patient moves, or while the oximeter's pulse rate no
+            // longer follows the ECG (a corrupted pleth), the fall must outlast them
             let persisted = now - (desaturationSince ?? now) - 30_000
-            guard activity < config.activityGate || persisted >= Self.motionArtefactMs else { return }
+            let trusted = activity < config.activityGate && !plethDisagrees(at: now)
+            guard trusted || persisted >= Self.motionArtefactMs else { return }
             findings.append(finding("desaturation", .clinical, Finding.score(max(drop, 93 - current), trigger: 5, scale: 2),
                                     from: desaturationSince ?? now, to: now))
         } else {

@@ -36,6 +36,10 @@ struct TrendState: Equatable, StateCodable {
     /// in z units for the drift tests), with scores under 0.92, so that a per-kind threshold
     /// below the global one can make a kind more sensitive.
     static let candidateMargin = 2.0
+    /// A deterioration of two vitals (instead of three) needs both at this z or more, and its
+    /// index counts this much less.
+    static let twoVitalMinimumZ: Float = 1.5
+    static let twoVitalPenalty: Float = 0.5
 
     var nextMinute: Int64 = 0
     var minutes = Vital.allCases.map { _ in RingBuffer(capacity: capacity) }
