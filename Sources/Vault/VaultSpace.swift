@@ -16,7 +16,7 @@ public struct VaultSpace: Sendable, Equatable {
         self.walBytes = walBytes
     }
 
-    /// The pages in use: what the content takes (pruning lowers it at once).
+    /// The pages in use: what the content takes (pruning lowers it as pages empty, compaction more).
     public var contentBytes: Int64 { max(fileBytes - freeBytes, 0) }
     /// What the vault takes on disk: the file and its WAL.
     public var diskBytes: Int64 { fileBytes + walBytes }

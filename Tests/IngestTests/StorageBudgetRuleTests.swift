@@ -32,6 +32,9 @@ import Vault
         // The file alone over the disk's line (free pages the vacuum has yet to return): a
         // checkpoint would not help, and storing reuses those pages first.
         #expect(budget.verdict(VaultSpace(fileBytes: 253 * Self.mib, freeBytes: 30 * Self.mib, walBytes: 1)) == .admit)
+        // Both over: the WAL first, since the retention step would write into it too.
+        #expect(budget.verdict(VaultSpace(fileBytes: 245 * Self.mib, walBytes: 10 * Self.mib)) == .awaitCheckpoint)
+        #expect(budget.verdict(VaultSpace(fileBytes: 245 * Self.mib, walBytes: 2 * Self.mib)) == .prune)
     }
 
     @Test func noBudgetAdmitsEverything() {
