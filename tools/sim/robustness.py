@@ -6,14 +6,14 @@ replay it through `vitalgate detect`, score it with score_alerts.py, then pool t
 all sets of a family: timely recall overall, per category and per event type, false alarms per
 patient-hour, deterioration latency, and the realisations that were missed.
 
-    python3 tools/sim/robustness.py --family A --family B --family C --family D --family E --family F --seeds 11 12   # tuning
-    python3 tools/sim/robustness.py --family G --family H --seeds 11 12          # held out: score only
+    python3 tools/sim/robustness.py --family A --family B --family C --family D --family E --family F --family G --family H --seeds 11 12   # tuning
+    python3 tools/sim/robustness.py --family I --family J --seeds 11 12          # held out: score only
     python3 tools/sim/robustness.py --dev                                         # the public dev set
 
-Families (realise.py): A-F are for tuning (C and D were held out in round 1, E and F in round 2,
-and have been seen since); G, H are held out (committed before round 3's first detector change:
-never change a detector because of what they show, never look at their missed events, and
-report them as held out only while that stays true). `public` is the shared simulator itself
+Families (realise.py): A-H are for tuning (C and D were held out in round 1, E and F in round 2,
+G and H in round 3, and have been seen since); I, J are held out (committed before round 4's
+first detector change: never change a detector because of what they show, never look at their
+missed events or false alarms, and report them as held out only while that stays true). `public` is the shared simulator itself
 (fresh seeds of the public realisations).
 
 Options: --vitalgate BIN (default: .build/release/vitalgate of this checkout, else `vitalgate`
@@ -125,7 +125,7 @@ def print_pooled(name, p, missed):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description='Robustness protocol: generate, replay and score families of realisations.')
-    ap.add_argument('--family', action='append', default=[], help='realisation family (repeatable): A-H or public')
+    ap.add_argument('--family', action='append', default=[], help='realisation family (repeatable): A-J or public')
     ap.add_argument('--seeds', type=int, nargs='*', default=[11])
     ap.add_argument('--dev', action='store_true', help='also score the public dev set')
     ap.add_argument('--patients', type=int, default=8)
