@@ -42,7 +42,7 @@ extension DeviceMonitor {
                 if !isFast { threshold *= 1.2 }   // sparse readings: minutes of physiology between them
                 let d = x - Double(median)
                 let size = direction < 0 ? -d : abs(d)
-                if size >= threshold {
+                if size >= threshold, c != .spo2 || !pulseScattered(reading) {
                     findings.append(finding("spike_\(m.channel)", .fault,
                                             Finding.score(size, trigger: threshold, scale: threshold / 4),
                                             from: now, to: now))
@@ -133,4 +133,19 @@ extension DeviceMonitor {
                                     from: now - Int64(ReplayTrace.window) * ReplayTrace.blockMs, to: now))
         }
     }
+
+    /// True when the oximeter's own pulse rate, in this reading or the two before, is 5 /min or
+    /// more away from its recent median: the pleth is scattered (a moving probe), so a SpO2 jump
+    /// in the same reading is the edge of a motion artefact, not a sensor spike (a spike moves
+    /// one value and leaves the pulse rate alone).
+    func pulseScattered(_ reading: Reading) -> Bool {
+        let h = histories[TrackedChannel.pulseRate.rawValue]
+        guard h.count >= 5, let median = h.median(last: 15) else { return false }
+        var recent: [Float] = [h.recent(0), h.recent(1)].compactMap { $0 }
+        if let pr = reading.number(Channel.pulseRate) { recent.append(Float(pr)) }
+        return recent.contains { abs($0 - median) >= Self.scatteredPulseBpm }
+    }
+
+    /// How far (/min) the oximeter's pulse rate must be from its recent median to count as scattered.
+    static let scatteredPulseBpm: Float = 5
 }

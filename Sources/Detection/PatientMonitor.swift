@@ -44,6 +44,29 @@ struct PatientMonitor: Equatable {
     /// than `plethMismatchBpm` apart mark the oximeter's pleth as corrupted (probe motion).
     static let plethMismatchSeconds = 5
     static let plethMismatchBpm: Float = 5
+    /// A change of at least this many SpO2 points between consecutive readings is an artefact's
+    /// edge: arterial saturation cannot move that fast (circulation time, oxygen stores).
+    static let saturationStep: Float = 4
+    /// How many of the latest SpO2 readings are searched for such an edge: as long as the
+    /// longest single motion artefacts (45 s), so a dip's start edge is still in view when its
+    /// end edge comes; a fall that stays down is reported once its edge has left the window.
+    static let saturationStepReadings = 45
+    /// While an edge is in view, a fall is reported only once it has persisted this long (ms),
+    /// longer than clusters of overlapping artefacts.
+    static let steppedFallMs: Int64 = 90_000
+
+    /// True when the latest `saturationStepReadings` SpO2 readings kept contain two consecutive readings
+    /// `saturationStep` or more apart, in either direction: the edge of a probe-motion artefact
+    /// (a dip that starts or ends within a second), not the slope of a physiological fall.
+    func saturationStepped() -> Bool {
+        guard var next = spo2.recent(0) else { return false }
+        for k in 1..<min(spo2.count, Self.saturationStepReadings) {
+            guard let x = spo2.recent(k) else { break }
+            if abs(next - x) >= Self.saturationStep { return true }
+            next = x
+        }
+        return false
+    }
 
     /// True when the ECG is present and, over the latest 30 seconds, the oximeter's pulse rate
     /// disagrees with it in at least `plethMismatchSeconds` of them: the photoplethysmogram the
@@ -182,7 +205,11 @@ struct PatientMonitor: Equatable {
             // motion artefacts (probe movement: short dips, not always flagged by a quality field)
             // last up to ~45 s; while the patient moves, or while the oximeter's pulse rate no
             // longer follows the ECG (a corrupted pleth), the fall must outlast them
+            // A fall that begins or ends with a jump of several points within a second is
+            // box-shaped like a probe artefact (real desaturation takes tens of seconds to
+            // develop): it must outlast the longest artefacts and their clusters.
             let persisted = now - (desaturationSince ?? now) - 30_000
+            if saturationStepped(), persisted < Self.steppedFallMs { return }
             let trusted = activity < config.activityGate && !plethDisagrees(at: now)
             guard trusted || persisted >= Self.motionArtefactMs else { return }
             findings.append(finding("desaturation", .clinical, Finding.score(max(drop, 93 - current), trigger: 5, scale: 2),

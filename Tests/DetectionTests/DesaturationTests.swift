@@ -15,23 +15,64 @@ import Telemetry
         #expect(found.count <= 2)
     }
 
-    /// A fall of 9 points for 25 s at rest, with the oximeter's pulse rate following the ECG, is
-    /// a desaturation.
+    /// A fall of 9 points developing over 15 s and held for 25 s at rest, with the oximeter's
+    /// pulse rate following the ECG, is a desaturation.
     @Test func shortFallWithAgreeingPulseFires() {
-        let found = alerts(seconds: 1500, shift: { s in .init(spo2: (1200..<1225).contains(s) ? -9 : 0) })
-        #expect(found.contains { $0.kind == "desaturation" && second($0.t) < 1225 + 30 })
+        let found = alerts(seconds: 1500, shift: { s in .init(spo2: Self.ramped(s, from: 1200, hold: 25)) })
+        #expect(found.contains { $0.kind == "desaturation" && second($0.t) < 1255 + 30 })
+    }
+
+    /// SpO2 offset at second `s`: a fall of `depth` points over `ramp` seconds from `from`, held
+    /// for `hold` seconds, and a recovery over `ramp` seconds (a physiological shape).
+    static func ramped(_ s: Int, from: Int, hold: Int, depth: Double = 9, ramp: Int = 15) -> Double {
+        let k = s - from
+        guard k >= 0, k < 2 * ramp + hold else { return 0 }
+        return -depth * Double(min(k, ramp, 2 * ramp + hold - k)) / Double(ramp)
     }
 
     /// The same fall while the oximeter's pulse rate jumps around the ECG's (a corrupted pleth:
     /// probe motion the chest sensor does not see) is an artefact and raises nothing.
     @Test func shortFallWithCorruptedPlethIsHeldBack() {
         let found = alerts(seconds: 1500, edit: { s, r, noise in
-            guard r.device.rawValue.hasPrefix("OXP"), (1200..<1225).contains(s), let pr = r.number(Channel.pulseRate)
+            guard r.device.rawValue.hasPrefix("OXP"), (1200..<1240).contains(s), let pr = r.number(Channel.pulseRate)
             else { return r }
             let jump = (noise.unit() < 0.5 ? -1.0 : 1.0) * (8 + 6 * noise.unit())
             return r.with(Channel.pulseRate, .number((pr + jump).rounded()))
-        }, shift: { s in .init(spo2: (1200..<1225).contains(s) ? -9 : 0) })
+        }, shift: { s in .init(spo2: Self.ramped(s, from: 1200, hold: 10)) })
         #expect(!found.contains { $0.kind == "desaturation" })
+    }
+
+    /// Round 4: a box-shaped dip (9 points within one second, 40 s long, back within one second)
+    /// at rest with a clean pulse is a probe artefact's shape and raises nothing; the same fall
+    /// developing over 15 s (a physiological slope) does fire.
+    @Test func boxShapedDipIsAnArtefactButARampedOneIsNot() {
+        let box = alerts(seconds: 1500, shift: { s in .init(spo2: (1200..<1240).contains(s) ? -9 : 0) })
+        #expect(!box.contains { $0.kind == "desaturation" })
+        let ramp = alerts(seconds: 1500, shift: { s in .init(spo2: Self.ramped(s, from: 1200, hold: 40)) })
+        #expect(ramp.contains { $0.kind == "desaturation" && second($0.t) < 1270 + 30 })
+    }
+
+    /// A fall that starts with a jump but stays down is still reported, once the jump is a
+    /// 45 s old (longer than single artefacts), within a desaturation's 2-minute deadline.
+    @Test func steppedFallThatStaysDownFires() {
+        let found = alerts(seconds: 1800, shift: { s in .init(spo2: (1200..<1500).contains(s) ? -10 : 0) })
+            .filter { $0.kind == "desaturation" }
+        #expect(found.contains { second($0.t) >= 1200 + 40 && second($0.t) <= 1200 + 120 })
+        #expect(!found.contains { second($0.t) < 1200 + 40 })
+    }
+
+    @Test func saturationStepIsAnEdgeEitherWay() {
+        var monitor = PatientMonitor()
+        for x: Float in [97, 96, 97, 95, 94, 93, 92, 91, 90] { monitor.spo2.append(x) }
+        #expect(!monitor.saturationStepped(), "a slope of 1-2 points a second is physiological")
+        monitor.spo2.append(86)
+        #expect(monitor.saturationStepped(), "4 points within a second is an edge")
+        for _ in 0..<43 { monitor.spo2.append(86) }
+        #expect(monitor.saturationStepped())
+        monitor.spo2.append(86)
+        #expect(!monitor.saturationStepped(), "the edge has left the latest 45 readings")
+        monitor.spo2.append(91)
+        #expect(monitor.saturationStepped(), "a recovery within a second is an edge too")
     }
 
     @Test func plethDisagreementNeedsTheEcg() {

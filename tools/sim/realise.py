@@ -18,8 +18,18 @@ deteriorations that plateau or partly recover before worsening again and very fa
 vitals, drifts on their own (wider) time scale with plateaus and relapses, per-patient
 motion-artefact rates and depths (SpO2 dips under motion, a few at rest, where a hand moves the
 probe without moving the chest sensor), per-patient circadian amplitude, and replays that loop a
-short segment or re-send with a constant calibration offset. Each family uses its own random streams (the family id is part of the seed), so
-a seed of one family says nothing about another.
+short segment or re-send with a constant calibration offset. Round 4 (issue 23, fourth round)
+saw G and H, so they are tuning families since; I and J were added and committed before any
+detector change of round 4 and are held out (scored with main's build as the baseline and once
+with round 4's final build, pooled figures only). They add waxing-and-waning, power-law
+(late), root (early) and irregular multi-step onsets, deteriorations of 2-3 vitals almost at
+once (I) or of 4-5 vitals over up to 40 minutes in sequence (J), drifts of those shapes,
+replays sent backwards, noisier (I) or quieter (J) patients, other baselines (a lower,
+COPD-like saturation and a faster heart in I; a slow heart and a higher pressure in J), and
+other artefact regimes: frequent short shallow dips in clusters, some without a quality drop
+(I; a restless patient, firmware that does not flag), or rare long deep ones (J). Each family
+uses its own random streams (the family id is part of the seed), so a seed of one family says
+nothing about another.
 """
 import numpy as np
 
@@ -28,10 +38,14 @@ SHAPES = ('linear', 'sigmoid', 'convex', 'concave', 'stepwise', 'step')
 NEW_SHAPES = ('exponential', 'sinramp', 'delayed', 'overshoot', 'staircase2')
 # Shapes only the round-3 held-out families draw.
 ROUND3_SHAPES = ('plateau', 'relapse', 'fast', 'slowstart')
+# Shapes only the round-4 held-out families draw.
+ROUND4_SHAPES = ('wave', 'power', 'root', 'jitterstep')
 FLATLINES = ('all', 'primary', 'one', 'subset')
 REPLAYS = ('exact', 'noisy', 'noisy_battery')
 # Replays only the round-3 held-out families draw: a short segment looped, a constant offset.
 ROUND3_REPLAYS = ('loop', 'offset')
+# Replays only the round-4 held-out families draw: an earlier segment sent backwards.
+ROUND4_REPLAYS = ('reversed',)
 
 # Fields of a 1 Hz device that show in its payload (a frozen field must be visible to count).
 VISIBLE = {'OxiPatch': ['spo2', 'pr', 'pi'], 'CardioStrip': ['hr', 'rr'], 'ResPod': ['rr', 'acc']}
@@ -69,26 +83,47 @@ FAMILIES = {
               lag_s=1500, det_order='random', magnitude=(0.6, 1.2), durations=(0.6, 1.5),
               spoof_noise=(0.4, 2.5), wide_baselines=True, drift_down=0.35, noise=(0.7, 1.5),
               bout_gap=(2400, 9000), bout_len=(120, 1200)),
-    # round 3's held-out families (committed before any detector change of round 3): scored only,
-    # never tuned on. drift_durations: a drift's own duration scale (other time scales than the
+    # round 3's held-out families (committed before any detector change of round 3), scored twice
+    # in round 3 and tuned on since round 4. drift_durations: a drift's own duration scale (other time scales than the
     # other events); artefacts: per patient, the motion-artefact rate (x the public 1/300 per
     # active second), SpO2 dip depth and length (s), the activity above which the probe moves,
     # and dips per hour at rest (a hand moving the probe, unseen by the chest sensor);
     # circadian: per-patient scale of the daily rhythm's amplitude.
-    'G': dict(id=7, role='held-out', det_shapes=('plateau', 'relapse', 'fast', 'slowstart', 'linear'),
+    'G': dict(id=7, role='tune', det_shapes=('plateau', 'relapse', 'fast', 'slowstart', 'linear'),
               drift_shapes=('plateau', 'relapse', 'slowstart', 'sigmoid'), flatlines=('primary', 'subset', 'all'),
               replays=('loop', 'offset', 'noisy'), vitals=(2, 5), lag_s=600, det_order='sequential',
               magnitude=(0.6, 1.2), durations=(0.6, 1.6), drift_durations=(0.5, 2.0), spoof_noise=(0.5, 2.0),
               wide_baselines=True, drift_down=0.4, noise=(0.6, 1.6), bout_gap=(1200, 6000), bout_len=(60, 1500),
               artefacts=dict(rate=(0.5, 4.0), depth=(2, 9), length=(4, 30), active=(0.2, 0.4), rest_per_h=(0, 1)),
               circadian=(0.5, 2.0)),
-    'H': dict(id=8, role='held-out', det_shapes=('relapse', 'fast', 'plateau', 'sigmoid', 'step'),
+    'H': dict(id=8, role='tune', det_shapes=('relapse', 'fast', 'plateau', 'sigmoid', 'step'),
               drift_shapes=('relapse', 'plateau', 'fast', 'concave', 'linear'), flatlines=('one', 'primary', 'all'),
               replays=('offset', 'loop', 'exact', 'noisy_battery'), vitals=(2, 5), lag_s=2000, det_order='random',
               magnitude=(0.6, 1.2), durations=(0.6, 1.5), drift_durations=(0.7, 1.8), spoof_noise=(0.4, 2.5),
               wide_baselines=True, drift_down=0.5, noise=(0.7, 1.8), bout_gap=(1800, 8000), bout_len=(120, 2400),
               artefacts=dict(rate=(1.0, 6.0), depth=(3, 10), length=(5, 45), active=(0.15, 0.35), rest_per_h=(0, 2)),
               circadian=(0.3, 2.5)),
+    # round 4's held-out families (committed before any detector change of round 4): scored only,
+    # never tuned on. baseline: per-patient baseline draws (mean, sd, lo, hi) replacing the wide
+    # ones; artefacts' cluster: dips per artefact (a restless hand), q_keep: chance that a dip
+    # does not lower the signal quality (firmware that does not flag it).
+    'I': dict(id=9, role='held-out', det_shapes=('wave', 'root', 'jitterstep', 'convex'),
+              drift_shapes=('wave', 'jitterstep', 'root', 'step'), flatlines=('subset', 'one'),
+              replays=('reversed', 'noisy', 'loop'), vitals=(2, 3), lag_s=300, det_order='random',
+              magnitude=(0.5, 0.95), durations=(0.5, 1.2), drift_durations=(0.6, 1.5), spoof_noise=(0.6, 2.2),
+              wide_baselines=True, drift_down=0.3, noise=(1.1, 2.0), bout_gap=(900, 4000), bout_len=(60, 900),
+              artefacts=dict(rate=(2.0, 8.0), depth=(1, 5), length=(2, 12), active=(0.1, 0.3), rest_per_h=(0, 3),
+                             cluster=(1, 4), q_keep=0.3),
+              circadian=(0.2, 1.0),
+              baseline=dict(hr0=(90, 12, 60, 118), sp0=(94.5, 1.2, 92, 97.5), rr0=(18, 2.5, 12, 24))),
+    'J': dict(id=10, role='held-out', det_shapes=('power', 'jitterstep', 'wave', 'delayed'),
+              drift_shapes=('power', 'wave', 'linear', 'exponential'), flatlines=('all', 'primary'),
+              replays=('reversed', 'exact', 'offset'), vitals=(4, 5), lag_s=2400, det_order='sequential',
+              magnitude=(0.75, 1.3), durations=(0.8, 1.8), drift_durations=(1.0, 2.5), spoof_noise=(0.3, 1.8),
+              wide_baselines=True, drift_down=0.6, noise=(0.4, 0.9), bout_gap=(3000, 12000), bout_len=(300, 3600),
+              artefacts=dict(rate=(0.2, 1.5), depth=(4, 12), length=(10, 40), active=(0.25, 0.45), rest_per_h=(0, 0.5)),
+              circadian=(1.5, 3.0),
+              baseline=dict(hr0=(62, 8, 44, 85), sbp0=(145, 15, 115, 185), tp0=(36.5, 0.25, 35.8, 37.2))),
 }
 
 _sim = None
@@ -161,6 +196,18 @@ def profile(rng, shape, n, ramp_fraction=(0.4, 1.0)):
     if shape == 'slowstart':                  # a small slow slope for a while, then steep
         d0 = float(rng.uniform(0.3, 0.6)); f = float(rng.uniform(0.1, 0.25))
         return np.clip(f * np.clip(u / d0, 0, 1) + (1 - f) * np.clip((u - d0) / (1 - d0) * 1.5, 0, 1), 0, 1)
+    if shape == 'wave':                       # waxes and wanes on the way up
+        a = float(rng.uniform(0.3, 0.6)); m = float(rng.uniform(2.0, 4.0))
+        return np.clip(u * (1 - a * 0.5 * (1 - np.cos(2 * np.pi * m * u))), 0, 1)
+    if shape == 'power':                      # almost nothing for long, then a late steep rise
+        return u ** float(rng.uniform(3.0, 5.0))
+    if shape == 'root':                       # most of the change early, then a slow creep
+        return u ** float(rng.uniform(0.3, 0.6))
+    if shape == 'jitterstep':                 # 3-7 steps of random heights at random times
+        m = int(rng.integers(3, 8))
+        at = np.sort(rng.uniform(0, 1, m)); h = rng.uniform(0.2, 1.0, m)
+        k = np.searchsorted(at, u, side='right') - 1
+        return np.where(k >= 0, np.cumsum(h)[np.clip(k, 0, m - 1)] / h.sum(), 0.0)
     raise ValueError(shape)
 
 
@@ -174,6 +221,8 @@ def baselines(rng, fam):
     p = dict(hr0=float(np.clip(rng.normal(80, 14), 50, 112)), sp0=float(rng.uniform(93.5, 99.5)),
              rr0=float(np.clip(rng.normal(16, 3), 10, 22)), tp0=float(np.clip(rng.normal(36.8, 0.3), 36.0, 37.6)),
              sbp0=float(np.clip(rng.normal(125, 18), 95, 175)))
+    for k, (mu, sd, lo, hi) in fam.get('baseline', {}).items():   # a family's own baselines
+        p[k] = float(np.clip(rng.normal(mu, sd), lo, hi))
     if 'noise' in fam:
         p['noise'] = float(rng.uniform(*fam['noise']))
         if 'circadian' in fam:
@@ -270,6 +319,10 @@ def device_event(rng, devs, ev, clean, fam):
             srcidx = np.minimum(src + np.arange(d) % k, s - 1)
             for c in _sim.VALS[name]:
                 dv.c[c][s:e] = clean[name][c][srcidx]
+        elif mode == 'reversed':                           # an earlier segment sent backwards
+            srcidx = np.minimum(src + (d - 1 - np.arange(d)), s - 1)
+            for c in _sim.VALS[name]:
+                dv.c[c][s:e] = clean[name][c][srcidx]
         elif mode == 'offset':                             # re-sent with a constant calibration offset
             if name == 'OxiPatch':
                 dv.c['spo2'][s:e] = np.minimum(100, dv.c['spo2'][s:e] + int(rng.choice([-2, -1, 1])))
@@ -338,8 +391,13 @@ def artefacts(rng, fam, act, sp, pr, q):
     calm = np.flatnonzero(act <= active)
     if len(calm):
         starts += rng.choice(calm, size=rng.binomial(len(calm), rest), replace=False).tolist()
+    if 'cluster' in a:                                # a restless hand: several dips in a row
+        starts = [s0 + int(g) for s0 in starts
+                  for g in np.cumsum(np.r_[0, rng.uniform(5, 30, int(rng.integers(*a['cluster'], endpoint=True)) - 1)])]
     for s in starts:
         dd = int(rng.uniform(*length)) if length[1] > length[0] else int(length[0])
         sp[s:s + dd] -= rng.uniform(*depth)
         pr[s:s + dd] += rng.normal(0, 6, len(pr[s:s + dd]))
+        if 'q_keep' in a and rng.random() < a['q_keep']:
+            continue                                  # firmware that does not flag the dip
         q[s:s + dd] = rng.uniform(0.5, 0.8)
