@@ -49,8 +49,11 @@ enum SoakDrain {
     static func measure(pairs: Int, messages: Int, clockSpeed: Double, schemas: String?, directory: String,
                         log: (String) -> Void) throws -> Result {
         let off = directory + "/retention-off.conf", on = directory + "/retention-on.conf"
-        try "[retention]\nenabled = false\n".write(toFile: off, atomically: true, encoding: .utf8)
-        try "[retention]\nenabled = true\nkeep_days = 1\n".write(toFile: on, atomically: true, encoding: .utf8)
+        // Anchoring every half second in both: a drain of a few seconds then prunes through most
+        // of it (at the default 2 s, 200,000-message drains ended before the first anchor).
+        let ledger = "[ledger]\npoll_seconds = 0.5\n"
+        try (ledger + "[retention]\nenabled = false\n").write(toFile: off, atomically: true, encoding: .utf8)
+        try (ledger + "[retention]\nenabled = true\nkeep_days = 1\n").write(toFile: on, atomically: true, encoding: .utf8)
         func bench(_ config: String) throws -> BenchIngestCommand {
             try BenchIngestCommand.parse(["--agent-config", config, "--rounds", "0", "--steady-seconds", "0"]
                                          + (schemas.map { ["--schemas", $0] } ?? []))
